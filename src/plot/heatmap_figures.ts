@@ -1,0 +1,268 @@
+/**
+ * The grid figures of the paper (reference `plot_heatmap.py`): over the
+ * width × training-length grid, with the test accuracy of each run's
+ * best-validation checkpoint (`best.test_top1`) averaged over seeds,
+ *
+ * - |Acc_CE − Acc_loss| for every loss other than CE,
+ * - the accuracy of each loss,
+ * - the variance of test accuracy over seeds and losses together,
+ * - test accuracy against training length (log₂ axis), one line per width and loss.
+ *
+ * The expected grid is every width × epochs × loss × seed seen among the runs
+ * of a dataset and model. A grid point without a usable run is reported in
+ * `missing`; a cell with no run at all is drawn empty, and a cell that averages
+ * fewer seeds than expected carries a `*` after its number.
+ *
+ * @module
+ */
+import { finite, mean, variance } from "./_stats.ts";
+import { lossStyle } from "./loss_style.ts";
+import type { HeatmapCell, HeatmapFigure, LegendBlock, LineFigure, LineSeries, RunRecord } from "./types.ts";
+
+/** A grid point of the experiment without a usable run. */
+export interface MissingRun {
+  dataset: string;
+  model: string;
+  width: number;
+  epochs: number;
+  loss: string;
+  seed: number;
+  /** `no run`, or why the run found cannot be used. */
+  reason: string;
+}
+
+/** What {@linkcode heatmapFigures} returns. */
+export interface HeatmapResult {
+  figures: (HeatmapFigure | LineFigure)[];
+  missing: MissingRun[];
+}
+
+/** Line colours of the widths (Okabe–Ito, distinguishable under the common colour-vision deficiencies). */
+const WIDTH_COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"];
+
+const uniqueSorted = (values: number[]): number[] => [...new Set(values)].sort((a, b) => a - b);
+
+/** Accuracy values per cell and loss: key `${width}|${epochs}|${loss}`, one entry per seed found. */
+type Cells = Map<string, number[]>;
+const cellKey = (width: number, epochs: number, loss: string): string => `${width}|${epochs}|${loss}`;
+
+function fmt(value: number | null, digits: number, partial: boolean): string {
+  if (value === null) return "–";
+  return value.toFixed(digits) + (partial ? "*" : "");
+}
+
+/**
+ * The grid figures for each dataset and model among `runs`, and the grid
+ * points that have no usable run.
+ *
+ * @example
+ * ```ts
+ * const { figures, missing } = heatmapFigures(runs);
+ * for (const m of missing) console.log(`missing: ${m.loss} width ${m.width} ${m.epochs} epochs seed ${m.seed}`);
+ * ```
+ */
+export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
+  const figures: (HeatmapFigure | LineFigure)[] = [];
+  const missing: MissingRun[] = [];
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of runs) {
+    const k = `${r.info.run.dataset}-${r.info.run.model}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  for (const [prefix, group] of groups) {
+    const { dataset, model } = group[0].info.run;
+    const widths = uniqueSorted(group.map((r) => r.info.run.width));
+    const epochsList = uniqueSorted(group.map((r) => r.info.run.epochs));
+    const seeds = uniqueSorted(group.map((r) => r.info.run.seed));
+    const losses = [...new Set(group.map((r) => r.info.run.loss))]
+      .sort((a, b) => lossStyle({ loss: a }).order - lossStyle({ loss: b }).order || a.localeCompare(b));
+    // The legend label (with the loss parameter) of the first run of each loss.
+    const labelOf = new Map<string, string>();
+    for (const r of group) if (!labelOf.has(r.info.run.loss)) labelOf.set(r.info.run.loss, lossStyle(r.info.run).label);
+
+    const cells: Cells = new Map();
+    const found = new Set<string>();
+    for (const r of group) {
+      const { width, epochs, loss, seed } = r.info.run;
+      const id = `${cellKey(width, epochs, loss)}|${seed}`;
+      const acc = r.info.best?.test_top1;
+      if (typeof acc !== "number") continue;
+      // Two folders with the same configuration would be averaged as if they were two seeds.
+      if (found.has(id)) continue;
+      found.add(id);
+      const k = cellKey(width, epochs, loss);
+      cells.set(k, [...(cells.get(k) ?? []), acc]);
+    }
+    for (const width of widths) {
+      for (const epochs of epochsList) {
+        for (const loss of losses) {
+          for (const seed of seeds) {
+            if (found.has(`${cellKey(width, epochs, loss)}|${seed}`)) continue;
+            const run = group.find((r) =>
+              r.info.run.width === width && r.info.run.epochs === epochs && r.info.run.loss === loss &&
+              r.info.run.seed === seed
+            );
+            missing.push({
+              dataset,
+              model,
+              width,
+              epochs,
+              loss,
+              seed,
+              reason: run ? `${run.dir}: no best.test_top1` : "no run",
+            });
+          }
+        }
+      }
+    }
+
+    const xDomain = epochsList.map(String);
+    const yDomain = [...widths].reverse().map(String);
+    const base = {
+      xLabel: "training epochs",
+      yLabel: "width multiplier",
+      xDomain,
+      yDomain,
+    };
+    const accOf = (w: number, e: number, loss: string): { value: number | null; partial: boolean } => {
+      const values = cells.get(cellKey(w, e, loss)) ?? [];
+      return { value: mean(values), partial: values.length > 0 && values.length < seeds.length };
+    };
+    const grid = (f: (w: number, e: number) => { value: number | null; partial: boolean }, digits: number) => {
+      const out: HeatmapCell[] = [];
+      let partialAny = false;
+      for (const w of widths) {
+        for (const e of epochsList) {
+          const { value, partial } = f(w, e);
+          partialAny ||= partial && value !== null;
+          out.push({ x: String(e), y: String(w), value, text: fmt(value, digits, partial) });
+        }
+      }
+      return { cells: out, partialAny };
+    };
+    const seedNote = (partialAny: boolean): string =>
+      `${dataset}, ${model}; mean over seeds ${seeds.join(", ")}` +
+      (partialAny ? "; * = fewer seeds than expected" : "");
+
+    const ce = "cross_entropy";
+    if (losses.includes(ce)) {
+      for (const loss of losses.filter((l) => l !== ce)) {
+        const short = lossStyle({ loss }).short;
+        const { cells: hc, partialAny } = grid((w, e) => {
+          const a = accOf(w, e, ce);
+          const b = accOf(w, e, loss);
+          const value = a.value === null || b.value === null ? null : Math.abs(a.value - b.value);
+          return { value, partial: a.partial || b.partial };
+        }, 2);
+        figures.push({
+          kind: "heatmap",
+          name: `${prefix}-heatmap-diff-ce-${short.toLowerCase()}`,
+          title: `|Acc(CE) − Acc(${labelOf.get(loss)})|, test top-1`,
+          subtitle: seedNote(partialAny),
+          colorLabel: `|Acc CE − Acc ${short}| (%)`,
+          scheme: "oranges",
+          cells: hc,
+          ...base,
+        });
+      }
+    }
+    for (const loss of losses) {
+      const short = lossStyle({ loss }).short;
+      const { cells: hc, partialAny } = grid((w, e) => accOf(w, e, loss), 1);
+      figures.push({
+        kind: "heatmap",
+        name: `${prefix}-heatmap-acc-${short.toLowerCase()}`,
+        title: `Test top-1 of ${labelOf.get(loss)} (best-validation model)`,
+        subtitle: seedNote(partialAny),
+        colorLabel: "test top-1 (%)",
+        scheme: "viridis",
+        cells: hc,
+        ...base,
+      });
+    }
+    {
+      const { cells: hc, partialAny } = grid((w, e) => {
+        const values: number[] = [];
+        for (const loss of losses) values.push(...finite(cells.get(cellKey(w, e, loss)) ?? []));
+        const expected = losses.length * seeds.length;
+        return { value: variance(values), partial: values.length > 0 && values.length < expected };
+      }, 2);
+      figures.push({
+        kind: "heatmap",
+        name: `${prefix}-heatmap-variance`,
+        title: "Variance of test top-1 over seeds and losses",
+        subtitle: `${dataset}, ${model}; losses ${losses.map((l) => lossStyle({ loss: l }).short).join(", ")} × ` +
+          `seeds ${seeds.join(", ")}` + (partialAny ? "; * = some runs missing" : ""),
+        colorLabel: "variance (%²)",
+        scheme: "purples",
+        cells: hc,
+        ...base,
+      });
+    }
+    figures.push(accuracyLines(prefix, dataset, model, widths, epochsList, losses, labelOf, cells));
+  }
+  return { figures, missing };
+}
+
+/** Test accuracy against training length, one line per width (colour) and loss (marker; CE solid, others dashed). */
+function accuracyLines(
+  prefix: string,
+  dataset: string,
+  model: string,
+  widths: number[],
+  epochsList: number[],
+  losses: string[],
+  labelOf: Map<string, string>,
+  cells: Cells,
+): LineFigure {
+  const series: LineSeries[] = [];
+  widths.forEach((w, wi) => {
+    for (const loss of losses) {
+      const style = lossStyle({ loss });
+      const points = epochsList.map((e) => {
+        const values = cells.get(cellKey(w, e, loss)) ?? [];
+        return { x: e, y: mean(values) };
+      });
+      if (!points.some((p) => p.y !== null)) continue;
+      series.push({
+        label: `width ${w}, ${style.short}`,
+        color: WIDTH_COLORS[wi % WIDTH_COLORS.length],
+        marker: style.marker,
+        dash: loss === "cross_entropy" ? undefined : style.dash,
+        points,
+        runs: 0,
+      });
+    }
+  });
+  const legend: LegendBlock[] = [
+    {
+      title: "width",
+      entries: widths.map((w, wi) => ({ label: String(w), color: WIDTH_COLORS[wi % WIDTH_COLORS.length] })),
+    },
+    {
+      title: "loss",
+      entries: losses.map((loss) => {
+        const style = lossStyle({ loss });
+        return {
+          label: labelOf.get(loss) ?? style.label,
+          color: "#444444",
+          marker: style.marker,
+          dash: loss === "cross_entropy" ? undefined : style.dash,
+        };
+      }),
+    },
+  ];
+  return {
+    kind: "line",
+    name: `${prefix}-accuracy-vs-epochs`,
+    title: "Test top-1 against training length",
+    subtitle: `${dataset}, ${model}; best-validation model, mean over seeds`,
+    xLabel: "training epochs (log₂ scale)",
+    yLabel: "test top-1 (%)",
+    xScale: "log2",
+    xTicks: epochsList,
+    yScale: "linear",
+    series,
+    legend,
+  };
+}

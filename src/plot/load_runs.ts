@@ -1,0 +1,94 @@
+/**
+ * Finding and reading run folders: a folder is a run when it holds an
+ * `info.json`; its `config.json` (the flat training configuration) is read
+ * alongside when present.
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import { joinPath } from "../io.ts";
+import { parseRunInfo } from "./parse_run_info.ts";
+import type { RunRecord } from "./types.ts";
+
+/** Where to look for runs. */
+export interface RunSources {
+  /** Folders scanned recursively for `info.json`. */
+  roots?: string[];
+  /** Run folders given one by one (each must hold an `info.json`). */
+  dirs?: string[];
+}
+
+async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/**
+ * Every folder under `root` (itself included) that holds an `info.json`, sorted.
+ * Throws {@linkcode UserError} when `root` does not exist or is not a folder.
+ */
+export async function findRunDirs(root: string): Promise<string[]> {
+  const info = await statOrNull(root);
+  if (!info) throw new UserError(`--runs ${root}: no such folder`);
+  if (!info.isDirectory) throw new UserError(`--runs ${root}: not a folder`);
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const children: string[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name === "info.json") found.push(dir);
+      // Symlinked folders are skipped: a link back up the tree would loop forever.
+      else if (entry.isDirectory && !entry.name.startsWith(".")) children.push(joinPath(dir, entry.name));
+    }
+    for (const child of children) await walk(child);
+  };
+  await walk(root);
+  return found.sort();
+}
+
+/** Reads one run folder's `info.json` (required) and `config.json` (optional). */
+export async function loadRun(dir: string): Promise<RunRecord> {
+  const infoPath = joinPath(dir, "info.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(infoPath);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(`${infoPath}: no such file (is ${dir} a run folder?)`);
+    throw e;
+  }
+  const record: RunRecord = { dir, info: parseRunInfo(text, infoPath) };
+  const configPath = joinPath(dir, "config.json");
+  if (await statOrNull(configPath)) {
+    let config: unknown;
+    try {
+      config = JSON.parse(await Deno.readTextFile(configPath));
+    } catch (e) {
+      throw new UserError(`${configPath}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+      throw new UserError(`${configPath}: expected a JSON object`);
+    }
+    record.config = config as Record<string, unknown>;
+  }
+  return record;
+}
+
+/**
+ * Loads the runs found under `roots` and the folders in `dirs`, each folder once.
+ *
+ * @example
+ * ```ts
+ * const runs = await loadRuns({ roots: ["runs/"] });
+ * ```
+ */
+export async function loadRuns(sources: RunSources): Promise<RunRecord[]> {
+  const dirs = new Set<string>();
+  for (const root of sources.roots ?? []) for (const d of await findRunDirs(root)) dirs.add(d);
+  for (const d of sources.dirs ?? []) dirs.add(d.replace(/\/+$/, "") || d);
+  const runs: RunRecord[] = [];
+  for (const d of dirs) runs.push(await loadRun(d));
+  return runs;
+}

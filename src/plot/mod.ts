@@ -1,0 +1,30 @@
+/**
+ * Figures of the paper from run records, in two steps: functions that turn
+ * runs' `info.json` into figure specifications (plain data), and one renderer
+ * that draws a specification to SVG (Observable Plot on linkedom) or PNG (resvg).
+ *
+ * ```ts
+ * import { dynamicsFigures, heatmapFigures, selectRuns, writeFigures } from "./src/plot/mod.ts";
+ *
+ * const runs = await selectRuns({ roots: ["runs"] }, { width: [2], epochs: [800] });
+ * await writeFigures(dynamicsFigures(runs), "figures", "svg");
+ * const { figures, missing } = heatmapFigures(await selectRuns({ roots: ["runs"] }));
+ * await writeFigures(figures, "figures", "png", { widthPx: 900, fontSize: 14 });
+ * ```
+ *
+ * @module
+ */
+export * from "./types.ts";
+export { parseRunInfo } from "./parse_run_info.ts";
+export { findRunDirs, loadRun, loadRuns, type RunSources } from "./load_runs.ts";
+export { filterRuns, type RunFilter } from "./filter_runs.ts";
+export { selectRuns } from "./select_runs.ts";
+export { LOSS_ORDER, type LossStyle, lossStyle } from "./loss_style.ts";
+export { runName } from "./run_name.ts";
+export { aggregateSeeds } from "./aggregate_seeds.ts";
+export { DYNAMICS_METRICS, dynamicsFigures, type DynamicsOptions, lossSeries } from "./dynamics_figures.ts";
+export { heatmapFigures, type HeatmapResult, type MissingRun } from "./heatmap_figures.ts";
+export { DEFAULT_RENDER, renderSvg } from "./render_svg.ts";
+export { renderPng } from "./render_png.ts";
+export { FIGURE_FORMATS, type FigureFormat, writeFigures } from "./write_figures.ts";
+export { buildReport, type ReportOptions, type ReportOutput, type ReportSection, writeReport } from "./report.ts";

@@ -1,0 +1,341 @@
+/**
+ * The experiment report: one self-contained HTML page (every figure inline as
+ * SVG, styles in the page, nothing fetched) and a Markdown twin whose figures
+ * are SVG files in a `figures/` folder beside it.
+ *
+ * It holds a table of final metrics per run, the training-dynamics figures,
+ * the grid figures (with the runs missing from the grid), the configuration of
+ * the runs, and any extra sections other parts of the package pass in (the
+ * UFM experiments, the reproduction checks).
+ *
+ * @module
+ */
+import { joinPath, writeFileAtomic } from "../io.ts";
+import { markdownToHtml } from "./_markdown.ts";
+import { escapeXml } from "./_svg.ts";
+import { dynamicsFigures } from "./dynamics_figures.ts";
+import { heatmapFigures, type MissingRun } from "./heatmap_figures.ts";
+import { lossStyle } from "./loss_style.ts";
+import { renderSvg } from "./render_svg.ts";
+import { runName } from "./run_name.ts";
+import type { FigureSpec, MetricKey, RenderOptions, RunRecord } from "./types.ts";
+
+/**
+ * A section another part of the package adds to the report.
+ *
+ * @example
+ * ```ts
+ * const ufm: ReportSection = {
+ *   title: "Unconstrained feature model",
+ *   markdown: "All four losses reach NC1 < 1e-6 from 5 random starts.",
+ *   figures: [ufmFigure],
+ * };
+ * ```
+ */
+export interface ReportSection {
+  title: string;
+  /** Body in Markdown: used as is in `report.md`, converted for `report.html` when `html` is absent. */
+  markdown?: string;
+  /** Body for `report.html` (an HTML fragment); when given, `markdown` serves only the Markdown twin. */
+  html?: string;
+  /** Figures drawn after the text (names must be unique across the report: they become file names). */
+  figures?: FigureSpec[];
+}
+
+/** Options of {@linkcode buildReport}. */
+export interface ReportOptions {
+  /** Page title (default "Are all losses created equal? Experiment report"). */
+  title?: string;
+  /** Figure size and font. */
+  render?: RenderOptions;
+  /** Log scale for NC1 (default true). */
+  logNc1?: boolean;
+  /**
+   * Which settings get training-dynamics figures: `largest` (default) draws the widest, longest
+   * setting of each dataset and model, as the paper does; `all` draws every setting.
+   */
+  dynamics?: "largest" | "all";
+  /** Timestamp printed under the title (default now); fixed in tests. */
+  generated?: string;
+}
+
+/** What {@linkcode buildReport} returns: both documents and the figures the Markdown refers to. */
+export interface ReportOutput {
+  html: string;
+  markdown: string;
+  /** `figures/<name>.svg` paths relative to the report, with their SVG text. */
+  figures: { path: string; svg: string }[];
+  /** Grid points without a usable run (also listed in the report). */
+  missing: MissingRun[];
+}
+
+/** The metrics of the final-metrics table: column header and `info.json` key. */
+const FINAL_COLUMNS: { header: string; key: MetricKey; digits: number }[] = [
+  { header: "NC1", key: "nc1", digits: 4 },
+  { header: "NC2", key: "nc2", digits: 4 },
+  { header: "NC3", key: "nc3", digits: 4 },
+  { header: "NC4 ‖Wμ_G+b‖", key: "nc4_bias", digits: 4 },
+  { header: "NC4 NCC mismatch", key: "nc4_ncc", digits: 4 },
+  { header: "train top-1 (%)", key: "train_top1", digits: 2 },
+  { header: "test top-1 (%)", key: "test_top1", digits: 2 },
+];
+
+function fmt(v: number | null | undefined, digits: number): string {
+  if (typeof v !== "number" || !Number.isFinite(v)) return "–";
+  // Small NC values lose everything in fixed notation.
+  return Math.abs(v) !== 0 && Math.abs(v) < 10 ** -(digits - 1) ? v.toExponential(2) : v.toFixed(digits);
+}
+
+function sortRuns(runs: readonly RunRecord[]): RunRecord[] {
+  return [...runs].sort((a, b) => {
+    const x = a.info.run;
+    const y = b.info.run;
+    return x.dataset.localeCompare(y.dataset) || x.model.localeCompare(y.model) || x.width - y.width ||
+      x.epochs - y.epochs || lossStyle(x).order - lossStyle(y).order || x.loss.localeCompare(y.loss) ||
+      x.seed - y.seed;
+  });
+}
+
+/** Rows of the final-metrics table: header row first; cells are plain text. */
+function finalMetricsRows(runs: readonly RunRecord[]): string[][] {
+  const header = [
+    "run",
+    "dataset",
+    "loss",
+    "width",
+    "epochs",
+    "seed",
+    "last epoch",
+    ...FINAL_COLUMNS.map((c) => c.header),
+    "best epoch",
+    "best-val test top-1 (%)",
+  ];
+  const rows = sortRuns(runs).map(({ info }) => {
+    const last = info.epochs.length - 1;
+    return [
+      runName(info.run),
+      info.run.dataset,
+      lossStyle(info.run).label,
+      String(info.run.width),
+      String(info.run.epochs),
+      String(info.run.seed),
+      last >= 0 ? String(info.epochs[last]) : "–",
+      ...FINAL_COLUMNS.map((c) => fmt(last >= 0 ? info.metrics[c.key]?.[last] : null, c.digits)),
+      info.best ? String(info.best.epoch) : "–",
+      fmt(info.best?.test_top1, 2),
+    ];
+  });
+  return [header, ...rows];
+}
+
+/** The configuration of each run: `config.json` when present, else the `run` block of `info.json`. */
+function configOf(r: RunRecord): Record<string, unknown> {
+  if (r.config) return r.config;
+  const { loss_params, ...rest } = r.info.run;
+  return { ...rest, ...(loss_params ?? {}) };
+}
+
+/** Settings equal across all runs, and the table of settings that differ (header row first). */
+function configTables(runs: readonly RunRecord[]): { common: string[][]; varying: string[][] } {
+  const sorted = sortRuns(runs);
+  const configs = sorted.map(configOf);
+  const keys = [...new Set(configs.flatMap((c) => Object.keys(c)))].sort();
+  const show = (v: unknown): string => v === undefined ? "–" : typeof v === "string" ? v : JSON.stringify(v);
+  const common: string[][] = [["setting", "value"]];
+  const varyingKeys: string[] = [];
+  for (const k of keys) {
+    const values = new Set(configs.map((c) => show(c[k])));
+    if (values.size === 1) common.push([k, [...values][0]]);
+    else varyingKeys.push(k);
+  }
+  const varying: string[][] = [["run", ...varyingKeys]];
+  sorted.forEach((r, i) => varying.push([runName(r.info.run), ...varyingKeys.map((k) => show(configs[i][k]))]));
+  return { common, varying: varyingKeys.length ? varying : [] };
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function mdTable(rows: string[][]): string {
+  if (rows.length === 0) return "";
+  const [head, ...body] = rows;
+  return [
+    `| ${head.map(mdCell).join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...body.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+  ].join("\n");
+}
+
+function htmlTable(rows: string[][]): string {
+  if (rows.length === 0) return "";
+  const [head, ...body] = rows;
+  return `<div class="table"><table><thead><tr>${head.map((c) => `<th>${escapeXml(c)}</th>`).join("")}</tr></thead>` +
+    `<tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join("")}</tr>`).join("")}</tbody>` +
+    `</table></div>`;
+}
+
+/** The widest, longest setting of each dataset and model (the paper's dynamics figures use width 2, 800 epochs). */
+function largestSettings(runs: readonly RunRecord[]): RunRecord[] {
+  const best = new Map<string, { width: number; epochs: number }>();
+  for (const { info: { run } } of runs) {
+    const k = `${run.dataset}|${run.model}`;
+    const b = best.get(k);
+    if (!b || run.width > b.width || (run.width === b.width && run.epochs > b.epochs)) {
+      best.set(k, { width: run.width, epochs: run.epochs });
+    }
+  }
+  return runs.filter(({ info: { run } }) => {
+    const b = best.get(`${run.dataset}|${run.model}`)!;
+    return run.width === b.width && run.epochs === b.epochs;
+  });
+}
+
+interface Block {
+  title: string;
+  markdown: string;
+  html: string;
+  figures: FigureSpec[];
+}
+
+const STYLE = `
+body { font-family: "DejaVu Sans", Verdana, Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px;
+  padding: 0 1em; color: #111; line-height: 1.45; }
+h1 { font-size: 1.7em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+.table { overflow-x: auto; } table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 0.5em; }
+code, pre { background: #f6f6f6; } pre { padding: 0.6em; overflow-x: auto; }
+.meta { color: #555; }
+`;
+
+/**
+ * Builds the report for `runs`, with `sections` appended after the package's own.
+ * Nothing is written; see {@linkcode writeReport}.
+ *
+ * @example
+ * ```ts
+ * const report = buildReport(await selectRuns({ roots: ["runs"] }), [ufmSection]);
+ * await writeReport("report", report);
+ * ```
+ */
+export function buildReport(
+  runs: readonly RunRecord[],
+  sections: readonly ReportSection[] = [],
+  options: ReportOptions = {},
+): ReportOutput {
+  const title = options.title ?? "Are all losses created equal? Experiment report";
+  const generated = options.generated ?? new Date().toISOString();
+  const blocks: Block[] = [];
+
+  const datasets = [...new Set(runs.map((r) => r.info.run.dataset))].join(", ");
+  const losses = [...new Map(runs.map((r) => [lossStyle(r.info.run).label, lossStyle(r.info.run).order]))]
+    .sort((a, b) => a[1] - b[1]).map(([label]) => label).join(", ");
+  const summary = runs.length === 0
+    ? "No runs were found."
+    : `${runs.length} runs on ${datasets}; losses ${losses}. Accuracies are top-1 in percent; NC metrics and ` +
+      `accuracies are taken at the last checkpoint, “best-val test top-1” is the test accuracy of the checkpoint ` +
+      `with the highest validation accuracy.`;
+  const table = finalMetricsRows(runs);
+  blocks.push({
+    title: "Final metrics per run",
+    markdown: `${summary}\n\n${runs.length ? mdTable(table) : ""}`,
+    html: `<p>${escapeXml(summary)}</p>${runs.length ? htmlTable(table) : ""}`,
+    figures: [],
+  });
+
+  if (runs.length) {
+    const dynRuns = options.dynamics === "all" ? [...runs] : largestSettings(runs);
+    const note = options.dynamics === "all"
+      ? "One set of figures per setting."
+      : "The widest network trained longest for each dataset and model, as in the paper.";
+    blocks.push({
+      title: "Training dynamics",
+      markdown: note,
+      html: `<p>${escapeXml(note)}</p>`,
+      figures: dynamicsFigures(dynRuns, { logNc1: options.logNc1 ?? true }),
+    });
+  }
+
+  const { figures: gridFigures, missing } = heatmapFigures(runs);
+  const cells = new Set(runs.map((r) => `${r.info.run.width}|${r.info.run.epochs}`));
+  if (cells.size > 1) {
+    const missingText = missing.length === 0
+      ? "Every width × epochs × loss × seed combination of the grid has a run."
+      : `${missing.length} runs of the grid are missing (empty cells; a * marks cells averaged over fewer seeds):`;
+    const missingRows = [
+      ["dataset", "model", "width", "epochs", "loss", "seed", "reason"],
+      ...missing.map((m) => [m.dataset, m.model, String(m.width), String(m.epochs), m.loss, String(m.seed), m.reason]),
+    ];
+    blocks.push({
+      title: "Width × training length",
+      markdown: `${missingText}\n\n${missing.length ? mdTable(missingRows) : ""}`,
+      html: `<p>${escapeXml(missingText)}</p>${missing.length ? htmlTable(missingRows) : ""}`,
+      figures: gridFigures,
+    });
+  }
+
+  if (runs.length) {
+    const { common, varying } = configTables(runs);
+    const md = `Settings shared by all runs:\n\n${mdTable(common)}` +
+      (varying.length ? `\n\nSettings that differ between runs:\n\n${mdTable(varying)}` : "");
+    const html = `<p>Settings shared by all runs:</p>${htmlTable(common)}` +
+      (varying.length ? `<p>Settings that differ between runs:</p>${htmlTable(varying)}` : "");
+    blocks.push({ title: "Configuration", markdown: md, html, figures: [] });
+  }
+
+  for (const s of sections) {
+    const markdown = s.markdown ?? "";
+    blocks.push({ title: s.title, markdown, html: s.html ?? markdownToHtml(markdown), figures: s.figures ?? [] });
+  }
+
+  const figures: { path: string; svg: string }[] = [];
+  const usedNames = new Set<string>();
+  const mdParts = [`# ${title}`, "", `_Generated ${generated}._`, ""];
+  const htmlParts: string[] = [];
+  const toc: string[] = [];
+  blocks.forEach((b, bi) => {
+    const anchor = `s${bi + 1}`;
+    toc.push(`<li><a href="#${anchor}">${escapeXml(b.title)}</a></li>`);
+    mdParts.push(`## ${b.title}`, "", b.markdown, "");
+    const figHtml: string[] = [];
+    for (const spec of b.figures) {
+      let name = spec.name;
+      // Two sections may reuse a name; files must not overwrite each other.
+      for (let k = 2; usedNames.has(name); k++) name = `${spec.name}-${k}`;
+      usedNames.add(name);
+      const svg = renderSvg({ ...spec, name }, options.render);
+      const path = `figures/${name}.svg`;
+      figures.push({ path, svg });
+      mdParts.push(`![${spec.title}](${path})`, "");
+      figHtml.push(`<figure>${svg.trim()}</figure>`);
+    }
+    htmlParts.push(
+      `<section id="${anchor}"><h2>${escapeXml(b.title)}</h2>\n${b.html}\n` +
+        (figHtml.length ? `<div class="grid">${figHtml.join("\n")}</div>` : "") + `</section>`,
+    );
+  });
+
+  const html = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>${escapeXml(title)}</title><style>${STYLE}</style></head><body>\n` +
+    `<h1>${escapeXml(title)}</h1><p class="meta">Generated ${escapeXml(generated)}.</p>` +
+    `<nav><ol>${toc.join("")}</ol></nav>\n${htmlParts.join("\n")}\n</body></html>\n`;
+  return { html, markdown: mdParts.join("\n"), figures, missing };
+}
+
+/**
+ * Writes `report.html`, `report.md` and `figures/*.svg` under `outDir`;
+ * returns the paths of the two documents.
+ */
+export async function writeReport(outDir: string, report: ReportOutput): Promise<{ html: string; markdown: string }> {
+  await Deno.mkdir(joinPath(outDir, "figures"), { recursive: true });
+  for (const f of report.figures) await writeFileAtomic(joinPath(outDir, f.path), f.svg);
+  const html = joinPath(outDir, "report.html");
+  const markdown = joinPath(outDir, "report.md");
+  await writeFileAtomic(html, report.html);
+  await writeFileAtomic(markdown, report.markdown);
+  return { html, markdown };
+}

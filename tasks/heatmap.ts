@@ -1,0 +1,33 @@
+/**
+ * `deno task heatmap`: the width × training-length figures of the runs,
+ * averaged over seeds: |Acc_CE − Acc_loss| per loss, each loss's accuracy,
+ * the variance over seeds and losses, and test accuracy against epochs.
+ * Runs missing from the grid are listed here and drawn as empty cells.
+ *
+ *   deno task heatmap --runs runs/ --dataset cifar100 --out figures/
+ */
+import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FigureFormat, heatmapFigures, selectRuns, writeFigures } from "../src/plot/mod.ts";
+import { RENDER_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources } from "./plot.ts";
+
+const FLAGS: FlagSpec[] = [
+  ...RUN_FLAGS,
+  { name: "out", type: "string", default: "figures", help: "output folder" },
+  ...RENDER_FLAGS,
+];
+
+await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
+  const runs = await selectRuns(runSources(Deno.args), runFilter(values));
+  const { figures, missing } = heatmapFigures(runs);
+  const paths = await writeFigures(figures, values.out as string, values.format as FigureFormat, renderOptions(values));
+  console.log(`${runs.length} runs → ${paths.length} figures:`);
+  for (const p of paths) console.log(`  ${p}`);
+  if (missing.length) {
+    console.log(`${missing.length} runs missing from the grid (empty cells; * = fewer seeds than expected):`);
+    for (const m of missing) {
+      console.log(
+        `  ${m.dataset} ${m.model} width ${m.width} epochs ${m.epochs} ${m.loss} seed ${m.seed}: ${m.reason}`,
+      );
+    }
+  }
+});

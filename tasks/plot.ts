@@ -1,0 +1,142 @@
+/**
+ * `deno task plot`: the training-dynamics figures (NC1–NC4, train / validation /
+ * test top-1 against epoch, one line per loss) of the runs under `--runs` or
+ * given by `--run`, one set per dataset × model × width × training length.
+ *
+ * This file also holds the flags that the `heatmap` and `report` tasks share
+ * with it (run selection and figure rendering).
+ *
+ *   deno task plot --runs runs/ --width 2 --epochs 800 --out figures/
+ *   deno task plot --run runs/a --run runs/b --format png --font-size 16
+ */
+import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
+import { UserError } from "../src/errors.ts";
+import {
+  DEFAULT_RENDER,
+  dynamicsFigures,
+  FIGURE_FORMATS,
+  type FigureFormat,
+  type RenderOptions,
+  type RunFilter,
+  type RunSources,
+  selectRuns,
+  writeFigures,
+} from "../src/plot/mod.ts";
+
+/** `--runs`, `--run` and the configuration filters. */
+export const RUN_FLAGS: FlagSpec[] = [
+  { name: "runs", type: "list", help: "folders scanned recursively for info.json (comma list; default runs/)" },
+  { name: "run", type: "list", help: "run folders given explicitly (repeatable or comma list)" },
+  { name: "width", type: "list", help: "keep runs of these width multipliers (comma list)" },
+  { name: "epochs", type: "list", aliases: ["-e"], help: "keep runs of these training lengths (comma list)" },
+  { name: "dataset", type: "list", help: "keep runs on these datasets (comma list)" },
+  { name: "model", type: "list", help: "keep runs of these models (comma list)" },
+];
+
+/** `--width-px`, `--height-px`, `--font-size`. */
+export const SIZE_FLAGS: FlagSpec[] = [
+  {
+    name: "width-px",
+    type: "int",
+    min: 240,
+    max: 8000,
+    default: DEFAULT_RENDER.widthPx,
+    help: "figure width in pixels",
+  },
+  {
+    name: "height-px",
+    type: "int",
+    min: 160,
+    max: 8000,
+    default: DEFAULT_RENDER.heightPx,
+    help: "figure height in pixels",
+  },
+  {
+    name: "font-size",
+    type: "number",
+    min: 6,
+    max: 48,
+    default: DEFAULT_RENDER.fontSize,
+    help: "base font size in pixels",
+  },
+];
+
+/** `--format` and the size flags. */
+export const RENDER_FLAGS: FlagSpec[] = [
+  { name: "format", type: "choice", choices: FIGURE_FORMATS, default: "svg", help: "figure file format" },
+  ...SIZE_FLAGS,
+];
+
+/**
+ * The run sources of the command line; `--runs runs/` when neither `--runs` nor
+ * `--run` is given. The flag parser keeps only the last value of a repeated
+ * flag, so repeated `--runs`/`--run` are collected from `args` here.
+ */
+export function runSources(args: string[]): RunSources {
+  const repeated = (name: string): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === `--${name}` && i + 1 < args.length) out.push(args[++i]);
+      else if (args[i].startsWith(`--${name}=`)) out.push(args[i].slice(name.length + 3));
+    }
+    return out.flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+  };
+  const roots = repeated("runs");
+  const dirs = repeated("run");
+  if (roots.length === 0 && dirs.length === 0) return { roots: ["runs"] };
+  return { roots, dirs };
+}
+
+function numbers(flag: string, values: unknown): number[] | undefined {
+  if (values === undefined) return undefined;
+  return (values as string[]).map((v) => {
+    const n = Number(v);
+    if (v === "" || !Number.isFinite(n)) throw new UserError(`--${flag}: expected numbers, got '${v}'`);
+    return n;
+  });
+}
+
+/** The configuration filter of the parsed flags. */
+export function runFilter(values: FlagValues): RunFilter {
+  return {
+    width: numbers("width", values.width),
+    epochs: numbers("epochs", values.epochs),
+    dataset: values.dataset as string[] | undefined,
+    model: values.model as string[] | undefined,
+  };
+}
+
+/** The size and font options of the parsed flags. */
+export function renderOptions(values: FlagValues): RenderOptions {
+  return {
+    widthPx: values["width-px"] as number,
+    heightPx: values["height-px"] as number,
+    fontSize: values["font-size"] as number,
+  };
+}
+
+const FLAGS: FlagSpec[] = [
+  ...RUN_FLAGS,
+  { name: "out", type: "string", default: "figures", help: "output folder" },
+  { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
+  ...RENDER_FLAGS,
+];
+
+if (import.meta.main) {
+  await runTask("deno task plot [flags]", FLAGS, async (values) => {
+    const runs = await selectRuns(runSources(Deno.args), runFilter(values));
+    const figures = dynamicsFigures(runs, { logNc1: values["log-nc1"] as boolean });
+    const paths = await writeFigures(
+      figures,
+      values.out as string,
+      values.format as FigureFormat,
+      renderOptions(values),
+    );
+    console.log(`${runs.length} runs → ${paths.length} figures:`);
+    for (let i = 0; i < paths.length; i++) {
+      const f = figures[i];
+      const note = f.series.length === 0 ? "  (no data)" : "";
+      console.log(`  ${paths[i]}${note}`);
+    }
+  });
+}

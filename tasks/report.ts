@@ -1,0 +1,39 @@
+/**
+ * `deno task report`: one self-contained HTML page (figures inline as SVG)
+ * and its Markdown twin (figures as SVG files beside it) for the runs under
+ * `--runs`: final metrics per run, training dynamics, the width × epochs grid,
+ * and the runs' configuration.
+ *
+ *   deno task report --runs runs/ --out report/
+ */
+import { type FlagSpec, runTask } from "./_cli.ts";
+import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
+import { renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
+
+const FLAGS: FlagSpec[] = [
+  ...RUN_FLAGS,
+  { name: "out", type: "string", default: "report", help: "output folder (report.html, report.md, figures/)" },
+  { name: "title", type: "string", help: "page title" },
+  { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
+  {
+    name: "dynamics",
+    type: "choice",
+    choices: ["largest", "all"],
+    default: "largest",
+    help: "dynamics figures for the widest, longest setting per dataset and model, or for every setting",
+  },
+  ...SIZE_FLAGS,
+];
+
+await runTask("deno task report [flags]", FLAGS, async (values) => {
+  const runs = await selectRuns(runSources(Deno.args), runFilter(values));
+  const report = buildReport(runs, [], {
+    title: values.title as string | undefined,
+    render: renderOptions(values),
+    logNc1: values["log-nc1"] as boolean,
+    dynamics: values.dynamics as "largest" | "all",
+  });
+  const paths = await writeReport(values.out as string, report);
+  console.log(`${runs.length} runs → ${paths.html} and ${paths.markdown} (${report.figures.length} figures)`);
+  if (report.missing.length) console.log(`${report.missing.length} runs missing from the grid (listed in the report)`);
+});

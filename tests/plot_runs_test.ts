@@ -1,0 +1,93 @@
+/** Reading, validating and filtering run folders for the figure tasks. */
+import assert from "node:assert/strict";
+import { UserError } from "../src/errors.ts";
+import { filterRuns, findRunDirs, loadRun, parseRunInfo, runName, selectRuns } from "../src/plot/mod.ts";
+import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
+
+function infoText(patch: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    ...syntheticInfo({ loss: "focal_loss", width: 0.5, epochs: 200, seed: 321, checkpoints: 5 }),
+    ...patch,
+  });
+}
+
+/** Asserts `f` throws a one-line UserError whose message contains every fragment. */
+async function rejectsUser(f: () => unknown, ...fragments: string[]): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected UserError, got ${e}`);
+    assert.ok(!e.message.includes("\n"), `message spans lines: ${e.message}`);
+    for (const frag of fragments) assert.ok(e.message.includes(frag), `'${e.message}' lacks '${frag}'`);
+    return;
+  }
+  assert.fail("expected a UserError");
+}
+
+Deno.test("parseRunInfo reads the evaluate schema", () => {
+  const info = parseRunInfo(infoText(), "a/info.json");
+  assert.equal(info.run.loss, "focal_loss");
+  assert.deepEqual(info.run.loss_params, { gamma: 3 });
+  assert.equal(info.epochs.length, 5);
+  assert.equal(info.metrics.nc1?.length, 5);
+  assert.equal(info.metrics.max_angle, undefined);
+  assert.equal(typeof info.best?.test_top1, "number");
+  assert.equal(runName(info.run), "wideres50-05-fl-200-321");
+});
+
+Deno.test("parseRunInfo accepts nulls and missing metrics", () => {
+  const info = parseRunInfo(infoText({ nc2: [null, 0.5, null, 0.3, 0.2], nc3: undefined }), "a/info.json");
+  assert.deepEqual(info.metrics.nc2, [null, 0.5, null, 0.3, 0.2]);
+  assert.equal(info.metrics.nc3, undefined);
+});
+
+Deno.test("parseRunInfo rejects bad files with the file name", async () => {
+  await rejectsUser(() => parseRunInfo("{not json", "r/info.json"), "r/info.json", "not valid JSON");
+  await rejectsUser(() => parseRunInfo("[]", "r/info.json"), "r/info.json", "object");
+  await rejectsUser(() => parseRunInfo(infoText({ run: undefined }), "r/info.json"), "run");
+  await rejectsUser(
+    () => parseRunInfo(infoText({ nc1: [1, 2] }), "r/info.json"),
+    "r/info.json",
+    '"nc1" has 2 values',
+    "5",
+  );
+  await rejectsUser(() => parseRunInfo(infoText({ nc1: [1, 2, "x", 4, 5] }), "r/info.json"), '"nc1"[2]');
+  await rejectsUser(() => parseRunInfo(infoText({ epochs: "8,16" }), "r/info.json"), '"epochs"');
+  const run = JSON.parse(infoText()).run;
+  await rejectsUser(() => parseRunInfo(infoText({ run: { ...run, width: "2" } }), "r/info.json"), "run.width");
+  await rejectsUser(() => parseRunInfo(infoText({ best: { test_top1: "high" } }), "r/info.json"), "best.test_top1");
+});
+
+Deno.test("loading: recursive scan, config.json, filters, and one-line errors", async () => {
+  const root = await Deno.makeTempDir({ prefix: "plot_runs_" });
+  try {
+    await writeSyntheticRuns(`${root}/cifar100`, grid([0.5, 2], [100], [1], ["cross_entropy", "mean_square_error"], 4));
+    await Deno.mkdir(`${root}/empty/nested`, { recursive: true });
+    const dirs = await findRunDirs(root);
+    assert.equal(dirs.length, 4);
+    assert.ok(dirs.every((d) => d.startsWith(`${root}/cifar100/`)));
+    const run = await loadRun(dirs[0]);
+    assert.equal(run.config?.lr, 0.1);
+
+    const all = await selectRuns({ roots: [root] });
+    assert.equal(all.length, 4);
+    assert.equal(filterRuns(all, { width: [2] }).length, 2);
+    assert.equal(filterRuns(all, { width: [2], model: ["wide_resnet50"], dataset: ["cifar100"] }).length, 2);
+    assert.equal(filterRuns(all, { epochs: [800] }).length, 0);
+    // The same folder through --runs and --run counts once.
+    assert.equal((await selectRuns({ roots: [root], dirs: [dirs[0] + "/"] })).length, 4);
+
+    await rejectsUser(() => selectRuns({ roots: [root] }, { width: [1] }), "no run matches", "widths 0.5, 2");
+    await rejectsUser(() => selectRuns({ roots: [`${root}/empty`] }), "no info.json found", `${root}/empty`);
+    await rejectsUser(() => selectRuns({ roots: [`${root}/nope`] }), `${root}/nope`, "no such folder");
+    await rejectsUser(() => selectRuns({ dirs: [`${root}/empty`] }), `${root}/empty/info.json`, "no such file");
+
+    await Deno.writeTextFile(`${dirs[1]}/config.json`, "{");
+    await rejectsUser(() => loadRun(dirs[1]), `${dirs[1]}/config.json`, "not valid JSON");
+    await Deno.writeTextFile(`${dirs[1]}/config.json`, "{}");
+    await Deno.writeTextFile(`${dirs[2]}/info.json`, '{"run": {}}');
+    await rejectsUser(() => selectRuns({ roots: [root] }), `${dirs[2]}/info.json`, "run.model");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
