@@ -1,0 +1,137 @@
+/**
+ * Parameters and the few layers our networks are made of, on tfjs-core ops.
+ * Initialisation follows PyTorch/torchvision so runs start where the
+ * reference's do: convolutions Kaiming-normal with fan-out (ReLU gain),
+ * batch-norm scale 1 and shift 0, linear layers U(−1/√fan_in, 1/√fan_in).
+ * Values are drawn by our own {@linkcode Rng} in JavaScript, so a seed gives the
+ * same initial network on every backend.
+ */
+import { tf } from "../backend/tf.ts";
+import type { Rng } from "../rng.ts";
+
+/** A trainable or running-statistic tensor with a stable name (used in checkpoints). */
+export interface NamedVariable {
+  name: string;
+  variable: tf.Variable;
+}
+
+/** Batch-norm parameters (γ, β) and running statistics. */
+export interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+}
+
+/** A linear layer; `weight` is `[out, in]` like the paper's W (K×d). */
+export interface LinearParams {
+  weight: tf.Variable;
+  bias: tf.Variable | null;
+}
+
+/** Batch-norm momentum and ε as in PyTorch. */
+export const BN_MOMENTUM = 0.1;
+export const BN_EPSILON = 1e-5;
+
+/**
+ * Creates and owns a network's variables. Also collects the batch statistics
+ * of a training forward pass so they can update the running statistics
+ * after the gradient step (outside the gradient tape).
+ */
+export class ParamStore {
+  readonly trainable: NamedVariable[] = [];
+  readonly buffers: NamedVariable[] = [];
+  #pending: { bn: BatchNormParams; mean: tf.Tensor; variance: tf.Tensor; count: number }[] = [];
+
+  constructor(private readonly rng: Rng) {}
+
+  #add(list: NamedVariable[], name: string, values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
+    // tfjs variable names are global; ours are per model, so let tfjs pick unique ones.
+    const variable = tf.variable(tf.tensor(values, shape, "float32"), trainable);
+    list.push({ name, variable });
+    return variable;
+  }
+
+  /** A convolution filter `[kh, kw, cin, cout]`, Kaiming-normal (fan-out). */
+  conv(name: string, k: number, cin: number, cout: number): tf.Variable {
+    const std = Math.sqrt(2 / (cout * k * k));
+    const v = new Float32Array(k * k * cin * cout);
+    for (let i = 0; i < v.length; i++) v[i] = std * this.rng.normal();
+    return this.#add(this.trainable, name, v, [k, k, cin, cout], true);
+  }
+
+  /** Batch-norm over `c` channels. */
+  batchNorm(name: string, c: number): BatchNormParams {
+    return {
+      gamma: this.#add(this.trainable, `${name}.weight`, new Float32Array(c).fill(1), [c], true),
+      beta: this.#add(this.trainable, `${name}.bias`, new Float32Array(c), [c], true),
+      runningMean: this.#add(this.buffers, `${name}.running_mean`, new Float32Array(c), [c], false),
+      runningVar: this.#add(this.buffers, `${name}.running_var`, new Float32Array(c).fill(1), [c], false),
+    };
+  }
+
+  /** A linear layer `in → out`, PyTorch's default uniform initialisation. */
+  linear(name: string, inDim: number, outDim: number, bias: boolean): LinearParams {
+    const bound = 1 / Math.sqrt(inDim);
+    const uniform = (n: number) => {
+      const v = new Float32Array(n);
+      for (let i = 0; i < n; i++) v[i] = bound * (2 * this.rng.uniform() - 1);
+      return v;
+    };
+    const weight = this.#add(this.trainable, `${name}.weight`, uniform(inDim * outDim), [outDim, inDim], true);
+    const b = bias ? this.#add(this.trainable, `${name}.bias`, uniform(outDim), [outDim], true) : null;
+    return { weight, bias: b };
+  }
+
+  /**
+   * Batch normalisation of `x` (`[B, H, W, C]` or `[B, C]`). In training mode
+   * it normalises with the batch statistics and remembers them for
+   * {@linkcode ParamStore.applyBatchNormUpdates}; in evaluation mode it uses
+   * the running statistics.
+   */
+  applyBatchNorm(x: tf.Tensor, bn: BatchNormParams, training: boolean): tf.Tensor {
+    if (!training) return tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.beta, bn.gamma, BN_EPSILON);
+    const axes = x.rank === 4 ? [0, 1, 2] : [0];
+    const { mean, variance } = tf.moments(x, axes);
+    const count = x.size / x.shape[x.rank - 1];
+    this.#pending.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance), count });
+    return tf.batchNorm(x, mean, variance, bn.beta, bn.gamma, BN_EPSILON);
+  }
+
+  /**
+   * Moves the running statistics towards the last training batch's, as
+   * PyTorch does: r ← (1 − m)·r + m·batch, with the unbiased batch variance.
+   */
+  applyBatchNormUpdates(): void {
+    for (const { bn, mean, variance, count } of this.#pending) {
+      tf.tidy(() => {
+        const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+        bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+        bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      });
+      mean.dispose();
+      variance.dispose();
+    }
+    this.#pending = [];
+  }
+
+  /** Drops remembered batch statistics without applying them. */
+  discardBatchNormUpdates(): void {
+    for (const { mean, variance } of this.#pending) {
+      mean.dispose();
+      variance.dispose();
+    }
+    this.#pending = [];
+  }
+}
+
+/** `x · Wᵀ + b` for `x` `[B, in]` and a {@linkcode LinearParams} with W `[out, in]`. */
+export function applyLinear(x: tf.Tensor2D, layer: LinearParams): tf.Tensor2D {
+  const y: tf.Tensor2D = tf.matMul(x, layer.weight as tf.Tensor2D, false, true);
+  return layer.bias ? tf.add(y, layer.bias) as tf.Tensor2D : y;
+}
+
+/** A 2-D convolution with PyTorch's symmetric zero padding `pad` (NHWC). */
+export function conv2d(x: tf.Tensor4D, filter: tf.Variable, stride: number, pad: number): tf.Tensor4D {
+  return tf.conv2d(x, filter as tf.Tensor4D, stride, pad === 0 ? "valid" : pad);
+}

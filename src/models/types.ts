@@ -1,0 +1,40 @@
+/** What every network of the package provides. */
+import type * as tf from "@tensorflow/tfjs-core";
+import type { NamedVariable, ParamStore } from "./_layers.ts";
+
+/** The outputs of a forward pass. */
+export interface ForwardOutput {
+  /** Classifier outputs W h + b, `[B, K]`. */
+  logits: tf.Tensor2D;
+  /** Penultimate features h, `[B, d]` (d = 2048 for WideResNet-50). */
+  features: tf.Tensor2D;
+}
+
+/** A network: its variables and its forward pass. */
+export interface Model {
+  /** Model name as given to `--model`. */
+  readonly name: string;
+  readonly numClasses: number;
+  /** Dimension d of the penultimate features. */
+  readonly featureDim: number;
+  /** The variables, trainable and running statistics. */
+  readonly store: ParamStore;
+  /**
+   * Runs the network on `x` (`[B, H, W, C]`, or `[B, d]` for vector data).
+   * In training mode batch norm uses batch statistics and queues
+   * running-statistic updates (see `ParamStore.applyBatchNormUpdates`).
+   */
+  forward(x: tf.Tensor, training: boolean): ForwardOutput;
+  /** The last layer: W `[K, d]` and b `[K]` (null without `--bias`). */
+  classifier(): { weight: tf.Variable; bias: tf.Variable | null };
+}
+
+/** Every variable of a model, trainable first, in a fixed order. */
+export function allVariables(model: Model): NamedVariable[] {
+  return [...model.store.trainable, ...model.store.buffers];
+}
+
+/** Number of trainable scalars (batch-norm γ, β counted; running statistics not). */
+export function countTrainableParameters(model: Model): number {
+  return model.store.trainable.reduce((s, v) => s + v.variable.size, 0);
+}

@@ -1,0 +1,105 @@
+/**
+ * The reference's CIFAR WideResNet-50, top to bottom in the order data flows:
+ *
+ * 1. stem: 3×3 stride-1 convolution to 64 channels, batch norm, ReLU (no max-pool:
+ *    the inputs are 32×32);
+ * 2. four stages of bottleneck blocks, [3, 4, 6, 3] blocks, base widths
+ *    p = 64, 128, 256, 512, strides 1, 2, 2, 2. A block with base width p has
+ *    inner width ⌊p·width⌋: 1×1 conv → BN → ReLU → 3×3 conv (carrying the
+ *    stride) → BN → ReLU → 1×1 conv to 4p → BN; a projection shortcut (1×1 conv
+ *    + BN) when the stride or the channel count changes; addition; ReLU;
+ * 3. average pool over the final 4×4 map (global mean, which is the same for
+ *    32×32 and 28×28 inputs), giving the 2048-d feature h;
+ * 4. the linear classifier W (K×2048) with bias b.
+ *
+ * `width` only changes the bottlenecks' inner width; h stays 2048-d. Width 1
+ * is torchvision's ResNet-50 and width 2 its `wide_resnet50_2`.
+ */
+import { tf } from "../backend/tf.ts";
+import type { Rng } from "../rng.ts";
+import { applyLinear, type BatchNormParams, conv2d, type LinearParams, ParamStore } from "./_layers.ts";
+import type { ForwardOutput, Model } from "./types.ts";
+
+interface Bottleneck {
+  stride: number;
+  conv1: tf.Variable;
+  bn1: BatchNormParams;
+  conv2: tf.Variable;
+  bn2: BatchNormParams;
+  conv3: tf.Variable;
+  bn3: BatchNormParams;
+  shortcut: { conv: tf.Variable; bn: BatchNormParams } | null;
+}
+
+const STAGES = [
+  { blocks: 3, base: 64, stride: 1 },
+  { blocks: 4, base: 128, stride: 2 },
+  { blocks: 6, base: 256, stride: 2 },
+  { blocks: 3, base: 512, stride: 2 },
+];
+const EXPANSION = 4;
+
+/** Options of {@linkcode createWideResNet50}. */
+export interface WideResNetOptions {
+  numClasses: number;
+  inChannels: number;
+  width: number;
+  bias: boolean;
+  rng: Rng;
+}
+
+/** Builds the reference's WideResNet-50 for 32×32 (or 28×28) images. */
+export function createWideResNet50(opts: WideResNetOptions): Model {
+  const store = new ParamStore(opts.rng);
+  const stemConv = store.conv("stem.conv", 3, opts.inChannels, 64);
+  const stemBn = store.batchNorm("stem.bn", 64);
+  const blocks: Bottleneck[] = [];
+  let inC = 64;
+  STAGES.forEach((stage, s) => {
+    for (let b = 0; b < stage.blocks; b++) {
+      const stride = b === 0 ? stage.stride : 1;
+      const inner = Math.floor(stage.base * opts.width);
+      const out = stage.base * EXPANSION;
+      const name = `layer${s + 1}.${b}`;
+      blocks.push({
+        stride,
+        conv1: store.conv(`${name}.conv1`, 1, inC, inner),
+        bn1: store.batchNorm(`${name}.bn1`, inner),
+        conv2: store.conv(`${name}.conv2`, 3, inner, inner),
+        bn2: store.batchNorm(`${name}.bn2`, inner),
+        conv3: store.conv(`${name}.conv3`, 1, inner, out),
+        bn3: store.batchNorm(`${name}.bn3`, out),
+        shortcut: stride !== 1 || inC !== out
+          ? { conv: store.conv(`${name}.shortcut.conv`, 1, inC, out), bn: store.batchNorm(`${name}.shortcut.bn`, out) }
+          : null,
+      });
+      inC = out;
+    }
+  });
+  const fc: LinearParams = store.linear("fc", inC, opts.numClasses, opts.bias);
+
+  function forward(x: tf.Tensor, training: boolean): ForwardOutput {
+    return tf.tidy(() => {
+      const bn = (t: tf.Tensor, p: BatchNormParams) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
+      let h = tf.relu(bn(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn));
+      for (const blk of blocks) {
+        let y = tf.relu(bn(conv2d(h, blk.conv1, 1, 0), blk.bn1));
+        y = tf.relu(bn(conv2d(y, blk.conv2, blk.stride, 1), blk.bn2));
+        y = bn(conv2d(y, blk.conv3, 1, 0), blk.bn3);
+        const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
+        h = tf.relu(tf.add(y, identity));
+      }
+      const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
+      return { logits: applyLinear(features, fc), features };
+    });
+  }
+
+  return {
+    name: "wide_resnet50",
+    numClasses: opts.numClasses,
+    featureDim: inC,
+    store,
+    forward,
+    classifier: () => ({ weight: fc.weight, bias: fc.bias }),
+  };
+}

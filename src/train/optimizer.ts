@@ -1,0 +1,84 @@
+/**
+ * The reference's optimisers, written out so that every detail matches
+ * PyTorch: weight decay is *coupled* (added to the gradient before the
+ * momentum update, as `torch.optim.SGD(weight_decay=…)` does), and the global
+ * gradient norm is clipped to 2 before the step.
+ */
+import { tf } from "../backend/tf.ts";
+
+/** Optimiser names accepted by `--opt`. */
+export const OPTIMIZER_NAMES = ["sgd", "adam"] as const;
+
+/** Hyper-parameters of {@linkcode Optimizer}. */
+export interface OptimizerConfig {
+  opt: "sgd" | "adam";
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** Adam's β₁, β₂ and ε (PyTorch defaults). */
+  betas?: [number, number];
+  eps?: number;
+}
+
+/** SGD with momentum (optionally Nesterov) or Adam, on a fixed list of variables. */
+export class Optimizer {
+  /** Per-variable state: SGD's momentum buffer, or Adam's first and second moments. */
+  readonly slots: tf.Variable[][];
+  /** Steps taken (Adam's bias correction needs it). */
+  step = 0;
+
+  constructor(readonly variables: tf.Variable[], readonly cfg: OptimizerConfig) {
+    const nSlots = cfg.opt === "adam" ? 2 : 1;
+    this.slots = variables.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false)));
+  }
+
+  /** Applies one update with learning rate `lr` to gradients `[same order as variables]`. */
+  apply(grads: tf.Tensor[], lr: number): void {
+    this.step++;
+    const { momentum, weightDecay, nesterov } = this.cfg;
+    const [beta1, beta2] = this.cfg.betas ?? [0.9, 0.999];
+    const eps = this.cfg.eps ?? 1e-8;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        const g = weightDecay !== 0 ? tf.add(grads[i], tf.mul(p, weightDecay)) : grads[i];
+        const slots = this.slots[i];
+        if (this.cfg.opt === "sgd") {
+          let d = g;
+          if (momentum !== 0) {
+            const buf = tf.add(tf.mul(slots[0], momentum), g);
+            slots[0].assign(buf);
+            d = nesterov ? tf.add(g, tf.mul(buf, momentum)) : buf;
+          }
+          p.assign(tf.sub(p, tf.mul(d, lr)));
+        } else {
+          const m = tf.add(tf.mul(slots[0], beta1), tf.mul(g, 1 - beta1));
+          const v = tf.add(tf.mul(slots[1], beta2), tf.mul(tf.square(g), 1 - beta2));
+          slots[0].assign(m);
+          slots[1].assign(v);
+          const denom = tf.add(tf.sqrt(tf.div(v, bc2)), eps);
+          p.assign(tf.sub(p, tf.mul(tf.div(m, denom), lr / bc1)));
+        }
+      });
+    });
+  }
+
+  /** Frees the optimiser state. */
+  dispose(): void {
+    for (const s of this.slots) for (const v of s) v.dispose();
+  }
+}
+
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm`
+ * (PyTorch's `clip_grad_norm_`: factor min(1, maxNorm / (‖g‖ + 1e-6))).
+ * Stays on the device: no synchronisation with JavaScript.
+ */
+export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const total = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
+    const coef = tf.minimum(tf.div(maxNorm, tf.add(total, 1e-6)), 1);
+    return grads.map((g) => tf.mul(g, coef));
+  });
+}
