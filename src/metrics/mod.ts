@@ -1,0 +1,29 @@
+/**
+ * Neural-collapse metrics of last-layer features and a linear classifier:
+ * the reference's NC1–NC4 (Zhou et al. 2022, `evaluate.py`) and, beyond it,
+ * Papyan et al.'s nearest-class-centre NC4, equinorm, equiangularity,
+ * max-angle and the CDNV, plus top-1/top-5 accuracy. Everything is
+ * accumulated in float64 and streams over batches, so a 50 000 × 2048
+ * measurement never holds all features at once.
+ *
+ * @example
+ * ```ts
+ * import { neuralCollapseMetrics } from "./src/metrics/mod.ts";
+ * // features [N, d], labels [N], W [K, d], b [K] (or null)
+ * const m = neuralCollapseMetrics(features, labels, W, b);
+ * console.log(m.nc1, m.nc2, m.nc3, m.nc4_bias, m.top1);
+ * ```
+ *
+ * @module
+ */
+export {
+  type AccumulatorOptions,
+  type FeatureArray,
+  NeuralCollapseAccumulator,
+} from "./neural_collapse_accumulator.ts";
+export { neuralCollapseMetrics } from "./neural_collapse_metrics.ts";
+export { simplexEtfDistance } from "./simplex_etf_distance.ts";
+export { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
+export { type SyntheticFeatures, syntheticFeatures } from "./synthetic_features.ts";
+export { topKAccuracy, trueClassRank } from "./top_k_accuracy.ts";
+export { DEFAULT_INPUT_NAMES, type InputNames, type NeuralCollapseMetrics } from "./types.ts";

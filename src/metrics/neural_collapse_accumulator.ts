@@ -1,0 +1,497 @@
+/**
+ * Streaming measurement of neural collapse over batches of features, in
+ * float64, with memory O(K·d + K²) whatever the number of samples N: no
+ * feature matrix [N, d] and no d × d covariance is ever formed.
+ *
+ * Notation (reference `evaluate.py`, Papyan, Han & Donoho 2020): N samples
+ * h_i ∈ ℝ^d with labels y_i ∈ {0 … K−1}, n_k samples in class k,
+ * μ_k = (1/n_k) Σ_{y_i=k} h_i, μ_G = (1/N) Σ_i h_i,
+ * M = [μ_0 − μ_G, …, μ_{K−1} − μ_G] ∈ ℝ^{d×K} (the paper's centred H),
+ * Σ_W = (1/N) Σ_i (h_i − μ_{y_i})(h_i − μ_{y_i})ᵀ, Σ_B = (1/K) M Mᵀ.
+ *
+ * Pass 1 needs only the class sums. Pass 2, with the means known, works on
+ * the centred features e_i = h_i − μ_{y_i} and computes for each sample the
+ * 2K numbers z_i = Mᵀ e_i and W e_i (one K·d product each):
+ *
+ * - NC1 without d × d matrices. Σ_B has rank r ≤ K−1 and its range is
+ *   span(M). With the eigendecomposition of the K × K Gram MᵀM = V Λ Vᵀ, the
+ *   pseudo-inverse is Σ_B^† = K · M V Λ^{−2} Vᵀ Mᵀ (over the r non-zero λ_j),
+ *   so tr(Σ_W Σ_B^†)/K = (1/N) Σ_j v_jᵀ S v_j / λ_j² with S = Σ_i z_i z_iᵀ
+ *   (K × K). This is N·d·K work instead of the N·d² of forming Σ_W.
+ * - The classifier's logits Wh_i + b = W e_i + (W μ_{y_i} + b).
+ * - The nearest class centre: ‖h_i − μ_k‖² = ‖e_i‖² + ‖μ_k − μ_{y_i}‖² −
+ *   2 (z_{ik} − z_{i,y_i}), since (μ_k − μ_y) = M_k − M_y. Computing it from
+ *   centred quantities avoids the cancellation of ‖h‖² − 2hᵀμ_k + ‖μ_k‖².
+ * - σ_k² = (1/n_k) Σ_{y_i=k} ‖e_i‖² for the CDNV.
+ *
+ * Pseudo-inverse tolerance: eigenvalues λ_j of MᵀM with
+ * λ_j ≤ τ = 2 · max(K, d) · ε · λ_max (ε = 2⁻⁵²) are treated as zero. The
+ * non-zero eigenvalues of Σ_B are λ_j/K, so this is a relative cut on Σ_B's
+ * spectrum too; it is twice SciPy's default for `pinv(Σ_B)` (max(d, d)·ε when
+ * d ≥ K) and bounds the rounding error of the computed Gram (≲ d·ε·λ_max) plus
+ * the eigensolver's (≲ K·ε·λ_max), so the structural zero eigenvalue
+ * (Σ_k n_k (μ_k − μ_G) = 0) is always cut.
+ *
+ * Degenerate inputs, decided once here:
+ * - K < 2, d < 1 → UserError (no simplex in one class).
+ * - A class with no samples → UserError naming the class (μ_k undefined).
+ * - NaN or ±Infinity in features, W or b; a label outside [0, K) or not an
+ *   integer → UserError naming the input, the row and the value.
+ * - All class means equal (Σ_B = 0, e.g. identical features): Σ_B^† = 0 as for
+ *   any pseudo-inverse, so NC1 = 0; W̃H = 0, whose normalisation we define as
+ *   0, so NC3 = 1; every norm ‖μ_k − μ_G‖ is 0, so equinorm_means = 0 (all
+ *   equal); a cosine involving a zero vector is defined as 0, so
+ *   equiangularity = 0 and max_angle = 1/(K−1).
+ * - W̃ = 0 (all classifier rows equal): NC2 = 1 by the same convention;
+ *   W = 0: equinorm_weights = 0.
+ * - Two classes with identical means: their CDNV term is 0 when both are also
+ *   collapsed (σ_k² + σ_l² = 0), otherwise the CDNV is infinite and we throw a
+ *   UserError naming the classes, so that no Infinity reaches a JSON record.
+ * - K = 2: one pair of classes, so equiangularity = 0 and max_angle measures
+ *   |cos + 1| (the two centred means must be antipodal).
+ * - Top-5 with K ≤ 5 is 100 (every class is in the top 5).
+ *
+ * Standard deviations are population ones (divide by the count, NumPy's
+ * default `ddof=0`).
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import { dot, gemmNT } from "./_gemm.ts";
+import { simplexEtfDistance } from "./simplex_etf_distance.ts";
+import { symmetricEigen } from "./symmetric_eigen.ts";
+import { trueClassRank } from "./top_k_accuracy.ts";
+import { DEFAULT_INPUT_NAMES, type InputNames, type NeuralCollapseMetrics } from "./types.ts";
+
+/** Features of one batch: [n, d] row-major. */
+export type FeatureArray = Float32Array | Float64Array;
+
+/** Options of {@linkcode NeuralCollapseAccumulator}. */
+export interface AccumulatorOptions {
+  /** Names used in error messages (default: "features", "labels", "weights", "bias"). */
+  names?: Partial<InputNames>;
+}
+
+/** Rows of centred features multiplied at once; 32 keeps the block in L2 and measured fastest. */
+const CHUNK_ROWS = 32;
+
+/**
+ * Accumulates neural-collapse statistics batch by batch in two passes over
+ * the same samples: `addPass1` for every batch, `startPass2()`, `addPass2`
+ * for every batch again (same samples, any batching), then `result()`.
+ *
+ * @example
+ * ```ts
+ * const acc = new NeuralCollapseAccumulator(10, 512, W, b); // W [10, 512], b [10]
+ * for (const [h, y] of batches()) acc.addPass1(h, y);
+ * acc.startPass2();
+ * for (const [h, y] of batches()) acc.addPass2(h, y);
+ * const { nc1, nc2, nc3 } = acc.result();
+ * ```
+ */
+export class NeuralCollapseAccumulator {
+  /** Number of classes K. */
+  readonly numClasses: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+
+  #names: InputNames;
+  /** W [K, d] and b [K] in float64. */
+  #w: Float64Array;
+  #b: Float64Array;
+  #phase: "pass1" | "pass2" | "done" = "pass1";
+
+  // Pass 1: n_k and Σ_{y_i=k} h_i.
+  #counts: Float64Array;
+  #sums: Float64Array;
+  #n1 = 0;
+
+  // Fixed at startPass2.
+  /** μ_k [K, d]. */
+  #mu = new Float64Array(0);
+  /** μ_G [d]. */
+  #muG = new Float64Array(0);
+  /** [M rows; W rows] [2K, d]: row k is μ_k − μ_G, row K + k is w_k. */
+  #stack = new Float64Array(0);
+  /** [K, K]: entry (y, k) is w_k·μ_y + b_k, the logit of class k at h = μ_y. */
+  #meanLogits = new Float64Array(0);
+  /** [K, K]: ‖μ_y − μ_k‖². */
+  #meanDist = new Float64Array(0);
+
+  // Pass 2 sums.
+  #counts2: Float64Array;
+  /** S = Σ_i z_i z_iᵀ [K, K], upper triangle accumulated. */
+  #scatter: Float64Array;
+  /** Σ_{y_i=k} ‖e_i‖² [K]. */
+  #sqDist: Float64Array;
+  #top1 = 0;
+  #top5 = 0;
+  #nccMismatch = 0;
+  #n2 = 0;
+  #eBuf: Float64Array;
+  #oBuf: Float64Array;
+  #logits: Float64Array;
+
+  /**
+   * @param numClasses K ≥ 2.
+   * @param dim feature dimension d ≥ 1.
+   * @param weights classifier W [K, d] row-major.
+   * @param bias classifier bias b [K], or null for b = 0.
+   */
+  constructor(
+    numClasses: number,
+    dim: number,
+    weights: FeatureArray,
+    bias: FeatureArray | null,
+    options: AccumulatorOptions = {},
+  ) {
+    this.#names = { ...DEFAULT_INPUT_NAMES, ...options.names };
+    if (!Number.isInteger(numClasses) || numClasses < 2) {
+      throw new UserError(`${this.#names.weights}: need at least 2 classes, got K = ${numClasses}`);
+    }
+    if (!Number.isInteger(dim) || dim < 1) {
+      throw new UserError(`${this.#names.features}: feature dimension must be at least 1, got d = ${dim}`);
+    }
+    const k = numClasses;
+    this.numClasses = k;
+    this.dim = dim;
+    if (weights.length !== k * dim) {
+      throw new UserError(
+        `${this.#names.weights}: expected K × d = ${k} × ${dim} = ${k * dim} values, got ${weights.length}`,
+      );
+    }
+    assertFinite(weights, this.#names.weights, dim, 0);
+    this.#w = Float64Array.from(weights);
+    this.#b = new Float64Array(k);
+    if (bias !== null) {
+      if (bias.length !== k) throw new UserError(`${this.#names.bias}: expected K = ${k} values, got ${bias.length}`);
+      assertFinite(bias, this.#names.bias, null, 0);
+      this.#b.set(bias);
+    }
+    this.#counts = new Float64Array(k);
+    this.#sums = new Float64Array(k * dim);
+    this.#counts2 = new Float64Array(k);
+    this.#scatter = new Float64Array(k * k);
+    this.#sqDist = new Float64Array(k);
+    this.#eBuf = new Float64Array(CHUNK_ROWS * dim);
+    this.#oBuf = new Float64Array(CHUNK_ROWS * 2 * k);
+    this.#logits = new Float64Array(k);
+  }
+
+  /**
+   * Pass 1: adds a batch of features [n, d] with labels [n] to the class
+   * counts and sums.
+   */
+  addPass1(features: FeatureArray, labels: ArrayLike<number>): void {
+    if (this.#phase !== "pass1") throw new Error("addPass1 after startPass2");
+    const n = this.#checkBatch(features, labels, this.#n1);
+    const d = this.dim;
+    const sums = this.#sums;
+    for (let i = 0; i < n; i++) {
+      const y = labels[i];
+      const o = y * d;
+      const r = i * d;
+      // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check per row.
+      let bad = 0;
+      for (let j = 0; j < d; j++) {
+        const x = features[r + j];
+        sums[o + j] += x;
+        bad += x - x;
+      }
+      if (bad !== 0) assertFinite(features.subarray(r, r + d), this.#names.features, d, this.#n1 + i);
+      this.#counts[y]++;
+    }
+    this.#n1 += n;
+  }
+
+  /** Ends pass 1: fixes μ_k, μ_G and everything pass 2 needs. Throws if a class has no samples. */
+  startPass2(): void {
+    if (this.#phase !== "pass1") throw new Error("startPass2 called twice");
+    const k = this.numClasses;
+    const d = this.dim;
+    if (this.#n1 === 0) throw new UserError(`${this.#names.features}: no samples`);
+    for (let c = 0; c < k; c++) {
+      if (this.#counts[c] === 0) {
+        throw new UserError(`${this.#names.labels}: class ${c} has no samples, so its mean μ_${c} is undefined`);
+      }
+    }
+    const mu = new Float64Array(k * d);
+    const muG = new Float64Array(d);
+    for (let c = 0; c < k; c++) {
+      const inv = 1 / this.#counts[c];
+      for (let j = 0; j < d; j++) {
+        const s = this.#sums[c * d + j];
+        mu[c * d + j] = s * inv;
+        muG[j] += s;
+      }
+    }
+    for (let j = 0; j < d; j++) muG[j] /= this.#n1;
+    const stack = new Float64Array(2 * k * d);
+    for (let c = 0; c < k; c++) {
+      for (let j = 0; j < d; j++) stack[c * d + j] = mu[c * d + j] - muG[j];
+    }
+    stack.set(this.#w, k * d);
+    const meanLogits = new Float64Array(k * k);
+    gemmNT(mu, this.#w, meanLogits, k, k, d);
+    for (let y = 0; y < k; y++) for (let c = 0; c < k; c++) meanLogits[y * k + c] += this.#b[c];
+    const meanDist = new Float64Array(k * k);
+    for (let a = 0; a < k; a++) {
+      for (let c = a + 1; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const t = mu[a * d + j] - mu[c * d + j];
+          s += t * t;
+        }
+        meanDist[a * k + c] = s;
+        meanDist[c * k + a] = s;
+      }
+    }
+    this.#mu = mu;
+    this.#muG = muG;
+    this.#stack = stack;
+    this.#meanLogits = meanLogits;
+    this.#meanDist = meanDist;
+    this.#phase = "pass2";
+  }
+
+  /**
+   * Pass 2: adds a batch of features [n, d] with labels [n]; the batches of
+   * pass 2 must hold the same samples as those of pass 1.
+   */
+  addPass2(features: FeatureArray, labels: ArrayLike<number>): void {
+    if (this.#phase !== "pass2") throw new Error("addPass2 needs startPass2() first (and no result() yet)");
+    const n = this.#checkBatch(features, labels, this.#n2);
+    const d = this.dim;
+    const mu = this.#mu;
+    const e = this.#eBuf;
+    for (let start = 0; start < n; start += CHUNK_ROWS) {
+      const rows = Math.min(CHUNK_ROWS, n - start);
+      for (let r = 0; r < rows; r++) {
+        const i = start + r;
+        const y = labels[i];
+        const hOff = i * d;
+        const mOff = y * d;
+        const eOff = r * d;
+        let sq = 0;
+        for (let j = 0; j < d; j++) {
+          const t = features[hOff + j] - mu[mOff + j];
+          e[eOff + j] = t;
+          sq += t * t;
+        }
+        if (!Number.isFinite(sq)) {
+          assertFinite(features.subarray(hOff, hOff + d), this.#names.features, d, this.#n2 + i);
+        }
+        this.#sqDist[y] += sq;
+        this.#counts2[y]++;
+      }
+      gemmNT(e, this.#stack, this.#oBuf, rows, 2 * this.numClasses, d);
+      for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r]);
+    }
+    this.#n2 += n;
+  }
+
+  /** Accuracy, NCC agreement and S += z zᵀ for row r of the product buffer. */
+  #scoreRow(r: number, y: number): void {
+    const k = this.numClasses;
+    const o = this.#oBuf;
+    const zOff = r * 2 * k;
+    const wOff = zOff + k;
+    const logits = this.#logits;
+    const ml = this.#meanLogits;
+    for (let c = 0; c < k; c++) logits[c] = o[wOff + c] + ml[y * k + c];
+    const rank = trueClassRank(logits, 0, k, y);
+    if (rank === 0) this.#top1++;
+    if (rank < 5) this.#top5++;
+    let pred = 0;
+    for (let c = 1; c < k; c++) if (logits[c] > logits[pred]) pred = c;
+    // Nearest class centre: argmin_c ‖μ_y − μ_c‖² − 2(z_c − z_y), first index on ties.
+    const zy = o[zOff + y];
+    const md = this.#meanDist;
+    let ncc = 0;
+    let best = Infinity;
+    for (let c = 0; c < k; c++) {
+      const dist = md[y * k + c] - 2 * (o[zOff + c] - zy);
+      if (dist < best) {
+        best = dist;
+        ncc = c;
+      }
+    }
+    if (ncc !== pred) this.#nccMismatch++;
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) {
+      const za = o[zOff + a];
+      const row = a * k;
+      for (let c = a; c < k; c++) s[row + c] += za * o[zOff + c];
+    }
+  }
+
+  /** Every metric; call after pass 2 has seen all samples. */
+  result(): NeuralCollapseMetrics {
+    if (this.#phase !== "pass2") throw new Error("result() needs startPass2() and pass 2 first, and returns only once");
+    const k = this.numClasses;
+    const d = this.dim;
+    const n = this.#n1;
+    for (let c = 0; c < k; c++) {
+      if (this.#counts2[c] !== this.#counts[c]) {
+        throw new Error(
+          `pass 2 saw ${this.#counts2[c]} samples of class ${c}, pass 1 saw ${this.#counts[c]}; ` +
+            "pass 2 must revisit exactly the samples of pass 1",
+        );
+      }
+    }
+    this.#phase = "done";
+    const mRows = this.#stack.subarray(0, k * d);
+    const w = this.#w;
+
+    // Gram MᵀM [K, K]: G_kl = (μ_k − μ_G)·(μ_l − μ_G).
+    const gram = new Float64Array(k * k);
+    gemmNT(mRows, mRows, gram, k, k, d);
+
+    // NC1 = tr(Σ_W Σ_B^†)/K = (1/N) Σ_{λ_j > τ} v_jᵀ S v_j / λ_j².
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) for (let c = 0; c < a; c++) s[a * k + c] = s[c * k + a];
+    const { values, vectors } = symmetricEigen(gram, k);
+    const lambdaMax = values[k - 1];
+    const tau = 2 * Math.max(k, d) * Number.EPSILON * lambdaMax;
+    let nc1 = 0;
+    for (let j = 0; j < k; j++) {
+      const lambda = values[j];
+      if (!(lambda > tau)) continue;
+      let q = 0;
+      for (let a = 0; a < k; a++) {
+        let t = 0;
+        for (let c = 0; c < k; c++) t += s[a * k + c] * vectors[c * k + j];
+        q += vectors[a * k + j] * t;
+      }
+      nc1 += q / (lambda * lambda);
+    }
+    nc1 /= n;
+
+    // W̃ = W − 1 w̄ᵀ, the classifier centred over classes.
+    const wMean = new Float64Array(d);
+    for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) wMean[j] += w[c * d + j];
+    for (let j = 0; j < d; j++) wMean[j] /= k;
+    const wCentred = new Float64Array(k * d);
+    for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) wCentred[c * d + j] = w[c * d + j] - wMean[j];
+    // NC2: W̃W̃ᵀ against the simplex ETF.
+    const wwt = new Float64Array(k * k);
+    gemmNT(wCentred, wCentred, wwt, k, k, d);
+    const nc2 = simplexEtfDistance(wwt, k);
+    // NC3: W̃H against the simplex ETF, (W̃H)_kl = w̃_k·(μ_l − μ_G).
+    const wh = new Float64Array(k * k);
+    gemmNT(wCentred, mRows, wh, k, k, d);
+    const nc3 = simplexEtfDistance(wh, k);
+
+    // Reference NC4: ‖W μ_G + b‖₂.
+    let nc4Bias = 0;
+    for (let c = 0; c < k; c++) {
+      const t = dot(w, c * d, this.#muG, 0, d) + this.#b[c];
+      nc4Bias += t * t;
+    }
+    nc4Bias = Math.sqrt(nc4Bias);
+
+    // Equinorm: std/mean of ‖μ_k − μ_G‖ and of ‖w_k‖.
+    const meanNorms = new Float64Array(k);
+    const weightNorms = new Float64Array(k);
+    for (let c = 0; c < k; c++) {
+      meanNorms[c] = Math.sqrt(gram[c * k + c]);
+      weightNorms[c] = Math.sqrt(dot(w, c * d, w, c * d, d));
+    }
+
+    // Equiangularity and max-angle over pairs k < l of cos∠(μ_k − μ_G, μ_l − μ_G).
+    const cosines = new Float64Array((k * (k - 1)) / 2);
+    let p = 0;
+    let maxAngle = 0;
+    for (let a = 0; a < k; a++) {
+      for (let c = a + 1; c < k; c++) {
+        const denom = meanNorms[a] * meanNorms[c];
+        const cos = denom > 0 ? gram[a * k + c] / denom : 0;
+        cosines[p++] = cos;
+        maxAngle += Math.abs(cos + 1 / (k - 1));
+      }
+    }
+    maxAngle /= cosines.length;
+
+    // CDNV: mean over k < l of (σ_k² + σ_l²)/(2‖μ_k − μ_l‖²).
+    let cdnv = 0;
+    for (let a = 0; a < k; a++) {
+      for (let c = a + 1; c < k; c++) {
+        const num = this.#sqDist[a] / this.#counts[a] + this.#sqDist[c] / this.#counts[c];
+        const den = 2 * this.#meanDist[a * k + c];
+        if (den > 0) cdnv += num / den;
+        else if (num > 0) {
+          throw new UserError(
+            `${this.#names.features}: classes ${a} and ${c} have identical means but non-zero spread, ` +
+              "so the CDNV is infinite",
+          );
+        }
+      }
+    }
+    cdnv /= cosines.length;
+
+    return {
+      nc1,
+      nc2,
+      nc3,
+      nc4_bias: nc4Bias,
+      nc4_ncc: this.#nccMismatch / n,
+      equinorm_means: coefficientOfVariation(meanNorms),
+      equinorm_weights: coefficientOfVariation(weightNorms),
+      equiangularity: populationStd(cosines),
+      max_angle: maxAngle,
+      cdnv,
+      top1: (100 * this.#top1) / n,
+      top5: (100 * this.#top5) / n,
+    };
+  }
+
+  /** Validates one batch; returns its row count n. `seen` numbers rows in messages. */
+  #checkBatch(features: FeatureArray, labels: ArrayLike<number>, seen: number): number {
+    const n = labels.length;
+    if (features.length !== n * this.dim) {
+      throw new UserError(
+        `${this.#names.features}: batch has ${features.length} values, expected ${n} labels × d = ${this.dim}`,
+      );
+    }
+    for (let i = 0; i < n; i++) {
+      const y = labels[i];
+      if (!Number.isInteger(y) || y < 0 || y >= this.numClasses) {
+        throw new UserError(
+          `${this.#names.labels}: label ${y} at index ${seen + i} is not a class in [0, ${this.numClasses})`,
+        );
+      }
+    }
+    return n;
+  }
+}
+
+/**
+ * Throws a UserError naming the first non-finite entry of `x`: by row and
+ * column when `width` is the row length of a matrix, by index when null.
+ */
+function assertFinite(x: ArrayLike<number>, name: string, width: number | null, firstRow: number): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) {
+      const where = width === null ? `index ${i}` : `row ${firstRow + Math.floor(i / width)}, column ${i % width}`;
+      throw new UserError(`${name}: non-finite value ${x[i]} at ${where}`);
+    }
+  }
+}
+
+/** Population standard deviation (ddof = 0) over the entries of x. */
+function populationStd(x: Float64Array): number {
+  let mean = 0;
+  for (let i = 0; i < x.length; i++) mean += x[i];
+  mean /= x.length;
+  let v = 0;
+  for (let i = 0; i < x.length; i++) v += (x[i] - mean) ** 2;
+  return Math.sqrt(v / x.length);
+}
+
+/** std/mean (population std), defined as 0 when every entry is 0. */
+function coefficientOfVariation(x: Float64Array): number {
+  let mean = 0;
+  for (let i = 0; i < x.length; i++) mean += x[i];
+  mean /= x.length;
+  return mean > 0 ? populationStd(x) / mean : 0;
+}

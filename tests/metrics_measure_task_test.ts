@@ -1,0 +1,149 @@
+/**
+ * `deno task measure` end to end: run as a subprocess on NumPy fixtures and
+ * on broken inputs, checking the JSON keys and values, and that each mistake
+ * exits with status 2 and one line on stderr naming the file.
+ */
+import assert from "node:assert/strict";
+import { joinPath } from "../src/io.ts";
+import { writeNpy } from "../src/npy.ts";
+
+const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
+const CASE = joinPath(ROOT, "tests", "fixtures", "metrics", "k10_d20");
+const NPY = joinPath(ROOT, "tests", "fixtures", "metrics", "npy");
+const KEYS = [
+  "nc1",
+  "nc2",
+  "nc3",
+  "nc4_bias",
+  "nc4_ncc",
+  "equinorm_means",
+  "equinorm_weights",
+  "equiangularity",
+  "max_angle",
+  "cdnv",
+  "accuracy",
+  "top5",
+];
+
+async function measure(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-ffi", "--allow-sys", "tasks/measure.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const fixtureArgs = (bias = true) => [
+  "--features",
+  joinPath(CASE, "features.npy"),
+  "--labels",
+  joinPath(CASE, "labels.npy"),
+  "--weights",
+  joinPath(CASE, "weights.npy"),
+  ...(bias ? ["--bias", joinPath(CASE, "bias.npy")] : []),
+];
+
+Deno.test("measure --json prints exactly one object with every key, matching NumPy", async () => {
+  const expected = JSON.parse(await Deno.readTextFile(joinPath(CASE, "expected.json")));
+  const [withJson, table] = await Promise.all([measure([...fixtureArgs(), "--json"]), measure(fixtureArgs())]);
+  assert.equal(withJson.code, 0, withJson.stderr);
+  const lines = withJson.stdout.trim().split("\n");
+  assert.equal(lines.length, 1);
+  const got = JSON.parse(lines[0]);
+  assert.deepEqual(Object.keys(got), KEYS);
+  for (const key of KEYS) {
+    const want = expected[key === "accuracy" ? "top1" : key];
+    assert.ok(Math.abs(got[key] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${key}: ${got[key]} vs ${want}`);
+  }
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^N = 300, K = 10, d = 20/);
+  for (const key of KEYS) assert.match(table.stdout, new RegExp(`^${key} +[0-9.e+-]+ `, "m"));
+});
+
+Deno.test("measure reads JSON arrays and defaults the bias to zero", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const f = [[1, 0.1], [1.2, -0.1], [-1, 0.2], [-0.8, 0]];
+    await Deno.writeTextFile(joinPath(dir, "f.json"), JSON.stringify(f));
+    await Deno.writeTextFile(joinPath(dir, "y.json"), "[0, 0, 1, 1]");
+    await Deno.writeTextFile(joinPath(dir, "w.json"), "[[1, 0], [-1, 0]]");
+    const r = await measure([
+      "--features",
+      joinPath(dir, "f.json"),
+      "--labels",
+      joinPath(dir, "y.json"),
+      "--weights",
+      joinPath(dir, "w.json"),
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.equal(m.accuracy, 100);
+    // μ_G = (0.1, 0.05), b = 0: W μ_G = (0.1, −0.1).
+    assert.ok(Math.abs(m.nc4_bias - Math.SQRT2 * 0.1) < 1e-15, `${m.nc4_bias}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("measure: each bad input exits 2 with one stderr line naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const p = (name: string) => joinPath(dir, name);
+    const f = new Float32Array([1, 0, 0, 1, -1, 0, 0, -1]);
+    const w = new Float32Array([1, 0, -1, 0]);
+    await Deno.writeFile(p("f.npy"), writeNpy({ dtype: "float32", shape: [4, 2], data: f }));
+    await Deno.writeFile(p("w.npy"), writeNpy({ dtype: "float32", shape: [2, 2], data: w }));
+    await Deno.writeFile(
+      p("y.npy"),
+      writeNpy({ dtype: "int64", shape: [4], data: new BigInt64Array([0n, 1n, 0n, 1n]) }),
+    );
+    const nan = f.slice();
+    nan[3] = NaN;
+    await Deno.writeFile(p("nan.npy"), writeNpy({ dtype: "float32", shape: [4, 2], data: nan }));
+    await Deno.writeFile(p("big.npy"), writeNpy({ dtype: "int32", shape: [4], data: new Int32Array([0, 1, 2, 1]) }));
+    await Deno.writeFile(p("neg.npy"), writeNpy({ dtype: "int32", shape: [4], data: new Int32Array([0, -1, 0, 1]) }));
+    await Deno.writeFile(p("y3.npy"), writeNpy({ dtype: "int32", shape: [3], data: new Int32Array([0, 1, 0]) }));
+    await Deno.writeFile(p("yf.npy"), writeNpy({ dtype: "float32", shape: [4], data: new Float32Array([0, 1, 0, 1]) }));
+    await Deno.writeFile(p("w3.npy"), writeNpy({ dtype: "float32", shape: [1, 3], data: new Float32Array(3) }));
+    await Deno.writeFile(p("b3.npy"), writeNpy({ dtype: "float32", shape: [3], data: new Float32Array(3) }));
+    const header = await Deno.readFile(p("f.npy"));
+    header.set(new TextEncoder().encode("'shape': (4; 2)"), new TextDecoder().decode(header).indexOf("'shape'"));
+    await Deno.writeFile(p("badheader.npy"), header);
+
+    const base = { features: p("f.npy"), labels: p("y.npy"), weights: p("w.npy") };
+    const cases: [Partial<Record<"features" | "labels" | "weights" | "bias", string>>, RegExp][] = [
+      [{ features: p("badheader.npy") }, /badheader\.npy: malformed shape/],
+      [{ features: p("nan.npy") }, /nan\.npy: non-finite value NaN at row 1, column 1/],
+      [{ labels: p("big.npy") }, /big\.npy: label 2 at index 2 is not a class in \[0, 2\)/],
+      [{ labels: p("neg.npy") }, /neg\.npy: label -1 at index 1/],
+      [{ labels: p("y3.npy") }, /y3\.npy: 3 labels for 4 feature rows/],
+      [{ labels: p("yf.npy") }, /yf\.npy: labels must have an integer dtype, got float32/],
+      [{ weights: p("w3.npy") }, /w3\.npy: shape \[1, 3\] does not match feature dimension d = 2/],
+      [{ bias: p("b3.npy") }, /b3\.npy: 3 entries for K = 2 classes/],
+      [{ features: joinPath(NPY, "fortran.npy") }, /fortran\.npy: Fortran-order/],
+      [{ weights: joinPath(NPY, "bigendian.npy") }, /bigendian\.npy: big-endian/],
+      [{ features: p("missing.npy") }, /missing\.npy: file not found/],
+      [{ features: "" }, /--features is required/],
+    ];
+    const results = await Promise.all(cases.map(([override]) => {
+      const files = { ...base, ...override };
+      const args = Object.entries(files).flatMap(([k, v]) => v === "" ? [] : [`--${k}`, v]);
+      return measure(args);
+    }));
+    results.forEach((r, i) => {
+      const pattern = cases[i][1];
+      assert.equal(r.code, 2, `case ${pattern}: exit ${r.code}, stderr ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+      assert.match(lines[0], /^error: /);
+      assert.match(lines[0], pattern);
+      assert.equal(r.stdout, "");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
