@@ -1,0 +1,103 @@
+/**
+ * `deno task evaluate`: measures neural collapse and accuracy at every saved
+ * checkpoint of a run and writes `info.json` in the run folder. Accepts the
+ * reference's `evaluate.py` flags; the run's own `config.json` decides the
+ * model and data, and flags that disagree with it are reported, not obeyed
+ * (the reference README's own evaluate examples pass widths and epochs that
+ * differ from the folders they name).
+ *
+ *   deno task evaluate --bias --save-path ./wideres50_cifar100/wideres50-2-ce-800-1/ --seed 1 --width 2 -e 800 \
+ *     --model wide_resnet50 --dataset cifar100
+ */
+import { type BackendName, BACKENDS, selectBackend } from "../src/backend/mod.ts";
+import { DATASET_NAMES } from "../src/data/mod.ts";
+import { UserError } from "../src/errors.ts";
+import { evaluateRun, readRunConfig } from "../src/evaluate/evaluate_run.ts";
+import { LOSS_NAMES } from "../src/losses/mod.ts";
+import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
+import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
+import { formatDuration, ProgressBar } from "./_progress.ts";
+
+const FLAGS: FlagSpec[] = [
+  { name: "save-path", type: "string", help: "run folder to evaluate (required)" },
+  { name: "dataset-root", type: "string", help: "dataset folder, if it moved since training" },
+  {
+    name: "eval-augment",
+    type: "boolean",
+    default: false,
+    help: "measure training features with augmentation (reference)",
+  },
+  { name: "force", type: "boolean", default: false, help: "re-evaluate checkpoints already in info.json" },
+  { name: "test-batch-size", aliases: ["-tb"], type: "int", min: 1, default: 128, help: "evaluation batch" },
+  { name: "backend", type: "choice", choices: BACKENDS, default: "auto", help: "compute backend" },
+  // Accepted for compatibility with the reference; checked against config.json.
+  { name: "batch-size", aliases: ["-b"], type: "int", min: 1, help: "(reference flag, unused)" },
+  { name: "epochs", aliases: ["-e"], type: "int", min: 1, help: "(reference flag, checked)" },
+  { name: "width", type: "number", min: 0, minExclusive: true, help: "(reference flag, checked)" },
+  { name: "model", type: "choice", choices: MODEL_NAMES, help: "(reference flag, checked)" },
+  { name: "dataset", type: "choice", choices: DATASET_NAMES, help: "(reference flag, checked)" },
+  { name: "seed", type: "int", min: 0, help: "(reference flag, checked)" },
+  { name: "loss", type: "choice", choices: LOSS_NAMES, help: "(reference flag, checked)" },
+  { name: "bias", type: "boolean", help: "(reference flag, checked)" },
+];
+
+const CHECKED: [flag: string, key: string][] = [
+  ["epochs", "epochs"],
+  ["width", "width"],
+  ["model", "model"],
+  ["dataset", "dataset"],
+  ["seed", "seed"],
+  ["loss", "loss"],
+  ["bias", "bias"],
+];
+
+async function main(v: FlagValues): Promise<void> {
+  const dir = v["save-path"] as string | undefined;
+  if (!dir) throw new UserError("--save-path: required (the run folder to evaluate)");
+  const cfg = await readRunConfig(dir);
+  for (const [flag, key] of CHECKED) {
+    const given = v[flag];
+    const actual = (cfg as unknown as Record<string, unknown>)[key];
+    if (given !== undefined && given !== actual) {
+      console.error(`note: --${flag} ${given} differs from the run's config (${actual}); using the run's config`);
+    }
+  }
+  const backend = await selectBackend(v["backend"] as BackendName, { needsConvTraining: isConvolutional(cfg.model) });
+  console.error(`evaluate: ${dir} (${cfg.model}, ${cfg.loss}, ${cfg.dataset}) on backend ${backend.name}`);
+  let bar: ProgressBar | null = null;
+  const t0 = performance.now();
+  const info = await evaluateRun(dir, {
+    augment: v["eval-augment"] as boolean,
+    force: v["force"] as boolean,
+    batchSize: v["test-batch-size"] as number,
+    datasetRoot: v["dataset-root"] as string | undefined,
+    onStart: (total, skipped) => {
+      if (skipped > 0) console.error(`${skipped} checkpoint(s) already evaluated (--force to redo)`);
+      bar = new ProgressBar("checkpoints", total);
+      bar.update(0);
+    },
+    onCheckpoint: (epoch, done, total, m) => {
+      bar?.update(done, `epoch ${epoch}`);
+      if (!Deno.stderr.isTerminal() || done === total) {
+        bar?.done();
+        console.error(
+          `epoch ${epoch}: NC1 ${m.nc1.toExponential(3)} NC2 ${m.nc2.toFixed(4)} NC3 ${m.nc3.toFixed(4)} ` +
+            `NC4 ${m.nc4_bias.toFixed(4)} | train ${m.train_top1.toFixed(2)} test ${m.test_top1.toFixed(2)}`,
+        );
+      }
+    },
+  });
+  const best = info.best;
+  console.error(
+    `wrote ${dir}/info.json (${info.epochs.length} checkpoints, ${formatDuration((performance.now() - t0) / 1000)})` +
+      (best
+        ? `; best epoch ${best.epoch}: train ${best.train_top1.toFixed(2)} val ${best.val_top1.toFixed(2)} test ${
+          best.test_top1.toFixed(2)
+        }`
+        : ""),
+  );
+}
+
+if (import.meta.main) {
+  await runTask("deno task evaluate --save-path RUN_DIR [flags]  (reference evaluate.py flags accepted)", FLAGS, main);
+}

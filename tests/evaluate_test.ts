@@ -1,0 +1,79 @@
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { tf } from "../src/backend/tf.ts";
+import { UserError } from "../src/errors.ts";
+import { evaluateRun, INFO_METRICS } from "../src/evaluate/evaluate_run.ts";
+import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
+import { createModel } from "../src/models/mod.ts";
+import { makeSyntheticDataset } from "../src/data/mod.ts";
+import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { readCheckpoint, restoreVariables } from "../src/train/checkpoint.ts";
+import { trainRun } from "../src/train/train.ts";
+
+await tf.setBackend("cpu");
+
+const CFG = {
+  ...DEFAULT_CONFIG,
+  dataset: "synthetic",
+  model: "mlp",
+  mlpDepth: 1,
+  mlpHidden: 16,
+  epochs: 2,
+  lr: 0.05,
+  backend: "cpu" as const,
+  syntheticDim: 6,
+  syntheticClasses: 3,
+  syntheticPerClass: 20,
+};
+
+Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measurement, and skips done work", async () => {
+  const dir = await Deno.makeTempDir();
+  const ds = makeSyntheticDataset({ numClasses: 3, dim: 6, trainPerClass: 20 });
+  await trainRun({ ...CFG, savePath: dir }, ds);
+  const info = await evaluateRun(dir, { batchSize: 7 });
+  assertEquals(info.epochs, [1, 2]);
+  for (const k of INFO_METRICS) assertEquals(info[k].length, 2, k);
+  assertEquals(info.run.loss, "cross_entropy");
+  assert(info.best !== null && info.best.epoch >= 1);
+
+  // The streamed measurement equals the one-shot library call on all training features at once.
+  const model = createModel({
+    model: "mlp",
+    numClasses: 3,
+    sampleShape: [6],
+    width: 2,
+    bias: true,
+    seed: 1,
+    mlpDepth: 1,
+    mlpHidden: 16,
+  });
+  const vars = [...model.store.trainable, ...model.store.buffers];
+  restoreVariables(await readCheckpoint(`${dir}/epoch-0002.ckpt`), vars, "epoch-0002.ckpt");
+  const h = tf.tidy(() => model.forward(tf.tensor2d(ds.train.data as Float32Array, [ds.train.n, 6]), false).features);
+  const { weight, bias } = model.classifier();
+  const m = neuralCollapseMetrics(
+    h.dataSync() as Float32Array,
+    ds.train.labels,
+    weight.dataSync() as Float32Array,
+    bias!.dataSync() as Float32Array,
+  );
+  for (const k of ["nc1", "nc2", "nc3", "nc4_bias", "cdnv"] as const) {
+    const got = info[k][1]!;
+    assert(Math.abs(got - m[k]) <= 1e-5 * Math.max(1, Math.abs(m[k])), `${k}: ${got} vs ${m[k]}`);
+  }
+  assertEquals(info.train_top1[1], m.top1);
+
+  let skipped = -1;
+  await evaluateRun(dir, { onStart: (_total, s) => skipped = s });
+  assertEquals(skipped, 2);
+  await evaluateRun(dir, { force: true, onStart: (_total, s) => skipped = s });
+  assertEquals(skipped, 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("evaluate refuses folders that are not runs", async () => {
+  const dir = await Deno.makeTempDir();
+  await assertRejects(() => evaluateRun(dir), UserError, "config.json: not found");
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ ...CFG, savePath: dir }));
+  await assertRejects(() => evaluateRun(dir), UserError, "no epoch-NNNN.ckpt");
+  await Deno.remove(dir, { recursive: true });
+});
