@@ -6,13 +6,14 @@
  *     --seed 321 --width 0.5 -e 200 --model wide_resnet50 --dataset cifar100
  */
 import { BACKENDS, selectBackend, tf } from "../src/backend/mod.ts";
-import { DATASET_NAMES, describeDataset, loadDataset } from "../src/data/mod.ts";
+import { DATASET_NAMES, describeDataset } from "../src/data/mod.ts";
+import { UserError } from "../src/errors.ts";
 import { LOSS_NAMES, type LossName } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
-import { trainRun } from "../src/train/train.ts";
+import { datasetForConfig, trainRun } from "../src/train/train.ts";
 import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 
@@ -122,19 +123,9 @@ export function configFromFlags(v: FlagValues): TrainConfig {
 
 async function main(v: FlagValues): Promise<void> {
   const cfg = configFromFlags(v);
-  if (!cfg.savePath) throw new (await import("../src/errors.ts")).UserError("--save-path: required (the run folder)");
+  if (!cfg.savePath) throw new UserError("--save-path: required (the run folder)");
   const backend = await selectBackend(cfg.backend, { needsConvTraining: isConvolutional(cfg.model) });
-  const dataset = await loadDataset(cfg.dataset, {
-    root: cfg.datasetRoot || undefined,
-    download: cfg.download,
-    trainSubsetPerClass: cfg.trainSubset || undefined,
-    synthetic: {
-      dim: cfg.syntheticDim,
-      numClasses: cfg.syntheticClasses,
-      trainPerClass: cfg.syntheticPerClass,
-      separation: cfg.syntheticSeparation,
-    },
-  });
+  const dataset = await datasetForConfig(cfg);
   const summary = describeDataset(dataset);
   console.error(
     `train: ${cfg.model} width ${cfg.width}, ${cfg.loss}, ${cfg.epochs} epochs, seed ${cfg.seed} on ${dataset.name} ` +

@@ -11,8 +11,7 @@
  * `auto` takes the native backend when it loads, otherwise the fastest portable
  * backend that can run the model.
  */
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
+import { tf } from "./tf.ts";
 import { UserError } from "../errors.ts";
 import { loadNativeBackend, type NativeInfo } from "./native.ts";
 
@@ -62,8 +61,6 @@ export async function selectBackend(
   requested: BackendName,
   opts: { needsConvTraining: boolean },
 ): Promise<BackendInfo> {
-  tf.env().set("IS_TEST", false);
-  tf.env().set("PROD", true); // skip per-op NaN checks and debug work
   if (requested === "tensorflow" || requested === "auto") {
     const native = await loadNativeBackend();
     if (native.ok) {
@@ -71,7 +68,9 @@ export async function selectBackend(
       return { name: "tensorflow", native: native.info };
     }
     if (requested === "tensorflow") {
-      throw new UserError(`--backend tensorflow: the native backend did not load (${native.reason}); run 'deno task setup'`);
+      throw new UserError(
+        `--backend tensorflow: the native backend did not load (${native.reason}); run 'deno task setup'`,
+      );
     }
     const portable = opts.needsConvTraining ? "cpu" : "wasm";
     await activate(portable);

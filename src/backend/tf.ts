@@ -10,4 +10,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-cpu";
 
+// Production mode: no per-op debug checks, and no console banner from the
+// cpu backend suggesting tfjs-node (the package picks its backend itself).
+tf.env().set("PROD", true);
+
 export { tf };

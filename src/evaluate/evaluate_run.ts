@@ -16,44 +16,20 @@
  */
 import { tf } from "../backend/tf.ts";
 import { batches } from "../data/batches.ts";
-import { loadDataset } from "../data/load_dataset.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath, writeJsonAtomic } from "../io.ts";
 import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { NeuralCollapseAccumulator, type NeuralCollapseMetrics } from "../metrics/mod.ts";
-import { allVariables, createModel, type Model } from "../models/mod.ts";
+import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { readCheckpoint, restoreVariables } from "../train/checkpoint.ts";
 import { evaluateBatches } from "../train/eval.ts";
-import { RUN_FILES } from "../train/train.ts";
+import { datasetForConfig, modelForConfig, RUN_FILES } from "../train/train.ts";
+import { INFO_METRICS, type InfoMetric } from "./info_keys.ts";
 
-/** Metric keys stored per checkpoint in `info.json`, in this order. */
-export const INFO_METRICS = [
-  "nc1",
-  "nc2",
-  "nc3",
-  "nc4_bias",
-  "nc4_ncc",
-  "equinorm_means",
-  "equinorm_weights",
-  "equiangularity",
-  "max_angle",
-  "cdnv",
-  "train_loss",
-  "train_top1",
-  "train_top5",
-  "val_loss",
-  "val_top1",
-  "val_top5",
-  "test_loss",
-  "test_top1",
-  "test_top5",
-] as const;
-
-/** One metric key of {@linkcode INFO_METRICS}. */
-export type InfoMetric = typeof INFO_METRICS[number];
+export { INFO_METRICS, type InfoMetric } from "./info_keys.ts";
 
 /** The contents of `info.json`. Accuracies in percent; `nc4_ncc` a fraction. */
 export type RunInfo =
@@ -117,41 +93,13 @@ export async function listCheckpointEpochs(dir: string): Promise<number[]> {
   return epochs.sort((a, b) => a - b);
 }
 
-/** Loads the dataset a run was trained on (the same split and subset). */
-export async function loadRunDataset(cfg: TrainConfig, datasetRoot?: string): Promise<Dataset> {
-  return await loadDataset(cfg.dataset, {
-    root: datasetRoot ?? (cfg.datasetRoot || undefined),
-    trainSubsetPerClass: cfg.trainSubset || undefined,
-    synthetic: {
-      dim: cfg.syntheticDim,
-      numClasses: cfg.syntheticClasses,
-      trainPerClass: cfg.syntheticPerClass,
-      separation: cfg.syntheticSeparation,
-    },
-  });
-}
-
-/** Rebuilds a run's model (weights are then restored from a checkpoint). */
-export function modelForRun(cfg: TrainConfig, ds: Dataset): Model {
-  return createModel({
-    model: cfg.model,
-    numClasses: ds.numClasses,
-    sampleShape: ds.sampleShape,
-    width: cfg.width,
-    bias: cfg.bias,
-    seed: cfg.seed,
-    mlpDepth: cfg.mlpDepth,
-    mlpHidden: cfg.mlpHidden,
-  });
-}
-
 /**
  * Evaluates every checkpoint of the run in `dir` and writes `dir/info.json`.
  * Returns the info object.
  */
 export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Promise<RunInfo> {
   const cfg = await readRunConfig(dir);
-  const ds = await loadRunDataset(cfg, opts.datasetRoot);
+  const ds = await datasetForConfig(cfg, opts.datasetRoot);
   const epochs = await listCheckpointEpochs(dir);
   if (epochs.length === 0) throw new UserError(`${dir}: no epoch-NNNN.ckpt checkpoints to evaluate`);
   const augment = (opts.augment ?? false) && ds.sampleShape.length === 3;
@@ -164,7 +112,7 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
   const todo = epochs.filter((e) => !reuse?.epochs.includes(e));
   opts.onStart?.(todo.length, epochs.length - todo.length);
 
-  const model = modelForRun(cfg, ds);
+  const model = modelForConfig(cfg, ds);
   const lossFn = makeLoss(cfg.loss, cfg);
   const vars = allVariables(model);
   try {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { INFO_METRICS } from "../evaluate/info_keys.ts";
 
 /** The configuration block of `info.json`: which experiment a run is. */
 export interface RunConfig {
@@ -28,25 +29,7 @@ export interface RunConfig {
 }
 
 /** Names of the per-checkpoint series in `info.json`; each is `[epochs.length]`, `null` where not measured. */
-export const METRIC_KEYS = [
-  "nc1",
-  "nc2",
-  "nc3",
-  "nc4_bias",
-  "nc4_ncc",
-  "equinorm_means",
-  "equinorm_weights",
-  "equiangularity",
-  "max_angle",
-  "cdnv",
-  "train_loss",
-  "train_top1",
-  "train_top5",
-  "val_top1",
-  "val_top5",
-  "test_top1",
-  "test_top5",
-] as const;
+export const METRIC_KEYS = INFO_METRICS;
 
 /** One of {@linkcode METRIC_KEYS}. */
 export type MetricKey = typeof METRIC_KEYS[number];

@@ -19,6 +19,7 @@ import { exists, joinPath, writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset } from "../data/types.ts";
 import { batches as iterateBatches } from "../data/batches.ts";
+import { loadDataset } from "../data/load_dataset.ts";
 import { makeLoss } from "../losses/mod.ts";
 import { allVariables, createModel, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "./config.ts";
@@ -66,6 +67,38 @@ export const RUN_FILES = {
   epoch: (e: number) => `epoch-${String(e).padStart(4, "0")}.ckpt`,
 } as const;
 
+/**
+ * Loads the dataset a configuration trains on (the same split and subset on
+ * every call). `rootOverride` replaces the stored root (data that moved).
+ */
+export async function datasetForConfig(cfg: TrainConfig, rootOverride?: string): Promise<Dataset> {
+  return await loadDataset(cfg.dataset, {
+    root: rootOverride ?? (cfg.datasetRoot || undefined),
+    download: cfg.download,
+    trainSubsetPerClass: cfg.trainSubset || undefined,
+    synthetic: {
+      dim: cfg.syntheticDim,
+      numClasses: cfg.syntheticClasses,
+      trainPerClass: cfg.syntheticPerClass,
+      separation: cfg.syntheticSeparation,
+    },
+  });
+}
+
+/** Builds the network a configuration describes, with its seeded initial weights. */
+export function modelForConfig(cfg: TrainConfig, ds: Pick<Dataset, "numClasses" | "sampleShape">): Model {
+  return createModel({
+    model: cfg.model,
+    numClasses: ds.numClasses,
+    sampleShape: ds.sampleShape,
+    width: cfg.width,
+    bias: cfg.bias,
+    seed: cfg.seed,
+    mlpDepth: cfg.mlpDepth,
+    mlpHidden: cfg.mlpHidden,
+  });
+}
+
 /** The seed of the data-order generator, derived from the run seed. */
 export function dataSeed(seed: number): number {
   return seed * 1000003 + 7;
@@ -92,16 +125,7 @@ export async function trainRun(
   }
   await Deno.mkdir(dir, { recursive: true });
 
-  const model = createModel({
-    model: cfg.model,
-    numClasses: dataset.numClasses,
-    sampleShape: dataset.sampleShape,
-    width: cfg.width,
-    bias: cfg.bias,
-    seed: cfg.seed,
-    mlpDepth: cfg.mlpDepth,
-    mlpHidden: cfg.mlpHidden,
-  });
+  const model = modelForConfig(cfg, dataset);
   const lossFn = makeLoss(cfg.loss, cfg);
   const trainable = model.store.trainable.map((v) => v.variable);
   const optimizer = new Optimizer(trainable, cfg);

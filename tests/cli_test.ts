@@ -1,0 +1,94 @@
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { parseFlags } from "../tasks/_cli.ts";
+import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
+import { UserError } from "../src/errors.ts";
+
+// Every train command of the reference README, verbatim after `python train.py`.
+const README_TRAIN = [
+  "--bias --loss cross_entropy --save-path ./wideres50_cifar100/wideres50-2-ce-800-1/ --seed 1 --width 2 -e 800 --model wide_resnet50 --dataset cifar100",
+  "--bias --loss mean_square_error --save-path ./wideres50_cifar100/wideres50-1-mse-400-123/ --seed 123 --width 1 -e 400 --model wide_resnet50 --dataset cifar100",
+  "--bias --loss focal_loss --save-path ./wideres50_cifar100/wideres50-05-fl-200-321/ --seed 321 --width 0.5 -e 200 --model wide_resnet50 --dataset cifar100",
+  "--bias --loss label_smoothing --save-path ./wideres50_cifar100/wideres50-025-ls-100-1/ --seed 1 --width 0.25 -e 100 --model wide_resnet50 --dataset cifar100",
+  "--bias --loss cross_entropy --save-path ./wideres50_cifar10/wideres50-2-ce-800-1/ --seed 1 --width 2 -e 800 --model wide_resnet50 --dataset cifar10",
+  "--bias --loss mean_square_error --save-path ./wideres50_cifar10/wideres50-1-mse-400-2/ --seed 2 --width 1 -e 400 --model wide_resnet50 --dataset cifar10",
+  "--bias --loss focal_loss --save-path ./wideres50_cifar10/wideres50-05-fl-200-3/ --seed 3 --width 0.5 -e 200 --model wide_resnet50 --dataset cifar10",
+  "--bias --loss label_smoothing --save-path ./wideres50_cifar10/wideres50-025-ls-100-1/ --seed 1 --width 0.25 -e 100 --model wide_resnet50 --dataset cifar10",
+];
+
+Deno.test("every reference README train command parses to the intended configuration", () => {
+  for (const line of README_TRAIN) {
+    const cfg = configFromFlags(parseFlags(line.split(" "), TRAIN_FLAGS));
+    const m = /wideres50-(\w+)-(\w+)-(\d+)-(\d+)\/$/.exec(cfg.savePath)!;
+    assertEquals(cfg.epochs, Number(m[3]), line);
+    assertEquals(cfg.seed, Number(m[4]), line);
+    assertEquals(String(cfg.width).replace(".", ""), m[1], line);
+    assert(cfg.bias && cfg.model === "wide_resnet50" && cfg.dataAug, line);
+    assertEquals([cfg.lr, cfg.momentum, cfg.weightDecay, cfg.batchSize, cfg.clipNorm], [0.1, 0.9, 5e-4, 100, 2]);
+  }
+});
+
+Deno.test("every flag of the reference train script is accepted", () => {
+  const cfg = configFromFlags(parseFlags(
+    "-b 64 -tb 50 --lr 0.05 --mom 0.8 --decay 1e-4 --nesterov --opt adam --rescale 10 --gamma 2 --smoothing 0.1 --lr_scheduler cos --save-interval 5 --dataset-root /d --load --no-bias --no-data-aug --backend cpu --download --train-subset 20"
+      .split(" "),
+    TRAIN_FLAGS,
+  ));
+  assertEquals(
+    [cfg.batchSize, cfg.testBatchSize, cfg.lr, cfg.momentum, cfg.weightDecay, cfg.nesterov, cfg.opt, cfg.rescale],
+    [64, 50, 0.05, 0.8, 1e-4, true, "adam", 10],
+  );
+  assertEquals([cfg.gamma, cfg.smoothing, cfg.lrScheduler, cfg.saveInterval, cfg.datasetRoot], [
+    2,
+    0.1,
+    "cos",
+    5,
+    "/d",
+  ]);
+  assertEquals([cfg.load, cfg.bias, cfg.dataAug, cfg.backend, cfg.download, cfg.trainSubset], [
+    true,
+    false,
+    false,
+    "cpu",
+    true,
+    20,
+  ]);
+});
+
+Deno.test("bad flags are one-line errors that list the valid choices", () => {
+  assertThrows(() => parseFlags(["--los", "x"], TRAIN_FLAGS), UserError, "unknown flag '--los'; valid flags:");
+  assertThrows(() => parseFlags(["--loss", "hinge"], TRAIN_FLAGS), UserError, "choose one of cross_entropy");
+  assertThrows(() => parseFlags(["--model", "vgg"], TRAIN_FLAGS), UserError, "wide_resnet50, resnet18, mlp");
+  assertThrows(() => parseFlags(["--width", "0"], TRAIN_FLAGS), UserError, "--width: 0 is out of range");
+  assertThrows(() => parseFlags(["-e", "1.5"], TRAIN_FLAGS), UserError, "-e: expected an integer");
+  assertThrows(() => parseFlags(["--lr", "fast"], TRAIN_FLAGS), UserError, "--lr: expected a number");
+  assertThrows(() => parseFlags(["--seed"], TRAIN_FLAGS), UserError, "--seed: missing value");
+});
+
+Deno.test("a README command without CIFAR on disk fails in one line, exit 2, and writes nothing", async () => {
+  const root = await Deno.makeTempDir();
+  const run = `${root}/wideres50_cifar10/wideres50-025-ls-100-1/`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      "tasks/train.ts",
+      ...README_TRAIN[7].replace("./wideres50_cifar10/wideres50-025-ls-100-1/", run).split(" "),
+      "--dataset-root",
+      `${root}/data`,
+      "--backend",
+      "cpu",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l.startsWith("error:"));
+  assertEquals(out.code, 2);
+  assertEquals(err.length, 1, new TextDecoder().decode(out.stderr));
+  assert(err[0].includes("cifar-10-batches-bin") && err[0].includes("--download"), err[0]);
+  assertEquals([...Deno.readDirSync(root)].length, 0, "something was written");
+  await Deno.remove(root, { recursive: true });
+});
