@@ -63,7 +63,13 @@ export const TRAIN_FLAGS: FlagSpec[] = [
   { name: "backend", type: "choice", choices: BACKENDS, default: D.backend, help: "compute backend" },
   { name: "train-subset", type: "int", min: 0, default: 0, help: "keep N training images per class (0: all)" },
   { name: "mlp-depth", type: "int", min: 1, max: 32, default: D.mlpDepth, help: "MLP hidden layers" },
-  { name: "mlp-hidden", type: "int", min: 1, default: D.mlpHidden, help: "MLP hidden units" },
+  {
+    name: "mlp-hidden",
+    type: "int",
+    min: 1,
+    default: D.mlpHidden,
+    help: "MLP hidden units at width 1 (scaled by --width)",
+  },
   { name: "synthetic-dim", type: "int", min: 1, default: D.syntheticDim, help: "synthetic: dimension" },
   { name: "synthetic-classes", type: "int", min: 2, default: D.syntheticClasses, help: "synthetic: classes" },
   {

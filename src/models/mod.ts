@@ -37,7 +37,7 @@ export interface ModelConfig {
   seed: number;
   /** MLP only. */
   mlpDepth?: number;
-  /** MLP only. */
+  /** MLP only: hidden units at width 1 (the layer has ⌊mlpHidden·width⌉ units). */
   mlpHidden?: number;
 }
 
@@ -54,7 +54,8 @@ export function createModel(cfg: ModelConfig): Model {
       numClasses: cfg.numClasses,
       inputDim: cfg.sampleShape.reduce((a, b) => a * b, 1),
       depth: cfg.mlpDepth ?? 3,
-      hidden: cfg.mlpHidden ?? 512,
+      // --width scales the MLP like the ResNets' inner widths, so width grids work for it too.
+      hidden: Math.max(1, Math.round((cfg.mlpHidden ?? 256) * cfg.width)),
       bias: cfg.bias,
       rng,
     });

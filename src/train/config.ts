@@ -85,7 +85,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   backend: "auto",
   trainSubset: 0,
   mlpDepth: 3,
-  mlpHidden: 512,
+  mlpHidden: 256,
   syntheticDim: 32,
   syntheticClasses: 10,
   syntheticPerClass: 100,
