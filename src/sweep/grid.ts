@@ -1,0 +1,165 @@
+/**
+ * The sweep grid: which independent training runs a sweep holds (losses ×
+ * widths × training lengths × seeds, for one dataset and model) and where
+ * each run lives, in the reference's folder naming
+ * `<model>-<width>-<loss>-<epochs>-<seed>` (e.g. `wideres50-05-fl-200-321`).
+ *
+ * @module
+ */
+import { DATASET_NAMES } from "../data/mod.ts";
+import { UserError } from "../errors.ts";
+import { joinPath } from "../io.ts";
+import { LOSS_ABBREVIATIONS, LOSS_NAMES, type LossName } from "../losses/mod.ts";
+import { MODEL_NAMES } from "../models/mod.ts";
+import { runName } from "../plot/run_name.ts";
+
+/** A value of an extra train flag: `--name value`, or `--name` / `--no-name` for booleans. */
+export type TrainArgValue = string | number | boolean;
+
+/** What a sweep trains: the grid and the train flags every run shares. Saved in the manifest. */
+export interface SweepConfig {
+  dataset: string;
+  model: string;
+  losses: LossName[];
+  /** Width multipliers. */
+  widths: number[];
+  /** Training lengths in epochs. */
+  epochs: number[];
+  seeds: number[];
+  /** Further `tasks/train.ts` flags (without dashes), e.g. `{ "train-subset": 100, "data-aug": false }`. */
+  trainArgs: Record<string, TrainArgValue>;
+}
+
+/** One run of the grid. */
+export interface SweepRun {
+  /** Folder name, e.g. `wideres50-05-fl-200-321`. */
+  name: string;
+  /** Run folder: `<root>/<name>`. */
+  dir: string;
+  loss: LossName;
+  width: number;
+  epochs: number;
+  seed: number;
+}
+
+/** Train flags the sweep sets per run itself, so they cannot be shared extra arguments. */
+export const SWEEP_OWNED_TRAIN_FLAGS: readonly string[] = [
+  "loss",
+  "save-path",
+  "seed",
+  "width",
+  "epochs",
+  "dataset",
+  "model",
+  "load",
+  "backend",
+];
+
+/**
+ * Resolves a loss given by its full name or its abbreviation (`fl` →
+ * `focal_loss`); throws {@linkcode UserError} naming `flag` otherwise.
+ */
+export function parseLossName(value: string, flag = "--losses"): LossName {
+  if ((LOSS_NAMES as readonly string[]).includes(value)) return value as LossName;
+  const byAbbrev = LOSS_NAMES.find((l) => LOSS_ABBREVIATIONS[l] === value.toLowerCase());
+  if (byAbbrev) return byAbbrev;
+  throw new UserError(
+    `${flag}: unknown loss '${value}'; choose from ${LOSS_NAMES.join(", ")} (or ${
+      Object.values(LOSS_ABBREVIATIONS).join(", ")
+    })`,
+  );
+}
+
+function checkList<T>(flag: string, values: readonly T[], ok: (v: T) => boolean, rule: string): void {
+  if (values.length === 0) throw new UserError(`${flag}: empty list`);
+  for (const v of values) if (!ok(v)) throw new UserError(`${flag}: ${v} is out of range (${rule})`);
+  if (new Set(values).size !== values.length) throw new UserError(`${flag}: repeated value in ${values.join(",")}`);
+}
+
+/**
+ * Checks a sweep configuration; throws {@linkcode UserError} with a one-line
+ * message naming the flag for an unknown dataset, model or loss, an empty or
+ * repeated list, a width ≤ 0, a training length < 1, a negative or fractional
+ * seed, or an extra train flag the sweep sets itself.
+ */
+export function validateSweepConfig(config: SweepConfig): void {
+  if (!(DATASET_NAMES as readonly string[]).includes(config.dataset)) {
+    throw new UserError(`--dataset: unknown dataset '${config.dataset}'; choose one of ${DATASET_NAMES.join(", ")}`);
+  }
+  if (!(MODEL_NAMES as readonly string[]).includes(config.model)) {
+    throw new UserError(`--model: unknown model '${config.model}'; choose one of ${MODEL_NAMES.join(", ")}`);
+  }
+  for (const l of config.losses) parseLossName(l);
+  checkList("--losses", config.losses, () => true, "");
+  // 16 is the train task's own upper bound for --width.
+  checkList("--widths", config.widths, (w) => Number.isFinite(w) && w > 0 && w <= 16, "must be > 0 and <= 16");
+  checkList("--epochs-list", config.epochs, (e) => Number.isInteger(e) && e >= 1, "must be an integer >= 1");
+  checkList("--seeds", config.seeds, (s) => Number.isInteger(s) && s >= 0, "must be an integer >= 0");
+  for (const key of Object.keys(config.trainArgs)) {
+    if (SWEEP_OWNED_TRAIN_FLAGS.includes(key)) {
+      throw new UserError(`--${key}: set per run by the sweep; use the sweep's own grid flags instead`);
+    }
+  }
+}
+
+/**
+ * Every run of the grid, in the order a sweep trains them: seeds, then widths,
+ * then training lengths, with the losses innermost, so that an interrupted
+ * sweep has all losses of the settings it finished.
+ *
+ * @example
+ * ```ts
+ * const runs = expandGrid("runs", { dataset: "cifar100", model: "wide_resnet50", losses: ["focal_loss"],
+ *   widths: [0.5], epochs: [200], seeds: [321], trainArgs: {} });
+ * runs[0].dir; // "runs/wideres50-05-fl-200-321"
+ * ```
+ */
+export function expandGrid(root: string, config: SweepConfig): SweepRun[] {
+  validateSweepConfig(config);
+  const runs: SweepRun[] = [];
+  for (const seed of config.seeds) {
+    for (const width of config.widths) {
+      for (const epochs of config.epochs) {
+        for (const loss of config.losses) {
+          const name = runName({ model: config.model, width, loss, epochs, seed, dataset: config.dataset });
+          runs.push({ name, dir: joinPath(root, name), loss, width, epochs, seed });
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+/** The extra train flags as command-line arguments: `--name value`, `--name` / `--no-name` for booleans. */
+export function trainArgsToFlags(trainArgs: Record<string, TrainArgValue>): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(trainArgs)) {
+    if (typeof value === "boolean") out.push(value ? `--${key}` : `--no-${key}`);
+    else out.push(`--${key}`, String(value));
+  }
+  return out;
+}
+
+/**
+ * The `tasks/train.ts` arguments of one run (without `--load` and `--backend`,
+ * which depend on the run's state and the machine).
+ */
+export function trainArguments(config: SweepConfig, run: SweepRun): string[] {
+  return [
+    "--dataset",
+    config.dataset,
+    "--model",
+    config.model,
+    "--loss",
+    run.loss,
+    "--width",
+    String(run.width),
+    "-e",
+    String(run.epochs),
+    "--seed",
+    String(run.seed),
+    "--save-path",
+    run.dir,
+    ...trainArgsToFlags(config.trainArgs),
+  ];
+}

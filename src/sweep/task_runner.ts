@@ -1,0 +1,103 @@
+/**
+ * Running the package's tasks (`tasks/train.ts`, `tasks/evaluate.ts`) as
+ * subprocesses: one Deno process per stage of a run, so that runs are
+ * independent (a crash or divergence ends one run, not the sweep), several
+ * can run in parallel, and each one's output goes to its own log file.
+ *
+ * The permission flags are those of the task's line in `deno.json`, read at
+ * run time, so the sweep grants a subprocess exactly what `deno task <name>` does.
+ *
+ * @module
+ */
+
+/** The tasks a sweep runs per run. */
+export type SweepTask = "train" | "evaluate";
+
+/** How a subprocess ended. */
+export interface TaskResult {
+  /** Exit status (0: success; 2: user error; 3: training diverged). */
+  code: number;
+  /** The subprocess's `error: ...` line without the prefix, or its last stderr line; empty on success. */
+  errorLine: string;
+}
+
+/**
+ * Runs `task` with `args`, appending its output (stdout and stderr) to
+ * `logPath`. The sweep's tests substitute a fake to check scheduling without
+ * training.
+ */
+export type TaskRunner = (task: SweepTask, args: string[], logPath: string) => Promise<TaskResult>;
+
+const REPO_ROOT = new URL("../../", import.meta.url);
+
+function urlPath(url: URL): string {
+  return decodeURIComponent(url.pathname);
+}
+
+/** The `--allow-*` flags of `deno task <name>` as `deno.json` declares them. */
+export async function taskPermissions(task: SweepTask): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", REPO_ROOT))) as {
+    tasks?: Record<string, string>;
+  };
+  const line = config.tasks?.[task];
+  if (!line) throw new Error(`deno.json has no '${task}' task`);
+  return line.split(/\s+/).filter((t) => t.startsWith("--allow-"));
+}
+
+/** The last `error: ...` line of `stderr` (prefix removed), else its last non-empty line. */
+export function errorLineOf(stderr: string): string {
+  // deno-lint-ignore no-control-regex
+  const lines = stderr.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split(/[\r\n]+/).map((l) => l.trim()).filter((l) =>
+    l !== ""
+  );
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i].startsWith("error: ")) return lines[i].slice("error: ".length);
+  }
+  return lines.at(-1) ?? "";
+}
+
+/**
+ * The real runner: `deno run --config <repo>/deno.json <permissions> tasks/<task>.ts <args>`,
+ * output appended to `logPath`.
+ *
+ * @example
+ * ```ts
+ * const run = subprocessRunner();
+ * const { code } = await run("evaluate", ["--save-path", "runs/mlp-1-ce-20-1"], "runs/logs/mlp-1-ce-20-1.log");
+ * ```
+ */
+export function subprocessRunner(): TaskRunner {
+  const permissions = new Map<SweepTask, string[]>();
+  return async (task, args, logPath) => {
+    if (!permissions.has(task)) permissions.set(task, await taskPermissions(task));
+    const script = urlPath(new URL(`tasks/${task}.ts`, REPO_ROOT));
+    const fullArgs = ["run", `--config=${urlPath(new URL("deno.json", REPO_ROOT))}`, ...permissions.get(task)!, script];
+    fullArgs.push(...args);
+    const log = await Deno.open(logPath, { create: true, append: true });
+    const encoder = new TextEncoder();
+    try {
+      await log.write(encoder.encode(`\n$ deno ${[...fullArgs.slice(0, 1), script, ...args].join(" ")}\n`));
+      const child = new Deno.Command(Deno.execPath(), {
+        args: fullArgs,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      let stderrTail = "";
+      const decoder = new TextDecoder();
+      // Both streams go to the one log, chunk by chunk, as they arrive; stderr's tail is kept for the reason line.
+      const copy = async (stream: ReadableStream<Uint8Array>, keepTail: boolean): Promise<void> => {
+        for await (const chunk of stream) {
+          await log.write(chunk);
+          if (keepTail) stderrTail = (stderrTail + decoder.decode(chunk, { stream: true })).slice(-8192);
+        }
+      };
+      const [status] = await Promise.all([child.status, copy(child.stdout, false), copy(child.stderr, true)]);
+      const code = status.code;
+      return { code, errorLine: code === 0 ? "" : errorLineOf(stderrTail) || `exit status ${code}` };
+    } finally {
+      log.close();
+    }
+  };
+}

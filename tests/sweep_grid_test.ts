@@ -1,0 +1,120 @@
+/**
+ * Grid expansion, folder naming (every folder name of the reference README),
+ * presets, and rejection of bad grids.
+ */
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { UserError } from "../src/errors.ts";
+import { parseFlags } from "../tasks/_cli.ts";
+import { expandGrid, parseLossName, type SweepConfig, sweepPreset, trainArguments } from "../src/sweep/mod.ts";
+import { SWEEP_FLAGS, sweepConfigFromFlags } from "../tasks/sweep.ts";
+
+// Every save path of the README's training and evaluation examples.
+const README_CIFAR100 = [
+  "wideres50-2-ce-800-1",
+  "wideres50-2-mse-800-123",
+  "wideres50-1-mse-400-123",
+  "wideres50-05-fl-200-321",
+  "wideres50-025-ls-100-1",
+  "wideres50-2-fl-800-321",
+  "wideres50-2-ls-800-1",
+];
+const README_CIFAR10 = [
+  "wideres50-2-ce-800-1",
+  "wideres50-1-mse-400-2",
+  "wideres50-05-fl-200-3",
+  "wideres50-025-ls-100-1",
+  "wideres50-2-mse-800-2",
+  "wideres50-2-fl-800-3",
+  "wideres50-2-ls-800-1",
+];
+
+Deno.test("paper presets expand to the README's 192-run grids with its folder names", () => {
+  for (const [preset, names] of [["paper-cifar100", README_CIFAR100], ["paper-cifar10", README_CIFAR10]] as const) {
+    const runs = expandGrid("wideres50_x", sweepPreset(preset));
+    assertEquals(runs.length, 4 * 4 * 4 * 3);
+    assertEquals(new Set(runs.map((r) => r.name)).size, runs.length);
+    const have = new Set(runs.map((r) => r.name));
+    for (const n of names) assert(have.has(n), `${preset} lacks ${n}`);
+  }
+});
+
+Deno.test("a run's folder and train arguments match the README command", () => {
+  const config: SweepConfig = {
+    ...sweepPreset("paper-cifar100"),
+    losses: ["focal_loss"],
+    widths: [0.5],
+    epochs: [200],
+    seeds: [321],
+  };
+  const [run] = expandGrid("./wideres50_cifar100/", config);
+  assertEquals(run.dir, "./wideres50_cifar100/wideres50-05-fl-200-321");
+  assertEquals(
+    trainArguments(config, run).join(" "),
+    "--dataset cifar100 --model wide_resnet50 --loss focal_loss --width 0.5 -e 200 --seed 321 " +
+      "--save-path ./wideres50_cifar100/wideres50-05-fl-200-321",
+  );
+});
+
+Deno.test("other models keep their name; losses innermost in grid order", () => {
+  const config: SweepConfig = {
+    dataset: "synthetic",
+    model: "mlp",
+    losses: ["cross_entropy", "label_smoothing"],
+    widths: [0.25, 1],
+    epochs: [3],
+    seeds: [7],
+    trainArgs: {},
+  };
+  assertEquals(expandGrid("r", config).map((r) => r.name), [
+    "mlp-025-ce-3-7",
+    "mlp-025-ls-3-7",
+    "mlp-1-ce-3-7",
+    "mlp-1-ls-3-7",
+  ]);
+  assertEquals(
+    expandGrid("r", { ...config, model: "resnet18", losses: ["mean_square_error"], widths: [2] })[0].name,
+    "resnet18-2-mse-3-7",
+  );
+});
+
+Deno.test("losses are accepted by name or abbreviation", () => {
+  assertEquals(parseLossName("fl"), "focal_loss");
+  assertEquals(parseLossName("MSE"), "mean_square_error");
+  assertEquals(parseLossName("label_smoothing"), "label_smoothing");
+  assertThrows(() => parseLossName("hinge"), UserError, "unknown loss 'hinge'");
+});
+
+Deno.test("bad grids are one-line user errors naming the flag", () => {
+  const bad: [string[], string][] = [
+    [["--preset", "paper-imagenet"], "--preset: unknown preset 'paper-imagenet'"],
+    [["--widths", "0,1"], "--widths: 0 is out of range"],
+    [["--widths", "-0.5"], "--widths: -0.5 is out of range"],
+    [["--widths", "abc"], "--widths: expected numbers"],
+    [["--epochs-list", "0"], "--epochs-list: 0 is out of range"],
+    [["--epochs-list", "2.5"], "--epochs-list: expected integers"],
+    [["--seeds", "-1"], "--seeds: -1 is out of range"],
+    [["--losses", "ce,hinge"], "--losses: unknown loss 'hinge'"],
+    [["--losses", "ce,cross_entropy"], "--losses: repeated value"],
+    [["--dataset", "imagenet"], "--dataset: unknown dataset 'imagenet'"],
+    [["--model", "vgg"], "--model: unknown model 'vgg'"],
+    [["--mlp-hidden", "0"], "--mlp-hidden: 0 is out of range"],
+  ];
+  for (const [args, message] of bad) {
+    const e = assertThrows(() => sweepConfigFromFlags(parseFlags(args, SWEEP_FLAGS)), UserError);
+    assert(e.message.startsWith(message), `${args.join(" ")}: got '${e.message}'`);
+    assert(!e.message.includes("\n"), "one line");
+  }
+});
+
+Deno.test("flags override the preset; passed-through train flags join the shared arguments", () => {
+  const config = sweepConfigFromFlags(
+    parseFlags(["--preset", "small", "--losses", "ce,ls", "--epochs-list", "5,10", "--lr", "0.05"], SWEEP_FLAGS),
+  );
+  assertEquals(config.losses, ["cross_entropy", "label_smoothing"]);
+  assertEquals(config.epochs, [5, 10]);
+  assertEquals(config.widths, sweepPreset("small").widths);
+  assertEquals(config.trainArgs["lr"], 0.05);
+  assertEquals(config.trainArgs["data-aug"], false);
+  // A flag the grid owns cannot be passed through.
+  assertThrows(() => parseFlags(["--loss", "cross_entropy"], SWEEP_FLAGS), UserError, "unknown flag '--loss'");
+});

@@ -1,0 +1,201 @@
+/**
+ * The manifest and the scheduling logic, with a fake runner standing in for
+ * the train and evaluate subprocesses: round trip, configuration mismatch,
+ * skipping finished runs, resuming interrupted ones with `--load`, failures
+ * recorded while the sweep carries on, and parallel jobs.
+ */
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { UserError } from "../src/errors.ts";
+import { joinPath } from "../src/io.ts";
+import {
+  expandGrid,
+  type Manifest,
+  MANIFEST_FILE,
+  newManifest,
+  planSweep,
+  readManifest,
+  runSweep,
+  type SweepConfig,
+  type SweepTask,
+  type TaskRunner,
+  writeManifest,
+} from "../src/sweep/mod.ts";
+
+const CONFIG: SweepConfig = {
+  dataset: "synthetic",
+  model: "mlp",
+  losses: ["cross_entropy", "mean_square_error"],
+  widths: [1],
+  epochs: [2, 4],
+  seeds: [1],
+  trainArgs: { "mlp-hidden": 16, "data-aug": false },
+};
+
+interface Call {
+  task: SweepTask;
+  args: string[];
+}
+
+/**
+ * A runner that behaves like the tasks on disk: train writes `last.ckpt`,
+ * evaluate writes `info.json`; `fail` picks runs to fail with an exit status.
+ */
+function fakeRunner(calls: Call[], fail: (task: SweepTask, dir: string) => number = () => 0): TaskRunner {
+  return async (task, args) => {
+    calls.push({ task, args });
+    const dir = args[args.indexOf("--save-path") + 1];
+    const code = fail(task, dir);
+    if (code === 3) return { code, errorLine: "training diverged: loss is NaN at epoch 1, batch 2" };
+    if (code !== 0) return { code, errorLine: "something broke" };
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(joinPath(dir, task === "train" ? "last.ckpt" : "info.json"), "{}");
+    return { code: 0, errorLine: "" };
+  };
+}
+
+Deno.test("manifest round trip, and a different configuration is refused", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    assertEquals(await readManifest(root), null);
+    const m = newManifest(CONFIG, expandGrid(root, CONFIG), "test");
+    m.runs["mlp-1-ce-2-1"].state = "failed";
+    m.runs["mlp-1-ce-2-1"].reason = "why";
+    await writeManifest(root, m);
+    const back = (await readManifest(root)) as Manifest;
+    assertEquals(back.runs, m.runs);
+    assertEquals(back.config, CONFIG);
+    // The same grid listed in another order is the same sweep.
+    await planSweep({ root, config: { ...CONFIG, losses: ["mean_square_error", "cross_entropy"] } });
+    const e = await assertRejects(
+      () => planSweep({ root, config: { ...CONFIG, trainArgs: { "mlp-hidden": 32, "data-aug": false } } }),
+      UserError,
+    );
+    assert(e.message.startsWith(`--runs-dir ${root}: its manifest.json was written by another`), e.message);
+    assert(e.message.includes("trainArgs"), e.message);
+    await Deno.writeTextFile(joinPath(root, MANIFEST_FILE), "{ not json");
+    await assertRejects(() => readManifest(root), UserError, "not valid JSON");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a sweep trains then evaluates each run; a second invocation skips them all", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const calls: Call[] = [];
+    const s = await runSweep({ root, config: CONFIG, runner: fakeRunner(calls) });
+    assertEquals([s.total, s.evaluated, s.failed.length, s.skipped], [4, 4, 0, 0]);
+    assertEquals(calls.map((c) => c.task), [
+      "train",
+      "evaluate",
+      "train",
+      "evaluate",
+      "train",
+      "evaluate",
+      "train",
+      "evaluate",
+    ]);
+    assert(calls.every((c) => !c.args.includes("--load")));
+    const m = (await readManifest(root))!;
+    assert(Object.values(m.runs).every((r) => r.state === "evaluated" && r.started && r.finished));
+    const again: Call[] = [];
+    const s2 = await runSweep({ root, config: CONFIG, runner: fakeRunner(again) });
+    assertEquals([s2.evaluated, s2.skipped, again.length], [4, 4, 0]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("interrupted runs resume with --load; trained runs are only evaluated; lost info.json is redone", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const runs = expandGrid(root, CONFIG);
+    const m = newManifest(CONFIG, runs);
+    // run 0: killed while training (a checkpoint exists); run 1: trained, not evaluated;
+    // run 2: evaluated but its info.json is gone; run 3: evaluated.
+    m.runs[runs[0].name].state = "training";
+    m.runs[runs[1].name].state = "trained";
+    m.runs[runs[2].name].state = "evaluated";
+    m.runs[runs[3].name].state = "evaluated";
+    for (const r of runs) {
+      await Deno.mkdir(r.dir, { recursive: true });
+      await Deno.writeTextFile(joinPath(r.dir, "last.ckpt"), "");
+    }
+    await Deno.writeTextFile(joinPath(runs[3].dir, "info.json"), "{}");
+    await writeManifest(root, m);
+    const plan = await planSweep({ root, config: CONFIG });
+    assertEquals(plan.map((p) => p.action), ["resume", "evaluate", "evaluate", "skip"]);
+    const calls: Call[] = [];
+    const s = await runSweep({ root, config: CONFIG, runner: fakeRunner(calls) });
+    assertEquals([s.evaluated, s.skipped], [4, 1]);
+    assertEquals(calls.map((c) => `${c.task} ${c.args.includes("--load")}`), [
+      "train true",
+      "evaluate false",
+      "evaluate false",
+      "evaluate false",
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("failed runs are recorded with their reason and the others carry on; diverged runs are not retried", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const runs = expandGrid(root, CONFIG);
+    const fail = (task: SweepTask, dir: string): number =>
+      task === "train" && dir === runs[0].dir ? 3 : task === "evaluate" && dir === runs[1].dir ? 1 : 0;
+    const s = await runSweep({ root, config: CONFIG, runner: fakeRunner([], fail) });
+    assertEquals([s.evaluated, s.failed.length], [2, 2]);
+    const m = (await readManifest(root))!;
+    const diverged = m.runs[runs[0].name];
+    assertEquals([diverged.state, diverged.failedStage, diverged.exitCode], ["failed", "train", 3]);
+    assert(diverged.reason!.startsWith("training diverged: loss is NaN"), diverged.reason);
+    const broken = m.runs[runs[1].name];
+    assertEquals([broken.state, broken.failedStage, broken.reason], ["failed", "evaluate", "something broke"]);
+
+    // Next time: the diverged run is skipped, the failed evaluation is retried (and now succeeds).
+    const calls: Call[] = [];
+    const s2 = await runSweep({ root, config: CONFIG, runner: fakeRunner(calls) });
+    assertEquals(calls.map((c) => `${c.task} ${c.args[c.args.indexOf("--save-path") + 1]}`), [
+      `evaluate ${runs[1].dir}`,
+    ]);
+    assertEquals([s2.evaluated, s2.failed.length], [3, 1]);
+    const s3 = await runSweep({ root, config: CONFIG, retryFailed: true, runner: fakeRunner([]) });
+    assertEquals([s3.evaluated, s3.failed.length], [4, 0]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--jobs runs several runs at once and the manifest stays consistent", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    let running = 0;
+    let peak = 0;
+    const inner = fakeRunner([]);
+    const runner: TaskRunner = async (task, args, log) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 20));
+      const result = await inner(task, args, log);
+      running--;
+      return result;
+    };
+    const events: string[] = [];
+    const s = await runSweep({
+      root,
+      config: CONFIG,
+      jobs: 2,
+      runner,
+      onEvent: (e) => events.push(`${e.kind} ${e.done}/${e.total}`),
+    });
+    assertEquals(peak, 2);
+    assertEquals(s.evaluated, 4);
+    assertEquals(events.filter((e) => e.startsWith("finish")).at(-1), "finish 4/4");
+    const m = (await readManifest(root))!;
+    assert(Object.values(m.runs).every((r) => r.state === "evaluated"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
