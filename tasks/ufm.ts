@@ -1,6 +1,7 @@
 /**
  * `deno task ufm`: the unconstrained feature model solved for each loss, with
- * NC1–NC3, objective, gradient norm and norms beside the global optimum from
+ * the NC metrics of `src/metrics/` (NC1–NC4, equinorm), objective, gradient
+ * norm and norms beside the global optimum from
  * the paper's reduction; plus FL-γ, LS-α and λ sweeps. Writes `ufm.json` and
  * one SVG per figure into `--out`.
  *
@@ -9,14 +10,12 @@
  */
 import { UserError } from "../src/errors.ts";
 import { joinPath, writeFileAtomic, writeJsonAtomic } from "../src/io.ts";
-import { lossStyle } from "../src/plot/loss_style.ts";
-import { renderSvg } from "../src/plot/render_svg.ts";
-import type { LineFigure, LineSeries, MarkerName } from "../src/plot/types.ts";
+import { renderSvg } from "../src/plot/mod.ts";
 import {
   DEFAULT_SWEEPS,
   UFM_DEFAULTS,
   ufmExperiment,
-  type UfmFigure,
+  ufmLineFigure,
   ufmLoss,
   ufmLossNames,
   type UfmOptions,
@@ -61,37 +60,6 @@ function numberList(flag: string, raw: string[]): number[] {
   });
 }
 
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-const MARKERS: MarkerName[] = ["circle", "triangle", "square", "diamond", "star", "cross"];
-
-/** A UFM figure (points tagged by series) as the plot renderer's line figure; "(reduction)" series are dashed. */
-function toLineFigure(fig: UfmFigure): LineFigure {
-  const bySeries = new Map<string, { x: number; y: number }[]>();
-  for (const p of fig.data) {
-    const list = bySeries.get(p.series) ?? [];
-    list.push({ x: p.x, y: p.y });
-    bySeries.set(p.series, list);
-  }
-  const bases: string[] = [];
-  const series: LineSeries[] = [...bySeries].map(([label, points]) => {
-    const reduction = label.endsWith("(reduction)");
-    const base = label.replace(/ *\((reduction|L-BFGS)\)$/, "");
-    if (!bases.includes(base)) bases.push(base);
-    const i = bases.indexOf(base);
-    const known = ufmLossNames().slice(0, 4).includes(base) ? lossStyle({ loss: base }) : null;
-    return {
-      label,
-      color: known?.color ?? PALETTE[i % PALETTE.length],
-      marker: known?.marker ?? MARKERS[i % MARKERS.length],
-      dash: reduction ? "5,4" : undefined,
-      points,
-      runs: 1,
-    };
-  });
-  const { data: _data, ...axes } = fig;
-  return { kind: "line", ...axes, series };
-}
-
 function fmt(v: number, digits = 6): string {
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(digits) : v.toExponential(2);
 }
@@ -108,6 +76,9 @@ function row(r: UfmResult): string[] {
     r.nc.nc1.toExponential(1),
     r.nc.nc2.toExponential(1),
     r.nc.nc3.toExponential(1),
+    r.nc.nc4_bias.toExponential(1),
+    r.nc.equinorm_means.toExponential(1),
+    r.nc.equinorm_weights.toExponential(1),
     `${fmt(r.normW)} / ${fmt(ref.normW)}`,
     `${fmt(r.normH)} / ${fmt(ref.normH)}`,
     `${fmt(r.normB)} / ${fmt(ref.normB)}`,
@@ -161,6 +132,9 @@ async function main(v: FlagValues): Promise<void> {
     "NC1",
     "NC2",
     "NC3",
+    "NC4",
+    "eqn μ",
+    "eqn W",
     "‖W‖ / *",
     "‖H‖ / *",
     "‖b‖ / *",
@@ -172,6 +146,7 @@ async function main(v: FlagValues): Promise<void> {
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
   console.log("* = the global optimum from the reduction to the ETF scale: 'closed form (exact)' for MSE,");
   console.log("    '1-D reduction (numerical)' (bisection on the reduced derivative, to rounding) for CE/FL/LS.");
+  console.log("NC4 = ‖Wμ_G + b‖; eqn μ, eqn W = equinorm (std/mean) of ‖μ_k − μ_G‖ and ‖w_k‖.");
   for (const [name, pts] of Object.entries(record.sweeps)) {
     if (pts.length === 0) continue;
     const worst = (k: "nc1" | "nc2" | "nc3"): string => Math.max(...pts.map((p) => p[k])).toExponential(1);
@@ -189,7 +164,7 @@ async function main(v: FlagValues): Promise<void> {
   const svgs: string[] = [];
   for (const fig of record.figures) {
     const path = joinPath(out, `${fig.name}.svg`);
-    await writeFileAtomic(path, renderSvg(toLineFigure(fig)));
+    await writeFileAtomic(path, renderSvg(ufmLineFigure(fig)));
     svgs.push(path);
   }
   console.log(`wrote ${jsonPath} and ${svgs.length} SVG figures in ${out} (${record.seconds.toFixed(1)} s of solving)`);

@@ -113,6 +113,11 @@ Deno.test("solveUfm: every loss reaches Neural Collapse from a random start (NC1
     assert.ok(r.nc.nc1 < 1e-3, `${loss}: NC1 ${r.nc.nc1}`);
     assert.ok(r.nc.nc2 < 1e-2, `${loss}: NC2 ${r.nc.nc2}`);
     assert.ok(r.nc.nc3 < 1e-2, `${loss}: NC3 ${r.nc.nc3}`);
+    // The rest of the collapsed geometry: equinorm, maximal angles, classifier = nearest class centre, 100 % top-1.
+    for (const k of ["equinorm_means", "equinorm_weights", "equiangularity", "max_angle", "nc4_ncc"] as const) {
+      assert.ok(r.nc[k] < 1e-6, `${loss}: ${k} ${r.nc[k]}`);
+    }
+    assert.equal(r.nc.top1, 100, `${loss}: top-1 ${r.nc.top1}`);
     assert.ok(r.gradNorm < 1e-7, `${loss}: ‖∇f‖ ${r.gradNorm}`);
     // The start was far from collapse: the history must show the metrics falling.
     assert.ok(r.history[0].nc2 > 0.1 && r.history[0].nc1 > 1e-2, `${loss}: start ${JSON.stringify(r.history[0])}`);

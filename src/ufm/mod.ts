@@ -10,12 +10,15 @@
  *
  * - `solveUfm` minimises from a seeded random start with L-BFGS (strong-Wolfe
  *   line search; see `lbfgs.ts` for why not plain gradient descent) and
- *   reports NC1–NC3, the objective, the gradient norm and the norms;
+ *   reports the package's NC metrics (`neuralCollapseMetrics` of
+ *   `src/metrics/` on H, W, b), the objective, the gradient norm and the norms;
  * - `reducedOptimum` / `mseClosedForm` give the global optimum from the
  *   paper's reduction to the ETF scale (1-D numerical for CE/FL/LS, exact
  *   closed form for MSE) to compare with;
  * - `sweepUfm` and the `*Figures` functions produce the γ, α and λ sweeps and
- *   figure specifications as plain data;
+ *   figure specifications as plain data; `ufmLineFigure` turns one into the
+ *   line figure `src/plot/` renders, and `ufmReportSection` turns a whole
+ *   `ufm.json` record into a section of the experiment report;
  * - the losses (`ufmLoss`) are float64 value-and-gradient versions of
  *   `src/losses/`; `registerUfmLoss` adds more.
  *
@@ -23,7 +26,7 @@
  * ```ts
  * import { solveUfm } from "./src/ufm/mod.ts";
  * const r = solveUfm({ loss: "focal_loss", K: 10, d: 32, n: 50 });
- * console.log(r.nc);                           // { nc1: ~1e-16, nc2: ~1e-8, nc3: ~1e-8 }
+ * console.log(r.nc.nc1, r.nc.nc2, r.nc.nc3);   // ~1e-16, ~1e-8, ~1e-8
  * console.log(r.normW, r.reference.normW);     // L-BFGS vs the 1-D reduction
  * ```
  *
@@ -40,7 +43,6 @@ export {
 } from "./losses.ts";
 export { type UfmLayout, ufmLayout, ufmObjective, type UfmProblem, ufmProblem } from "./objective.ts";
 export { type LbfgsOptions, type LbfgsResult, minimizeLbfgs, type ValueAndGradient } from "./lbfgs.ts";
-export { etfDistance, type NcMetrics, ncMetrics } from "./nc_metrics.ts";
 export {
   marginPrice,
   mseClosedForm,
@@ -66,6 +68,8 @@ export {
   type UfmFigure,
   type UfmFigurePoint,
 } from "./ufm_figures.ts";
+export { ufmLineFigure } from "./ufm_line_figure.ts";
+export { ufmReportSection } from "./ufm_report_section.ts";
 export {
   DEFAULT_SWEEPS,
   ufmExperiment,

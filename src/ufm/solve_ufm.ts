@@ -1,13 +1,14 @@
 /**
  * `solveUfm`: one UFM instance from a seeded random start to a gradient norm
  * near rounding, with NC metrics along the way and the reduced problem's
- * optimum beside the numerical one.
+ * optimum beside the numerical one. The metrics are the package's
+ * `neuralCollapseMetrics` (`src/metrics/`), with H as the features.
  */
 import { UserError } from "../errors.ts";
+import { type NeuralCollapseMetrics, neuralCollapseMetrics } from "../metrics/mod.ts";
 import { Rng } from "../rng.ts";
 import { minimizeLbfgs } from "./lbfgs.ts";
 import { DEFAULT_LOSS_PARAMS, ufmLoss, type UfmLossParams } from "./losses.ts";
-import { type NcMetrics, ncMetrics } from "./nc_metrics.ts";
 import { ufmLayout, ufmObjective, type UfmProblem, ufmProblem } from "./objective.ts";
 import { mseClosedForm, type ReducedOptimum, reducedOptimum } from "./reduced.ts";
 
@@ -64,8 +65,8 @@ export const UFM_DEFAULTS: Readonly<UfmOptions> = Object.freeze({
   record: "log",
 });
 
-/** One recorded iteration. */
-export interface UfmHistoryPoint extends NcMetrics {
+/** One recorded iteration: objective, gradient norm and every NC metric of the iterate. */
+export interface UfmHistoryPoint extends NeuralCollapseMetrics {
   iter: number;
   objective: number;
   gradNorm: number;
@@ -84,8 +85,8 @@ export interface UfmResult {
   /** Why L-BFGS stopped: `gradTol`, `maxIters` or `lineSearch` (rounding floor reached). */
   stopReason: string;
   seconds: number;
-  /** Final NC1, NC2, NC3. */
-  nc: NcMetrics;
+  /** Final NC metrics of (H, W, b): NC1–NC3, NC4 ‖Wμ_G + b‖, equinorm, equiangularity, CDNV, top-1 … */
+  nc: NeuralCollapseMetrics;
   normW: number;
   normH: number;
   normB: number;
@@ -141,7 +142,7 @@ function norm(x: Float64Array, from: number, to: number): number {
 
 /**
  * Minimises the UFM objective (see `objective.ts`) with L-BFGS from a seeded
- * N(0, σ²) start and reports NC1–NC3, norms and the reduced optimum.
+ * N(0, σ²) start and reports the NC metrics, norms and the reduced optimum.
  *
  * @example
  * ```ts
@@ -168,8 +169,8 @@ export function solveUfm(opts: Partial<UfmOptions> = {}): UfmResult {
   const scratch = new Float64Array(2 * problem.N * problem.K);
   const grid = o.record === "log" ? logGrid(o.maxIters) : null;
   const history: UfmHistoryPoint[] = [];
-  const metricsAt = (x: Float64Array): NcMetrics =>
-    ncMetrics(x.subarray(L.w, L.h), x.subarray(L.h, L.b), problem.labels, o.K, o.d);
+  const metricsAt = (x: Float64Array): NeuralCollapseMetrics =>
+    neuralCollapseMetrics(x.subarray(L.h, L.b), problem.labels, x.subarray(L.w, L.h), x.subarray(L.b, L.size));
   const t0 = performance.now();
   const res = minimizeLbfgs((x, g) => ufmObjective(problem, x, g, scratch), x0, {
     maxIters: o.maxIters,

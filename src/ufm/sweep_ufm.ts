@@ -4,19 +4,17 @@
  * numbers the figures and the JSON record need.
  */
 import { UserError } from "../errors.ts";
+import type { NeuralCollapseMetrics } from "../metrics/mod.ts";
 import { solveUfm, type UfmOptions } from "./solve_ufm.ts";
 
 /** Which hyper-parameter a sweep varies. */
 export type SweepParameter = "gamma" | "smoothing" | "lambda";
 
-/** One solved point of a sweep. */
-export interface UfmSweepPoint {
+/** One solved point of a sweep: its NC metrics (NC1–NC3, NC4, equinorm, …) and norms beside the reduction's. */
+export interface UfmSweepPoint extends NeuralCollapseMetrics {
   loss: string;
   parameter: SweepParameter;
   value: number;
-  nc1: number;
-  nc2: number;
-  nc3: number;
   objective: number;
   gradNorm: number;
   iters: number;
@@ -59,9 +57,7 @@ export function sweepUfm(
         loss,
         parameter,
         value,
-        nc1: r.nc.nc1,
-        nc2: r.nc.nc2,
-        nc3: r.nc.nc3,
+        ...r.nc,
         objective: r.objective,
         gradNorm: r.gradNorm,
         iters: r.iters,

@@ -1,0 +1,57 @@
+/** `deno task ufm` end to end as a subprocess: a small run writes `ufm.json` and SVGs; bad input exits 2 in one line. */
+import assert from "node:assert/strict";
+import { joinPath } from "../src/io.ts";
+
+const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
+const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
+
+async function ufmTask(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, "tasks/ufm.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("deno task ufm: a small run without sweeps writes ufm.json and one SVG per figure", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "ufm_task_" });
+  try {
+    const r = await ufmTask(["--K", "4", "--d", "6", "--n", "5", "--no-sweep", "--out", tmp]);
+    assert.equal(r.code, 0, r.stderr);
+    const rec = JSON.parse(await Deno.readTextFile(joinPath(tmp, "ufm.json")));
+    assert.equal(rec.task, "ufm");
+    assert.deepEqual(rec.runs.map((x: { options: { loss: string } }) => x.options.loss), [
+      "cross_entropy",
+      "mean_square_error",
+      "focal_loss",
+      "label_smoothing",
+    ]);
+    for (const run of rec.runs) {
+      assert.ok(run.nc.nc1 < 1e-6 && run.nc.nc2 < 1e-4 && typeof run.nc.nc4_bias === "number", JSON.stringify(run.nc));
+    }
+    assert.deepEqual(rec.sweeps, { gamma: [], smoothing: [], lambda: [] });
+    const svgs: string[] = [];
+    for await (const e of Deno.readDir(tmp)) if (e.name.endsWith(".svg")) svgs.push(e.name);
+    assert.deepEqual(svgs.sort(), rec.figures.map((f: { name: string }) => `${f.name}.svg`).sort());
+    assert.ok(svgs.includes("ufm-dynamics-nc2.svg"));
+    assert.match(await Deno.readTextFile(joinPath(tmp, "ufm-dynamics-nc2.svg")), /^<svg[^>]*xmlns=/);
+    assert.match(r.stdout, /NC4/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("deno task ufm: d < K − 1 exits 2 with one error line naming the flag, writing nothing", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "ufm_task_" });
+  try {
+    const r = await ufmTask(["--K", "4", "--d", "2", "--no-sweep", "--out", joinPath(tmp, "out")]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim(), "error: --d: must be an integer >= K - 1 = 3, got 2");
+    assert.deepEqual([...Deno.readDirSync(tmp)], []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
