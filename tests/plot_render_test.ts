@@ -135,7 +135,7 @@ Deno.test("text is escaped", () => {
 
 Deno.test("PNG: resvg loads under Deno and draws the text", async () => {
   const fig = dynamicsFigures(runs)[5];
-  const png = renderPng(renderSvg(fig), 1);
+  const png = await renderPng(renderSvg(fig), 1);
   assert.deepEqual([...png.slice(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
   // A text-only SVG has dark pixels only if a font was found.
   const textOnly =

@@ -205,3 +205,11 @@ Deno.test("an interrupted then resumed run ends with the same weights as an unin
   await Deno.remove(a, { recursive: true });
   await Deno.remove(b, { recursive: true });
 });
+
+Deno.test("checkpoints are kept every save-interval epochs, after epoch 1 and after the last epoch", async () => {
+  const dir = await Deno.makeTempDir();
+  await trainRun({ ...tinyConfig(dir, 5), saveInterval: 3 }, tinyData());
+  const ckpts = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("epoch-")).sort();
+  assertEquals(ckpts, ["epoch-0001.ckpt", "epoch-0003.ckpt", "epoch-0005.ckpt"]);
+  await Deno.remove(dir, { recursive: true });
+});

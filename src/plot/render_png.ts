@@ -7,17 +7,22 @@
  *
  * @module
  */
-import { Resvg } from "@resvg/resvg-js";
+
+// Loaded on first use, so that code which only draws SVG (and its tasks)
+// needs no FFI permission.
+let resvgModule: Promise<typeof import("@resvg/resvg-js")> | undefined;
 
 /**
  * Rasterises an SVG document to PNG bytes at `scale` × its own size.
  *
  * @example
  * ```ts
- * await Deno.writeFile("figures/nc1.png", renderPng(renderSvg(spec), 2));
+ * await Deno.writeFile("figures/nc1.png", await renderPng(renderSvg(spec), 2));
  * ```
  */
-export function renderPng(svg: string, scale = 2): Uint8Array {
+export async function renderPng(svg: string, scale = 2): Promise<Uint8Array> {
+  resvgModule ??= import("@resvg/resvg-js");
+  const { Resvg } = await resvgModule;
   const resvg = new Resvg(svg, {
     background: "white",
     fitTo: { mode: "zoom", value: scale },

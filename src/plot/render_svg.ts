@@ -206,7 +206,7 @@ function linePlot(
     ? axis(spec.xLabel, { type: "log", base: 2, ticks: spec.xTicks, tickFormat: (d: number) => String(d) })
     : axis(spec.xLabel, spec.xTicks ? { ticks: spec.xTicks } : {});
   const y: Plot.ScaleOptions = log
-    ? axis(spec.yLabel, { type: "log", grid: true, nice: true, tickFormat: "~g" })
+    ? axis(spec.yLabel, { type: "log", grid: true, nice: true, tickFormat: logTick })
     : axis(spec.yLabel, { grid: true, nice: true });
   if (spec.xScale === "log2" && spec.xTicks?.length) {
     // Pad the log axis by a quarter octave so end markers are not cut in half.
@@ -390,4 +390,14 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
     `<title>${escapeXml(spec.title)}</title>` +
     `<rect width="${width}" height="${height}" fill="white"/>` +
     heading.join("") + chart + legend + `</svg>\n`;
+}
+
+/**
+ * Tick labels of a log axis: plain decimals from 0.001 to 99 999, otherwise
+ * short exponent form (`1e-6`), which keeps labels narrow enough for the margin.
+ */
+function logTick(d: number): string {
+  const a = Math.abs(d);
+  if (d !== 0 && (a < 1e-3 || a >= 1e5)) return d.toExponential().replace("e+", "e");
+  return String(Number(d.toPrecision(6)));
 }

@@ -34,7 +34,7 @@ export async function writeFigures(
   for (const spec of figures) {
     const svg = renderSvg(spec, options);
     const path = joinPath(outDir, `${spec.name}.${format}`);
-    await writeFileAtomic(path, format === "svg" ? svg : renderPng(svg));
+    await writeFileAtomic(path, format === "svg" ? svg : await renderPng(svg));
     paths.push(path);
   }
   return paths;

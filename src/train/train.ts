@@ -6,7 +6,8 @@
  * validation top-1.
  *
  * A run folder holds `config.json`, `log.jsonl` (one record per epoch),
- * `epoch-NNNN.ckpt` (model only), `best.ckpt` and `last.ckpt` (model,
+ * `epoch-NNNN.ckpt` (model only; every `saveInterval` epochs, plus the first and
+ * the last), `best.ckpt` and `last.ckpt` (model,
  * optimiser state and random-generator state, for `--load`).
  *
  * Determinism: initial weights come from `seed`; shuffling and augmentation
@@ -216,7 +217,8 @@ export async function trainRun(
       };
       records.push(record);
       const modelVars = allVariables(model);
-      if ((epoch + 1) % interval === 0 || epoch + 1 === cfg.epochs) {
+      // Epoch 1 is always kept: it is the baseline that collapse is measured against.
+      if ((epoch + 1) % interval === 0 || epoch + 1 === cfg.epochs || epoch === 0) {
         await saveCheckpoint(joinPath(dir, RUN_FILES.epoch(epoch + 1)), modelVars, { epoch: epoch + 1 });
       }
       if (improved) {
