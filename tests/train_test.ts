@@ -3,6 +3,8 @@ import { tf } from "../src/backend/tf.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { countTrainableParameters, createModel } from "../src/models/mod.ts";
+import { ParamStore } from "../src/models/_layers.ts";
+import { Rng } from "../src/rng.ts";
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint } from "../src/train/checkpoint.ts";
 import { DEFAULT_CONFIG, effectiveSaveInterval, type TrainConfig } from "../src/train/config.ts";
 import { clipByGlobalNorm, Optimizer } from "../src/train/optimizer.ts";
@@ -212,4 +214,26 @@ Deno.test("checkpoints are kept every save-interval epochs, after epoch 1 and af
   const ckpts = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("epoch-")).sort();
   assertEquals(ckpts, ["epoch-0001.ckpt", "epoch-0003.ckpt", "epoch-0005.ckpt"]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("fused training-mode batch norm: value and gradients equal tfjs's own ops", () => {
+  const store = new ParamStore(new Rng(1));
+  const bn = store.batchNorm("bn", 3);
+  const x = tf.randomNormal([4, 2, 2, 3], 0, 1, "float32", 7);
+  const w = tf.randomNormal([4, 2, 2, 3], 0, 1, "float32", 8);
+  const gamma = tf.tensor1d([1.5, -0.7, 2]);
+  const beta = tf.tensor1d([0.1, 0.2, -0.3]);
+  const fused = tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(store.applyBatchNorm(xx, { ...bn, gamma: g as tf.Variable, beta: b as tf.Variable }, true), w))
+  )([x, gamma, beta]);
+  store.discardBatchNormUpdates();
+  const plain = tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+    return tf.sum(tf.mul(tf.batchNorm(xx, mean, variance, b, g, 1e-5), w));
+  })([x, gamma, beta]);
+  for (let i = 0; i < 3; i++) {
+    const err = tf.max(tf.abs(tf.sub(fused[i], plain[i]))).dataSync()[0];
+    const scale = tf.max(tf.abs(plain[i])).dataSync()[0];
+    assert(err <= 1e-5 * scale, `gradient ${i}: max error ${err} for scale ${scale}`);
+  }
 });
