@@ -96,7 +96,11 @@ export async function setupNative(opts: SetupOptions): Promise<SetupResult> {
 
   const stamp = opts.force ? undefined : await readStamp(stampPath);
   if (stamp?.key === key && await hasFileWithHash(installed, stamp.bindingSha256)) {
-    log(`${pkg}: already set up (${stamp.source === "standard" ? "standard install" : `TensorFlow ${TENSORFLOW_VERSION} from PyPI`})`);
+    log(
+      `${pkg}: already set up (${
+        stamp.source === "standard" ? "standard install" : `TensorFlow ${TENSORFLOW_VERSION} from PyPI`
+      })`,
+    );
     return { package: pkg, source: stamp.source, alreadyDone: true, bindingPath: installed };
   }
   await Deno.mkdir(buildDir, { recursive: true });
@@ -127,7 +131,9 @@ async function ensurePackage(pkg: NativePackage, log: Log): Promise<void> {
   log(`${pkg}: not in node_modules; running 'deno install'`);
   await runChecked(Deno.execPath(), ["install"], { cwd: ROOT });
   if (!(await exists(`${nativePackageDir(pkg)}/binding/tfjs_backend.cc`))) {
-    throw new UserError(`${pkg}@${TFJS_NODE_VERSION} is still missing from node_modules after 'deno install' (is it in deno.json's imports?)`);
+    throw new UserError(
+      `${pkg}@${TFJS_NODE_VERSION} is still missing from node_modules after 'deno install' (is it in deno.json's imports?)`,
+    );
   }
   log(`${pkg}: installed (${since(t0)})`);
 }
@@ -176,7 +182,12 @@ async function ensureNodeApiHeaders(force: boolean, log: Log): Promise<string> {
   const tgz = `${downloads}/${NODE_API_HEADERS.file}`;
   if (!(await hasFileWithHash(tgz, NODE_API_HEADERS.sha256))) {
     log(`downloading ${NODE_API_HEADERS.name}@${NODE_API_HEADERS.version} (npm pack)`);
-    await runChecked("npm", ["pack", `${NODE_API_HEADERS.name}@${NODE_API_HEADERS.version}`, "--pack-destination", downloads], {
+    await runChecked("npm", [
+      "pack",
+      `${NODE_API_HEADERS.name}@${NODE_API_HEADERS.version}`,
+      "--pack-destination",
+      downloads,
+    ], {
       installHint: "Node.js's npm is needed to fetch node-api-headers",
     });
   }
@@ -214,7 +225,9 @@ async function ensureWheels(wheels: readonly PinnedWheel[], siteDir: string, for
   for (const w of todo) if (!(await hasFileWithHash(`${downloads}/${w.file}`, w.sha256))) missing.push(w);
   if (missing.length > 0) {
     const t0 = performance.now();
-    log(`downloading ${missing.length} wheel(s) from PyPI: ${missing.map((w) => `${w.name}==${w.version}`).join(", ")}`);
+    log(
+      `downloading ${missing.length} wheel(s) from PyPI: ${missing.map((w) => `${w.name}==${w.version}`).join(", ")}`,
+    );
     // Platform flags let pip fetch Linux x86-64 CPython 3.10 wheels whatever
     // Python runs it; --no-deps because the pins list everything needed.
     await runChecked("python3", [

@@ -48,5 +48,7 @@ await tf.setBackend("cpu");
 const reference = gradients(x, w);
 const err = Math.max(relativeError(native[0], reference[0]), relativeError(native[1], reference[1]));
 const ok = backend === "tensorflow" && err < 1e-4;
-console.log(JSON.stringify({ ok, backend, ...info.native, relativeError: err, ms: Math.round(performance.now() - t0) }));
+console.log(
+  JSON.stringify({ ok, backend, ...info.native, relativeError: err, ms: Math.round(performance.now() - t0) }),
+);
 if (!ok) Deno.exit(1);

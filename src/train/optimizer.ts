@@ -29,7 +29,14 @@ export class Optimizer {
 
   constructor(readonly variables: tf.Variable[], readonly cfg: OptimizerConfig) {
     const nSlots = cfg.opt === "adam" ? 2 : 1;
-    this.slots = variables.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false)));
+    this.slots = variables.map((v) =>
+      Array.from({ length: nSlots }, () => {
+        const zeros = tf.zerosLike(v);
+        const slot = tf.variable(zeros, false);
+        zeros.dispose(); // the variable keeps its own reference to the data
+        return slot;
+      })
+    );
   }
 
   /** Applies one update with learning rate `lr` to gradients `[same order as variables]`. */
