@@ -146,17 +146,3 @@ Deno.test("batches reuse one buffer (no allocation per batch)", () => {
   }
   assertEquals(buffers.size, 2);
 });
-
-Deno.test("batches: CIFAR-size augmented batches are far from being the bottleneck (> 5 000 images/s)", () => {
-  const split = randomImages(2000, 32, 32, 3, 4);
-  const ds = { sampleShape: [32, 32, 3], normalization: CIFAR_NORMALIZATION };
-  const rng = new Rng(1);
-  for (const _ of batches(ds, split, { batchSize: 100, shuffle: true, augment: true, rng })); // warm-up
-  const t0 = performance.now();
-  let count = 0;
-  for (let epoch = 0; epoch < 3; epoch++) {
-    for (const { n } of batches(ds, split, { batchSize: 100, shuffle: true, augment: true, rng })) count += n;
-  }
-  const perSecond = count / ((performance.now() - t0) / 1000);
-  assert(perSecond > 5000, `${perSecond.toFixed(0)} images/s`);
-});
