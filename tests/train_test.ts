@@ -237,3 +237,29 @@ Deno.test("fused training-mode batch norm: value and gradients equal tfjs's own 
     assert(err <= 1e-5 * scale, `gradient ${i}: max error ${err} for scale ${scale}`);
   }
 });
+
+Deno.test("building a model or an optimiser allocates exactly their variables", () => {
+  const before = tf.memory().numTensors;
+  const m = createModel({
+    model: "mlp",
+    numClasses: 3,
+    sampleShape: [5],
+    width: 1,
+    bias: true,
+    seed: 1,
+    mlpHidden: 4,
+    mlpDepth: 2,
+  });
+  const vars = [...m.store.trainable, ...m.store.buffers];
+  assertEquals(tf.memory().numTensors - before, vars.length);
+  const opt = new Optimizer(m.store.trainable.map((v) => v.variable), {
+    opt: "adam",
+    momentum: 0,
+    weightDecay: 0,
+    nesterov: false,
+  });
+  assertEquals(tf.memory().numTensors - before, vars.length + 2 * m.store.trainable.length);
+  opt.dispose();
+  for (const v of vars) v.variable.dispose();
+  assertEquals(tf.memory().numTensors, before);
+});

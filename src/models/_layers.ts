@@ -42,12 +42,15 @@ export class ParamStore {
   readonly trainable: NamedVariable[] = [];
   readonly buffers: NamedVariable[] = [];
   #pending: { bn: BatchNormParams; mean: tf.Tensor; variance: tf.Tensor; count: number }[] = [];
+  #recomputing = false;
 
   constructor(private readonly rng: Rng) {}
 
   #add(list: NamedVariable[], name: string, values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
     // tfjs variable names are global; ours are per model, so let tfjs pick unique ones.
-    const variable = tf.variable(tf.tensor(values, shape, "float32"), trainable);
+    const initial = tf.tensor(values, shape, "float32");
+    const variable = tf.variable(initial, trainable);
+    initial.dispose(); // the variable keeps its own reference to the data
     list.push({ name, variable });
     return variable;
   }
@@ -104,23 +107,42 @@ export class ParamStore {
       const { mean, variance } = tf.moments(input, axes);
       const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON));
       const xHat = tf.mul(tf.sub(input, mean), invStd);
-      stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+      if (!this.#recomputing) stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
       save([xHat, invStd, gamma]);
       return {
         value: tf.add(tf.mul(xHat, gamma), beta),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xHatS, invStdS, gammaS] = saved;
-          const dBeta = tf.sum(dy, axes);
-          const dGamma = tf.sum(tf.mul(dy, xHatS), axes);
-          // ∂L/∂x = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), the batch statistics' own gradients included.
-          const centred = tf.sub(tf.sub(dy, tf.div(dBeta, count)), tf.mul(xHatS, tf.div(dGamma, count)));
-          return [tf.mul(centred, tf.mul(gammaS, invStdS)), dGamma, dBeta];
-        },
+        // tfjs calls a custom gradient outside any tidy scope of its own, so
+        // without this one every temporary stays alive until the whole
+        // backward pass ends.
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const [xHatS, invStdS, gammaS] = saved;
+            const dBeta = tf.sum(dy, axes);
+            const dGamma = tf.sum(tf.mul(dy, xHatS), axes);
+            // ∂L/∂x = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), the batch statistics' own gradients included.
+            const centred = tf.sub(tf.sub(dy, tf.div(dBeta, count)), tf.mul(xHatS, tf.div(dGamma, count)));
+            return [tf.mul(centred, tf.mul(gammaS, invStdS)), dGamma, dBeta];
+          }),
       };
     });
     const y = fused(x, bn.gamma, bn.beta);
-    this.#pending.push({ bn, mean: stats!.mean, variance: stats!.variance, count });
+    if (stats) this.#pending.push({ bn, mean: stats.mean, variance: stats.variance, count });
     return y;
+  }
+
+  /**
+   * Runs `f` without queueing running-statistic updates: for the second
+   * forward pass of a block under gradient checkpointing, whose batch
+   * statistics were already queued by the first. Returns `f()`.
+   */
+  recomputing<T>(f: () => T): T {
+    const before = this.#recomputing;
+    this.#recomputing = true;
+    try {
+      return f();
+    } finally {
+      this.#recomputing = before;
+    }
   }
 
   /**
@@ -149,6 +171,18 @@ export class ParamStore {
     this.#pending = [];
   }
 }
+
+/**
+ * max(x, 0), with the gradient dy·sign(y) computed from the output y. tfjs's
+ * own ReLU gradient is dy·step(x), and `step` is four full-size kernels on the
+ * native backend (IsNan, Greater, Fill, Select); sign is one. For y = relu(x)
+ * ≥ 0, sign(y) is 1 where x > 0 and 0 elsewhere, exactly step(x).
+ */
+export const relu: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const y = tf.relu(args[0] as tf.Tensor);
+  (args[1] as tf.GradSaveFunc)([y]);
+  return { value: y, gradFunc: (dy: tf.Tensor, [yS]: tf.Tensor[]) => tf.tidy(() => tf.mul(dy, tf.sign(yS))) };
+}) as (x: tf.Tensor) => tf.Tensor;
 
 /** `x · Wᵀ + b` for `x` `[B, in]` and a {@linkcode LinearParams} with W `[out, in]`. */
 export function applyLinear(x: tf.Tensor2D, layer: LinearParams): tf.Tensor2D {

@@ -8,7 +8,7 @@
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
-import { applyLinear, type BatchNormParams, type LinearParams, ParamStore } from "./_layers.ts";
+import { applyLinear, type BatchNormParams, type LinearParams, ParamStore, relu } from "./_layers.ts";
 import type { ForwardOutput, Model } from "./types.ts";
 
 /** Options of {@linkcode createMlp}. */
@@ -41,7 +41,7 @@ export function createMlp(opts: MlpOptions): Model {
     return tf.tidy(() => {
       let h = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
       for (const layer of layers) {
-        h = tf.relu(store.applyBatchNorm(applyLinear(h, layer.linear), layer.bn, training)) as tf.Tensor2D;
+        h = relu(store.applyBatchNorm(applyLinear(h, layer.linear), layer.bn, training)) as tf.Tensor2D;
       }
       return { logits: applyLinear(h, fc), features: h };
     });

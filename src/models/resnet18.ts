@@ -7,10 +7,14 @@
  * (1×1 conv + BN when the shape changes), then ReLU. Global average pool gives
  * the 512-d feature h; then the linear classifier. Width 1 is the usual
  * CIFAR ResNet-18.
+ *
+ * In training, each block is checkpointed by default (`model.checkpointing`):
+ * the backward pass recomputes its activations instead of keeping them.
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
-import { applyLinear, type BatchNormParams, conv2d, ParamStore } from "./_layers.ts";
+import { checkpointed } from "./_checkpointing.ts";
+import { applyLinear, type BatchNormParams, conv2d, ParamStore, relu } from "./_layers.ts";
 import type { ForwardOutput, Model } from "./types.ts";
 import type { WideResNetOptions } from "./wide_resnet50.ts";
 
@@ -21,6 +25,8 @@ interface BasicBlock {
   conv2: tf.Variable;
   bn2: BatchNormParams;
   shortcut: { conv: tf.Variable; bn: BatchNormParams } | null;
+  /** The block's trainable variables (its gradient-checkpointing op's inputs). */
+  params: tf.Variable[];
 }
 
 /** Builds ResNet-18 (basic blocks) with width-scaled inner convolutions. */
@@ -35,6 +41,7 @@ export function createResNet18(opts: WideResNetOptions & { rng: Rng }): Model {
       const stride = b === 0 && s > 0 ? 2 : 1;
       const inner = Math.max(1, Math.floor(base * opts.width));
       const name = `layer${s + 1}.${b}`;
+      const first = store.trainable.length;
       blocks.push({
         stride,
         conv1: store.conv(`${name}.conv1`, 3, inC, inner),
@@ -47,33 +54,43 @@ export function createResNet18(opts: WideResNetOptions & { rng: Rng }): Model {
             bn: store.batchNorm(`${name}.shortcut.bn`, base),
           }
           : null,
+        params: [],
       });
+      blocks[blocks.length - 1].params = store.trainable.slice(first).map((v) => v.variable);
       inC = base;
     }
   });
   const fc = store.linear("fc", inC, opts.numClasses, opts.bias);
 
+  function basicBlock(h: tf.Tensor4D, blk: BasicBlock, training: boolean): tf.Tensor4D {
+    const bn = (t: tf.Tensor, p: BatchNormParams) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
+    let y = relu(bn(conv2d(h, blk.conv1, blk.stride, 1), blk.bn1)) as tf.Tensor4D;
+    y = bn(conv2d(y, blk.conv2, 1, 1), blk.bn2);
+    const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
+    return relu(tf.add(y, identity)) as tf.Tensor4D;
+  }
+
   function forward(x: tf.Tensor, training: boolean): ForwardOutput {
     return tf.tidy(() => {
-      const bn = (t: tf.Tensor, p: BatchNormParams) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
-      let h = tf.relu(bn(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn));
+      let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn, training)) as tf.Tensor4D;
       for (const blk of blocks) {
-        let y = tf.relu(bn(conv2d(h, blk.conv1, blk.stride, 1), blk.bn1));
-        y = bn(conv2d(y, blk.conv2, 1, 1), blk.bn2);
-        const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
-        h = tf.relu(tf.add(y, identity));
+        h = training && model.checkpointing
+          ? checkpointed((t) => basicBlock(t, blk, true), h, blk.params, (f) => store.recomputing(f))
+          : basicBlock(h, blk, training);
       }
       const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
       return { logits: applyLinear(features, fc), features };
     });
   }
 
-  return {
+  const model: Model = {
     name: "resnet18",
     numClasses: opts.numClasses,
     featureDim: inC,
     store,
+    checkpointing: opts.checkpointing ?? true,
     forward,
     classifier: () => ({ weight: fc.weight, bias: fc.bias }),
   };
+  return model;
 }

@@ -25,6 +25,14 @@ export interface Model {
    * running-statistic updates (see `ParamStore.applyBatchNormUpdates`).
    */
   forward(x: tf.Tensor, training: boolean): ForwardOutput;
+  /**
+   * ResNets only: whether a training forward pass checkpoints each residual
+   * block, so that the backward pass recomputes the block's activations
+   * instead of keeping them all (far less memory for about one more forward
+   * pass of compute; the gradients are the same). Assignable; evaluation
+   * ignores it.
+   */
+  checkpointing?: boolean;
   /** The last layer: W `[K, d]` and b `[K]` (null without `--bias`). */
   classifier(): { weight: tf.Variable; bias: tf.Variable | null };
 }

@@ -14,10 +14,14 @@
  *
  * `width` only changes the bottlenecks' inner width; h stays 2048-d. Width 1
  * is torchvision's ResNet-50 and width 2 its `wide_resnet50_2`.
+ *
+ * In training, each block is checkpointed by default (`model.checkpointing`):
+ * the backward pass recomputes its activations instead of keeping them.
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
-import { applyLinear, type BatchNormParams, conv2d, type LinearParams, ParamStore } from "./_layers.ts";
+import { checkpointed } from "./_checkpointing.ts";
+import { applyLinear, type BatchNormParams, conv2d, type LinearParams, ParamStore, relu } from "./_layers.ts";
 import type { ForwardOutput, Model } from "./types.ts";
 
 interface Bottleneck {
@@ -29,6 +33,8 @@ interface Bottleneck {
   conv3: tf.Variable;
   bn3: BatchNormParams;
   shortcut: { conv: tf.Variable; bn: BatchNormParams } | null;
+  /** The block's trainable variables (its gradient-checkpointing op's inputs). */
+  params: tf.Variable[];
 }
 
 const STAGES = [
@@ -46,6 +52,8 @@ export interface WideResNetOptions {
   width: number;
   bias: boolean;
   rng: Rng;
+  /** Initial `model.checkpointing` (default true). */
+  checkpointing?: boolean;
 }
 
 /** Builds the reference's WideResNet-50 for 32×32 (or 28×28) images. */
@@ -61,6 +69,7 @@ export function createWideResNet50(opts: WideResNetOptions): Model {
       const inner = Math.floor(stage.base * opts.width);
       const out = stage.base * EXPANSION;
       const name = `layer${s + 1}.${b}`;
+      const first = store.trainable.length;
       blocks.push({
         stride,
         conv1: store.conv(`${name}.conv1`, 1, inC, inner),
@@ -72,34 +81,44 @@ export function createWideResNet50(opts: WideResNetOptions): Model {
         shortcut: stride !== 1 || inC !== out
           ? { conv: store.conv(`${name}.shortcut.conv`, 1, inC, out), bn: store.batchNorm(`${name}.shortcut.bn`, out) }
           : null,
+        params: [],
       });
+      blocks[blocks.length - 1].params = store.trainable.slice(first).map((v) => v.variable);
       inC = out;
     }
   });
   const fc: LinearParams = store.linear("fc", inC, opts.numClasses, opts.bias);
 
+  function bottleneck(h: tf.Tensor4D, blk: Bottleneck, training: boolean): tf.Tensor4D {
+    const bn = (t: tf.Tensor, p: BatchNormParams) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
+    let y = relu(bn(conv2d(h, blk.conv1, 1, 0), blk.bn1)) as tf.Tensor4D;
+    y = relu(bn(conv2d(y, blk.conv2, blk.stride, 1), blk.bn2)) as tf.Tensor4D;
+    y = bn(conv2d(y, blk.conv3, 1, 0), blk.bn3);
+    const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
+    return relu(tf.add(y, identity)) as tf.Tensor4D;
+  }
+
   function forward(x: tf.Tensor, training: boolean): ForwardOutput {
     return tf.tidy(() => {
-      const bn = (t: tf.Tensor, p: BatchNormParams) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
-      let h = tf.relu(bn(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn));
+      let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn, training)) as tf.Tensor4D;
       for (const blk of blocks) {
-        let y = tf.relu(bn(conv2d(h, blk.conv1, 1, 0), blk.bn1));
-        y = tf.relu(bn(conv2d(y, blk.conv2, blk.stride, 1), blk.bn2));
-        y = bn(conv2d(y, blk.conv3, 1, 0), blk.bn3);
-        const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
-        h = tf.relu(tf.add(y, identity));
+        h = training && model.checkpointing
+          ? checkpointed((t) => bottleneck(t, blk, true), h, blk.params, (f) => store.recomputing(f))
+          : bottleneck(h, blk, training);
       }
       const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
       return { logits: applyLinear(features, fc), features };
     });
   }
 
-  return {
+  const model: Model = {
     name: "wide_resnet50",
     numClasses: opts.numClasses,
     featureDim: inC,
     store,
+    checkpointing: opts.checkpointing ?? true,
     forward,
     classifier: () => ({ weight: fc.weight, bias: fc.bias }),
   };
+  return model;
 }
