@@ -13,9 +13,9 @@
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
-import { checkpointed } from "./_checkpointing.ts";
-import { applyLinear, type BatchNormParams, conv2d, ParamStore, relu } from "./_layers.ts";
-import type { ForwardOutput, Model } from "./types.ts";
+import { type BatchNormParams, conv2d, ParamStore, relu } from "./_layers.ts";
+import { residualNetwork } from "./_residual.ts";
+import type { Model } from "./types.ts";
 import type { WideResNetOptions } from "./wide_resnet50.ts";
 
 interface BasicBlock {
@@ -70,27 +70,15 @@ export function createResNet18(opts: WideResNetOptions & { rng: Rng }): Model {
     return relu(tf.add(y, identity)) as tf.Tensor4D;
   }
 
-  function forward(x: tf.Tensor, training: boolean): ForwardOutput {
-    return tf.tidy(() => {
-      let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn, training)) as tf.Tensor4D;
-      for (const blk of blocks) {
-        h = training && model.checkpointing
-          ? checkpointed((t) => basicBlock(t, blk, true), h, blk.params, (f) => store.recomputing(f))
-          : basicBlock(h, blk, training);
-      }
-      const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-      return { logits: applyLinear(features, fc), features };
-    });
-  }
-
-  const model: Model = {
+  return residualNetwork({
     name: "resnet18",
+    store,
+    stem: { conv: stemConv, bn: stemBn },
+    blocks,
+    block: basicBlock,
+    fc,
     numClasses: opts.numClasses,
     featureDim: inC,
-    store,
-    checkpointing: opts.checkpointing ?? true,
-    forward,
-    classifier: () => ({ weight: fc.weight, bias: fc.bias }),
-  };
-  return model;
+    checkpointing: opts.checkpointing,
+  });
 }

@@ -20,9 +20,9 @@
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
-import { checkpointed } from "./_checkpointing.ts";
-import { applyLinear, type BatchNormParams, conv2d, type LinearParams, ParamStore, relu } from "./_layers.ts";
-import type { ForwardOutput, Model } from "./types.ts";
+import { type BatchNormParams, conv2d, type LinearParams, ParamStore, relu } from "./_layers.ts";
+import { residualNetwork } from "./_residual.ts";
+import type { Model } from "./types.ts";
 
 interface Bottleneck {
   stride: number;
@@ -98,27 +98,15 @@ export function createWideResNet50(opts: WideResNetOptions): Model {
     return relu(tf.add(y, identity)) as tf.Tensor4D;
   }
 
-  function forward(x: tf.Tensor, training: boolean): ForwardOutput {
-    return tf.tidy(() => {
-      let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stemConv, 1, 1), stemBn, training)) as tf.Tensor4D;
-      for (const blk of blocks) {
-        h = training && model.checkpointing
-          ? checkpointed((t) => bottleneck(t, blk, true), h, blk.params, (f) => store.recomputing(f))
-          : bottleneck(h, blk, training);
-      }
-      const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-      return { logits: applyLinear(features, fc), features };
-    });
-  }
-
-  const model: Model = {
+  return residualNetwork({
     name: "wide_resnet50",
+    store,
+    stem: { conv: stemConv, bn: stemBn },
+    blocks,
+    block: bottleneck,
+    fc,
     numClasses: opts.numClasses,
     featureDim: inC,
-    store,
-    checkpointing: opts.checkpointing ?? true,
-    forward,
-    classifier: () => ({ weight: fc.weight, bias: fc.bias }),
-  };
-  return model;
+    checkpointing: opts.checkpointing,
+  });
 }
