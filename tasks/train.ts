@@ -70,6 +70,12 @@ export const TRAIN_FLAGS: FlagSpec[] = [
     default: D.mlpHidden,
     help: "MLP hidden units at width 1 (scaled by --width)",
   },
+  {
+    name: "checkpointing",
+    type: "boolean",
+    default: D.checkpointing,
+    help: "ResNets: recompute block activations in the backward pass (--no-checkpointing: faster, far more memory)",
+  },
   { name: "synthetic-dim", type: "int", min: 1, default: D.syntheticDim, help: "synthetic: dimension" },
   { name: "synthetic-classes", type: "int", min: 2, default: D.syntheticClasses, help: "synthetic: classes" },
   {
@@ -120,6 +126,7 @@ export function configFromFlags(v: FlagValues): TrainConfig {
     trainSubset: v["train-subset"] as number,
     mlpDepth: v["mlp-depth"] as number,
     mlpHidden: v["mlp-hidden"] as number,
+    checkpointing: v["checkpointing"] as boolean,
     syntheticDim: v["synthetic-dim"] as number,
     syntheticClasses: v["synthetic-classes"] as number,
     syntheticPerClass: v["synthetic-per-class"] as number,

@@ -54,6 +54,11 @@ Deno.test("every flag of the reference train script is accepted", () => {
   ]);
 });
 
+Deno.test("--no-checkpointing turns gradient checkpointing off; it is on by default", () => {
+  assertEquals(configFromFlags(parseFlags([], TRAIN_FLAGS)).checkpointing, true);
+  assertEquals(configFromFlags(parseFlags(["--no-checkpointing"], TRAIN_FLAGS)).checkpointing, false);
+});
+
 Deno.test("bad flags are one-line errors that list the valid choices", () => {
   assertThrows(() => parseFlags(["--los", "x"], TRAIN_FLAGS), UserError, "unknown flag '--los'; valid flags:");
   assertThrows(() => parseFlags(["--loss", "hinge"], TRAIN_FLAGS), UserError, "choose one of cross_entropy");

@@ -48,6 +48,8 @@ export interface TrainConfig {
   trainSubset: number;
   mlpDepth: number;
   mlpHidden: number;
+  /** ResNets: gradient checkpointing per residual block (less memory, more time). */
+  checkpointing: boolean;
   /** Synthetic dataset: dimension, classes, samples per class, mean separation. */
   syntheticDim: number;
   syntheticClasses: number;
@@ -86,6 +88,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   trainSubset: 0,
   mlpDepth: 3,
   mlpHidden: 256,
+  checkpointing: true,
   syntheticDim: 32,
   syntheticClasses: 10,
   syntheticPerClass: 100,

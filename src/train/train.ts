@@ -97,6 +97,7 @@ export function modelForConfig(cfg: TrainConfig, ds: Pick<Dataset, "numClasses" 
     seed: cfg.seed,
     mlpDepth: cfg.mlpDepth,
     mlpHidden: cfg.mlpHidden,
+    checkpointing: cfg.checkpointing,
   });
 }
 
