@@ -17,7 +17,10 @@ Deno.test("loadNativeBackend: a loaded backend names its package and TensorFlow 
   if (native.ok) {
     assert.ok((NATIVE_PACKAGES as readonly string[]).includes(native.info.package));
     // 2.9.1 is what tfjs-node's own install script fetches; setup builds against the pinned wheel.
-    assert.ok(["2.9.1", TENSORFLOW_VERSION].includes(native.info.tensorflowVersion!), native.info.tensorflowVersion ?? "no version");
+    assert.ok(
+      ["2.9.1", TENSORFLOW_VERSION].includes(native.info.tensorflowVersion!),
+      native.info.tensorflowVersion ?? "no version",
+    );
   } else {
     assert.match(native.reason, /\S/);
   }
