@@ -10,6 +10,12 @@ import { checkpointed } from "./_checkpointing.ts";
 import { applyLinear, type BatchNormParams, conv2d, type LinearParams, type ParamStore, relu } from "./_layers.ts";
 import type { ForwardOutput, Model } from "./types.ts";
 
+/**
+ * Blocks whose input has at least this many spatial positions are
+ * checkpointed (16 × 16 and up: the first two stages of a 32 × 32 network).
+ */
+export const CHECKPOINT_MIN_POSITIONS = 256;
+
 /** A residual block: its trainable variables, for the checkpointed op's inputs. */
 export interface ResidualBlock {
   params: tf.Variable[];
@@ -37,7 +43,10 @@ export function residualNetwork<B extends ResidualBlock>(spec: ResidualNetworkSp
     return tf.tidy(() => {
       let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stem.conv, 1, 1), stem.bn, training)) as tf.Tensor4D;
       for (const blk of blocks) {
-        h = training && model.checkpointing
+        // Only blocks on large maps are recomputed: they hold most of the
+        // activation memory, while the deeper, smaller maps are cheap to keep.
+        const large = h.shape[1] * h.shape[2] >= (model.checkpointMinPositions ?? 0);
+        h = training && model.checkpointing && large
           ? checkpointed((t) => block(t, blk, true), h, blk.params, (f) => store.recomputing(f))
           : block(h, blk, training);
       }
@@ -52,6 +61,7 @@ export function residualNetwork<B extends ResidualBlock>(spec: ResidualNetworkSp
     featureDim: spec.featureDim,
     store,
     checkpointing: spec.checkpointing ?? true,
+    checkpointMinPositions: CHECKPOINT_MIN_POSITIONS,
     forward,
     classifier: () => ({ weight: fc.weight, bias: fc.bias }),
   };

@@ -33,6 +33,13 @@ export interface Model {
    * ignores it.
    */
   checkpointing?: boolean;
+  /**
+   * With `checkpointing`, only blocks whose input map has at least this many
+   * spatial positions are recomputed (default 256, i.e. 16 × 16 and larger:
+   * they hold most of the activations, while keeping the small deep maps saves
+   * time). 0 checkpoints every block.
+   */
+  checkpointMinPositions?: number;
   /** The last layer: W `[K, d]` and b `[K]` (null without `--bias`). */
   classifier(): { weight: tf.Variable; bias: tf.Variable | null };
 }
