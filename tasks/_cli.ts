@@ -5,7 +5,8 @@
  * flags (`-tb`), so tasks declare their flags here.
  *
  * Accepted forms: `--name value`, `--name=value`, `--flag`, `--no-flag`
- * (booleans), and the declared short aliases (`-e 200`, `-tb 100`).
+ * (booleans), and the declared short aliases (`-e 200`, `-tb 100`). List
+ * flags take comma-separated values and may be repeated.
  */
 import { UserError } from "../src/errors.ts";
 
@@ -13,7 +14,12 @@ import { UserError } from "../src/errors.ts";
 export interface FlagSpec {
   /** Long name without dashes, e.g. `save-path`. */
   name: string;
-  type: "string" | "number" | "int" | "boolean" | "choice" | "list";
+  /**
+   * `list`: comma-separated strings; `numbers` / `ints`: comma-separated
+   * numbers checked against `min`/`max` one by one. A repeated list flag adds
+   * to the values given before it (`--run a --run b,c` is `[a, b, c]`).
+   */
+  type: "string" | "number" | "int" | "boolean" | "choice" | "list" | "numbers" | "ints";
   /** Extra spellings, with dashes, e.g. `["-e", "--epochs"]`. */
   aliases?: string[];
   default?: unknown;
@@ -37,6 +43,7 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
   }
   const values: FlagValues = {};
   for (const s of specs) if (s.default !== undefined) values[s.name] = s.default;
+  const givenLists = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     let key = arg;
@@ -74,7 +81,11 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
       if (i + 1 >= args.length) throw new UserError(`${key}: missing value`);
       raw = args[++i];
     }
-    values[spec.name] = convert(key, raw, spec);
+    const value = convert(key, raw, spec);
+    if (Array.isArray(value) && givenLists.has(spec.name)) {
+      values[spec.name] = [...(values[spec.name] as unknown[]), ...value];
+    } else values[spec.name] = value;
+    if (Array.isArray(value)) givenLists.add(spec.name);
   }
   return values;
 }
@@ -89,16 +100,26 @@ function convert(key: string, raw: string, spec: FlagSpec): unknown {
       }
       return raw;
     case "list":
-      return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      return splitList(raw);
+    case "numbers":
+    case "ints":
+      return splitList(raw).map((item) => toNumber(key, item, spec, spec.type === "ints"));
     case "number":
-    case "int": {
-      const v = Number(raw);
-      if (raw.trim() === "" || !Number.isFinite(v)) throw new UserError(`${key}: expected a number, got '${raw}'`);
-      if (spec.type === "int" && !Number.isInteger(v)) throw new UserError(`${key}: expected an integer, got '${raw}'`);
-      checkRange(key, v, spec);
-      return v;
-    }
+    case "int":
+      return toNumber(key, raw, spec, spec.type === "int");
   }
+}
+
+function splitList(raw: string): string[] {
+  return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function toNumber(key: string, raw: string, spec: FlagSpec, integer: boolean): number {
+  const v = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(v)) throw new UserError(`${key}: expected a number, got '${raw}'`);
+  if (integer && !Number.isInteger(v)) throw new UserError(`${key}: expected an integer, got '${raw}'`);
+  checkRange(key, v, spec);
+  return v;
 }
 
 function checkRange(key: string, v: number, spec: FlagSpec): void {

@@ -36,7 +36,14 @@ const SPECS: FlagSpec[] = [
   { name: "python", type: "string", default: "python3", help: "interpreter that creates the venv (--setup)" },
   { name: "reps", type: "int", default: 5, min: 1, help: "timed repetitions per measurement (the median is reported)" },
   { name: "warmup", type: "int", default: 2, min: 0, help: "untimed training steps before timing" },
-  { name: "widths", type: "list", default: ["0.25", "1"], help: "WideResNet-50 widths to train" },
+  {
+    name: "widths",
+    type: "numbers",
+    min: 0,
+    minExclusive: true,
+    default: [0.25, 1],
+    help: "WideResNet-50 widths to train",
+  },
   { name: "backends", type: "list", default: ["tensorflow", "cpu"], help: "our tfjs backends to train on" },
   {
     name: "cpu-max-width",
@@ -72,11 +79,7 @@ await runTask(USAGE, SPECS, async (flags) => {
       } (as expected)`,
     );
   }
-  const widths = (flags.widths as string[]).map((w) => {
-    const v = Number(w);
-    if (!Number.isFinite(v) || v <= 0) throw new UserError(`--widths: '${w}' is not a positive number`);
-    return v;
-  });
+  const widths = flags.widths as number[];
   const backends = flags.backends as string[];
   for (const b of backends) {
     if (b !== "tensorflow" && b !== "cpu") {

@@ -17,7 +17,7 @@ const FLAGS: FlagSpec[] = [
 ];
 
 await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
-  const runs = await selectRuns(runSources(Deno.args), runFilter(values));
+  const runs = await selectRuns(runSources(values), runFilter(values));
   const { figures, missing } = heatmapFigures(runs);
   const paths = await writeFigures(figures, values.out as string, values.format as FigureFormat, renderOptions(values));
   console.log(`${runs.length} runs → ${paths.length} figures:`);

@@ -10,7 +10,6 @@
  *   deno task plot --run runs/a --run runs/b --format png --font-size 16
  */
 import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
-import { UserError } from "../src/errors.ts";
 import {
   DEFAULT_RENDER,
   dynamicsFigures,
@@ -27,8 +26,8 @@ import {
 export const RUN_FLAGS: FlagSpec[] = [
   { name: "runs", type: "list", help: "folders scanned recursively for info.json (comma list; default runs/)" },
   { name: "run", type: "list", help: "run folders given explicitly (repeatable or comma list)" },
-  { name: "width", type: "list", help: "keep runs of these width multipliers (comma list)" },
-  { name: "epochs", type: "list", aliases: ["-e"], help: "keep runs of these training lengths (comma list)" },
+  { name: "width", type: "numbers", help: "keep runs of these width multipliers (comma list)" },
+  { name: "epochs", type: "ints", aliases: ["-e"], help: "keep runs of these training lengths (comma list)" },
   { name: "dataset", type: "list", help: "keep runs on these datasets (comma list)" },
   { name: "model", type: "list", help: "keep runs of these models (comma list)" },
 ];
@@ -68,39 +67,21 @@ export const RENDER_FLAGS: FlagSpec[] = [
 ];
 
 /**
- * The run sources of the command line; `--runs runs/` when neither `--runs` nor
- * `--run` is given. The flag parser keeps only the last value of a repeated
- * flag, so repeated `--runs`/`--run` are collected from `args` here.
+ * The run sources of parsed flags; `--runs runs/` when neither `--runs` nor
+ * `--run` is given (both may be repeated or comma lists).
  */
-export function runSources(args: string[]): RunSources {
-  const repeated = (name: string): string[] => {
-    const out: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      if (args[i] === `--${name}` && i + 1 < args.length) out.push(args[++i]);
-      else if (args[i].startsWith(`--${name}=`)) out.push(args[i].slice(name.length + 3));
-    }
-    return out.flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s !== "");
-  };
-  const roots = repeated("runs");
-  const dirs = repeated("run");
+export function runSources(values: FlagValues): RunSources {
+  const roots = (values["runs"] as string[] | undefined) ?? [];
+  const dirs = (values["run"] as string[] | undefined) ?? [];
   if (roots.length === 0 && dirs.length === 0) return { roots: ["runs"] };
   return { roots, dirs };
-}
-
-function numbers(flag: string, values: unknown): number[] | undefined {
-  if (values === undefined) return undefined;
-  return (values as string[]).map((v) => {
-    const n = Number(v);
-    if (v === "" || !Number.isFinite(n)) throw new UserError(`--${flag}: expected numbers, got '${v}'`);
-    return n;
-  });
 }
 
 /** The configuration filter of the parsed flags. */
 export function runFilter(values: FlagValues): RunFilter {
   return {
-    width: numbers("width", values.width),
-    epochs: numbers("epochs", values.epochs),
+    width: values.width as number[] | undefined,
+    epochs: values.epochs as number[] | undefined,
     dataset: values.dataset as string[] | undefined,
     model: values.model as string[] | undefined,
   };
@@ -124,7 +105,7 @@ const FLAGS: FlagSpec[] = [
 
 if (import.meta.main) {
   await runTask("deno task plot [flags]", FLAGS, async (values) => {
-    const runs = await selectRuns(runSources(Deno.args), runFilter(values));
+    const runs = await selectRuns(runSources(values), runFilter(values));
     const figures = dynamicsFigures(runs, { logNc1: values["log-nc1"] as boolean });
     const paths = await writeFigures(
       figures,

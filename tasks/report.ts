@@ -26,7 +26,7 @@ const FLAGS: FlagSpec[] = [
 ];
 
 await runTask("deno task report [flags]", FLAGS, async (values) => {
-  const runs = await selectRuns(runSources(Deno.args), runFilter(values));
+  const runs = await selectRuns(runSources(values), runFilter(values));
   const report = buildReport(runs, [], {
     title: values.title as string | undefined,
     render: renderOptions(values),

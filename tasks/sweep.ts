@@ -12,7 +12,6 @@
  */
 import { type BackendName, BACKENDS } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 import { isConvolutional } from "../src/models/mod.ts";
 import {
@@ -43,9 +42,9 @@ export const PASSTHROUGH_TRAIN_FLAGS: FlagSpec[] = TRAIN_FLAGS.filter((s) => !SW
 export const GRID_FLAGS: FlagSpec[] = [
   { name: "preset", type: "string", default: "small", help: `grid preset: ${SWEEP_PRESET_NAMES.join(", ")}` },
   { name: "losses", type: "list", help: "losses (names or ce,ls,fl,mse; comma list)" },
-  { name: "widths", type: "list", help: "width multipliers (comma list)" },
-  { name: "epochs-list", type: "list", help: "training lengths in epochs (comma list)" },
-  { name: "seeds", type: "list", help: "seeds (comma list)" },
+  { name: "widths", type: "numbers", help: "width multipliers (comma list)" },
+  { name: "epochs-list", type: "ints", help: "training lengths in epochs (comma list)" },
+  { name: "seeds", type: "ints", help: "seeds (comma list)" },
   { name: "dataset", type: "string", help: "dataset (default: the preset's)" },
   { name: "model", type: "string", help: "model (default: the preset's)" },
 ];
@@ -66,17 +65,6 @@ export const SWEEP_FLAGS: FlagSpec[] = [
   ...PASSTHROUGH_TRAIN_FLAGS,
 ];
 
-function numberList(flag: string, raw: unknown, integer: boolean): number[] | undefined {
-  if (raw === undefined) return undefined;
-  return (raw as string[]).map((s) => {
-    const v = Number(s);
-    if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-      throw new UserError(`--${flag}: expected ${integer ? "integers" : "numbers"}, got '${s}'`);
-    }
-    return v;
-  });
-}
-
 /**
  * The sweep configuration of parsed flags: the preset, with the grid flags and
  * any passed-through train flags overriding it. Throws {@linkcode UserError} on
@@ -85,9 +73,9 @@ function numberList(flag: string, raw: unknown, integer: boolean): number[] | un
 export function sweepConfigFromFlags(v: FlagValues): SweepConfig {
   const config = sweepPreset(v["preset"] as string);
   if (v["losses"] !== undefined) config.losses = (v["losses"] as string[]).map((l) => parseLossName(l));
-  config.widths = numberList("widths", v["widths"], false) ?? config.widths;
-  config.epochs = numberList("epochs-list", v["epochs-list"], true) ?? config.epochs;
-  config.seeds = numberList("seeds", v["seeds"], true) ?? config.seeds;
+  config.widths = (v["widths"] as number[] | undefined) ?? config.widths;
+  config.epochs = (v["epochs-list"] as number[] | undefined) ?? config.epochs;
+  config.seeds = (v["seeds"] as number[] | undefined) ?? config.seeds;
   if (v["dataset"] !== undefined) config.dataset = v["dataset"] as string;
   if (v["model"] !== undefined) config.model = v["model"] as string;
   for (const spec of PASSTHROUGH_TRAIN_FLAGS) {

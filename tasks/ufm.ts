@@ -41,24 +41,16 @@ const SPECS: FlagSpec[] = [
   { name: "grad-tol", type: "number", default: D.gradTol, help: "stop when ‖∇f‖ <= this" },
   { name: "init-scale", type: "number", default: D.initScale, help: "std of the random start's entries" },
   { name: "sweep", type: "boolean", default: true, help: "run the FL-γ, LS-α and λ sweeps" },
-  { name: "sweep-gamma", type: "list", default: DEFAULT_SWEEPS.gammas.map(String), help: "FL γ values to sweep" },
+  { name: "sweep-gamma", type: "numbers", default: [...DEFAULT_SWEEPS.gammas], help: "FL γ values to sweep" },
   {
     name: "sweep-smoothing",
-    type: "list",
-    default: DEFAULT_SWEEPS.smoothings.map(String),
+    type: "numbers",
+    default: [...DEFAULT_SWEEPS.smoothings],
     help: "LS α values to sweep",
   },
-  { name: "sweep-lambda", type: "list", default: DEFAULT_SWEEPS.lambdas.map(String), help: "λ values to sweep" },
+  { name: "sweep-lambda", type: "numbers", default: [...DEFAULT_SWEEPS.lambdas], help: "λ values to sweep" },
   { name: "out", type: "string", default: "runs/ufm", help: "output folder (ufm.json and SVG figures)" },
 ];
-
-function numberList(flag: string, raw: string[]): number[] {
-  return raw.map((s) => {
-    const v = Number(s);
-    if (s.trim() === "" || !Number.isFinite(v)) throw new UserError(`--${flag}: expected numbers, got '${s}'`);
-    return v;
-  });
-}
 
 function fmt(v: number, digits = 6): string {
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(digits) : v.toExponential(2);
@@ -111,9 +103,9 @@ async function main(v: FlagValues): Promise<void> {
   };
   validateUfmOptions(base);
   const sweep = v["sweep"] as boolean;
-  const gammas = sweep ? numberList("sweep-gamma", v["sweep-gamma"] as string[]) : [];
-  const smoothings = sweep ? numberList("sweep-smoothing", v["sweep-smoothing"] as string[]) : [];
-  const lambdas = sweep ? numberList("sweep-lambda", v["sweep-lambda"] as string[]) : [];
+  const gammas = sweep ? v["sweep-gamma"] as number[] : [];
+  const smoothings = sweep ? v["sweep-smoothing"] as number[] : [];
+  const lambdas = sweep ? v["sweep-lambda"] as number[] : [];
   for (const g of gammas) ufmLoss("focal_loss", { gamma: g });
   for (const a of smoothings) ufmLoss("label_smoothing", { smoothing: a });
   for (const l of lambdas) if (!(l > 0)) throw new UserError(`--sweep-lambda: values must be > 0, got ${l}`);

@@ -97,3 +97,18 @@ Deno.test("a README command without CIFAR on disk fails in one line, exit 2, and
   assertEquals([...Deno.readDirSync(root)].length, 0, "something was written");
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("list flags: comma lists, repeats add up, numeric lists are checked element by element", () => {
+  const specs = [
+    { name: "run", type: "list" as const, help: "" },
+    { name: "widths", type: "numbers" as const, min: 0, minExclusive: true, help: "" },
+    { name: "seeds", type: "ints" as const, help: "" },
+  ];
+  const v = parseFlags(["--run", "a", "--run=b,c", "--widths", "0.5,1", "--seeds", "1,123"], specs);
+  assertEquals(v["run"], ["a", "b", "c"]);
+  assertEquals(v["widths"], [0.5, 1]);
+  assertEquals(v["seeds"], [1, 123]);
+  assertThrows(() => parseFlags(["--widths", "0.5,0"], specs), UserError, "--widths: 0 is out of range");
+  assertThrows(() => parseFlags(["--seeds", "1,2.5"], specs), UserError, "--seeds: expected an integer, got '2.5'");
+  assertThrows(() => parseFlags(["--widths", "x"], specs), UserError, "--widths: expected a number, got 'x'");
+});
