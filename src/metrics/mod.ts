@@ -20,8 +20,10 @@ export {
   type AccumulatorOptions,
   type FeatureArray,
   NeuralCollapseAccumulator,
+  type Pass2State,
+  type Pass2Sums,
 } from "./neural_collapse_accumulator.ts";
-export { neuralCollapseMetrics } from "./neural_collapse_metrics.ts";
+export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
 export { simplexEtfDistance } from "./simplex_etf_distance.ts";
 export { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
 export { type SyntheticFeatures, syntheticFeatures } from "./synthetic_features.ts";

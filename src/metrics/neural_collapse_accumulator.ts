@@ -72,6 +72,43 @@ export interface AccumulatorOptions {
   names?: Partial<InputNames>;
 }
 
+/**
+ * What pass 2 needs from pass 1 ({@linkcode NeuralCollapseAccumulator.pass2State}),
+ * so that another thread can run pass 2 over some of the samples.
+ */
+export interface Pass2State {
+  /** Number of classes K. */
+  numClasses: number;
+  /** Feature dimension d. */
+  dim: number;
+  /** μ_k [K, d]. */
+  means: Float64Array;
+  /** [M rows; W rows] [2K, d]: row k is μ_k − μ_G, row K + k is w_k. */
+  stack: Float64Array;
+  /** [K, K]: entry (y, k) is w_k·μ_y + b_k. */
+  meanLogits: Float64Array;
+  /** [K, K]: ‖μ_y − μ_k‖². */
+  meanDistances: Float64Array;
+}
+
+/** Pass-2 sums over some of the samples ({@linkcode NeuralCollapseAccumulator.pass2Sums}), to merge. */
+export interface Pass2Sums {
+  /** Samples per class [K]. */
+  counts: Float64Array;
+  /** S = Σ_i z_i z_iᵀ [K, K], upper triangle. */
+  scatter: Float64Array;
+  /** Σ_{y_i=k} ‖h_i − μ_k‖² [K]. */
+  sqDist: Float64Array;
+  /** Samples whose true class is the classifier's top 1. */
+  top1: number;
+  /** Samples whose true class is in the classifier's top 5. */
+  top5: number;
+  /** Samples where the classifier and the nearest class centre disagree. */
+  nccMismatch: number;
+  /** Samples. */
+  n: number;
+}
+
 /** Rows of centred features multiplied at once; 32 keeps the block in L2 and measured fastest. */
 const CHUNK_ROWS = 32;
 
@@ -100,6 +137,8 @@ export class NeuralCollapseAccumulator {
   #w: Float64Array;
   #b: Float64Array;
   #phase: "pass1" | "pass2" | "done" = "pass1";
+  /** Made by fromPass2State: holds pass-2 sums only, to merge elsewhere. */
+  #pass2Only = false;
 
   // Pass 1: n_k and Σ_{y_i=k} h_i.
   #counts: Float64Array;
@@ -290,6 +329,85 @@ export class NeuralCollapseAccumulator {
     this.#n2 += n;
   }
 
+  /**
+   * Copies of what pass 2 needs, for {@linkcode NeuralCollapseAccumulator.fromPass2State}
+   * in another thread; call after `startPass2()`.
+   */
+  pass2State(): Pass2State {
+    if (this.#phase !== "pass2") throw new Error("pass2State needs startPass2() first (and no result() yet)");
+    return {
+      numClasses: this.numClasses,
+      dim: this.dim,
+      means: this.#mu.slice(),
+      stack: this.#stack.slice(),
+      meanLogits: this.#meanLogits.slice(),
+      meanDistances: this.#meanDist.slice(),
+    };
+  }
+
+  /**
+   * An accumulator ready for `addPass2` on some of the samples, from the
+   * state of another one after its pass 1; it has no `result()`: send its
+   * {@linkcode NeuralCollapseAccumulator.pass2Sums} to the original's `mergePass2`.
+   *
+   * @example
+   * ```ts
+   * const part = NeuralCollapseAccumulator.fromPass2State(acc.pass2State());
+   * part.addPass2(h2, y2); // the other half of the samples
+   * acc.addPass2(h1, y1);
+   * acc.mergePass2(part.pass2Sums());
+   * ```
+   */
+  static fromPass2State(state: Pass2State, options: AccumulatorOptions = {}): NeuralCollapseAccumulator {
+    const { numClasses: k, dim: d } = state;
+    if (
+      state.means.length !== k * d || state.stack.length !== 2 * k * d || state.meanLogits.length !== k * k ||
+      state.meanDistances.length !== k * k
+    ) {
+      throw new Error(`pass-2 state does not match K = ${k}, d = ${d}`);
+    }
+    const acc = new NeuralCollapseAccumulator(k, d, state.stack.subarray(k * d), null, options);
+    acc.#mu = state.means.slice();
+    acc.#stack = state.stack.slice();
+    acc.#meanLogits = state.meanLogits.slice();
+    acc.#meanDist = state.meanDistances.slice();
+    acc.#phase = "pass2";
+    acc.#pass2Only = true;
+    return acc;
+  }
+
+  /** Copies of the pass-2 sums so far, for another accumulator's `mergePass2`. */
+  pass2Sums(): Pass2Sums {
+    if (this.#phase !== "pass2") throw new Error("pass2Sums needs startPass2() first (and no result() yet)");
+    return {
+      counts: this.#counts2.slice(),
+      scatter: this.#scatter.slice(),
+      sqDist: this.#sqDist.slice(),
+      top1: this.#top1,
+      top5: this.#top5,
+      nccMismatch: this.#nccMismatch,
+      n: this.#n2,
+    };
+  }
+
+  /** Adds pass-2 sums over other samples (from another accumulator's `pass2Sums`) to this one's. */
+  mergePass2(sums: Pass2Sums): void {
+    if (this.#phase !== "pass2") throw new Error("mergePass2 needs startPass2() first (and no result() yet)");
+    const k = this.numClasses;
+    if (sums.counts.length !== k || sums.sqDist.length !== k || sums.scatter.length !== k * k) {
+      throw new Error(`pass-2 sums do not match K = ${k}`);
+    }
+    for (let c = 0; c < k; c++) {
+      this.#counts2[c] += sums.counts[c];
+      this.#sqDist[c] += sums.sqDist[c];
+    }
+    for (let i = 0; i < k * k; i++) this.#scatter[i] += sums.scatter[i];
+    this.#top1 += sums.top1;
+    this.#top5 += sums.top5;
+    this.#nccMismatch += sums.nccMismatch;
+    this.#n2 += sums.n;
+  }
+
   /** Accuracy, NCC agreement and S += z zᵀ for row r of the product buffer. */
   #scoreRow(r: number, y: number): void {
     const k = this.numClasses;
@@ -328,6 +446,9 @@ export class NeuralCollapseAccumulator {
   /** Every metric; call after pass 2 has seen all samples. */
   result(): NeuralCollapseMetrics {
     if (this.#phase !== "pass2") throw new Error("result() needs startPass2() and pass 2 first, and returns only once");
+    if (this.#pass2Only) {
+      throw new Error("result() needs pass 1: an accumulator from fromPass2State only holds pass-2 sums to merge");
+    }
     const k = this.numClasses;
     const d = this.dim;
     const n = this.#n1;

@@ -1,0 +1,32 @@
+/**
+ * Worker of `_parallel_pass2.ts`: runs pass 2 of the neural-collapse
+ * accumulator over one block of rows and writes the sums into shared memory.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { NeuralCollapseAccumulator } from "./neural_collapse_accumulator.ts";
+import { DONE, FAILED, IDLE, type Pass2Job, RUNNING, writeSums } from "./_parallel_pass2.ts";
+
+self.onmessage = (e: MessageEvent<Pass2Job>) => {
+  const job = e.data;
+  const flag = new Int32Array(job.flag);
+  // The calling thread may have given up waiting and taken the block back.
+  if (Atomics.compareExchange(flag, 0, IDLE, RUNNING) !== IDLE) {
+    self.close();
+    return;
+  }
+  let outcome = FAILED;
+  try {
+    const acc = NeuralCollapseAccumulator.fromPass2State(job.state);
+    acc.addPass2(job.features, job.labels);
+    writeSums(acc.pass2Sums(), new Float64Array(job.sums));
+    outcome = DONE;
+  } catch {
+    // The calling thread runs the block itself and reports any error there.
+  } finally {
+    Atomics.store(flag, 0, outcome);
+    Atomics.notify(flag, 0);
+    self.close();
+  }
+};
