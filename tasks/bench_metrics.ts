@@ -5,15 +5,25 @@
  * checks that every metric agrees to 1e-4 relative.
  *
  * Ours runs as the evaluate task uses it: pass 1 over batches, then pass 2
- * over the same batches. NumPy's time excludes loading its .npy files.
+ * over the same batches, in float64 or (`--projection float32`) with pass 2's
+ * products as float32 matrix products on tfjs (`--backend`, default auto).
+ * NumPy's time excludes loading its .npy files.
  */
-import { NeuralCollapseAccumulator, type NeuralCollapseMetrics, syntheticFeatures } from "../src/metrics/mod.ts";
+import {
+  NeuralCollapseAccumulator,
+  type NeuralCollapseMetrics,
+  type ProjectorFactory,
+  syntheticFeatures,
+} from "../src/metrics/mod.ts";
+import { type BackendName, selectBackend } from "../src/backend/mod.ts";
+import { tfProjector } from "../src/backend/projector.ts";
 import { writeNpy } from "../src/npy.ts";
 import { joinPath } from "../src/io.ts";
 import { UserError } from "../src/errors.ts";
 import { type FlagSpec, runTask } from "./_cli.ts";
 
-const USAGE = "deno task bench-metrics [--n 50000] [--k 100] [--d 2048] [--method fast|reference] [--json]";
+const USAGE =
+  "deno task bench-metrics [--n 50000] [--k 100] [--d 2048] [--method fast|reference] [--projection float64|float32] [--json]";
 
 const SPECS: FlagSpec[] = [
   { name: "n", type: "int", default: 50_000, min: 1, help: "number of samples N" },
@@ -22,6 +32,20 @@ const SPECS: FlagSpec[] = [
   { name: "noise", type: "number", default: 20, min: 0, help: "within-class noise std (sets accuracy and NC1)" },
   { name: "seed", type: "int", default: 1, help: "seed of the synthetic data" },
   { name: "batch", type: "int", default: 128, min: 1, help: "batch size fed to the accumulator" },
+  {
+    name: "projection",
+    type: "choice",
+    choices: ["float64", "float32"],
+    default: "float64",
+    help: "pass 2's products: float64 JavaScript, or float32 matrix products on a tfjs backend",
+  },
+  {
+    name: "backend",
+    type: "choice",
+    choices: ["auto", "tensorflow", "wasm", "cpu"],
+    default: "auto",
+    help: "tfjs backend of --projection float32",
+  },
   { name: "python", type: "string", default: "python3", help: "Python interpreter with numpy and scipy" },
   {
     name: "method",
@@ -94,8 +118,9 @@ function measureStreaming(
   k: number,
   d: number,
   batch: number,
+  projector: ProjectorFactory | undefined,
 ): NeuralCollapseMetrics {
-  const acc = new NeuralCollapseAccumulator(k, d, data.weights, data.bias);
+  const acc = new NeuralCollapseAccumulator(k, d, data.weights, data.bias, { projector });
   for (let i = 0; i < n; i += batch) {
     const end = Math.min(n, i + batch);
     acc.addPass1(data.features.subarray(i * d, end * d), data.labels.subarray(i, end));
@@ -123,16 +148,25 @@ runTask(USAGE, SPECS, async (flags) => {
   const data = syntheticFeatures(flags.seed as number, n, k, d, flags.noise as number);
   log(`synthetic data N=${n} K=${k} d=${d}: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
+  let projector: ProjectorFactory | undefined;
+  let variant = "float64";
+  if (flags.projection === "float32") {
+    const backend = await selectBackend(flags.backend as BackendName, { needsConvTraining: false });
+    projector = tfProjector;
+    variant = `float32 products on tfjs ${backend.name}`;
+  }
   const repeat = flags.repeat as number;
   let oursSeconds = Infinity;
   let ours: NeuralCollapseMetrics | null = null;
   for (let r = 0; r < repeat; r++) {
     t = performance.now();
-    ours = measureStreaming(data, n, k, d, batch);
+    ours = measureStreaming(data, n, k, d, batch, projector);
     oursSeconds = Math.min(oursSeconds, (performance.now() - t) / 1000);
   }
   log(
-    `ours (streaming, float64, batch ${batch}): ${oursSeconds.toFixed(2)} s${repeat > 1 ? ` (best of ${repeat})` : ""}`,
+    `ours (streaming, ${variant}, batch ${batch}): ${oursSeconds.toFixed(2)} s${
+      repeat > 1 ? ` (best of ${repeat})` : ""
+    }`,
   );
 
   const numpy = await runNumpy(flags.python as string, flags.method as string, repeat, data, n, k, d);

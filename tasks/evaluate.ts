@@ -30,6 +30,13 @@ const FLAGS: FlagSpec[] = [
   { name: "force", type: "boolean", default: false, help: "re-evaluate checkpoints already in info.json" },
   { name: "test-batch-size", aliases: ["-tb"], type: "int", min: 1, default: 128, help: "evaluation batch" },
   { name: "backend", type: "choice", choices: BACKENDS, default: "auto", help: "compute backend" },
+  {
+    name: "projection",
+    type: "choice",
+    choices: ["float64", "float32"],
+    default: "float64",
+    help: "NC metrics' N·d·K products: float64 JavaScript, or float32 on the compute backend (faster, ≈1e-6)",
+  },
   // Accepted for compatibility with the reference; checked against config.json.
   { name: "batch-size", aliases: ["-b"], type: "int", min: 1, help: "(reference flag, unused)" },
   { name: "epochs", aliases: ["-e"], type: "int", min: 1, help: "(reference flag, checked)" },
@@ -70,6 +77,7 @@ async function main(v: FlagValues): Promise<void> {
     augment: v["eval-augment"] as boolean,
     force: v["force"] as boolean,
     batchSize: v["test-batch-size"] as number,
+    projection: v["projection"] as "float64" | "float32",
     datasetRoot: v["dataset-root"] as string | undefined,
     onStart: (total, skipped) => {
       if (skipped > 0) console.error(`${skipped} checkpoint(s) already evaluated (--force to redo)`);

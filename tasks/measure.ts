@@ -2,18 +2,24 @@
  * `deno task measure`: every neural-collapse metric of arrays on disk.
  *
  *   deno task measure --features H.npy --labels y.npy --weights W.npy [--bias b.npy] [--json]
+ *                     [--projection float32 [--backend auto|tensorflow|wasm|cpu]]
  *
  * Arrays are `.npy` (little-endian, C order) or nested JSON arrays: features
  * [N, d], labels [N] (integers in [0, K)), weights [K, d], bias [K]; without
  * --bias, b = 0. With --json prints one JSON object, otherwise a table.
+ * `--projection float32` does the N·d·K products as float32 matrix products
+ * on a tfjs backend (several times faster on large inputs, ≈ 1e-6 relative
+ * on NC1); the default is float64 JavaScript on two threads.
  */
-import { type NeuralCollapseMetrics, neuralCollapseMetrics } from "../src/metrics/mod.ts";
+import { type NeuralCollapseMetrics, neuralCollapseMetrics, type ProjectorFactory } from "../src/metrics/mod.ts";
 import { isIntegerDtype, type NdArray, numericData, readArrayFile } from "../src/npy.ts";
 import { UserError } from "../src/errors.ts";
 import { type FlagSpec, runTask } from "./_cli.ts";
 
-const USAGE =
-  "deno task measure --features F.npy --labels L.npy --weights W.npy [--bias B.npy] [--json]   (.npy or .json)";
+const USAGE = "deno task measure --features F.npy --labels L.npy --weights W.npy [--bias B.npy] [--json] " +
+  "[--projection float64|float32] [--backend auto|tensorflow|wasm|cpu]   (.npy or .json)";
+
+const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
 const SPECS: FlagSpec[] = [
   { name: "features", type: "string", help: "features [N, d] (.npy or .json)" },
@@ -21,6 +27,19 @@ const SPECS: FlagSpec[] = [
   { name: "weights", type: "string", help: "classifier weights W [K, d]" },
   { name: "bias", type: "string", help: "classifier bias b [K] (default: zeros)" },
   { name: "json", type: "boolean", default: false, help: "print one JSON object" },
+  {
+    name: "projection",
+    type: "choice",
+    choices: ["float64", "float32"],
+    default: "float64",
+    help: "pass 2's N·d·K products: float64 JavaScript, or float32 matrix products on a tfjs backend",
+  },
+  {
+    name: "backend",
+    type: "choice",
+    choices: BACKEND_CHOICES,
+    help: "tfjs backend of --projection float32 (default auto: native, else wasm)",
+  },
 ];
 
 /** Output rows: JSON key, metric field, description. */
@@ -88,19 +107,33 @@ runTask(USAGE, SPECS, async (flags) => {
     if (bias.shape[0] !== k) throw new UserError(`${paths.bias}: ${bias.shape[0]} entries for K = ${k} classes`);
   }
 
+  let projector: ProjectorFactory | undefined;
+  let projectionNote = "float64";
+  if (flags.projection === "float32") {
+    // Loaded only here: the default path needs no tfjs and no permissions beyond reading.
+    const { selectBackend } = await import("../src/backend/mod.ts");
+    const backend = await selectBackend((flags.backend ?? "auto") as typeof BACKEND_CHOICES[number], {
+      needsConvTraining: false,
+    });
+    projector = (await import("../src/backend/projector.ts")).tfProjector;
+    projectionNote = `float32 products on tfjs ${backend.name}`;
+  } else if (flags.backend !== undefined) {
+    throw new UserError("--backend applies only with --projection float32");
+  }
+
   const m = neuralCollapseMetrics(
     asFloats(features, paths.features),
     numericData(labels, paths.labels),
     asFloats(weights, paths.weights),
     bias === null ? null : asFloats(bias, paths.bias),
-    { names: paths },
+    { names: paths, projector },
   );
 
   if (flags.json) {
     console.log(JSON.stringify(Object.fromEntries(ROWS.map(([key, field]) => [key, m[field]]))));
     return;
   }
-  console.log(`N = ${n}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}`);
+  console.log(`N = ${n}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}; projections ${projectionNote}`);
   for (const [key, field, description] of ROWS) {
     console.log(`${key.padEnd(18)}${formatValue(m[field]).padStart(14)}   ${description}`);
   }

@@ -67,6 +67,16 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   assertEquals(skipped, 2);
   await evaluateRun(dir, { force: true, onStart: (_total, s) => skipped = s });
   assertEquals(skipped, 0);
+
+  // Float32 projections on the backend: NC1 within 1e-5, not bit-equal (so that path did run), no tensor left.
+  const tensors = tf.memory().numTensors;
+  const f32 = await evaluateRun(dir, { force: true, projection: "float32" });
+  assertEquals(tf.memory().numTensors, tensors);
+  for (const e of [0, 1]) {
+    const [a, b] = [f32.nc1[e]!, info.nc1[e]!];
+    assert(a !== b && Math.abs(a - b) <= 1e-5 * Math.abs(b), `epoch ${e + 1} nc1: float32 ${a} vs float64 ${b}`);
+    assertEquals(f32.nc2[e], info.nc2[e]);
+  }
   await Deno.remove(dir, { recursive: true });
 });
 

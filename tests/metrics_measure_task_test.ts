@@ -59,8 +59,31 @@ Deno.test("measure --json prints exactly one object with every key, matching Num
     assert.ok(Math.abs(got[key] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${key}: ${got[key]} vs ${want}`);
   }
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^N = 300, K = 10, d = 20/);
+  assert.match(table.stdout, /^N = 300, K = 10, d = 20; projections float64$/m);
   for (const key of KEYS) assert.match(table.stdout, new RegExp(`^${key} +[0-9.e+-]+ `, "m"));
+});
+
+Deno.test("measure --projection float32 on wasm and on auto matches NumPy to 1e-5", async () => {
+  const expected = JSON.parse(await Deno.readTextFile(joinPath(CASE, "expected.json")));
+  const [wasm, auto] = await Promise.all([
+    measure([...fixtureArgs(), "--projection", "float32", "--backend", "wasm"]),
+    measure([...fixtureArgs(), "--projection", "float32"]),
+  ]);
+  assert.equal(wasm.code, 0, wasm.stderr);
+  assert.match(wasm.stdout, /; projections float32 products on tfjs wasm$/m);
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.match(auto.stdout, /; projections float32 products on tfjs (tensorflow|wasm)$/m);
+  for (const r of [wasm, auto]) {
+    for (const key of KEYS) {
+      const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
+      const want = expected[key === "accuracy" ? "top1" : key];
+      // The table prints 6 decimals or 5 significant digits.
+      assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
+    }
+  }
+  const misuse = await measure([...fixtureArgs(), "--backend", "wasm"]);
+  assert.equal(misuse.code, 2);
+  assert.equal(misuse.stderr.trim(), "error: --backend applies only with --projection float32");
 });
 
 Deno.test("measure reads JSON arrays and defaults the bias to zero", async () => {

@@ -207,9 +207,13 @@ export function formatTable(rows: readonly ComparisonRow[]): string {
   return markdown(head, body);
 }
 
-/** A Markdown table of the metric values on both sides with PASS/FAIL. */
-export function formatAgreement(rows: readonly MetricAgreement[], tolerance = AGREEMENT_TOLERANCE): string {
-  const head = ["metric", "ours (src/metrics)", "reference (float64)", "relative difference", `≤ ${tolerance}`];
+/** A Markdown table of the metric values on both sides with PASS/FAIL; `ours` heads our column. */
+export function formatAgreement(
+  rows: readonly MetricAgreement[],
+  ours = "ours (src/metrics)",
+  tolerance = AGREEMENT_TOLERANCE,
+): string {
+  const head = ["metric", ours, "reference (float64)", "relative difference", `≤ ${tolerance}`];
   const body = rows.map((r) => [
     r.metric,
     r.ours.toPrecision(10),

@@ -13,7 +13,12 @@ import { allVariables, createModel, type ModelConfig } from "../../src/models/mo
 import { crossEntropy } from "../../src/losses/mod.ts";
 import { Optimizer } from "../../src/train/optimizer.ts";
 import { trainStep } from "../../src/train/train.ts";
-import { type NeuralCollapseMetrics, neuralCollapseMetrics, type SyntheticFeatures } from "../../src/metrics/mod.ts";
+import {
+  type NeuralCollapseMetrics,
+  neuralCollapseMetrics,
+  type ProjectorFactory,
+  type SyntheticFeatures,
+} from "../../src/metrics/mod.ts";
 import { Rng } from "../../src/rng.ts";
 
 /** Seconds of each timed repetition, after the untimed warm-up ones. */
@@ -83,17 +88,19 @@ export async function timeTrainingSteps(
 
 /**
  * Times `reps` one-shot measurements of every neural-collapse metric on
- * `data` with `neuralCollapseMetrics`; returns the times and the last result.
+ * `data` with `neuralCollapseMetrics` (float64, or float32 products with
+ * `projector`); returns the times and the last result.
  */
 export function timeMetrics(
   data: SyntheticFeatures,
   reps: number,
+  projector?: ProjectorFactory,
 ): { seconds: number[]; metrics: NeuralCollapseMetrics } {
   const seconds: number[] = [];
   let metrics: NeuralCollapseMetrics | undefined;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    metrics = neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias);
+    metrics = neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias, { projector });
     seconds.push((performance.now() - t0) / 1000);
   }
   return { seconds, metrics: metrics! };

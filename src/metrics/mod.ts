@@ -22,6 +22,8 @@ export {
   NeuralCollapseAccumulator,
   type Pass2State,
   type Pass2Sums,
+  type Projector,
+  type ProjectorFactory,
 } from "./neural_collapse_accumulator.ts";
 export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
 export { simplexEtfDistance } from "./simplex_etf_distance.ts";
