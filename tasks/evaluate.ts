@@ -70,7 +70,8 @@ async function main(v: FlagValues): Promise<void> {
     }
   }
   const backend = await selectBackend(v["backend"] as BackendName, { needsConvTraining: isConvolutional(cfg.model) });
-  console.error(`evaluate: ${dir} (${cfg.model}, ${cfg.loss}, ${cfg.dataset}) on backend ${backend.name}`);
+  const projection = v["projection"] === "float32" ? ", NC projections in float32" : "";
+  console.error(`evaluate: ${dir} (${cfg.model}, ${cfg.loss}, ${cfg.dataset}) on backend ${backend.name}${projection}`);
   let bar: ProgressBar | null = null;
   const t0 = performance.now();
   const info = await evaluateRun(dir, {
