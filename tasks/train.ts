@@ -4,6 +4,10 @@
  *
  *   deno task train --bias --loss focal_loss --save-path ./wideres50_cifar100/wideres50-05-fl-200-321/ \
  *     --seed 321 --width 0.5 -e 200 --model wide_resnet50 --dataset cifar100
+ *
+ * With `--load` the run folder's own `config.json` decides the model, data
+ * and optimisation; flags that disagree with it are reported, not obeyed,
+ * except a larger `-e`, which extends the run.
  */
 import { BACKENDS, selectBackend, tf } from "../src/backend/mod.ts";
 import { DATASET_NAMES, describeDataset } from "../src/data/mod.ts";
@@ -13,8 +17,9 @@ import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
+import { planResume } from "../src/train/resume.ts";
 import { datasetForConfig, trainRun } from "../src/train/train.ts";
-import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, parseFlags, runTask } from "./_cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 
 const D = DEFAULT_CONFIG;
@@ -22,7 +27,12 @@ const D = DEFAULT_CONFIG;
 /** The train flags; `sweep` reuses them. */
 export const TRAIN_FLAGS: FlagSpec[] = [
   { name: "dataset", type: "choice", choices: DATASET_NAMES, default: D.dataset, help: "dataset" },
-  { name: "dataset-root", type: "string", help: "dataset folder (default: the dataset's usual place)" },
+  {
+    name: "dataset-root",
+    type: "path",
+    expect: "folder",
+    help: "dataset folder (default: the dataset's usual place)",
+  },
   { name: "download", type: "boolean", default: false, help: "fetch CIFAR archives when missing" },
   { name: "model", type: "choice", choices: MODEL_NAMES, default: D.model, help: "network" },
   { name: "width", type: "number", min: 0, minExclusive: true, max: 16, default: D.width, help: "width multiplier" },
@@ -56,7 +66,7 @@ export const TRAIN_FLAGS: FlagSpec[] = [
     help: "evaluation batch",
   },
   { name: "save-interval", type: "int", min: 0, default: 0, help: "checkpoint every N epochs (0: E/100, at least 1)" },
-  { name: "save-path", type: "string", help: "run folder (required)" },
+  { name: "save-path", type: "path", expect: "folder", help: "run folder (required)" },
   { name: "data-aug", type: "boolean", default: D.dataAug, help: "random crop + flip (--no-data-aug: off)" },
   { name: "bias", type: "boolean", default: D.bias, help: "classifier bias (--no-bias: none)" },
   { name: "load", type: "boolean", default: false, help: "resume from the run folder's last checkpoint" },
@@ -134,9 +144,55 @@ export function configFromFlags(v: FlagValues): TrainConfig {
   };
 }
 
+/** The config field a train flag sets, read off {@linkcode configFromFlags} so that the two cannot drift apart. */
+function configKeyOf(flag: string): keyof TrainConfig {
+  const probe = Symbol(flag);
+  const cfg = configFromFlags({ [flag]: probe }) as unknown as Record<string, unknown>;
+  return Object.keys(cfg).find((k) => cfg[k] === probe) as keyof TrainConfig;
+}
+
+/** The settings `args` spell out, and the flag that set each; the defaults the parser fills in do not count. */
+function givenSettings(args: string[]): { given: Partial<TrainConfig>; flagOf: Map<string, string> } {
+  const values = parseFlags(args, TRAIN_FLAGS.map((s) => ({ ...s, default: undefined })));
+  const given: Record<string, unknown> = {};
+  const flagOf = new Map<string, string>();
+  for (const [flag, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const key = configKeyOf(flag);
+    given[key] = value;
+    flagOf.set(key, flag);
+  }
+  return { given: given as Partial<TrainConfig>, flagOf };
+}
+
+/** `--flag value` as typed (`--no-flag` for a false boolean). */
+function flagText(flag: string, value: unknown): string {
+  if (typeof value === "boolean") return value ? `--${flag}` : `--no-${flag}`;
+  return `--${flag} ${value}`;
+}
+
 async function main(v: FlagValues): Promise<void> {
-  const cfg = configFromFlags(v);
+  let cfg = configFromFlags(v);
   if (!cfg.savePath) throw new UserError("--save-path: required (the run folder)");
+  if (cfg.load) {
+    const { given, flagOf } = givenSettings(Deno.args);
+    const plan = await planResume(cfg, given);
+    for (const c of plan.ignored) {
+      console.error(
+        `note: ${
+          flagText(flagOf.get(c.key)!, c.given)
+        } differs from the run's config (${c.run}); using the run's config`,
+      );
+    }
+    cfg = plan.config;
+    if (plan.completedEpochs >= cfg.epochs) {
+      console.error(
+        `nothing to train: ${cfg.savePath} is already at epoch ${plan.completedEpochs} of ${cfg.epochs}; ` +
+          `pass -e above ${cfg.epochs} to extend it`,
+      );
+      return;
+    }
+  }
   const backend = await selectBackend(cfg.backend, { needsConvTraining: isConvolutional(cfg.model) });
   const dataset = await datasetForConfig(cfg);
   const summary = describeDataset(dataset);
@@ -155,8 +211,14 @@ async function main(v: FlagValues): Promise<void> {
     dataset_summary: summary,
     started: new Date().toISOString(),
   }, {
-    onStart: ({ startEpoch, batchesPerEpoch, resumed }) => {
+    onStart: ({ startEpoch, batchesPerEpoch, resumed, extendedFrom }) => {
       total = batchesPerEpoch;
+      if (extendedFrom !== null) {
+        console.error(
+          `extending ${cfg.savePath} from ${extendedFrom} to ${cfg.epochs} epochs (config.json updated); epochs ` +
+            `${startEpoch + 1}-${cfg.epochs} follow the learning-rate schedule of a ${cfg.epochs}-epoch run`,
+        );
+      }
       if (resumed) console.error(`resuming after epoch ${startEpoch}`);
     },
     onBatch: (epoch, b, _n, loss) => {

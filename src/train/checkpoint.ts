@@ -50,26 +50,40 @@ export function encodeCheckpoint(tensors: StoredTensor[], meta: Record<string, u
   return out;
 }
 
+interface Header {
+  meta: Record<string, unknown>;
+  tensors: { name: string; shape: number[]; offset: number }[];
+}
+
+const invalid = (path: string, why: string) => new UserError(`${path}: not a valid checkpoint (${why})`);
+
+/** The header's end in bytes (where the payload starts), from the file's first 12 bytes. */
+function headerEnd(bytes: Uint8Array, path: string): number {
+  if (bytes.length < MAGIC.length + 4 || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
+    throw invalid(path, "wrong magic bytes");
+  }
+  return MAGIC.length + 4 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
+}
+
+/** Parses the JSON header of checkpoint bytes that reach at least to its end. */
+function decodeHeader(bytes: Uint8Array, path: string): { header: Header; start: number } {
+  const start = headerEnd(bytes, path);
+  if (start > bytes.length) throw invalid(path, "truncated header");
+  try {
+    return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, start))), start };
+  } catch {
+    throw invalid(path, "unreadable header");
+  }
+}
+
 /** Parses checkpoint bytes; `path` names the file in errors. */
 export function decodeCheckpoint(bytes: Uint8Array, path: string): Checkpoint {
-  const bad = (why: string) => new UserError(`${path}: not a valid checkpoint (${why})`);
-  if (bytes.length < MAGIC.length + 4 || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
-    throw bad("wrong magic bytes");
-  }
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
-  const start = MAGIC.length + 4 + headerLength;
-  if (start > bytes.length) throw bad("truncated header");
-  let header: { meta: Record<string, unknown>; tensors: { name: string; shape: number[]; offset: number }[] };
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, start)));
-  } catch {
-    throw bad("unreadable header");
-  }
+  const { header, start } = decodeHeader(bytes, path);
   const payload = bytes.slice(start); // copy: aligned to 4 bytes for Float32Array
   const tensors = new Map<string, StoredTensor>();
   for (const e of header.tensors) {
     const n = e.shape.reduce((a, b) => a * b, 1);
-    if (e.offset + 4 * n > payload.length) throw bad(`tensor ${e.name} runs past the end of the file`);
+    if (e.offset + 4 * n > payload.length) throw invalid(path, `tensor ${e.name} runs past the end of the file`);
     tensors.set(e.name, { name: e.name, shape: e.shape, values: new Float32Array(payload.buffer, e.offset, n) });
   }
   return { meta: header.meta, tensors };
@@ -103,6 +117,47 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
     throw e;
   }
   return decodeCheckpoint(bytes, path);
+}
+
+/**
+ * Reads only a checkpoint's `meta` (e.g. the epoch of `last.ckpt`), without
+ * its tensors, which can be hundreds of megabytes.
+ *
+ * @example
+ * ```ts
+ * const { epoch } = await readCheckpointMeta("runs/a/last.ckpt");
+ * ```
+ */
+export async function readCheckpointMeta(path: string): Promise<Record<string, unknown>> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: checkpoint not found`);
+    throw e;
+  }
+  try {
+    const prefix = await readUpTo(file, MAGIC.length + 4);
+    const rest = await readUpTo(file, headerEnd(prefix, path) - prefix.length);
+    const bytes = new Uint8Array(prefix.length + rest.length);
+    bytes.set(prefix);
+    bytes.set(rest, prefix.length);
+    return decodeHeader(bytes, path).header.meta;
+  } finally {
+    file.close();
+  }
+}
+
+/** Reads `n` bytes from the file's position, or fewer at its end. */
+async function readUpTo(file: Deno.FsFile, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const r = await file.read(out.subarray(got));
+    if (r === null) break;
+    got += r;
+  }
+  return out.subarray(0, got);
 }
 
 /**

@@ -99,3 +99,18 @@ export const DEFAULT_CONFIG: TrainConfig = {
 export function effectiveSaveInterval(cfg: Pick<TrainConfig, "saveInterval" | "epochs">): number {
   return cfg.saveInterval > 0 ? cfg.saveInterval : Math.max(1, Math.floor(cfg.epochs / 100));
 }
+
+/**
+ * Settings that say how a run is computed, not what is trained: a resumed
+ * run (`--load`) takes them from the current call; every other setting, and
+ * `epochs` unless raised, comes from the run's own `config.json`.
+ */
+export const RUNTIME_SETTINGS: readonly (keyof TrainConfig)[] = [
+  "datasetRoot",
+  "download",
+  "backend",
+  "checkpointing",
+  "testBatchSize",
+  "savePath",
+  "load",
+];

@@ -8,7 +8,8 @@
  * A run folder holds `config.json`, `log.jsonl` (one record per epoch),
  * `epoch-NNNN.ckpt` (model only; every `saveInterval` epochs, plus the first and
  * the last), `best.ckpt` and `last.ckpt` (model,
- * optimiser state and random-generator state, for `--load`).
+ * optimiser state and random-generator state, for `--load`). A resumed run
+ * keeps the settings it was trained with (`resume.ts`).
  *
  * Determinism: initial weights come from `seed`; shuffling and augmentation
  * from a second generator derived from `seed` whose state is checkpointed, so
@@ -28,6 +29,10 @@ import { batchStats, evaluateBatches, scoresFromSums, type SplitScores } from ".
 import { clipByGlobalNorm, Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 import { readCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint.ts";
+import { conflictingSettings, extendRunConfig, readRunConfig } from "./resume.ts";
+import { RUN_FILES } from "./run_files.ts";
+
+export { RUN_FILES } from "./run_files.ts";
 
 /** One line of `log.jsonl`. */
 export interface EpochRecord {
@@ -46,7 +51,8 @@ export interface EpochRecord {
 
 /** Hooks through which a task shows progress; the library prints nothing. */
 export interface TrainCallbacks {
-  onStart?(info: { startEpoch: number; batchesPerEpoch: number; resumed: boolean }): void;
+  /** `extendedFrom`: the run's `epochs` before this call raised them (config.json now says `cfg.epochs`). */
+  onStart?(info: { startEpoch: number; batchesPerEpoch: number; resumed: boolean; extendedFrom: number | null }): void;
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
   onEpoch?(record: EpochRecord): void;
 }
@@ -58,15 +64,6 @@ export interface TrainResult {
   /** Set when the loss became NaN or infinite; training stopped there. */
   diverged?: string;
 }
-
-/** The file names of a run folder. */
-export const RUN_FILES = {
-  config: "config.json",
-  log: "log.jsonl",
-  last: "last.ckpt",
-  best: "best.ckpt",
-  epoch: (e: number) => `epoch-${String(e).padStart(4, "0")}.ckpt`,
-} as const;
 
 /**
  * Loads the dataset a configuration trains on (the same split and subset on
@@ -109,7 +106,10 @@ export function dataSeed(seed: number): number {
 /**
  * Trains a model on `dataset` as `cfg` says, writing the run folder
  * `cfg.savePath`. `extraConfig` is merged into `config.json` (backend,
- * versions, dataset sizes).
+ * versions, dataset sizes). With `cfg.load` it resumes the run there, whose
+ * settings `cfg` must keep (`planResume` in `resume.ts` gives them) but for `epochs`,
+ * which may be raised to extend it. Nothing is written when the model cannot
+ * be built for the data.
  */
 export async function trainRun(
   cfg: TrainConfig,
@@ -125,7 +125,12 @@ export async function trainRun(
   if (!cfg.load && hasRun) {
     throw new UserError(`--save-path ${dir}: already holds a run; pass --load to resume it or choose another folder`);
   }
-  await Deno.mkdir(dir, { recursive: true });
+  const run = cfg.load ? await readRunConfig(dir) : null;
+  const conflicts = run ? conflictingSettings(run, cfg) : [];
+  if (conflicts.length > 0) {
+    const list = conflicts.map((c) => `${c.key} ${c.given} (the run's: ${c.run})`).join(", ");
+    throw new UserError(`${dir}: a resumed run keeps the settings it was trained with; asked for ${list}`);
+  }
 
   const model = modelForConfig(cfg, dataset);
   const lossFn = makeLoss(cfg.loss, cfg);
@@ -139,23 +144,37 @@ export async function trainRun(
   let records: EpochRecord[] = [];
   let startEpoch = 0;
   let bestVal = -Infinity;
-  if (cfg.load) {
+  let extendedFrom: number | null = null;
+  if (run) {
     const ckpt = await readCheckpoint(lastPath);
-    restoreVariables(ckpt, [...allVariables(model), ...optimizerVars], lastPath);
+    try {
+      restoreVariables(ckpt, [...allVariables(model), ...optimizerVars], lastPath);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError(
+        `${e.message}; ${joinPath(dir, RUN_FILES.config)} does not describe the model that wrote it (edited by hand?)`,
+      );
+    }
     const meta = ckpt.meta as { epoch: number; step: number; rng: number[]; best_val_top1: number };
     startEpoch = meta.epoch;
     optimizer.step = meta.step;
     rng.setState(meta.rng);
     bestVal = meta.best_val_top1;
     records = (await readLog(joinPath(dir, RUN_FILES.log))).filter((r) => r.epoch <= startEpoch);
+    if (cfg.epochs > run.epochs) {
+      await extendRunConfig(dir, run, cfg.epochs, startEpoch);
+      extendedFrom = run.epochs;
+    }
   } else {
+    // Only now: a model that does not fit the data (resnet18 on vectors) has failed above, leaving no folder.
+    await Deno.mkdir(dir, { recursive: true });
     await writeJsonAtomic(joinPath(dir, RUN_FILES.config), { ...cfg, ...extraConfig });
   }
 
   const interval = effectiveSaveInterval(cfg);
   const sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
   const batchesPerEpoch = Math.ceil(dataset.train.n / cfg.batchSize);
-  callbacks.onStart?.({ startEpoch, batchesPerEpoch, resumed: cfg.load });
+  callbacks.onStart?.({ startEpoch, batchesPerEpoch, resumed: cfg.load, extendedFrom });
 
   try {
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
