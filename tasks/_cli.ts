@@ -7,8 +7,27 @@
  * Accepted forms: `--name value`, `--name=value`, `--flag`, `--no-flag`
  * (booleans), and the declared short aliases (`-e 200`, `-tb 100`). List
  * flags take comma-separated values and may be repeated.
+ *
+ * Paths (`path` and `paths` flags) come out absolute, by one rule:
+ * - a relative path the user types is relative to the folder they ran the
+ *   command from. `deno task` runs every task in the repository root but sets
+ *   `INIT_CWD` to that folder (and a nested `deno task` keeps it), so that is
+ *   the base when it is set and readable, else the process's working folder
+ *   (`deno run` from anywhere);
+ * - a default written in a flag spec, and any built-in default a task takes
+ *   from {@linkcode repositoryPath} (e.g. `runs/figures`), is relative to the
+ *   repository root, where the README says outputs go, whatever the folder.
+ *
+ * A task that starts another (sweep, reproduce) passes absolute paths, and
+ * the sweep's runner sets the child's `INIT_CWD` to its own folder, so a
+ * child reads every path as its parent did.
  */
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { UserError } from "../src/errors.ts";
+
+/** The repository root (the folder of `deno.json`), absolute. */
+const REPOSITORY_ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** How one flag is parsed and validated. */
 export interface FlagSpec {
@@ -18,8 +37,16 @@ export interface FlagSpec {
    * `list`: comma-separated strings; `numbers` / `ints`: comma-separated
    * numbers checked against `min`/`max` one by one. A repeated list flag adds
    * to the values given before it (`--run a --run b,c` is `[a, b, c]`).
+   * `path` / `paths`: a file or folder / a comma list of them, made absolute
+   * (see the module doc for the rule).
    */
-  type: "string" | "number" | "int" | "boolean" | "choice" | "list" | "numbers" | "ints";
+  type: "string" | "number" | "int" | "boolean" | "choice" | "list" | "numbers" | "ints" | "path" | "paths";
+  /**
+   * For `path` / `paths`: what the path names. {@linkcode runTask} checks,
+   * before the task starts, that an existing path is of this kind and that no
+   * file stands where a parent folder must be.
+   */
+  expect?: "file" | "folder";
   /** Extra spellings, with dashes, e.g. `["-e", "--epochs"]`. */
   aliases?: string[];
   default?: unknown;
@@ -34,15 +61,33 @@ export interface FlagSpec {
 /** Parsed values keyed by flag name (dashes kept, e.g. `values["save-path"]`). */
 export type FlagValues = Record<string, unknown>;
 
-/** Parses `args` against `specs`; throws {@linkcode UserError} on any mistake. */
-export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
+/** Options of {@linkcode parseFlags}. */
+export interface ParseOptions {
+  /** Base of relative paths the user typed (default: {@linkcode userFolder}). */
+  cwd?: string;
+}
+
+/**
+ * Parses `args` against `specs`; throws {@linkcode UserError} on any mistake.
+ * `path` and `paths` values come out absolute.
+ *
+ * @example
+ * ```ts
+ * const v = parseFlags(["--out", "figs", "-e", "5"], [
+ *   { name: "out", type: "path", default: "runs/figures", help: "output folder" },
+ *   { name: "epochs", aliases: ["-e"], type: "int", help: "epochs" },
+ * ], { cwd: "/home/me" });
+ * v.out; // "/home/me/figs"
+ * ```
+ */
+export function parseFlags(args: string[], specs: FlagSpec[], options: ParseOptions = {}): FlagValues {
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) {
     byName.set(`--${s.name}`, s);
     for (const a of s.aliases ?? []) byName.set(a, s);
   }
   const values: FlagValues = {};
-  for (const s of specs) if (s.default !== undefined) values[s.name] = s.default;
+  for (const s of specs) if (s.default !== undefined) values[s.name] = defaultValue(s);
   const givenLists = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -81,7 +126,7 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
       if (i + 1 >= args.length) throw new UserError(`${key}: missing value`);
       raw = args[++i];
     }
-    const value = convert(key, raw, spec);
+    const value = convert(key, raw, spec, options.cwd);
     if (Array.isArray(value) && givenLists.has(spec.name)) {
       values[spec.name] = [...(values[spec.name] as unknown[]), ...value];
     } else values[spec.name] = value;
@@ -90,10 +135,21 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
   return values;
 }
 
-function convert(key: string, raw: string, spec: FlagSpec): unknown {
+function defaultValue(spec: FlagSpec): unknown {
+  if (spec.type === "path") return repositoryPath(spec.default as string);
+  if (spec.type === "paths") return (spec.default as string[]).map((p) => repositoryPath(p));
+  return spec.default;
+}
+
+function convert(key: string, raw: string, spec: FlagSpec, cwd: string | undefined): unknown {
   switch (spec.type) {
     case "string":
       return raw;
+    case "path":
+      if (raw === "") throw new UserError(`${key}: empty path`);
+      return resolve(cwd ?? userFolder(), raw);
+    case "paths":
+      return splitList(raw).map((p) => resolve(cwd ?? userFolder(), p));
     case "choice":
       if (!spec.choices!.includes(raw)) {
         throw new UserError(`${key}: unknown value '${raw}'; choose one of ${spec.choices!.join(", ")}`);
@@ -131,21 +187,124 @@ function checkRange(key: string, v: number, spec: FlagSpec): void {
   }
 }
 
+/**
+ * The folder the user ran the command from: `INIT_CWD` when `deno task` set
+ * it and env access to it is granted, else the process's working folder.
+ */
+export function userFolder(): string {
+  const granted = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state === "granted";
+  const init = granted ? Deno.env.get("INIT_CWD") : undefined;
+  return init && isAbsolute(init) ? init : Deno.cwd();
+}
+
+/**
+ * An absolute path inside the repository, for defaults (`runs/figures`).
+ *
+ * @example
+ * ```ts
+ * repositoryPath("runs", "small"); // "<repository>/runs/small"
+ * ```
+ */
+export function repositoryPath(...parts: string[]): string {
+  return resolve(REPOSITORY_ROOT, ...parts);
+}
+
+/** A default as the user would type it: lists comma-separated, strings unquoted. */
+function formatDefault(spec: FlagSpec): string {
+  const d = spec.default;
+  const text = Array.isArray(d) ? (d.length === 0 ? "none" : d.join(",")) : String(d);
+  return spec.type === "path" || spec.type === "paths" ? `${text}, in the repository` : text;
+}
+
 /** A help text listing every flag with its default. */
 export function helpText(usage: string, specs: FlagSpec[]): string {
   const lines = [usage, "", "Flags:"];
   for (const s of specs) {
     const names = [`--${s.name}`, ...(s.aliases ?? [])].join(", ");
-    const def = s.default === undefined ? "" : ` (default: ${JSON.stringify(s.default)})`;
+    const def = s.default === undefined ? "" : ` (default: ${formatDefault(s)})`;
     const choices = s.choices ? ` [${s.choices.join("|")}]` : "";
     lines.push(`  ${names.padEnd(28)} ${s.help}${choices}${def}`);
   }
   return lines.join("\n");
 }
 
+/** The entry at `path`, or null when there is none (or it cannot be read). */
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Runs a task's main function: prints `--help`, turns a
- * {@linkcode UserError} into one line on stderr and exit status 2.
+ * Checks the `path` / `paths` flags that declare `expect`: an existing path
+ * must be a file or a folder as declared, and the nearest existing parent
+ * must be a folder. Throws {@linkcode UserError} naming the flag, so that a
+ * mistyped output folder fails before any work, not after it.
+ */
+export function checkPathFlags(values: FlagValues, specs: FlagSpec[]): void {
+  for (const spec of specs) {
+    const value = values[spec.name];
+    if (!spec.expect || value === undefined) continue;
+    for (const path of Array.isArray(value) ? value as string[] : [value as string]) {
+      const flag = `--${spec.name} ${path}`;
+      const info = statOrNull(path);
+      if (info) {
+        if (spec.expect === "folder" && !info.isDirectory) throw new UserError(`${flag}: is a file, not a folder`);
+        if (spec.expect === "file" && info.isDirectory) throw new UserError(`${flag}: is a folder, not a file`);
+        continue;
+      }
+      for (let p = resolve(path, "..");; p = resolve(p, "..")) {
+        const parent = statOrNull(p);
+        if (parent && !parent.isDirectory) throw new UserError(`${flag}: ${p} is a file, not a folder`);
+        if (parent || p === resolve(p, "..")) break;
+      }
+    }
+  }
+}
+
+/** Deno's file-system errors: what went wrong, as a phrase. */
+const FILE_SYSTEM_ERRORS: [new (...args: never[]) => Error, string][] = [
+  [Deno.errors.AlreadyExists, "already exists"],
+  [Deno.errors.NotADirectory, "not a folder"],
+  [Deno.errors.IsADirectory, "is a folder, not a file"],
+  [Deno.errors.PermissionDenied, "permission denied"],
+  [Deno.errors.NotFound, "no such file or folder"],
+  [Deno.errors.FilesystemLoop, "too many levels of symbolic links"],
+];
+
+/**
+ * One line for a file-system error (`not a folder: /tmp/x`), or null for any
+ * other error. Deno's messages read `File exists (os error 17): mkdir '/tmp/x'`;
+ * the path is the last quoted one (a rename names the target last).
+ */
+export function fileSystemErrorLine(e: unknown): string | null {
+  if (!(e instanceof Error)) return null;
+  const known = FILE_SYSTEM_ERRORS.find(([type]) => e instanceof type);
+  const m = /^(.*?) \(os error \d+\)(?:: (\w+) .*'([^']*)')?$/s.exec(e.message);
+  // Errors of other kinds (ENOSPC, EROFS) arrive as plain Errors carrying an OS error code.
+  if (!known && !(m && e.constructor === Error)) return null;
+  const op = m?.[2];
+  const path = m?.[3];
+  const what = known ? known[1] : m![1].toLowerCase();
+  if (!path) return m ? what : `${what}: ${e.message}`;
+  if (known?.[0] === Deno.errors.AlreadyExists && op === "mkdir") return `exists and is not a folder: ${path}`;
+  if (known?.[0] === Deno.errors.NotADirectory) {
+    // The culprit is a parent that is a file; name it, and the path that needed it.
+    for (let p = resolve(path, ".."); p !== resolve(p, ".."); p = resolve(p, "..")) {
+      const info = statOrNull(p);
+      if (info && !info.isDirectory) return `${what}: ${p} (needed for ${path})`;
+    }
+  }
+  return `${what} (${op}): ${path}`;
+}
+
+/**
+ * Runs a task's main function: prints `--help`, checks the path flags, and
+ * turns a {@linkcode UserError} or a file-system error (a bad output folder,
+ * no permission) into one line on stderr and exit status 2. Any other error
+ * is a bug and keeps its stack trace.
  */
 export async function runTask(
   usage: string,
@@ -158,12 +317,13 @@ export async function runTask(
     return;
   }
   try {
-    await main(parseFlags(args, specs));
+    const values = parseFlags(args, specs);
+    checkPathFlags(values, specs);
+    await main(values);
   } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`error: ${e.message}`);
-      Deno.exit(2);
-    }
-    throw e;
+    const line = e instanceof UserError ? e.message : fileSystemErrorLine(e);
+    if (line === null) throw e;
+    console.error(`error: ${line}`);
+    Deno.exit(2);
   }
 }

@@ -48,7 +48,7 @@ await runTask(USAGE, [
   { name: "backends", type: "list", default: [...ALL_BACKENDS], help: "backends to measure, in order" },
   { name: "workloads", type: "list", default: [...ALL_WORKLOADS], help: "what to measure" },
   { name: "min-seconds", type: "number", default: 3, min: 0, help: "time each measurement for at least this long" },
-  { name: "json", type: "string", help: "also write the rows to this JSON file" },
+  { name: "json", type: "path", expect: "file", help: "also write the rows to this JSON file" },
 ], async (flags) => {
   const backends = flags.backends as string[];
   const workloads = flags.workloads as string[];

@@ -66,7 +66,7 @@ const SPECS: FlagSpec[] = [
     help: "time the reference's per-sample loops on this many samples and scale to N",
   },
   { name: "metric-reps", type: "int", default: 3, min: 1, help: "repetitions of each metric computation" },
-  { name: "json", type: "string", help: "also write every measurement to this JSON file" },
+  { name: "json", type: "path", expect: "file", help: "also write every measurement to this JSON file" },
 ];
 
 const K = 100;

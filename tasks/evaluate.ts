@@ -19,8 +19,8 @@ import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
 import { formatDuration, ProgressBar } from "./_progress.ts";
 
 const FLAGS: FlagSpec[] = [
-  { name: "save-path", type: "string", help: "run folder to evaluate (required)" },
-  { name: "dataset-root", type: "string", help: "dataset folder, if it moved since training" },
+  { name: "save-path", type: "path", expect: "folder", help: "run folder to evaluate (required)" },
+  { name: "dataset-root", type: "path", expect: "folder", help: "dataset folder, if it moved since training" },
   {
     name: "eval-augment",
     type: "boolean",

@@ -4,7 +4,7 @@
  * the variance over seeds and losses, and test accuracy against epochs.
  * Runs missing from the grid are listed here and drawn as empty cells.
  *
- *   deno task heatmap --runs runs/ --dataset cifar100 --out figures/
+ *   deno task heatmap --runs runs/ --dataset cifar100 --out my-figures/
  */
 import { type FlagSpec, runTask } from "./_cli.ts";
 import { type FigureFormat, heatmapFigures, selectRuns, writeFigures } from "../src/plot/mod.ts";
@@ -12,7 +12,7 @@ import { RENDER_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources } from ".
 
 const FLAGS: FlagSpec[] = [
   ...RUN_FLAGS,
-  { name: "out", type: "string", default: "figures", help: "output folder" },
+  { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
   ...RENDER_FLAGS,
 ];
 

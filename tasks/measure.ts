@@ -22,10 +22,10 @@ const USAGE = "deno task measure --features F.npy --labels L.npy --weights W.npy
 const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
 const SPECS: FlagSpec[] = [
-  { name: "features", type: "string", help: "features [N, d] (.npy or .json)" },
-  { name: "labels", type: "string", help: "integer labels [N] in [0, K)" },
-  { name: "weights", type: "string", help: "classifier weights W [K, d]" },
-  { name: "bias", type: "string", help: "classifier bias b [K] (default: zeros)" },
+  { name: "features", type: "path", expect: "file", help: "features [N, d] (.npy or .json)" },
+  { name: "labels", type: "path", expect: "file", help: "integer labels [N] in [0, K)" },
+  { name: "weights", type: "path", expect: "file", help: "classifier weights W [K, d]" },
+  { name: "bias", type: "path", expect: "file", help: "classifier bias b [K] (default: zeros)" },
   { name: "json", type: "boolean", default: false, help: "print one JSON object" },
   {
     name: "projection",

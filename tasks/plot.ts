@@ -6,10 +6,10 @@
  * This file also holds the flags that the `heatmap` and `report` tasks share
  * with it (run selection and figure rendering).
  *
- *   deno task plot --runs runs/ --width 2 --epochs 800 --out figures/
+ *   deno task plot --runs runs/ --width 2 --epochs 800            # into runs/figures/
  *   deno task plot --run runs/a --run runs/b --format png --font-size 16
  */
-import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, repositoryPath, runTask } from "./_cli.ts";
 import {
   DEFAULT_RENDER,
   dynamicsFigures,
@@ -24,8 +24,13 @@ import {
 
 /** `--runs`, `--run` and the configuration filters. */
 export const RUN_FLAGS: FlagSpec[] = [
-  { name: "runs", type: "list", help: "folders scanned recursively for info.json (comma list; default runs/)" },
-  { name: "run", type: "list", help: "run folders given explicitly (repeatable or comma list)" },
+  {
+    name: "runs",
+    type: "paths",
+    expect: "folder",
+    help: "folders scanned recursively for info.json (comma list; default: runs, in the repository)",
+  },
+  { name: "run", type: "paths", expect: "folder", help: "run folders given explicitly (repeatable or comma list)" },
   { name: "width", type: "numbers", help: "keep runs of these width multipliers (comma list)" },
   { name: "epochs", type: "ints", aliases: ["-e"], help: "keep runs of these training lengths (comma list)" },
   { name: "dataset", type: "list", help: "keep runs on these datasets (comma list)" },
@@ -67,14 +72,17 @@ export const RENDER_FLAGS: FlagSpec[] = [
 ];
 
 /**
- * The run sources of parsed flags; `--runs runs/` when neither `--runs` nor
- * `--run` is given (both may be repeated or comma lists).
+ * The run sources of parsed flags; the repository's `runs/` when neither
+ * `--runs` nor `--run` is given (both may be repeated or comma lists). Runs
+ * found under `--runs` that cannot be read are skipped with a warning.
  */
 export function runSources(values: FlagValues): RunSources {
   const roots = (values["runs"] as string[] | undefined) ?? [];
   const dirs = (values["run"] as string[] | undefined) ?? [];
-  if (roots.length === 0 && dirs.length === 0) return { roots: ["runs"] };
-  return { roots, dirs };
+  // A broken run found by scanning is skipped with a warning; one named by --run stays an error.
+  const onSkip = (dir: string, reason: string) => console.error(`warning: skipping ${dir}: ${reason}`);
+  if (roots.length === 0 && dirs.length === 0) return { roots: [repositoryPath("runs")], onSkip };
+  return { roots, dirs, onSkip };
 }
 
 /** The configuration filter of the parsed flags. */
@@ -98,7 +106,7 @@ export function renderOptions(values: FlagValues): RenderOptions {
 
 const FLAGS: FlagSpec[] = [
   ...RUN_FLAGS,
-  { name: "out", type: "string", default: "figures", help: "output folder" },
+  { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
   { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
   ...RENDER_FLAGS,
 ];

@@ -4,7 +4,7 @@
  * `--runs`: final metrics per run, training dynamics, the width × epochs grid,
  * and the runs' configuration.
  *
- *   deno task report --runs runs/ --out report/
+ *   deno task report --runs runs/                 # runs/report/report.html and report.md
  */
 import { type FlagSpec, runTask } from "./_cli.ts";
 import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
@@ -12,7 +12,13 @@ import { renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./p
 
 const FLAGS: FlagSpec[] = [
   ...RUN_FLAGS,
-  { name: "out", type: "string", default: "report", help: "output folder (report.html, report.md, figures/)" },
+  {
+    name: "out",
+    type: "path",
+    expect: "folder",
+    default: "runs/report",
+    help: "output folder (report.html, report.md, figures/)",
+  },
   { name: "title", type: "string", help: "page title" },
   { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
   {

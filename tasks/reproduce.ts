@@ -37,7 +37,13 @@ import { formatDuration } from "./_progress.ts";
 import { executeSweep, RUN_FLAGS } from "./sweep.ts";
 
 const FLAGS: FlagSpec[] = [
-  { name: "out", type: "string", default: "runs/reproduce", help: "output folder (runs/, figures/, report.*)" },
+  {
+    name: "out",
+    type: "path",
+    expect: "folder",
+    default: "runs/reproduce",
+    help: "output folder (runs/, figures/, report.*)",
+  },
   {
     name: "setup",
     type: "boolean",

@@ -30,7 +30,7 @@ import {
   type TrainArgValue,
   validateSweepConfig,
 } from "../src/sweep/mod.ts";
-import { type FlagSpec, type FlagValues, parseFlags, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "./_cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 import { TRAIN_FLAGS } from "./train.ts";
 
@@ -59,7 +59,12 @@ export const RUN_FLAGS: FlagSpec[] = [
 /** Every flag of `deno task sweep`. */
 export const SWEEP_FLAGS: FlagSpec[] = [
   ...GRID_FLAGS,
-  { name: "runs-dir", type: "string", help: "sweep folder (default: runs/<preset>)" },
+  {
+    name: "runs-dir",
+    type: "path",
+    expect: "folder",
+    help: "sweep folder (default: runs/<preset>, in the repository)",
+  },
   ...RUN_FLAGS,
   { name: "dry-run", type: "boolean", default: false, help: "print what would run, one line per run, and exit" },
   ...PASSTHROUGH_TRAIN_FLAGS,
@@ -169,7 +174,7 @@ if (import.meta.main) {
   await runTask("deno task sweep [--preset small|paper-cifar10|paper-cifar100] [flags]", SWEEP_FLAGS, async (v) => {
     const config = sweepConfigFromFlags(v);
     const preset = v["preset"] as string;
-    const root = (v["runs-dir"] as string | undefined) ?? joinPath("runs", preset);
+    const root = (v["runs-dir"] as string | undefined) ?? repositoryPath("runs", preset);
     const summary = await executeSweep(root, config, v, { dryRun: v["dry-run"] as boolean, preset });
     if (summary && summary.failed.length > 0) Deno.exit(1);
   });

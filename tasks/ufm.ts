@@ -9,6 +9,7 @@
  *   deno task ufm --loss focal_loss --gamma 2 --no-sweep
  */
 import { UserError } from "../src/errors.ts";
+import { expandLossAbbreviation } from "../src/losses/names.ts";
 import { joinPath, writeFileAtomic, writeJsonAtomic } from "../src/io.ts";
 import { renderSvg } from "../src/plot/mod.ts";
 import {
@@ -49,7 +50,13 @@ const SPECS: FlagSpec[] = [
     help: "LS α values to sweep",
   },
   { name: "sweep-lambda", type: "numbers", default: [...DEFAULT_SWEEPS.lambdas], help: "λ values to sweep" },
-  { name: "out", type: "string", default: "runs/ufm", help: "output folder (ufm.json and SVG figures)" },
+  {
+    name: "out",
+    type: "path",
+    expect: "folder",
+    default: "runs/ufm",
+    help: "output folder (ufm.json and SVG figures)",
+  },
 ];
 
 function fmt(v: number, digits = 6): string {
@@ -79,7 +86,7 @@ function row(r: UfmResult): string[] {
 }
 
 async function main(v: FlagValues): Promise<void> {
-  const losses = v["loss"] as string[];
+  const losses = (v["loss"] as string[]).map(expandLossAbbreviation); // ce, mse, fl, ls as in sweep
   if (losses.length === 0) throw new UserError("--loss: give at least one loss");
   const lossParams = {
     gamma: v["gamma"] as number,

@@ -1,5 +1,12 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
-import { parseFlags } from "../tasks/_cli.ts";
+import {
+  checkPathFlags,
+  fileSystemErrorLine,
+  type FlagSpec,
+  helpText,
+  parseFlags,
+  repositoryPath,
+} from "../tasks/_cli.ts";
 import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
 import { UserError } from "../src/errors.ts";
 
@@ -18,7 +25,8 @@ const README_TRAIN = [
 Deno.test("every reference README train command parses to the intended configuration", () => {
   for (const line of README_TRAIN) {
     const cfg = configFromFlags(parseFlags(line.split(" "), TRAIN_FLAGS));
-    const m = /wideres50-(\w+)-(\w+)-(\d+)-(\d+)\/$/.exec(cfg.savePath)!;
+    const m = /\/wideres50_cifar10+\/wideres50-(\w+)-(\w+)-(\d+)-(\d+)$/.exec(cfg.savePath)!;
+    assert(cfg.savePath.startsWith("/"), cfg.savePath);
     assertEquals(cfg.epochs, Number(m[3]), line);
     assertEquals(cfg.seed, Number(m[4]), line);
     assertEquals(String(cfg.width).replace(".", ""), m[1], line);
@@ -111,4 +119,96 @@ Deno.test("list flags: comma lists, repeats add up, numeric lists are checked el
   assertThrows(() => parseFlags(["--widths", "0.5,0"], specs), UserError, "--widths: 0 is out of range");
   assertThrows(() => parseFlags(["--seeds", "1,2.5"], specs), UserError, "--seeds: expected an integer, got '2.5'");
   assertThrows(() => parseFlags(["--widths", "x"], specs), UserError, "--widths: expected a number, got 'x'");
+});
+
+const PATH_SPECS: FlagSpec[] = [
+  { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "" },
+  { name: "runs", type: "paths", expect: "folder", help: "" },
+  { name: "json", type: "path", expect: "file", help: "" },
+];
+
+Deno.test("path flags: typed relative paths are resolved against the user's folder, defaults against the repository", () => {
+  const v = parseFlags(["--out", "figs/", "--runs", "a,../b", "--runs", "/abs/c", "--json=./x.json"], PATH_SPECS, {
+    cwd: "/home/me/work",
+  });
+  assertEquals(v["out"], "/home/me/work/figs");
+  assertEquals(v["runs"], ["/home/me/work/a", "/home/me/b", "/abs/c"]);
+  assertEquals(v["json"], "/home/me/work/x.json");
+  const defaults = parseFlags([], PATH_SPECS, { cwd: "/home/me/work" });
+  assertEquals(defaults["out"], repositoryPath("runs", "figures"));
+  assertEquals(repositoryPath("deno.json"), new URL("../deno.json", import.meta.url).pathname);
+  assertThrows(() => parseFlags(["--out", ""], PATH_SPECS), UserError, "--out: empty path");
+});
+
+Deno.test("path flags: an existing path of the wrong kind fails before the task starts, naming the flag", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/afile`, "");
+    const check = (args: string[]) => checkPathFlags(parseFlags(args, PATH_SPECS, { cwd: dir }), PATH_SPECS);
+    check(["--out", "new/deeper", "--runs", dir, "--json", "afile"]);
+    assertThrows(() => check(["--out", "afile"]), UserError, `--out ${dir}/afile: is a file, not a folder`);
+    assertThrows(
+      () => check(["--out", "afile/sub/x"]),
+      UserError,
+      `--out ${dir}/afile/sub/x: ${dir}/afile is a file, not a folder`,
+    );
+    assertThrows(() => check(["--runs", `${dir},afile`]), UserError, `--runs ${dir}/afile: is a file, not a folder`);
+    assertThrows(() => check(["--json", "."]), UserError, `--json ${dir}: is a folder, not a file`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file-system errors become one line naming the path; other errors are left alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/afile`, "");
+    const lineOf = async (f: () => Promise<unknown>): Promise<string | null> => {
+      try {
+        await f();
+      } catch (e) {
+        return fileSystemErrorLine(e);
+      }
+      throw new Error("no error thrown");
+    };
+    assertEquals(
+      await lineOf(() => Deno.mkdir(`${dir}/afile`, { recursive: true })),
+      `exists and is not a folder: ${dir}/afile`,
+    );
+    assertEquals(
+      await lineOf(() => Deno.stat(`${dir}/afile/last.ckpt`)),
+      `not a folder: ${dir}/afile (needed for ${dir}/afile/last.ckpt)`,
+    );
+    assertEquals(await lineOf(() => Deno.readTextFile(dir)), `is a folder, not a file (readfile): ${dir}`);
+    assertEquals(
+      await lineOf(() => Deno.writeTextFile(`${dir}/none/x`, "")),
+      `no such file or folder (writefile): ${dir}/none/x`,
+    );
+    assertEquals(
+      fileSystemErrorLine(new Deno.errors.PermissionDenied("Permission denied (os error 13): mkdir '/srv/out'")),
+      "permission denied (mkdir): /srv/out",
+    );
+    assertEquals(
+      fileSystemErrorLine(new Error("No space left on device (os error 28): write '/srv/out/a.svg'")),
+      "no space left on device (write): /srv/out/a.svg",
+    );
+    assertEquals(fileSystemErrorLine(new TypeError("x is not a function")), null);
+    assertEquals(fileSystemErrorLine(new Error("something else")), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--help shows defaults as they are typed: lists comma-separated, strings unquoted", () => {
+  const text = helpText("usage", [
+    { name: "loss", type: "list", default: ["cross_entropy", "mean_square_error"], help: "losses" },
+    { name: "widths", type: "numbers", default: [0.25, 1], help: "widths" },
+    { name: "python", type: "string", default: "python3", help: "interpreter" },
+    { name: "out", type: "path", default: "runs/figures", help: "output folder" },
+  ]);
+  assert(text.includes("losses (default: cross_entropy,mean_square_error)"), text);
+  assert(text.includes("widths (default: 0.25,1)"), text);
+  assert(text.includes("interpreter (default: python3)"), text);
+  assert(text.includes("output folder (default: runs/figures, in the repository)"), text);
+  assert(!text.includes('"') && !text.includes("["), text);
 });

@@ -87,6 +87,17 @@ Deno.test("loading: recursive scan, config.json, filters, and one-line errors", 
     await Deno.writeTextFile(`${dirs[1]}/config.json`, "{}");
     await Deno.writeTextFile(`${dirs[2]}/info.json`, '{"run": {}}');
     await rejectsUser(() => selectRuns({ roots: [root] }), `${dirs[2]}/info.json`, "run.model");
+    // With onSkip a broken run found by the scan is reported and left out; one named by --run stays an error.
+    const skipped: string[] = [];
+    const onSkip = (dir: string, reason: string) => skipped.push(`${dir}: ${reason}`);
+    assert.equal((await selectRuns({ roots: [root], onSkip })).length, 3);
+    assert.equal(skipped.length, 1);
+    assert.ok(skipped[0].startsWith(`${dirs[2]}: ${dirs[2]}/info.json`) && skipped[0].includes("run.model"));
+    await rejectsUser(() => selectRuns({ roots: [root], dirs: [dirs[2]], onSkip }), `${dirs[2]}/info.json`);
+    // When no run is readable the first reason is the error, and nothing is reported as skipped.
+    skipped.length = 0;
+    await rejectsUser(() => selectRuns({ roots: [dirs[2]], onSkip }), `${dirs[2]}/info.json`, "run.model");
+    assert.equal(skipped.length, 0);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

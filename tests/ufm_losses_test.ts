@@ -14,6 +14,22 @@ Deno.test("ufm losses: the paper's four are registered", () => {
   for (const name of PAPER_LOSSES) assert.ok(ufmLossNames().includes(name), name);
 });
 
+Deno.test("ufm losses: the abbreviations of sweep and run names (ce, mse, fl, ls) name the same losses", () => {
+  const z = new Float64Array([1.5, -0.3, 0.2, 2.0]);
+  const pairs = [["ce", "cross_entropy"], ["MSE", "mean_square_error"], ["fl", "focal_loss"], [
+    "ls",
+    "label_smoothing",
+  ]];
+  for (const [short, full] of pairs) {
+    const p = { gamma: 2, smoothing: 0.2, rescale: 3 };
+    assert.equal(ufmLoss(short, p).sample(z, 0, 4, 1, null), ufmLoss(full, p).sample(z, 0, 4, 1, null), short);
+  }
+  assert.throws(
+    () => ufmLoss("xe"),
+    (e) => e instanceof UserError && /unknown loss 'xe'.*\(or ce, mse, fl, ls\)/.test(e.message),
+  );
+});
+
 Deno.test("ufm losses: values at zero logits", () => {
   const K = 5;
   const z = new Float64Array(K);

@@ -20,11 +20,9 @@
  */
 import { tf } from "../backend/tf.ts";
 import { UserError } from "../errors.ts";
+import { LOSS_NAMES, type LossName } from "./names.ts";
 
-/** Loss names accepted by `--loss`, as in the reference. */
-export const LOSS_NAMES = ["cross_entropy", "mean_square_error", "focal_loss", "label_smoothing"] as const;
-/** One of {@linkcode LOSS_NAMES}. */
-export type LossName = typeof LOSS_NAMES[number];
+export { expandLossAbbreviation, LOSS_ABBREVIATIONS, LOSS_NAMES, type LossName } from "./names.ts";
 
 /** The loss parameters; each loss reads only its own. */
 export interface LossParams {
@@ -41,14 +39,6 @@ export const DEFAULT_LOSS_PARAMS: Required<LossParams> = { rescale: 15, gamma: 3
 
 /** A batch loss: logits `[B, K]`, integer labels `[B]` → mean loss (scalar). */
 export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
-
-/** Short names used in run folders (`wideres50-2-ce-800-1`). */
-export const LOSS_ABBREVIATIONS: Record<LossName, string> = {
-  cross_entropy: "ce",
-  mean_square_error: "mse",
-  focal_loss: "fl",
-  label_smoothing: "ls",
-};
 
 /** Cross entropy −log p_y, averaged over the batch. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {

@@ -16,6 +16,12 @@ export interface RunSources {
   roots?: string[];
   /** Run folders given one by one (each must hold an `info.json`). */
   dirs?: string[];
+  /**
+   * Called for a run found under `roots` that cannot be read (broken
+   * `info.json` or `config.json`), which is then left out; without it such a
+   * run is an error. Folders in `dirs` are always an error when unreadable.
+   */
+  onSkip?(dir: string, reason: string): void;
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
@@ -85,10 +91,17 @@ export async function loadRun(dir: string): Promise<RunRecord> {
  * ```
  */
 export async function loadRuns(sources: RunSources): Promise<RunRecord[]> {
-  const dirs = new Set<string>();
-  for (const root of sources.roots ?? []) for (const d of await findRunDirs(root)) dirs.add(d);
-  for (const d of sources.dirs ?? []) dirs.add(d.replace(/\/+$/, "") || d);
+  const found = new Set<string>();
+  for (const root of sources.roots ?? []) for (const d of await findRunDirs(root)) found.add(d);
+  const given = new Set((sources.dirs ?? []).map((d) => d.replace(/\/+$/, "") || d));
   const runs: RunRecord[] = [];
-  for (const d of dirs) runs.push(await loadRun(d));
+  for (const d of new Set([...found, ...given])) {
+    try {
+      runs.push(await loadRun(d));
+    } catch (e) {
+      if (!(e instanceof UserError) || !sources.onSkip || given.has(d)) throw e;
+      sources.onSkip(d, e.message);
+    }
+  }
   return runs;
 }

@@ -12,8 +12,10 @@ import type { RunRecord } from "./types.ts";
 
 /**
  * Loads the runs of `sources` and keeps those matching `filter`. Throws
- * {@linkcode UserError} when no run is found, or when the filter removes all of
- * them (the message lists the values that exist).
+ * {@linkcode UserError} when no run is found or none can be read (with
+ * `sources.onSkip`, unreadable runs are reported when others are left), or
+ * when the filter removes all of them (the message lists the values that
+ * exist).
  *
  * @example
  * ```ts
@@ -21,7 +23,15 @@ import type { RunRecord } from "./types.ts";
  * ```
  */
 export async function selectRuns(sources: RunSources, filter: RunFilter = {}): Promise<RunRecord[]> {
-  const all = await loadRuns(sources);
+  // Unreadable runs are reported only when some run is left; otherwise the first is the error.
+  const skipped: [string, string][] = [];
+  const onSkip = sources.onSkip && ((dir: string, reason: string) => void skipped.push([dir, reason]));
+  const all = await loadRuns({ ...sources, onSkip });
+  if (all.length === 0 && skipped.length > 0) {
+    const more = skipped.length > 1 ? ` (and ${skipped.length - 1} more unreadable run folders)` : "";
+    throw new UserError(`${skipped[0][1]}${more}`);
+  }
+  for (const [dir, reason] of skipped) sources.onSkip!(dir, reason);
   if (all.length === 0) {
     const where = [...(sources.roots ?? []), ...(sources.dirs ?? [])].join(", ") || "(nowhere: give --runs or --run)";
     throw new UserError(`no info.json found under ${where}; run 'deno task evaluate' on the training runs first`);

@@ -9,7 +9,7 @@
 import { DATASET_NAMES } from "../data/mod.ts";
 import { UserError } from "../errors.ts";
 import { joinPath } from "../io.ts";
-import { LOSS_ABBREVIATIONS, LOSS_NAMES, type LossName } from "../losses/mod.ts";
+import { expandLossAbbreviation, LOSS_ABBREVIATIONS, LOSS_NAMES, type LossName } from "../losses/names.ts";
 import { MODEL_NAMES } from "../models/mod.ts";
 import { runName } from "../plot/run_name.ts";
 
@@ -60,9 +60,8 @@ export const SWEEP_OWNED_TRAIN_FLAGS: readonly string[] = [
  * `focal_loss`); throws {@linkcode UserError} naming `flag` otherwise.
  */
 export function parseLossName(value: string, flag = "--losses"): LossName {
-  if ((LOSS_NAMES as readonly string[]).includes(value)) return value as LossName;
-  const byAbbrev = LOSS_NAMES.find((l) => LOSS_ABBREVIATIONS[l] === value.toLowerCase());
-  if (byAbbrev) return byAbbrev;
+  const name = expandLossAbbreviation(value);
+  if ((LOSS_NAMES as readonly string[]).includes(name)) return name as LossName;
   throw new UserError(
     `${flag}: unknown loss '${value}'; choose from ${LOSS_NAMES.join(", ")} (or ${
       Object.values(LOSS_ABBREVIATIONS).join(", ")

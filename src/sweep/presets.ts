@@ -6,7 +6,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { LOSS_NAMES } from "../losses/mod.ts";
+import { LOSS_NAMES } from "../losses/names.ts";
 import type { SweepConfig } from "./grid.ts";
 
 /** Names accepted by `--preset`. */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { LOSS_NAMES } from "../losses/mod.ts";
+import { LOSS_NAMES } from "../losses/names.ts";
 import { lossStyle } from "../plot/loss_style.ts";
 import { runName } from "../plot/run_name.ts";
 import type { MetricKey, RunRecord } from "../plot/types.ts";

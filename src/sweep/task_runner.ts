@@ -6,6 +6,8 @@
  *
  * The permission flags are those of the task's line in `deno.json`, read at
  * run time, so the sweep grants a subprocess exactly what `deno task <name>` does.
+ * A relative path in the arguments means what it means to this process: the
+ * child starts in this process's folder with `INIT_CWD` set to it.
  *
  * @module
  */
@@ -82,7 +84,9 @@ export function subprocessRunner(): TaskRunner {
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-        env: { NO_COLOR: "1" },
+        // The tasks read relative paths against INIT_CWD when it is set (`deno task` sets it to the
+        // user's folder); this process read them against its own folder, so the child must too.
+        env: { NO_COLOR: "1", INIT_CWD: Deno.cwd() },
       }).spawn();
       let stderrTail = "";
       const decoder = new TextDecoder();

@@ -16,6 +16,7 @@
  * even when p_y rounds to 1, and logits of ±1e4 give no NaN.
  */
 import { UserError } from "../errors.ts";
+import { expandLossAbbreviation } from "../losses/names.ts";
 
 /**
  * Loss of one sample and, if `grad` is given, its gradient ∂L/∂z written into
@@ -82,8 +83,12 @@ export function ufmLossNames(): string[] {
  * ```
  */
 export function ufmLoss(name: string, params: Partial<UfmLossParams> = {}): UfmLoss {
-  const factory = FACTORIES.get(name);
-  if (!factory) throw new UserError(`--loss: unknown loss '${name}'; choose from ${ufmLossNames().join(", ")}`);
+  const factory = FACTORIES.get(name) ?? FACTORIES.get(expandLossAbbreviation(name));
+  if (!factory) {
+    throw new UserError(
+      `--loss: unknown loss '${name}'; choose from ${ufmLossNames().join(", ")} (or ce, mse, fl, ls)`,
+    );
+  }
   const p: UfmLossParams = { ...DEFAULT_LOSS_PARAMS, ...params };
   if (!(p.gamma >= 0) || !Number.isFinite(p.gamma)) throw new UserError(`--gamma: must be >= 0, got ${p.gamma}`);
   if (!(p.smoothing >= 0 && p.smoothing < 1)) {
