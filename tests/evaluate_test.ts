@@ -80,6 +80,26 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("evaluate --force stopped by a corrupt checkpoint keeps the earlier results of the epochs it did not reach", async () => {
+  const dir = await Deno.makeTempDir();
+  const ds = makeSyntheticDataset({ numClasses: 3, dim: 6, trainPerClass: 20 });
+  await trainRun({ ...CFG, epochs: 3, savePath: dir }, ds);
+  const first = await evaluateRun(dir);
+  assertEquals(first.epochs, [1, 2, 3]);
+  await Deno.writeTextFile(`${dir}/epoch-0002.ckpt`, "not a checkpoint");
+  await assertRejects(() => evaluateRun(dir, { force: true }), UserError, "epoch-0002.ckpt");
+  const after = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
+  assertEquals(after.epochs, [1, 2, 3]);
+  for (const k of INFO_METRICS) assertEquals(after[k], first[k], k);
+  assertEquals(after.best, first.best);
+  // Without --force a broken info.json is an error naming it; with --force it is replaced.
+  await Deno.writeTextFile(`${dir}/info.json`, "{");
+  await assertRejects(() => evaluateRun(dir), UserError, "info.json: not valid JSON");
+  await Deno.remove(`${dir}/epoch-0002.ckpt`);
+  assertEquals((await evaluateRun(dir, { force: true })).epochs, [1, 3]);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("evaluate refuses folders that are not runs", async () => {
   const dir = await Deno.makeTempDir();
   await assertRejects(() => evaluateRun(dir), UserError, "config.json: not found");

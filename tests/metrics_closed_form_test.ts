@@ -234,7 +234,10 @@ function throwsUserError(f: () => unknown, pattern: RegExp): void {
 Deno.test("bad inputs raise one-line UserErrors naming the problem", () => {
   const w = new Float64Array([1, 0, 0, 1, -1, -1]);
   const f = new Float64Array([1, 0, 0, 1, -1, -1, 2, 2]);
-  throwsUserError(() => neuralCollapseMetrics(f, [0, 1, 0, 1], w, null), /class 2 has no samples/);
+  throwsUserError(
+    () => neuralCollapseMetrics(f, [0, 1, 0, 1], w, null),
+    /labels: class 2 has no samples, so its mean μ_2 is undefined \(K = 3 classes from the 3 rows of weights;/,
+  );
   throwsUserError(() => neuralCollapseMetrics(f, [0, 1, 2, 3], w, null), /label 3 at index 3/);
   throwsUserError(() => neuralCollapseMetrics(f, [0, 1, -1, 2], w, null), /label -1 at index 2/);
   throwsUserError(() => neuralCollapseMetrics(f, [0, 1, 2, 0.5], w, null), /label 0.5/);

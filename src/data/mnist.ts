@@ -95,7 +95,7 @@ async function locate(name: IdxDatasetName, root: string): Promise<string[]> {
     if (path === null) {
       const hint = name === "fashion-mnist"
         ? "install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist) or use --dataset fashion-mnist-subset"
-        : "download them from http://yann.lecun.com/exdb/mnist/";
+        : "copy the four MNIST IDX files there (a torchvision MNIST/raw folder works too)";
       throw new UserError(
         `${name}: missing ${base}[.gz] under ${root} (expected ${FILES.join(", ")}, gzipped or not); ${hint}`,
       );

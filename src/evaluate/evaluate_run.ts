@@ -26,6 +26,9 @@ import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { readCheckpoint, restoreVariables } from "../train/checkpoint.ts";
+import { readRunConfig } from "../train/resume.ts";
+
+export { readRunConfig } from "../train/resume.ts";
 import { evaluateBatches } from "../train/eval.ts";
 import { datasetForConfig, modelForConfig, RUN_FILES } from "../train/train.ts";
 import { INFO_METRICS, type InfoMetric } from "./info_keys.ts";
@@ -77,19 +80,6 @@ export interface EvaluateOptions {
 /** Largest number of feature values kept in memory to skip pass 2's forward run (64 MiB of float32). */
 const FEATURE_CACHE_VALUES = 16 * 1024 * 1024;
 
-/** Reads a run folder's `config.json`. */
-export async function readRunConfig(dir: string): Promise<TrainConfig> {
-  const path = joinPath(dir, RUN_FILES.config);
-  if (!(await exists(path))) {
-    throw new UserError(`${path}: not found; is ${dir} a run folder written by 'deno task train'?`);
-  }
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as TrainConfig;
-  } catch {
-    throw new UserError(`${path}: not valid JSON`);
-  }
-}
-
 /** Checkpoint epochs present in a run folder, ascending. */
 export async function listCheckpointEpochs(dir: string): Promise<number[]> {
   const epochs: number[] = [];
@@ -112,8 +102,12 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
   const augment = (opts.augment ?? false) && ds.sampleShape.length === 3;
   const batchSize = opts.batchSize ?? 128;
   const infoPath = joinPath(dir, "info.json");
-  const previous = !opts.force && (await exists(infoPath)) ? await readInfo(infoPath) : null;
-  const reuse = previous && previous.eval_augment === augment ? previous : null;
+  // With --force a broken info.json is simply replaced; without, it is an error (it may hold results).
+  const previous = (await exists(infoPath))
+    ? await readInfo(infoPath).catch((e) => opts.force ? null : Promise.reject(e))
+    : null;
+  const compatible = previous && previous.eval_augment === augment ? previous : null;
+  const reuse = opts.force ? null : compatible;
 
   const info: RunInfo = emptyInfo(cfg, ds.numClasses, augment);
   const todo = epochs.filter((e) => !reuse?.epochs.includes(e));
@@ -146,7 +140,7 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
       for (const k of INFO_METRICS) info[k].push(row[k]);
       if (old < 0) {
         done++;
-        await writeJsonAtomic(infoPath, info);
+        await writeJsonAtomic(infoPath, withUnreached(info, compatible, epochs));
         opts.onCheckpoint?.(epoch, done, todo.length, row as Record<string, number>);
       }
     }
@@ -168,6 +162,25 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
   } finally {
     for (const v of vars) v.variable.dispose();
   }
+}
+
+/**
+ * `info` plus the rows of `previous` (the info.json found at the start) for
+ * the checkpoints not measured yet, in epoch order, and its `best`: what is written
+ * after each checkpoint, so that an evaluation that stops early (a corrupt
+ * checkpoint, an interruption, also under --force) loses none of the results
+ * the file held.
+ */
+function withUnreached(info: RunInfo, previous: RunInfo | null, checkpoints: number[]): RunInfo {
+  if (previous === null) return info;
+  const rows = info.epochs.map((epoch, i) => ({ epoch, from: info, i }));
+  previous.epochs.forEach((epoch, i) => {
+    if (!info.epochs.includes(epoch) && checkpoints.includes(epoch)) rows.push({ epoch, from: previous, i });
+  });
+  rows.sort((a, b) => a.epoch - b.epoch);
+  const out: RunInfo = { ...info, epochs: rows.map((r) => r.epoch), best: info.best ?? previous.best };
+  for (const k of INFO_METRICS) out[k] = rows.map((r) => r.from[k]?.[r.i] ?? null);
+  return out;
 }
 
 function emptyInfo(cfg: TrainConfig, numClasses: number, augment: boolean): RunInfo {

@@ -289,7 +289,10 @@ export class NeuralCollapseAccumulator {
     if (this.#n1 === 0) throw new UserError(`${this.#names.features}: no samples`);
     for (let c = 0; c < k; c++) {
       if (this.#counts[c] === 0) {
-        throw new UserError(`${this.#names.labels}: class ${c} has no samples, so its mean μ_${c} is undefined`);
+        throw new UserError(
+          `${this.#names.labels}: class ${c} has no samples, so its mean μ_${c} is undefined ` +
+            `(K = ${k} classes from the ${k} rows of ${this.#names.weights}; measure only classes present in both)`,
+        );
       }
     }
     const mu = new Float64Array(k * d);
