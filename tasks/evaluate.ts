@@ -98,7 +98,9 @@ async function main(v: FlagValues): Promise<void> {
   });
   const best = info.best;
   console.error(
-    `wrote ${dir}/info.json (${info.epochs.length} checkpoints, ${formatDuration((performance.now() - t0) / 1000)})` +
+    `wrote ${dir}/info.json (${info.epochs.length} checkpoint${info.epochs.length === 1 ? "" : "s"}, ${
+      formatDuration((performance.now() - t0) / 1000)
+    })` +
       (best
         ? `; best epoch ${best.epoch}: train ${best.train_top1.toFixed(2)} val ${best.val_top1.toFixed(2)} test ${
           best.test_top1.toFixed(2)
