@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { NeuralCollapseAccumulator, neuralCollapseMetrics, simplexEtfDistance } from "../src/metrics/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
+import { etfPlaneWithNoise } from "./_metrics_cases.ts";
 
 function close(got: number, want: number, tol: number, what: string): void {
   assert.ok(Number.isFinite(got), `${what}: got ${got}`);
@@ -109,24 +110,8 @@ Deno.test("K=3 ETF in the plane with noise along x: NC1 = 2s²/(3r²)", () => {
   // Means at radius r, angles 90°, 210°, 330°: Σ_B = (r²/2) I, Σ_B^† = (2/r²) I; Σ_W = diag(s², 0).
   const r = 2;
   const s = 0.25;
-  const features: number[] = [];
-  const labels: number[] = [];
-  for (let c = 0; c < 3; c++) {
-    const a = Math.PI / 2 + (2 * Math.PI * c) / 3;
-    for (const sign of [1, -1]) {
-      features.push(r * Math.cos(a) + sign * s, r * Math.sin(a));
-      labels.push(c);
-    }
-  }
-  const w = new Float64Array([
-    0,
-    1,
-    Math.cos(7 * Math.PI / 6),
-    Math.sin(7 * Math.PI / 6),
-    Math.cos(-Math.PI / 6),
-    -0.5,
-  ]);
-  const m = neuralCollapseMetrics(new Float64Array(features), labels, w, null);
+  const { features, labels, w } = etfPlaneWithNoise(r, s);
+  const m = neuralCollapseMetrics(features, labels, w, null);
   close(m.nc1, (2 * s * s) / (3 * r * r), 1e-14, "nc1");
   close(m.nc2, 0, 1e-7, "nc2");
   close(m.nc3, 0, 1e-7, "nc3");

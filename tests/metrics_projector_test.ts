@@ -19,6 +19,7 @@ import {
 import { exists, joinPath } from "../src/io.ts";
 import { numericData, readArrayFile } from "../src/npy.ts";
 import { assertThrows } from "./_assert.ts";
+import { etfPlaneWithNoise } from "./_metrics_cases.ts";
 
 const native = await loadNativeBackend();
 const BACKENDS: ("cpu" | "wasm" | "tensorflow")[] = ["cpu", "wasm", ...(native.ok ? ["tensorflow" as const] : [])];
@@ -72,19 +73,10 @@ for (const backend of BACKENDS) {
 Deno.test("projector: K = 3 ETF in the plane with noise along x gives NC1 = 2s²/(3r²) on every backend", async () => {
   const r = 2;
   const s = 0.25;
-  const features: number[] = [];
-  const labels: number[] = [];
-  for (let c = 0; c < 3; c++) {
-    const a = Math.PI / 2 + (2 * Math.PI * c) / 3;
-    for (const sign of [1, -1]) {
-      features.push(r * Math.cos(a) + sign * s, r * Math.sin(a));
-      labels.push(c);
-    }
-  }
-  const w = new Float64Array([0, 1, -Math.sqrt(3) / 2, -0.5, Math.sqrt(3) / 2, -0.5]);
+  const { features, labels, w } = etfPlaneWithNoise(r, s);
   for (const backend of BACKENDS) {
     await selectBackend(backend, { needsConvTraining: false });
-    const m = neuralCollapseMetrics(new Float64Array(features), labels, w, null, { projector: tfProjector });
+    const m = neuralCollapseMetrics(features, labels, w, null, { projector: tfProjector });
     assertClose(m.nc1, (2 * s * s) / (3 * r * r), 1e-6, `${backend} nc1`);
     assert.equal(m.top1, 100, `${backend} top1`);
     assert.equal(m.nc4_ncc, 0, `${backend} nc4_ncc`);
