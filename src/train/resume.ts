@@ -19,7 +19,7 @@ import { UserError } from "../errors.ts";
 import { exists, joinPath, writeJsonAtomic } from "../io.ts";
 import { readCheckpointMeta } from "./checkpoint.ts";
 import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "./config.ts";
-import { RUN_FILES } from "./run_files.ts";
+import { RUN_FILES } from "../run/files.ts";
 
 /** One extension of a run, as `config.json`'s `extensions` records it. */
 export interface RunExtension {

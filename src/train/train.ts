@@ -30,9 +30,9 @@ import { clipByGlobalNorm, Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 import { readCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint.ts";
 import { conflictingSettings, extendRunConfig, readRunConfig } from "./resume.ts";
-import { RUN_FILES } from "./run_files.ts";
+import { RUN_FILES } from "../run/files.ts";
 
-export { RUN_FILES } from "./run_files.ts";
+export { RUN_FILES } from "../run/files.ts";
 
 /** One line of `log.jsonl`. */
 export interface EpochRecord {
