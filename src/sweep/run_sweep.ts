@@ -8,7 +8,7 @@
  * @module
  */
 import { exists, joinPath } from "../io.ts";
-import { RUN_FILES } from "../train/train.ts";
+import { RUN_FILES } from "../run/files.ts";
 import { expandGrid, type SweepConfig, type SweepRun, trainArguments } from "./grid.ts";
 import {
   assertSameConfig,
@@ -91,7 +91,7 @@ async function loadOrCreateManifest(opts: SweepOptions, runs: SweepRun[]): Promi
 
 /** What to do with one run, from its manifest entry and the files in its folder. */
 export async function planRun(entry: ManifestRun, run: SweepRun, retryFailed = false): Promise<PlannedRun> {
-  const hasInfo = await exists(joinPath(run.dir, "info.json"));
+  const hasInfo = await exists(joinPath(run.dir, RUN_FILES.info));
   const hasLast = await exists(joinPath(run.dir, RUN_FILES.last));
   if (entry.state === "evaluated" && hasInfo) return { run, action: "skip", note: "evaluated" };
   if (entry.state === "failed" && entry.exitCode === EXIT_DIVERGED && !retryFailed) {
