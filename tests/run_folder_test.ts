@@ -85,23 +85,19 @@ Deno.test("run names are injective: widths 1.5 and 15, 1.25 and 12.5 get differe
 
 Deno.test("two trainers on one folder: the second is refused and the first's run is what the folder holds", async () => {
   const dir = await Deno.makeTempDir({ prefix: "run_" });
-  const first = train(tinyConfig(dir, 3, { loss: "mean_square_error" }));
-  await new Promise((r) => setTimeout(r, 0)); // let the first take the lock
-  // The first holds the lock from before it writes config.json until it returns.
-  let refused: unknown = null;
-  for (let i = 0; i < 200 && refused === null; i++) {
-    try {
-      await train(tinyConfig(dir, 3, { loss: "cross_entropy" }));
-      break;
-    } catch (e) {
-      refused = e;
-    }
-  }
-  await first;
-  assert(refused instanceof LockedError, `expected a LockedError, got ${refused}`);
-  assert((refused as Error).message.includes("in use by 'train'"), (refused as Error).message);
+  const mse = tinyConfig(dir, 500, { loss: "mean_square_error" });
+  let started: () => void = () => {};
+  const holding = new Promise<void>((r) => (started = r));
+  const stop = new AbortController();
+  // The first trainer holds the lock from before it writes config.json until it returns (here: until stopped).
+  const first = trainRun(mse, await datasetForConfig(mse), {}, { onStart: () => started(), signal: stop.signal });
+  await holding;
+  const e = await assertRejects(() => train(tinyConfig(dir, 3, { loss: "cross_entropy" })), LockedError);
+  assert(e.message.includes(`in use by 'train' (pid ${Deno.pid}`), e.message);
+  stop.abort();
+  assert((await first).interrupted, "the first trainer finished before the second tried");
   assertEquals((await readRunConfig(dir)).loss, "mean_square_error");
-  await assertRejects(() => evaluateRun(dir).then(() => train(tinyConfig(dir, 3))), UserError, "already holds a run");
+  await assertRejects(() => train(tinyConfig(dir, 3)), UserError, "already holds a run");
   await Deno.remove(dir, { recursive: true });
 });
 

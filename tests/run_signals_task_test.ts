@@ -26,7 +26,7 @@ function trainArgs(dir: string, extra: string[] = []): string[] {
     "--batch-size",
     "10",
     "-e",
-    "6",
+    "10",
     "--backend",
     "cpu",
     "--save-path",
@@ -69,7 +69,7 @@ Deno.test("train: SIGUSR1 saves last.ckpt mid-run and exits 4; --load ends bit-i
 
   const child = (await taskCommand("train", trainArgs(b))).spawn();
   child.stdout.cancel();
-  const err = await waitFor(child.stderr, /epoch 2\/6/);
+  const err = await waitFor(child.stderr, /epoch 2\/10/);
   child.kill("SIGUSR1");
   const status = await child.status;
   assertEquals(status.code, 4, err.text());
@@ -87,23 +87,23 @@ Deno.test("train: after kill -9 the lock is free, temporary files go, and --load
   const dir = `${base}/run`;
   const child = (await taskCommand("train", trainArgs(dir))).spawn();
   child.stdout.cancel();
-  const err = await waitFor(child.stderr, /epoch 2\/6/);
+  const err = await waitFor(child.stderr, /epoch 2\/10/);
   child.kill("SIGKILL");
   assertEquals((await child.status).signal, "SIGKILL", err.text());
   await Deno.writeTextFile(`${dir}/log.jsonl.tmp-${child.pid}-0badf00d`, "cut");
   const again = await runTask("train", trainArgs(dir, ["--load"]));
   assertEquals(again.code, 0, again.stderr);
   assert(![...Deno.readDirSync(dir)].some((e) => e.name.includes(".tmp-")), "temporary file left");
-  assertEquals((await readCheckpoint(`${dir}/last.ckpt`)).meta.epoch, 6);
+  assertEquals((await readCheckpoint(`${dir}/last.ckpt`)).meta.epoch, 10);
   await Deno.remove(base, { recursive: true });
 });
 
 Deno.test("train: a second trainer on a folder in use is refused in one line, exit 2", async () => {
   const base = await Deno.makeTempDir({ prefix: "signals_" });
   const dir = `${base}/run`;
-  const child = (await taskCommand("train", trainArgs(dir))).spawn();
+  const child = (await taskCommand("train", trainArgs(dir, ["-e", "100000"]))).spawn();
   child.stdout.cancel();
-  const err = await waitFor(child.stderr, /epoch 1\/6/);
+  const err = await waitFor(child.stderr, /epoch 1\/100000/);
   const second = await runTask("train", trainArgs(dir, ["--load", "--loss", "mean_square_error"]));
   child.kill("SIGKILL");
   await child.status;
