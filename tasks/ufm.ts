@@ -141,6 +141,13 @@ async function main(v: FlagValues): Promise<void> {
   ];
   const rows: string[][] = [];
   const record = ufmExperiment({ base, losses, gammas, smoothings, lambdas }, (r) => rows.push(row(r)));
+  const bad = firstNonFinite(record);
+  if (bad) {
+    throw new UserError(
+      `the UFM solves overflowed: ${bad} is not a finite number; the parameters (--rescale ${lossParams.rescale}, ` +
+        `--lambda-*, --init-scale) are beyond what float64 can solve`,
+    );
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
   console.log("* = the global optimum from the reduction to the ETF scale: 'closed form (exact)' for MSE,");
@@ -169,4 +176,24 @@ async function main(v: FlagValues): Promise<void> {
   console.log(`wrote ${jsonPath} and ${svgs.length} SVG figures in ${out} (${record.seconds.toFixed(1)} s of solving)`);
 }
 
-await runTask("deno task ufm [flags]", SPECS, main);
+/** The path of the first NaN or ±Infinity in a JSON-bound value (which JSON would write as null), or null. */
+function firstNonFinite(value: unknown, path = "ufm"): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : `${path} = ${value}`;
+  if (ArrayBuffer.isView(value)) return null; // parameter vectors are not written
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const bad = firstNonFinite(v, `${path}[${i}]`);
+      if (bad) return bad;
+    }
+  } else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = firstNonFinite(v, `${path}.${k}`);
+      if (bad) return bad;
+    }
+  }
+  return null;
+}
+
+if (import.meta.main) {
+  await runTask("deno task ufm [flags]", SPECS, main);
+}

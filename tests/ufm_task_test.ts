@@ -1,19 +1,11 @@
 /** `deno task ufm` end to end as a subprocess: a small run writes `ufm.json` and SVGs; bad input exits 2 in one line. */
 import assert from "node:assert/strict";
 import { joinPath } from "../src/io.ts";
+import { runTask } from "./_task.ts";
 
-const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
-const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
-
-async function ufmTask(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, "tasks/ufm.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+/** `deno task ufm <args>` with the task's own permissions from deno.json. */
+function ufmTask(args: string[]) {
+  return runTask("ufm", args);
 }
 
 Deno.test("deno task ufm: a small run without sweeps writes ufm.json and one SVG per figure", async () => {
@@ -50,6 +42,19 @@ Deno.test("deno task ufm: d < K − 1 exits 2 with one error line naming the fla
     const r = await ufmTask(["--K", "4", "--d", "2", "--no-sweep", "--out", joinPath(tmp, "out")]);
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr.trim(), "error: --d: must be an integer >= K - 1 = 3, got 2");
+    assert.deepEqual([...Deno.readDirSync(tmp)], []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("deno task ufm: parameters that overflow float64 exit 2 in one line, writing no nulls", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "ufm_task_" });
+  try {
+    const r = await ufmTask(["--K", "4", "--d", "6", "--n", "5", "--no-sweep", "--rescale", "1e300", "--out", tmp]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: the UFM solves overflowed: ufm\.runs\[1\]\.\w+ = (Infinity|NaN)/m);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.deepEqual([...Deno.readDirSync(tmp)], []);
   } finally {
     await Deno.remove(tmp, { recursive: true });
