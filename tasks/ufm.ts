@@ -9,7 +9,7 @@
  *   deno task ufm --loss focal_loss --gamma 2 --no-sweep
  */
 import { UserError } from "../src/errors.ts";
-import { expandLossAbbreviation } from "../src/losses/names.ts";
+import { DEFAULT_LOSS_PARAMS, expandLossAbbreviation } from "../src/losses/names.ts";
 import { joinPath, writeFileAtomic, writeJsonAtomic } from "../src/io.ts";
 import { renderSvg } from "../src/plot/mod.ts";
 import {
@@ -34,9 +34,9 @@ const SPECS: FlagSpec[] = [
   { name: "lambda-h", type: "number", default: D.lambdaH, help: "weight decay λ_H on H (> 0)" },
   { name: "lambda-b", type: "number", default: D.lambdaB, help: "weight decay λ_b on b (> 0)" },
   { name: "loss", type: "list", default: ufmLossNames(), help: "comma-separated losses to solve" },
-  { name: "gamma", type: "number", default: 3, help: "focal-loss γ (>= 0)" },
-  { name: "smoothing", type: "number", default: 0.05, help: "label-smoothing α in [0, 1)" },
-  { name: "rescale", type: "number", default: 15, help: "MSE target scale" },
+  { name: "gamma", type: "number", default: DEFAULT_LOSS_PARAMS.gamma, help: "focal-loss γ (>= 0)" },
+  { name: "smoothing", type: "number", default: DEFAULT_LOSS_PARAMS.smoothing, help: "label-smoothing α in [0, 1)" },
+  { name: "rescale", type: "number", default: DEFAULT_LOSS_PARAMS.rescale, help: "MSE target scale" },
   { name: "seed", type: "int", default: D.seed, help: "seed of the random start" },
   { name: "iters", type: "int", default: D.maxIters, help: "L-BFGS iteration cap" },
   { name: "grad-tol", type: "number", default: D.gradTol, help: "stop when ‖∇f‖ <= this" },

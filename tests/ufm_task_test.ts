@@ -17,9 +17,9 @@ Deno.test("deno task ufm: a small run without sweeps writes ufm.json and one SVG
     assert.equal(rec.task, "ufm");
     assert.deepEqual(rec.runs.map((x: { options: { loss: string } }) => x.options.loss), [
       "cross_entropy",
-      "mean_square_error",
-      "focal_loss",
       "label_smoothing",
+      "focal_loss",
+      "mean_square_error",
     ]);
     for (const run of rec.runs) {
       assert.ok(run.nc.nc1 < 1e-6 && run.nc.nc2 < 1e-4 && typeof run.nc.nc4_bias === "number", JSON.stringify(run.nc));
@@ -53,7 +53,7 @@ Deno.test("deno task ufm: parameters that overflow float64 exit 2 in one line, w
   try {
     const r = await ufmTask(["--K", "4", "--d", "6", "--n", "5", "--no-sweep", "--rescale", "1e300", "--out", tmp]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^error: the UFM solves overflowed: ufm\.runs\[1\]\.\w+ = (Infinity|NaN)/m);
+    assert.match(r.stderr, /^error: the UFM solves overflowed: ufm\.runs\[3\]\.\w+ = (Infinity|NaN)/m);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.deepEqual([...Deno.readDirSync(tmp)], []);
   } finally {

@@ -20,7 +20,7 @@
  *   line figure `src/plot/` renders, and `ufmReportSection` turns a whole
  *   `ufm.json` record into a section of the experiment report;
  * - the losses (`ufmLoss`) are float64 value-and-gradient versions of
- *   `src/losses/`; `registerUfmLoss` adds more.
+ *   `src/losses/`.
  *
  * @example
  * ```ts
@@ -34,7 +34,6 @@
  */
 export {
   DEFAULT_LOSS_PARAMS,
-  registerUfmLoss,
   type SampleLoss,
   type UfmLoss,
   ufmLoss,
