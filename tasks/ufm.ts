@@ -16,7 +16,6 @@ import {
   DEFAULT_SWEEPS,
   UFM_DEFAULTS,
   ufmExperiment,
-  ufmLineFigure,
   ufmLoss,
   ufmLossNames,
   type UfmOptions,
@@ -170,7 +169,7 @@ async function main(v: FlagValues): Promise<void> {
   const svgs: string[] = [];
   for (const fig of record.figures) {
     const path = joinPath(out, `${fig.name}.svg`);
-    await writeFileAtomic(path, renderSvg(ufmLineFigure(fig)));
+    await writeFileAtomic(path, renderSvg(fig));
     svgs.push(path);
   }
   console.log(`wrote ${jsonPath} and ${svgs.length} SVG figures in ${out} (${record.seconds.toFixed(1)} s of solving)`);

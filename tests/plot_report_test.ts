@@ -4,6 +4,7 @@ import { buildReport, parseRunInfo, type ReportSection, type RunRecord } from ".
 import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
 import { assertWellFormedXml } from "./fixtures/plot/xml.ts";
 import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { runTask } from "./_task.ts";
 
 const specs = grid([0.5, 2], [100, 200], [1], ["cross_entropy", "label_smoothing"], 6);
 const runs: RunRecord[] = specs.map((s) => ({
@@ -67,11 +68,16 @@ Deno.test("buildReport: self-contained HTML, Markdown twin, tables, extra sectio
   assert.equal(new Set(ids).size, ids.length);
 });
 
-Deno.test("buildReport: html body wins over markdown, and figure names never collide", () => {
-  const twin: ReportSection = { ...extra, title: "Again", html: "<p>custom <b>html</b></p>" };
+Deno.test("buildReport: both documents come from one description, and figure names never collide", () => {
+  const twin: ReportSection = { ...extra, title: "Again" };
   const report = buildReport(runs.slice(0, 1), [extra, twin], { generated: "x" });
-  assert.ok(report.html.includes("<p>custom <b>html</b></p>"));
   assert.ok(report.markdown.includes("## Again\n\nAll losses reach"));
+  assert.ok(report.html.includes("<h2>Again</h2>\n<p>All losses reach <strong>NC</strong>"));
+  // The same table in both: every Markdown row of the final-metrics table is a row of the HTML table.
+  const mdRows = report.markdown.split("\n").filter((l) => l.startsWith("| wideres50"));
+  assert.equal(mdRows.length, 1);
+  const cells = mdRows[0].split("|").slice(1, -1).map((c) => c.trim());
+  assert.ok(report.html.includes(`<tr>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`), mdRows[0]);
   assert.deepEqual(report.figures.filter((f) => f.path.includes("ufm")).map((f) => f.path), [
     "figures/ufm-nc1.svg",
     "figures/ufm-nc1-2.svg",
@@ -80,24 +86,8 @@ Deno.test("buildReport: html body wins over markdown, and figure names never col
   assert.ok(!report.markdown.includes("Width × training length"));
 });
 
-async function task(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      `tasks/${name}.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** `deno task <name> <args>` with the task's own permissions from deno.json. */
+const task = (name: string, args: string[]) => runTask(name, args);
 
 Deno.test("tasks: plot, heatmap and report write their files; bad input is one line, status 2", async () => {
   const root = await Deno.makeTempDir({ prefix: "plot_tasks_" });

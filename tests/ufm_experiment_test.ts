@@ -17,11 +17,12 @@ Deno.test("ufmExperiment: one run per loss, sweeps and figures as plain JSON dat
     assert.ok(names.includes(n), n);
   }
   const nc2 = rec.figures.find((f) => f.name === "ufm-dynamics-nc2")!;
-  assert.deepEqual([...new Set(nc2.data.map((p) => p.series))], losses);
+  assert.equal(nc2.kind, "line");
+  assert.deepEqual(nc2.series.map((s) => s.label), ["CE", "MSE"]);
   // Each loss's NC2 series starts high and ends near zero.
-  for (const loss of losses) {
-    const pts = nc2.data.filter((p) => p.series === loss);
-    assert.ok(pts[0].y > 0.1 && pts[pts.length - 1].y < 1e-5, `${loss}: ${pts[0].y} → ${pts[pts.length - 1].y}`);
+  for (const s of nc2.series) {
+    const [first, last] = [s.points[0].y!, s.points[s.points.length - 1].y!];
+    assert.ok(first > 0.1 && last < 1e-5, `${s.label}: ${first} → ${last}`);
   }
   // Plain JSON: nothing (typed arrays, undefined, NaN, functions) changes on a round trip.
   assert.deepStrictEqual(JSON.parse(JSON.stringify(rec)), rec);

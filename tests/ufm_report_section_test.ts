@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { buildReport } from "../src/plot/mod.ts";
-import { ufmExperiment, type UfmExperimentRecord, ufmLineFigure, ufmReportSection } from "../src/ufm/mod.ts";
+import { UFM_DEFAULTS, ufmExperiment, type UfmExperimentRecord, ufmReportSection } from "../src/ufm/mod.ts";
+import { lossStyle } from "../src/plot/loss_style.ts";
 
 const LOSSES = ["cross_entropy", "label_smoothing", "focal_loss", "mean_square_error"];
 const BASE = { K: 3, d: 4, n: 4, lambdaW: 5e-3, lambdaH: 5e-3, lambdaB: 5e-3, lossParams: { gamma: 2 } };
@@ -70,25 +71,21 @@ Deno.test("ufmReportSection: without sweeps it says so; a failed solve is report
   assertThrows(() => ufmReportSection({ ...rec, runs: [] }), UserError, "deno task ufm");
 });
 
-Deno.test("ufmLineFigure: losses get the package's style and short name, reduction lines are dashed", () => {
-  const fig = ufmLineFigure({
-    name: "t",
-    title: "t",
-    xLabel: "x",
-    yLabel: "y",
-    xScale: "linear",
-    yScale: "linear",
-    data: [
-      { x: 0, y: 1, series: "focal_loss" },
-      { x: 1, y: 2, series: "focal_loss" },
-      { x: 0, y: 1, series: "focal_loss (reduction)" },
-      { x: 0, y: 3, series: "‖W‖_F (L-BFGS)" },
-    ],
+Deno.test("UFM figures: losses get the package's style and short name, reduction lines are dashed", () => {
+  const rec = ufmExperiment({
+    base: { ...UFM_DEFAULTS, K: 3, d: 4, n: 2, maxIters: 50 },
+    losses: ["focal_loss", "cross_entropy"],
+    gammas: [],
+    smoothings: [],
+    lambdas: [1e-3, 1e-2],
   });
-  assert.deepEqual(fig.series.map((s) => [s.label, s.dash, s.points.length]), [
+  const norms = rec.figures.find((f) => f.name === "ufm-sweep-lambda-normw")!;
+  assert.deepEqual(norms.series.map((s) => [s.label, s.dash, s.points.length]), [
     ["FL", undefined, 2],
-    ["FL (reduction)", "5,4", 1],
-    ["‖W‖_F (L-BFGS)", undefined, 1],
+    ["FL (reduction)", "5,4", 2],
+    ["CE", undefined, 2],
+    ["CE (reduction)", "5,4", 2],
   ]);
-  assert.equal(fig.series[0].color, fig.series[1].color);
+  assert.equal(norms.series[0].color, norms.series[1].color);
+  assert.equal(norms.series[0].color, lossStyle({ loss: "focal_loss" }).color);
 });
