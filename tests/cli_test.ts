@@ -9,6 +9,7 @@ import {
 } from "../tasks/_cli.ts";
 import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
 import { UserError } from "../src/errors.ts";
+import { runTask } from "./_task.ts";
 
 // Every train command of the reference README, verbatim after `python train.py`.
 const README_TRAIN = [
@@ -80,27 +81,16 @@ Deno.test("bad flags are one-line errors that list the valid choices", () => {
 Deno.test("a README command without CIFAR on disk fails in one line, exit 2, and writes nothing", async () => {
   const root = await Deno.makeTempDir();
   const run = `${root}/wideres50_cifar10/wideres50-025-ls-100-1/`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      "tasks/train.ts",
-      ...README_TRAIN[7].replace("./wideres50_cifar10/wideres50-025-ls-100-1/", run).split(" "),
-      "--dataset-root",
-      `${root}/data`,
-      "--backend",
-      "cpu",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l.startsWith("error:"));
+  const out = await runTask("train", [
+    ...README_TRAIN[7].replace("./wideres50_cifar10/wideres50-025-ls-100-1/", run).split(" "),
+    "--dataset-root",
+    `${root}/data`,
+    "--backend",
+    "cpu",
+  ]);
+  const err = out.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
   assertEquals(out.code, 2);
-  assertEquals(err.length, 1, new TextDecoder().decode(out.stderr));
+  assertEquals(err.length, 1, out.stderr);
   assert(err[0].includes("cifar-10-batches-bin") && err[0].includes("--download"), err[0]);
   assertEquals([...Deno.readDirSync(root)].length, 0, "something was written");
   await Deno.remove(root, { recursive: true });
