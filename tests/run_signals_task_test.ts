@@ -61,23 +61,29 @@ async function sameWeights(a: string, b: string): Promise<void> {
   for (const [name, t] of wa.tensors) assertEquals(wb.tensors.get(name)!.values, t.values, name);
 }
 
-Deno.test("train: SIGUSR1 saves last.ckpt mid-run and exits 4; --load ends bit-identical", async () => {
+Deno.test("train: SIGUSR1 stops within the epoch, saves last.ckpt, exits 4; --load ends bit-identical", async () => {
   const base = await Deno.makeTempDir({ prefix: "signals_" });
   const [a, b] = [`${base}/a`, `${base}/b`];
-  const straight = await runTask("train", trainArgs(a));
+  // Long epochs (500 steps) with checkpoints only at the end, so a signal lands inside one.
+  const long = ["--synthetic-per-class", "500", "-e", "2", "--save-interval", "2"];
+  const straight = await runTask("train", trainArgs(a, long));
   assertEquals(straight.code, 0, straight.stderr);
 
-  const child = (await taskCommand("train", trainArgs(b))).spawn();
+  const child = (await taskCommand("train", trainArgs(b, long))).spawn();
   child.stdout.cancel();
-  const err = await waitFor(child.stderr, /epoch 2\/10/);
+  const err = await waitFor(child.stderr, /epoch 1\/2/);
+  await new Promise((r) => setTimeout(r, 200));
   child.kill("SIGUSR1");
   const status = await child.status;
   assertEquals(status.code, 4, err.text());
   assert(/received SIGUSR1/.test(err.text()), err.text());
-  assert(/error: interrupted after epoch \d+(, batch \d+)?; .*last\.ckpt saved, resume with --load/.test(err.text()));
-  const resumed = await runTask("train", trainArgs(b, ["--load"]));
+  assert(
+    /error: interrupted after epoch 1, batch \d+; .*last\.ckpt saved, resume with --load/.test(err.text()),
+    err.text(),
+  );
+  const resumed = await runTask("train", trainArgs(b, [...long, "--load"]));
   assertEquals(resumed.code, 0, resumed.stderr);
-  assert(/resuming after epoch/.test(resumed.stderr), resumed.stderr);
+  assert(/resuming after epoch 1, batch \d+ of 500/.test(resumed.stderr), resumed.stderr);
   await sameWeights(a, b);
   await Deno.remove(base, { recursive: true });
 });
