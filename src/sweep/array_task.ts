@@ -3,8 +3,9 @@
  * its array task id (the run's position in grid order), trains it (resuming
  * from `last.ckpt` when there is one) and evaluates it, with the same stage
  * arguments as the local executor, recording each state change in the shared
- * manifest. SIGUSR1 (the time-limit warning the batch script passes on) and
- * SIGTERM (preemption) are passed to the running stage; training then writes
+ * manifest. SIGTERM (the batch script's translation of Slurm's time-limit
+ * warning SIGUSR1, or preemption) is passed to the running stage, as is a
+ * SIGUSR1 that reaches this process directly; training then writes
  * `last.ckpt` and stops, and the task reports exit status 4 so that the batch
  * script requeues it, at most `maxRequeue` times.
  *
@@ -93,7 +94,8 @@ export async function runArrayTask(o: ArrayTaskOptions): Promise<ArrayTaskExit> 
     signal,
     () => {
       stopSignal ??= signal;
-      signalChildren(signal);
+      // TERM, not USR1: Deno answers USR1 by opening its debugger on a local port.
+      signalChildren("SIGTERM");
     },
   ]);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
