@@ -393,17 +393,20 @@ export async function executeSweep(
   const note = await gpuNote(config, backend);
   if (note) console.error(note);
   const jobs = v["jobs"] as number;
-  const plan = await planSweep(base);
-  console.error(
-    `sweep: ${plan.length} runs (${config.losses.length} losses × ${config.widths.length} widths × ` +
-      `${config.epochs.length} lengths × ${config.seeds.length} seeds) of ${config.model} on ${config.dataset} ` +
-      `under ${root}, ${jobs} at a time; logs in ${joinPath(root, "logs")}`,
-  );
-  const bar = new ProgressBar("runs", plan.length);
   const tty = isTerminal();
+  let bar = new ProgressBar("runs", 0);
   const summary = await runSweep({
     ...base,
     jobs,
+    // Said once the sweep holds its folder, so that a refused second sweep prints only its error.
+    onStart: (plan) => {
+      console.error(
+        `sweep: ${plan.length} runs (${config.losses.length} losses × ${config.widths.length} widths × ` +
+          `${config.epochs.length} lengths × ${config.seeds.length} seeds) of ${config.model} on ${config.dataset} ` +
+          `under ${root}, ${jobs} at a time; logs in ${joinPath(root, "logs")}`,
+      );
+      bar = new ProgressBar("runs", plan.length);
+    },
     onEvent: (e) => {
       if (e.kind === "start") {
         if (!tty) console.error(`[${e.done}/${e.total}] ${e.run.name}: ${e.action}`);

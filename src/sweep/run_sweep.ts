@@ -54,6 +54,8 @@ export interface SweepOptions {
   retryFailed?: boolean;
   /** Substitute for the subprocesses (tests). */
   runner?: TaskRunner;
+  /** Called with the plan once the sweep holds its folder, before any event. */
+  onStart?: (plan: readonly PlannedRun[]) => void;
   /** Progress events. */
   onEvent?: (event: SweepEvent) => void;
   /** Stop the sweep's subprocesses on SIGINT/SIGTERM (default true; tests that run sweeps in-process may opt out). */
@@ -281,6 +283,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     await Deno.mkdir(joinPath(opts.root, SWEEP_FILES.logs), { recursive: true });
 
     const planned = await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed)));
+    opts.onStart?.(planned);
     const total = runs.length;
     let done = 0;
     let skipped = 0;
