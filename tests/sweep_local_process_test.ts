@@ -6,7 +6,6 @@
  * lose no update.
  */
 import { assert, assertEquals } from "./_assert.ts";
-import { joinPath } from "../src/io.ts";
 import { expandGrid, newManifest, readManifest, type SweepConfig, writeManifest } from "../src/sweep/mod.ts";
 import { alive, childrenOf, count, runLog, startSweep, sweep, textOr, tinyGrid, waitFor } from "./_sweep_helpers.ts";
 
