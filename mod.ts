@@ -56,7 +56,8 @@ export {
 } from "./src/data/mod.ts";
 export { DEFAULT_CONFIG, type TrainConfig } from "./src/train/config.ts";
 export { type EpochRecord, type TrainResult, trainRun } from "./src/train/train.ts";
-export { evaluateRun, type RunInfo } from "./src/evaluate/evaluate_run.ts";
+export { evaluateRun } from "./src/evaluate/evaluate_run.ts";
+export type { RunInfo } from "./src/run/info.ts";
 export { type BackendInfo, BACKENDS, selectBackend, tf } from "./src/backend/mod.ts";
 export { tfProjector } from "./src/backend/projector.ts";
 export { readNpy, writeNpy } from "./src/npy.ts";

@@ -14,3 +14,11 @@ export class UserError extends Error {
     this.name = "UserError";
   }
 }
+
+/**
+ * Exit statuses of the package's tasks, in one place: 0 success, 1 a bug (an
+ * uncaught error with its stack trace), 2 a {@linkcode UserError}, 3 training
+ * diverged (NaN or infinite loss), 4 interrupted by SIGUSR1 or SIGTERM after
+ * saving `last.ckpt` (resume with `--load`).
+ */
+export const EXIT = { ok: 0, bug: 1, user: 2, diverged: 3, interrupted: 4 } as const;

@@ -3,6 +3,7 @@
  * are written atomically: to a temporary file beside the target, then renamed,
  * so a crash never leaves a half-written file under the final name.
  */
+import { UserError } from "./errors.ts";
 
 /**
  * Writes `data` to `path` atomically (temporary file, then rename).
@@ -13,15 +14,35 @@
  * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const tmp = `${path}${TEMPORARY_MARK}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);
     else await Deno.writeFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    // The temporary name means nothing to the user: the error names the file they asked for.
+    const why = (e as Error).message.replaceAll(tmp, path);
+    throw new UserError(`${path}: cannot write (${why})`);
   }
+}
+
+/** What {@linkcode writeFileAtomic} inserts between a target's name and the writer's id. */
+const TEMPORARY_MARK = ".tmp-";
+
+/**
+ * Removes the temporary files that writers killed mid-write (kill -9, out of
+ * memory) left in `dir`. Call it only while holding the folder's lock, when
+ * no other process can be writing there. Returns the names removed.
+ */
+export async function removeTemporaries(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile || !/\.tmp-\d+-[0-9a-f]{8}$/.test(e.name)) continue;
+    await Deno.remove(joinPath(dir, e.name)).catch(() => {});
+    removed.push(e.name);
+  }
+  return removed;
 }
 
 /** Writes `value` as pretty-printed JSON to `path` atomically. */

@@ -17,6 +17,7 @@ import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
 import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
 import { formatDuration, ProgressBar } from "./_progress.ts";
+import { dieWithParent } from "./_process.ts";
 
 const FLAGS: FlagSpec[] = [
   { name: "save-path", type: "path", expect: "folder", help: "run folder to evaluate (required)" },
@@ -57,6 +58,8 @@ const CHECKED: [flag: string, key: string][] = [
   ["loss", "loss"],
   ["bias", "bias"],
 ];
+
+const pct = (v: number | null | undefined): string => typeof v === "number" ? v.toFixed(2) : "–";
 
 async function main(v: FlagValues): Promise<void> {
   const dir = v["save-path"] as string | undefined;
@@ -102,13 +105,14 @@ async function main(v: FlagValues): Promise<void> {
       formatDuration((performance.now() - t0) / 1000)
     })` +
       (best
-        ? `; best epoch ${best.epoch}: train ${best.train_top1.toFixed(2)} val ${best.val_top1.toFixed(2)} test ${
-          best.test_top1.toFixed(2)
+        ? `; best epoch ${best.epoch}: train ${pct(best.train_top1)} val ${pct(best.val_top1)} test ${
+          pct(best.test_top1)
         }`
         : ""),
   );
 }
 
 if (import.meta.main) {
+  dieWithParent();
   await runTask("deno task evaluate --save-path RUN_DIR [flags]  (reference evaluate.py flags accepted)", FLAGS, main);
 }

@@ -11,16 +11,17 @@
  */
 import { BACKENDS, selectBackend, tf } from "../src/backend/mod.ts";
 import { DATASET_NAMES, describeDataset } from "../src/data/mod.ts";
-import { UserError } from "../src/errors.ts";
+import { EXIT, UserError } from "../src/errors.ts";
 import { LOSS_NAMES, type LossName } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
-import { planResume } from "../src/train/resume.ts";
+import { planResume } from "../src/run/resume.ts";
 import { datasetForConfig, trainRun } from "../src/train/train.ts";
 import { type FlagSpec, type FlagValues, parseFlags, runTask } from "./_cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
+import { dieWithParent, stopOnSignals } from "./_process.ts";
 
 const D = DEFAULT_CONFIG;
 
@@ -204,6 +205,10 @@ async function main(v: FlagValues): Promise<void> {
   const tty = isTerminal();
   let bar: ProgressBar | null = null;
   let total = 0;
+  const signal = stopOnSignals((sig) => {
+    bar?.done();
+    console.error(`received ${sig}: finishing the current step, then saving last.ckpt (again to stop at once)`);
+  });
   const result = await trainRun(cfg, dataset, {
     backend: backend.name,
     native: backend.native ?? null,
@@ -211,7 +216,8 @@ async function main(v: FlagValues): Promise<void> {
     dataset_summary: summary,
     started: new Date().toISOString(),
   }, {
-    onStart: ({ startEpoch, batchesPerEpoch, resumed, extendedFrom }) => {
+    signal,
+    onStart: ({ startEpoch, startBatch, batchesPerEpoch, resumed, extendedFrom }) => {
       total = batchesPerEpoch;
       if (extendedFrom !== null) {
         console.error(
@@ -219,7 +225,11 @@ async function main(v: FlagValues): Promise<void> {
             `${startEpoch + 1}-${cfg.epochs} follow the learning-rate schedule of a ${cfg.epochs}-epoch run`,
         );
       }
-      if (resumed) console.error(`resuming after epoch ${startEpoch}`);
+      if (resumed) {
+        console.error(
+          `resuming after epoch ${startEpoch}` + (startBatch ? `, batch ${startBatch} of ${batchesPerEpoch}` : ""),
+        );
+      }
     },
     onBatch: (epoch, b, _n, loss) => {
       if (!tty) return;
@@ -238,11 +248,20 @@ async function main(v: FlagValues): Promise<void> {
   });
   if (result.diverged) {
     console.error(`error: training diverged: ${result.diverged}`);
-    Deno.exit(3);
+    Deno.exit(EXIT.diverged);
+  }
+  if (result.interrupted) {
+    const { epoch, batch } = result.interrupted;
+    console.error(
+      `error: interrupted after epoch ${epoch}${batch ? `, batch ${batch}` : ""}; ${cfg.savePath}/last.ckpt saved, ` +
+        `resume with --load`,
+    );
+    Deno.exit(EXIT.interrupted);
   }
   console.error(`done: ${cfg.savePath}`);
 }
 
 if (import.meta.main) {
+  dieWithParent();
   await runTask("deno task train [flags]  (reference train.py flags are accepted verbatim)", TRAIN_FLAGS, main);
 }

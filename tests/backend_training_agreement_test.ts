@@ -5,7 +5,7 @@
  * within 1e-4). The NC metrics are plain float64 JavaScript, identical on every
  * backend by construction. Ignored, with the reason, without the native backend.
  */
-import { assert } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
@@ -38,7 +38,8 @@ Deno.test({
     for (const name of LOSS_NAMES) {
       const results: Float32Array[][] = [];
       for (const backend of ["cpu", "tensorflow"]) {
-        await tf.setBackend(backend);
+        assert(await tf.setBackend(backend), `backend ${backend} did not load`);
+        assertEquals(tf.getBackend(), backend);
         const out = tf.tidy(() => {
           const z = tf.tensor2d(logits, [8, 10]);
           const y = tf.tensor1d(labels, "int32");
@@ -60,7 +61,8 @@ Deno.test({
   fn: async () => {
     const records = [];
     for (const backend of ["cpu", "tensorflow"] as const) {
-      await tf.setBackend(backend);
+      assert(await tf.setBackend(backend), `backend ${backend} did not load`);
+      assertEquals(tf.getBackend(), backend);
       const dir = await Deno.makeTempDir();
       const cfg = {
         ...DEFAULT_CONFIG,

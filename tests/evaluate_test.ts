@@ -6,7 +6,8 @@ import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { createModel } from "../src/models/mod.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { DEFAULT_CONFIG } from "../src/train/config.ts";
-import { readCheckpoint, restoreVariables } from "../src/train/checkpoint.ts";
+import { restoreVariables } from "../src/train/checkpoint.ts";
+import { readCheckpoint } from "../src/run/checkpoint.ts";
 import { trainRun } from "../src/train/train.ts";
 
 await tf.setBackend("cpu");
@@ -31,9 +32,9 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   await trainRun({ ...CFG, savePath: dir }, ds);
   const info = await evaluateRun(dir, { batchSize: 7 });
   assertEquals(info.epochs, [1, 2]);
-  for (const k of INFO_METRICS) assertEquals(info[k].length, 2, k);
+  for (const k of INFO_METRICS) assertEquals(info.metrics[k]!.length, 2, k);
   assertEquals(info.run.loss, "cross_entropy");
-  assert(info.best !== null && info.best.epoch >= 1);
+  assert(info.best && info.best.epoch >= 1);
 
   // The streamed measurement equals the one-shot library call on all training features at once.
   const model = createModel({
@@ -57,10 +58,10 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
     bias!.dataSync() as Float32Array,
   );
   for (const k of ["nc1", "nc2", "nc3", "nc4_bias", "cdnv"] as const) {
-    const got = info[k][1]!;
+    const got = info.metrics[k]![1]!;
     assert(Math.abs(got - m[k]) <= 1e-5 * Math.max(1, Math.abs(m[k])), `${k}: ${got} vs ${m[k]}`);
   }
-  assertEquals(info.train_top1[1], m.top1);
+  assertEquals(info.metrics.train_top1![1], m.top1);
 
   let skipped = -1;
   await evaluateRun(dir, { onStart: (_total, s) => skipped = s });
@@ -73,9 +74,9 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   const f32 = await evaluateRun(dir, { force: true, projection: "float32" });
   assertEquals(tf.memory().numTensors, tensors);
   for (const e of [0, 1]) {
-    const [a, b] = [f32.nc1[e]!, info.nc1[e]!];
+    const [a, b] = [f32.metrics.nc1![e]!, info.metrics.nc1![e]!];
     assert(a !== b && Math.abs(a - b) <= 1e-5 * Math.abs(b), `epoch ${e + 1} nc1: float32 ${a} vs float64 ${b}`);
-    assertEquals(f32.nc2[e], info.nc2[e]);
+    assertEquals(f32.metrics.nc2![e], info.metrics.nc2![e]);
   }
   await Deno.remove(dir, { recursive: true });
 });
@@ -90,12 +91,12 @@ Deno.test("evaluate --force stopped by a corrupt checkpoint keeps the earlier re
   await assertRejects(() => evaluateRun(dir, { force: true }), UserError, "epoch-0002.ckpt");
   const after = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
   assertEquals(after.epochs, [1, 2, 3]);
-  for (const k of INFO_METRICS) assertEquals(after[k], first[k], k);
+  for (const k of INFO_METRICS) assertEquals(after[k], first.metrics[k], k);
   assertEquals(after.best, first.best);
   // Without --force a broken info.json is an error naming it; with --force it is replaced.
+  await Deno.remove(`${dir}/epoch-0002.ckpt`);
   await Deno.writeTextFile(`${dir}/info.json`, "{");
   await assertRejects(() => evaluateRun(dir), UserError, "info.json: not valid JSON");
-  await Deno.remove(`${dir}/epoch-0002.ckpt`);
   assertEquals((await evaluateRun(dir, { force: true })).epochs, [1, 3]);
   await Deno.remove(dir, { recursive: true });
 });

@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import { buildReport, parseRunInfo, type ReportSection, type RunRecord } from "../src/plot/mod.ts";
 import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
 import { assertWellFormedXml } from "./fixtures/plot/xml.ts";
+import { DEFAULT_CONFIG } from "../src/train/config.ts";
 
 const specs = grid([0.5, 2], [100, 200], [1], ["cross_entropy", "label_smoothing"], 6);
 const runs: RunRecord[] = specs.map((s) => ({
   dir: "x",
   info: parseRunInfo(JSON.stringify(syntheticInfo(s)), "x"),
-  config: { lr: 0.1, seed: s.seed, width: s.width, loss: s.loss },
+  config: { ...DEFAULT_CONFIG, lr: 0.1, seed: s.seed, width: s.width, loss: s.loss, extensions: [], environment: {} },
 }));
 
 const extra: ReportSection = {

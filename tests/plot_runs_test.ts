@@ -85,6 +85,8 @@ Deno.test("loading: recursive scan, config.json, filters, and one-line errors", 
     await Deno.writeTextFile(`${dirs[1]}/config.json`, "{");
     await rejectsUser(() => loadRun(dirs[1]), `${dirs[1]}/config.json`, "not valid JSON");
     await Deno.writeTextFile(`${dirs[1]}/config.json`, "{}");
+    await rejectsUser(() => loadRun(dirs[1]), `${dirs[1]}/config.json`, "no 'epochs'");
+    await Deno.remove(`${dirs[1]}/config.json`); // config.json is optional for figures
     await Deno.writeTextFile(`${dirs[2]}/info.json`, '{"run": {}}');
     await rejectsUser(() => selectRuns({ roots: [root] }), `${dirs[2]}/info.json`, "run.model");
     // With onSkip a broken run found by the scan is reported and left out; one named by --run stays an error.

@@ -81,41 +81,29 @@ Deno.test("a child killed by SIGKILL is recorded as such, not by its last output
   }
 });
 
-/** Whether the train and evaluate tasks exit when their parent dies (the lead's side of #14). */
-async function dieWithParentImplemented(): Promise<boolean> {
-  const files = ["../tasks/train.ts", "../tasks/evaluate.ts", "../tasks/_cli.ts"];
-  for (const f of files) {
-    if ((await textOr(new URL(f, import.meta.url).pathname)).includes("NCL_DIE_WITH_PARENT")) return true;
-  }
-  for (const e of Deno.readDirSync(new URL("../src/run/", import.meta.url))) {
-    const text = await textOr(new URL(`../src/run/${e.name}`, import.meta.url).pathname);
-    if (text.includes("NCL_DIE_WITH_PARENT")) return true;
-  }
-  return false;
-}
-
-const DIE_WITH_PARENT = await dieWithParentImplemented();
-
 Deno.test({
-  name: "kill -9 of a sweep: its training child exits too, and a rerun resumes the run with one trainer" +
-    (DIE_WITH_PARENT ? "" : " [ignored: the tasks do not read NCL_DIE_WITH_PARENT yet]"),
-  ignore: !DIE_WITH_PARENT,
+  name: "kill -9 of a sweep: its training child exits too, and a rerun resumes the run with one trainer",
   async fn() {
     const root = await Deno.makeTempDir();
+    let rerun: Deno.ChildProcess | null = null;
     try {
       const first = startSweep(["--runs-dir", root, ...LONG]);
       const trainer = await trainingChild(root, first.pid);
       first.kill("SIGKILL");
       await first.output();
       await waitFor(`training child ${trainer} to exit after its sweep was killed`, () => !alive(trainer), 60);
-      const rerun = startSweep(["--runs-dir", root, ...LONG]);
-      const second = await trainingChild(root, rerun.pid);
-      assert(second !== trainer);
-      const log = await Deno.readTextFile(runLog(root, RUN));
-      assert(log.includes("resuming after epoch"), log);
-      rerun.kill("SIGTERM");
-      await rerun.output();
+      rerun = startSweep(["--runs-dir", root, ...LONG]);
+      const pid = rerun.pid;
+      await waitFor("the rerun to resume training", async () => {
+        const log = await textOr(runLog(root, RUN));
+        return log.includes("resuming after epoch") && childrenOf(pid).length === 1;
+      });
+      // One trainer: the first one is gone, the rerun's is the only one.
+      assertEquals(count(await Deno.readTextFile(runLog(root, RUN)), "/tasks/train.ts "), 2);
+      assert(!alive(trainer));
     } finally {
+      rerun?.kill("SIGTERM");
+      await rerun?.output();
       await Deno.remove(root, { recursive: true });
     }
   },

@@ -9,9 +9,9 @@ import { tf } from "../src/backend/tf.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { exists, joinPath } from "../src/io.ts";
-import { encodeCheckpoint, readCheckpoint, readCheckpointMeta } from "../src/train/checkpoint.ts";
+import { encodeCheckpoint, readCheckpoint, readCheckpointHeader } from "../src/run/checkpoint.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
-import { planResume } from "../src/train/resume.ts";
+import { planResume } from "../src/run/resume.ts";
 import { trainRun } from "../src/train/train.ts";
 
 await tf.setBackend("cpu");
@@ -78,7 +78,7 @@ Deno.test("extending a run trains only the new epochs and rewrites config.json's
     const config = await readJson(joinPath(dir, "config.json"));
     assertEquals(config.epochs, 4);
     assertEquals(config.extensions, [{ from_epochs: 2, to_epochs: 4, at_epoch: 2 }]);
-    assertEquals(config.dataset_summary, "kept");
+    assertEquals(config.environment.dataset_summary, "kept");
     assert(![...Deno.readDirSync(dir)].some((e) => e.name.includes(".tmp-")), "a temporary file was left behind");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -122,15 +122,15 @@ Deno.test("a model that cannot take the data fails before the run folder is crea
   }
 });
 
-Deno.test("readCheckpointMeta reads the header only and rejects a cut header", async () => {
+Deno.test("readCheckpointHeader reads the header only and rejects a cut header", async () => {
   const dir = await Deno.makeTempDir({ prefix: "resume_" });
   try {
     const bytes = encodeCheckpoint([{ name: "w", shape: [3], values: new Float32Array([1, 2, 3]) }], { epoch: 9 });
     await Deno.writeFile(joinPath(dir, "a.ckpt"), bytes);
-    assertEquals(await readCheckpointMeta(joinPath(dir, "a.ckpt")), { epoch: 9 });
+    assertEquals((await readCheckpointHeader(joinPath(dir, "a.ckpt"))).meta, { epoch: 9 });
     await Deno.writeFile(joinPath(dir, "cut.ckpt"), bytes.subarray(0, 20));
-    await assertRejects(() => readCheckpointMeta(joinPath(dir, "cut.ckpt")), UserError, "truncated header");
-    await assertRejects(() => readCheckpointMeta(joinPath(dir, "none.ckpt")), UserError, "checkpoint not found");
+    await assertRejects(() => readCheckpointHeader(joinPath(dir, "cut.ckpt")), UserError, "truncated header");
+    await assertRejects(() => readCheckpointHeader(joinPath(dir, "none.ckpt")), UserError, "checkpoint not found");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,7 +5,7 @@ import { UserError } from "../src/errors.ts";
 import { countTrainableParameters, createModel } from "../src/models/mod.ts";
 import { ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
-import { decodeCheckpoint, encodeCheckpoint, readCheckpoint } from "../src/train/checkpoint.ts";
+import { decodeCheckpoint, encodeCheckpoint, readCheckpoint } from "../src/run/checkpoint.ts";
 import { DEFAULT_CONFIG, effectiveSaveInterval, type TrainConfig } from "../src/train/config.ts";
 import { clipByGlobalNorm, Optimizer } from "../src/train/optimizer.ts";
 import { learningRate } from "../src/train/schedule.ts";
@@ -168,6 +168,7 @@ Deno.test("a 2-epoch synthetic run lowers the training loss and leaks no tensors
   assertEquals(counts[2], counts[1], "tensors leaked during an epoch");
   const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   assertEquals(files, [
+    ".lock",
     "best.ckpt",
     "config.json",
     "epoch-0001.ckpt",

@@ -2,29 +2,17 @@
  * The UFM's float64 losses (`src/ufm/losses.ts`) against the package's tfjs
  * losses (`src/losses/mod.ts`): same values and same gradients with respect to
  * the logits, so the theory checks and the network experiments use one
- * definition of each loss. Skipped while `src/losses/mod.ts` does not exist.
+ * definition of each loss.
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { Rng } from "../src/rng.ts";
 import { ufmLoss } from "../src/ufm/mod.ts";
-
-type MakeLoss = (name: string, params: Record<string, number>) => (z: tf.Tensor2D, y: tf.Tensor1D) => tf.Scalar;
-let makeLoss: MakeLoss | null = null;
-let lossNames: readonly string[] = [];
-try {
-  // A computed specifier, so that the test still type-checks and loads (ignored) before src/losses exists.
-  const mod = await import(new URL("../src/losses/mod.ts", import.meta.url).href);
-  makeLoss = mod.makeLoss as unknown as MakeLoss;
-  lossNames = mod.LOSS_NAMES;
-} catch {
-  makeLoss = null;
-}
+import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 
 Deno.test({
   name: "ufm losses agree with src/losses (tfjs): values and logit gradients",
-  ignore: makeLoss === null,
   fn: async () => {
     tf.env().set("IS_TEST", true); // no "install tfjs-node" banner
     await tf.setBackend("cpu");
@@ -39,9 +27,9 @@ Deno.test({
     const y = new Int32Array(B);
     for (let i = 0; i < B; i++) y[i] = rng.int(K);
     const z64 = Float64Array.from(z);
-    assert.ok(lossNames.length >= 4);
-    for (const name of lossNames) {
-      const tfLoss = makeLoss!(name, params);
+    assert.ok(LOSS_NAMES.length >= 4);
+    for (const name of LOSS_NAMES) {
+      const tfLoss = makeLoss(name, params);
       const before = tf.memory().numTensors;
       const [value, grad] = tf.tidy(() => {
         const zt = tf.tensor2d(z, [B, K]);

@@ -18,43 +18,25 @@ import { tf } from "../backend/tf.ts";
 import { batches } from "../data/batches.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
-import { exists, joinPath, writeJsonAtomic } from "../io.ts";
+import { exists, joinPath, removeTemporaries } from "../io.ts";
 import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { NeuralCollapseAccumulator, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
-import type { TrainConfig } from "../train/config.ts";
-import { readCheckpoint, restoreVariables } from "../train/checkpoint.ts";
-import { readRunConfig } from "../train/resume.ts";
-
-export { readRunConfig } from "../train/resume.ts";
+import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
+import { identitySettings, readRunConfig, type RunConfig } from "../run/config.ts";
+import { datasetForConfig, modelForConfig } from "../run/factories.ts";
+import { RUN_FILES } from "../run/files.ts";
+import { readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
+import { acquireLock } from "../run/lock.ts";
+import { INFO_METRICS, type InfoMetric } from "../run/metric_keys.ts";
+import { restoreVariables } from "../train/checkpoint.ts";
 import { evaluateBatches } from "../train/eval.ts";
-import { datasetForConfig, modelForConfig, RUN_FILES } from "../train/train.ts";
-import { INFO_METRICS, type InfoMetric } from "./info_keys.ts";
 
-export { INFO_METRICS, type InfoMetric } from "./info_keys.ts";
-
-/** The contents of `info.json`. Accuracies in percent; `nc4_ncc` a fraction. */
-export type RunInfo =
-  & {
-    run: {
-      model: string;
-      width: number;
-      loss: string;
-      epochs: number;
-      seed: number;
-      dataset: string;
-      num_classes: number;
-      loss_params: Record<string, number>;
-    };
-    /** Checkpoint epochs, ascending; every metric array is aligned with it. */
-    epochs: number[];
-    best: { epoch: number; train_top1: number; val_top1: number; test_top1: number } | null;
-    /** Whether training features were measured with augmentation (the reference's way). */
-    eval_augment: boolean;
-  }
-  & Record<InfoMetric, (number | null)[]>;
+export { readRunConfig } from "../run/config.ts";
+export { INFO_METRICS, type InfoMetric } from "../run/metric_keys.ts";
+export type { RunInfo } from "../run/info.ts";
 
 /** Options of {@linkcode evaluateRun}. */
 export interface EvaluateOptions {
@@ -84,45 +66,120 @@ const FEATURE_CACHE_VALUES = 16 * 1024 * 1024;
 export async function listCheckpointEpochs(dir: string): Promise<number[]> {
   const epochs: number[] = [];
   for await (const e of Deno.readDir(dir)) {
-    const m = /^epoch-(\d+)\.ckpt$/.exec(e.name);
-    if (m && e.isFile) epochs.push(Number(m[1]));
+    const epoch = RUN_FILES.epochOf(e.name);
+    if (epoch !== null && e.isFile) epochs.push(epoch);
   }
   return epochs.sort((a, b) => a - b);
 }
 
+function sameIdentity(a: CheckpointIdentity | undefined, b: CheckpointIdentity): boolean {
+  return a !== undefined && a.crc32 !== null && a.crc32 === b.crc32 && a.bytes === b.bytes;
+}
+
 /**
- * Evaluates every checkpoint of the run in `dir` and writes `dir/info.json`.
- * Returns the info object.
+ * Evaluates every checkpoint of the run in `dir` and writes `dir/info.json`,
+ * holding the run folder's lock. A row of an earlier `info.json` is reused
+ * only when it was measured the same way, on a run with the same identity
+ * settings, from a checkpoint file with the same size and checksum; every
+ * other row is measured again. Returns the info.
  */
 export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Promise<RunInfo> {
-  const cfg = await readRunConfig(dir);
+  await readRunConfig(dir); // a clear error for a folder that is not a run, before locking it
+  const lock = await acquireLock(joinPath(dir, RUN_FILES.lock), "evaluate");
+  try {
+    await removeTemporaries(dir);
+    return await evaluateLocked(dir, await readRunConfig(dir), opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions): Promise<RunInfo> {
   const ds = await datasetForConfig(cfg, opts.datasetRoot);
   const epochs = await listCheckpointEpochs(dir);
   if (epochs.length === 0) throw new UserError(`${dir}: no epoch-NNNN.ckpt checkpoints to evaluate`);
+  const identities: CheckpointIdentity[] = [];
+  for (const epoch of epochs) {
+    const path = joinPath(dir, RUN_FILES.epoch(epoch));
+    const { meta, identity } = await readCheckpointHeader(path);
+    checkpointEpoch(meta, path, epoch, epoch); // the file's own epoch must be the one its name says
+    identities.push(identity);
+  }
   const augment = (opts.augment ?? false) && ds.sampleShape.length === 3;
+  const projection = opts.projection ?? "float64";
   const batchSize = opts.batchSize ?? 128;
-  const infoPath = joinPath(dir, "info.json");
+  const infoPath = joinPath(dir, RUN_FILES.info);
+  const trainedWith = identitySettings(cfg);
   // With --force a broken info.json is simply replaced; without, it is an error (it may hold results).
-  const previous = (await exists(infoPath))
-    ? await readInfo(infoPath).catch((e) => opts.force ? null : Promise.reject(e))
+  let previous: RunInfo | null = null;
+  if (await exists(infoPath)) {
+    try {
+      previous = await readRunInfo(dir);
+    } catch (e) {
+      if (!opts.force) throw new UserError(`${(e as Error).message}; delete it or pass --force`);
+    }
+  }
+  const compatible = previous && previous.trainedWith && previous.checkpoints &&
+      previous.evalAugment === augment && previous.evalProjection === projection &&
+      JSON.stringify(previous.trainedWith) === JSON.stringify(trainedWith)
+    ? previous
     : null;
-  const compatible = previous && previous.eval_augment === augment ? previous : null;
-  const reuse = opts.force ? null : compatible;
+  /** The row of `compatible` measured on exactly this checkpoint file, or -1. */
+  const rowOf = (epoch: number, i: number): number => {
+    const j = compatible ? compatible.epochs.indexOf(epoch) : -1;
+    return j >= 0 && sameIdentity(compatible!.checkpoints![j], identities[i]) ? j : -1;
+  };
 
-  const info: RunInfo = emptyInfo(cfg, ds.numClasses, augment);
-  const todo = epochs.filter((e) => !reuse?.epochs.includes(e));
-  opts.onStart?.(todo.length, epochs.length - todo.length);
+  const info: RunInfo = {
+    run: {
+      model: cfg.model,
+      width: cfg.width,
+      loss: cfg.loss,
+      epochs: cfg.epochs,
+      seed: cfg.seed,
+      dataset: cfg.dataset,
+      num_classes: ds.numClasses,
+      loss_params: lossParamsFor(cfg.loss as LossName, cfg) as Record<string, number>,
+    },
+    epochs: [],
+    metrics: Object.fromEntries(INFO_METRICS.map((k) => [k, []])),
+    best: null,
+    evalAugment: augment,
+    evalProjection: projection,
+    trainedWith,
+    checkpoints: [],
+  };
+  const reusable = epochs.map((e, i) => opts.force ? -1 : rowOf(e, i));
+  const todo = reusable.filter((j) => j < 0).length;
+  opts.onStart?.(todo, epochs.length - todo);
 
   const model = modelForConfig(cfg, ds);
   const lossFn = makeLoss(cfg.loss, cfg);
   const vars = allVariables(model);
+  /** `info` so far, plus the still-valid rows of the checkpoints not reached yet (an interrupted evaluation loses nothing). */
+  const withUnreached = (): RunInfo => {
+    const out: RunInfo = { ...info, epochs: [], checkpoints: [], metrics: {} };
+    for (const k of INFO_METRICS) out.metrics[k] = [];
+    epochs.forEach((epoch, i) => {
+      const mine = info.epochs.indexOf(epoch);
+      const theirs = mine >= 0 ? -1 : rowOf(epoch, i);
+      if (mine < 0 && theirs < 0) return;
+      out.epochs.push(epoch);
+      out.checkpoints!.push(identities[i]);
+      for (const k of INFO_METRICS) {
+        out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : compatible!.metrics[k]?.[theirs] ?? null);
+      }
+    });
+    out.best = info.best ?? compatible?.best ?? null;
+    return out;
+  };
   try {
     let done = 0;
-    for (const epoch of epochs) {
-      const old = reuse?.epochs.indexOf(epoch) ?? -1;
+    for (const [i, epoch] of epochs.entries()) {
+      const old = reusable[i];
       let row: Record<InfoMetric, number | null>;
       if (old >= 0) {
-        row = Object.fromEntries(INFO_METRICS.map((k) => [k, reuse![k]?.[old] ?? null])) as Record<
+        row = Object.fromEntries(INFO_METRICS.map((k) => [k, compatible!.metrics[k]?.[old] ?? null])) as Record<
           InfoMetric,
           number | null
         >;
@@ -133,81 +190,36 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
           augment,
           batchSize,
           seed: cfg.seed,
-          projector: opts.projection === "float32" ? tfProjector : undefined,
+          projector: projection === "float32" ? tfProjector : undefined,
         });
       }
       info.epochs.push(epoch);
-      for (const k of INFO_METRICS) info[k].push(row[k]);
+      info.checkpoints!.push(identities[i]);
+      for (const k of INFO_METRICS) info.metrics[k]!.push(row[k]);
       if (old < 0) {
         done++;
-        await writeJsonAtomic(infoPath, withUnreached(info, compatible, epochs));
-        opts.onCheckpoint?.(epoch, done, todo.length, row as Record<string, number>);
+        await writeRunInfo(dir, withUnreached());
+        opts.onCheckpoint?.(epoch, done, todo, row as Record<string, number>);
       }
     }
     const bestPath = joinPath(dir, RUN_FILES.best);
     if (await exists(bestPath)) {
       const ckpt = await readCheckpoint(bestPath);
+      const epoch = checkpointEpoch(ckpt.meta, bestPath, 1, cfg.epochs);
       restoreVariables(ckpt, vars, bestPath);
       const score = (split: Split) =>
         evaluateBatches(model, lossFn, batches(ds, split, { batchSize }), ds.sampleShape).then((s) => s.top1);
       info.best = {
-        epoch: Number(ckpt.meta.epoch),
+        epoch,
         train_top1: await score(ds.train),
         val_top1: await score(ds.val),
         test_top1: await score(ds.test),
       };
     }
-    await writeJsonAtomic(infoPath, info);
+    await writeRunInfo(dir, info);
     return info;
   } finally {
     for (const v of vars) v.variable.dispose();
-  }
-}
-
-/**
- * `info` plus the rows of `previous` (the info.json found at the start) for
- * the checkpoints not measured yet, in epoch order, and its `best`: what is written
- * after each checkpoint, so that an evaluation that stops early (a corrupt
- * checkpoint, an interruption, also under --force) loses none of the results
- * the file held.
- */
-function withUnreached(info: RunInfo, previous: RunInfo | null, checkpoints: number[]): RunInfo {
-  if (previous === null) return info;
-  const rows = info.epochs.map((epoch, i) => ({ epoch, from: info, i }));
-  previous.epochs.forEach((epoch, i) => {
-    if (!info.epochs.includes(epoch) && checkpoints.includes(epoch)) rows.push({ epoch, from: previous, i });
-  });
-  rows.sort((a, b) => a.epoch - b.epoch);
-  const out: RunInfo = { ...info, epochs: rows.map((r) => r.epoch), best: info.best ?? previous.best };
-  for (const k of INFO_METRICS) out[k] = rows.map((r) => r.from[k]?.[r.i] ?? null);
-  return out;
-}
-
-function emptyInfo(cfg: TrainConfig, numClasses: number, augment: boolean): RunInfo {
-  const info = {
-    run: {
-      model: cfg.model,
-      width: cfg.width,
-      loss: cfg.loss,
-      epochs: cfg.epochs,
-      seed: cfg.seed,
-      dataset: cfg.dataset,
-      num_classes: numClasses,
-      loss_params: lossParamsFor(cfg.loss as LossName, cfg) as Record<string, number>,
-    },
-    epochs: [] as number[],
-    best: null,
-    eval_augment: augment,
-  } as unknown as RunInfo;
-  for (const k of INFO_METRICS) info[k] = [];
-  return info;
-}
-
-async function readInfo(path: string): Promise<RunInfo> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as RunInfo;
-  } catch {
-    throw new UserError(`${path}: not valid JSON; delete it or pass --force`);
   }
 }
 

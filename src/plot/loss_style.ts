@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MarkerName, RunConfig } from "./types.ts";
+import type { MarkerName, RunSummary } from "./types.ts";
 
 /** Visual identity of one loss. */
 export interface LossStyle {
@@ -67,7 +67,7 @@ export const LOSS_ORDER: readonly string[] = Object.keys(KNOWN);
  * lossStyle({ loss: "focal_loss", loss_params: { gamma: 3 } }).label; // "FL (γ = 3)"
  * ```
  */
-export function lossStyle(run: Pick<RunConfig, "loss" | "loss_params">): LossStyle {
+export function lossStyle(run: Pick<RunSummary, "loss" | "loss_params">): LossStyle {
   const known = KNOWN[run.loss];
   if (!known) {
     // An unknown loss still gets a line: grey, labelled by its raw name.

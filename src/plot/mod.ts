@@ -15,12 +15,10 @@
  * @module
  */
 export * from "./types.ts";
-export { parseRunInfo } from "./parse_run_info.ts";
-export { findRunDirs, loadRun, loadRuns, type RunSources } from "./load_runs.ts";
+export { findRunDirs, loadRun, loadRuns, parseRunInfo, runName, type RunSources } from "../run/mod.ts";
 export { filterRuns, type RunFilter } from "./filter_runs.ts";
 export { selectRuns } from "./select_runs.ts";
 export { LOSS_ORDER, type LossStyle, lossStyle } from "./loss_style.ts";
-export { runName } from "./run_name.ts";
 export { aggregateSeeds } from "./aggregate_seeds.ts";
 export { DYNAMICS_METRICS, dynamicsFigures, type DynamicsOptions, lossSeries } from "./dynamics_figures.ts";
 export { heatmapFigures, type HeatmapResult, type MissingRun } from "./heatmap_figures.ts";

@@ -17,7 +17,8 @@ import { dynamicsFigures } from "./dynamics_figures.ts";
 import { heatmapFigures, type MissingRun } from "./heatmap_figures.ts";
 import { lossStyle } from "./loss_style.ts";
 import { renderSvg } from "./render_svg.ts";
-import { runName } from "./run_name.ts";
+import { runName } from "../run/naming.ts";
+import { settingsRecord } from "../run/config.ts";
 import type { FigureSpec, MetricKey, RenderOptions, RunRecord } from "./types.ts";
 
 /**
@@ -128,9 +129,15 @@ function finalMetricsRows(runs: readonly RunRecord[]): string[][] {
   return [header, ...rows];
 }
 
-/** The configuration of each run: `config.json` when present, else the `run` block of `info.json`. */
+/**
+ * The training settings of each run: `config.json`'s (runtime settings and the
+ * environment left out) when present, else the `run` block of `info.json`.
+ */
 function configOf(r: RunRecord): Record<string, unknown> {
-  if (r.config) return r.config;
+  if (r.config) {
+    const { save_path: _, dataset_root: __, backend: ___, download: ____, ...settings } = settingsRecord(r.config);
+    return settings;
+  }
   const { loss_params, ...rest } = r.info.run;
   return { ...rest, ...(loss_params ?? {}) };
 }

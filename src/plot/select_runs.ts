@@ -7,7 +7,7 @@
  */
 import { UserError } from "../errors.ts";
 import { filterRuns, type RunFilter } from "./filter_runs.ts";
-import { loadRuns, type RunSources } from "./load_runs.ts";
+import { loadRuns, type RunSources } from "../run/load.ts";
 import type { RunRecord } from "./types.ts";
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The shapes the figure code works with: what a run's `info.json` holds
- * (written by `deno task evaluate`), and the figure specifications that
+ * The shapes the figure code works with: the run records of `src/run/`
+ * (re-exported), and the figure specifications that
  * `src/plot/` builds from runs and {@linkcode renderSvg} draws.
  *
  * Specifications are plain data (no DOM, no Plot objects), so they can be
@@ -8,59 +8,16 @@
  *
  * @module
  */
-import { INFO_METRICS } from "../evaluate/info_keys.ts";
+import { INFO_METRICS } from "../run/metric_keys.ts";
 
-/** The configuration block of `info.json`: which experiment a run is. */
-export interface RunConfig {
-  /** Network, e.g. `wide_resnet50`. */
-  model: string;
-  /** Width multiplier of the bottlenecks, e.g. 0.25, 0.5, 1, 2. */
-  width: number;
-  /** `cross_entropy`, `label_smoothing`, `focal_loss` or `mean_square_error`. */
-  loss: string;
-  /** Training length in epochs. */
-  epochs: number;
-  seed: number;
-  /** `cifar10`, `cifar100`, … */
-  dataset: string;
-  num_classes?: number;
-  /** The loss's own parameters: `smoothing` (LS α), `gamma` (FL γ), `rescale` (MSE scale). */
-  loss_params?: Record<string, number>;
-}
+export type { BestCheckpoint, RunInfo, RunSummary } from "../run/info.ts";
+export type { RunRecord } from "../run/load.ts";
 
 /** Names of the per-checkpoint series in `info.json`; each is `[epochs.length]`, `null` where not measured. */
 export const METRIC_KEYS = INFO_METRICS;
 
 /** One of {@linkcode METRIC_KEYS}. */
 export type MetricKey = typeof METRIC_KEYS[number];
-
-/** The `best` block: the checkpoint with the highest validation top-1 (accuracies in percent). */
-export interface BestCheckpoint {
-  epoch: number;
-  train_top1?: number | null;
-  val_top1?: number | null;
-  /** Test top-1 of the best-validation model: what the heatmaps compare. */
-  test_top1?: number | null;
-}
-
-/** A parsed, validated `info.json`. Accuracies are percentages (0–100). */
-export interface RunInfo {
-  run: RunConfig;
-  /** Epochs of the measured checkpoints, `[T]`. */
-  epochs: number[];
-  /** Per-checkpoint metrics, each `[T]`; absent when the evaluation did not record it. */
-  metrics: Partial<Record<MetricKey, (number | null)[]>>;
-  best?: BestCheckpoint;
-}
-
-/** One run folder: where it lives, its `info.json`, and its `config.json` when present. */
-export interface RunRecord {
-  /** The run folder. */
-  dir: string;
-  info: RunInfo;
-  /** The flat training configuration from `config.json`, when the folder has one. */
-  config?: Record<string, unknown>;
-}
 
 /** Point markers; Observable Plot symbol names, chosen so that each loss is told apart without colour. */
 export type MarkerName = "circle" | "square" | "triangle" | "diamond" | "star" | "cross" | "wye" | "times";

@@ -96,7 +96,12 @@ export async function acquireLock(path: string, purpose: string, what?: string):
   }
   if (!got) {
     file.close();
-    const holder = await readLockHolder(path);
+    // The holder writes its record right after locking; give it a moment before saying "another process".
+    let holder = await readLockHolder(path);
+    for (let i = 0; i < 10 && holder === null; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      holder = await readLockHolder(path);
+    }
     const folder = what ?? path.replace(/\/[^/]*$/, "");
     throw new LockedError(`${folder}: in use by ${describe(holder)}; wait for it to finish or stop it`, holder);
   }

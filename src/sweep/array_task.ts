@@ -3,11 +3,13 @@
  * its array task id (the run's position in grid order), trains it (resuming
  * from `last.ckpt` when there is one) and evaluates it, with the same stage
  * arguments as the local executor, recording each state change in the shared
- * manifest. SIGTERM (the batch script's translation of Slurm's time-limit
- * warning SIGUSR1, or preemption) is passed to the running stage, as is a
- * SIGUSR1 that reaches this process directly; training then writes
- * `last.ckpt` and stops, and the task reports exit status 4 so that the batch
- * script requeues it, at most `maxRequeue` times.
+ * manifest. Slurm's warning before the time limit (SIGUSR1 to the batch
+ * shell, passed on to this process as SIGUSR2: Deno answers SIGUSR1 by
+ * opening its debugger) is passed to the running stage as SIGTERM; training
+ * then writes `last.ckpt` and stops, and the task reports exit status 4 so
+ * that the batch script requeues it, at most `maxRequeue` times. A SIGTERM
+ * sent to the whole job (scancel, preemption) leaves the run interrupted,
+ * to be resumed by the next submission (or by Slurm's own requeue).
  *
  * @module
  */
@@ -89,15 +91,21 @@ export async function runArrayTask(o: ArrayTaskOptions): Promise<ArrayTaskExit> 
   }
   await log(`== ${run.name}: ${planned.action}`);
 
+  // Two ways to be stopped. SIGUSR2 comes from the batch shell, which got Slurm's warning before the time
+  // limit: the stage is told to stop (SIGTERM, once) and the task is requeued. SIGTERM reaches every
+  // process of the job at once (scancel, preemption, the limit itself): the stage got it too, and a second
+  // one would make training exit before saving, so it is not passed on, and the task is not requeued.
   let stopSignal: Deno.Signal | null = null;
-  const listeners: [Deno.Signal, () => void][] = (["SIGUSR1", "SIGTERM"] as const).map((signal) => [
-    signal,
-    () => {
-      stopSignal ??= signal;
-      // TERM, not USR1: Deno answers USR1 by opening its debugger on a local port.
+  let warned = false;
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGUSR2", () => {
+      if (stopSignal) return;
+      stopSignal = "SIGUSR2";
+      warned = true;
       signalChildren("SIGTERM");
-    },
-  ]);
+    }],
+    ["SIGTERM", () => void (stopSignal ??= "SIGTERM")],
+  ];
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   try {
     const outcome = await runStages({
@@ -110,21 +118,23 @@ export async function runArrayTask(o: ArrayTaskOptions): Promise<ArrayTaskExit> 
     }, planned);
     if (outcome === "evaluated") return 0;
     if (outcome === "failed") return 1;
-    const requeue = o.restarts < o.maxRequeue;
+    const requeue = warned && o.restarts < o.maxRequeue;
     const after = await update((e) => {
+      const what = warned ? "time limit near" : "cancelled, preempted or at its time limit";
+      e.reason = `${e.reason ?? "interrupted"}: ${what}`;
       if (requeue) {
         e.state = "queued";
-        e.reason = `${e.reason ?? "interrupted"}; requeued (restart ${attempt} of ${o.maxRequeue})`;
-        return;
-      }
-      e.state = "failed";
-      e.failedStage ??= "train";
-      e.exitCode = EXIT_INTERRUPTED;
-      e.reason = `interrupted ${attempt} times (time limit or preemption); --max-requeue ${o.maxRequeue} reached; ` +
-        `submit the sweep again to resume from ${RUN_FILES.last}`;
+        e.reason += `; requeued (restart ${attempt} of ${o.maxRequeue})`;
+      } else if (warned) {
+        e.state = "failed";
+        e.failedStage ??= "train";
+        e.exitCode = EXIT_INTERRUPTED;
+        e.reason = `interrupted ${attempt} times by its time limit; --max-requeue ${o.maxRequeue} reached; ` +
+          `submit the sweep again (with a longer --time) to resume from ${RUN_FILES.last}`;
+      } else e.reason += `; submit the sweep again to resume`;
     });
-    await log(`== ${run.name}: ${after.reason}`);
-    return EXIT_INTERRUPTED;
+    await log(`== ${run.name}: ${after.state}: ${after.reason}`);
+    return 4;
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }

@@ -11,7 +11,7 @@ import { UserError } from "../errors.ts";
 import { joinPath } from "../io.ts";
 import { expandLossAbbreviation, LOSS_ABBREVIATIONS, LOSS_NAMES, type LossName } from "../losses/names.ts";
 import { MODEL_NAMES } from "../models/mod.ts";
-import { runName } from "../plot/run_name.ts";
+import { runName } from "../run/naming.ts";
 
 /** A value of an extra train flag: `--name value`, or `--name` / `--no-name` for booleans. */
 export type TrainArgValue = string | number | boolean;
@@ -120,7 +120,7 @@ export function expandGrid(root: string, config: SweepConfig): SweepRun[] {
     for (const width of config.widths) {
       for (const epochs of config.epochs) {
         for (const loss of config.losses) {
-          const name = runName({ model: config.model, width, loss, epochs, seed, dataset: config.dataset });
+          const name = runName({ model: config.model, width, loss, epochs, seed });
           runs.push({ name, dir: joinPath(root, name), loss, width, epochs, seed });
         }
       }

@@ -13,7 +13,7 @@
  */
 import { LOSS_NAMES } from "../losses/names.ts";
 import { lossStyle } from "../plot/loss_style.ts";
-import { runName } from "../plot/run_name.ts";
+import { runName } from "../run/naming.ts";
 import type { MetricKey, RunRecord } from "../plot/types.ts";
 
 /** One checked claim for one run. `pass` is `null` for a measurement shown without a threshold. */

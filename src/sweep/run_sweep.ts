@@ -8,6 +8,7 @@
  * @module
  */
 import { exists, joinPath } from "../io.ts";
+import { EXIT } from "../errors.ts";
 import { RUN_FILES, SWEEP_FILES } from "../run/files.ts";
 import { acquireLock, withLock } from "../run/lock.ts";
 import { expandGrid, type SweepConfig, type SweepRun, trainArguments } from "./grid.ts";
@@ -24,10 +25,10 @@ import {
 import { signalChildren, subprocessRunner, type TaskResult, type TaskRunner } from "./task_runner.ts";
 
 /** Exit status of `tasks/train.ts` when the loss became NaN. */
-export const EXIT_DIVERGED = 3;
+export const EXIT_DIVERGED: number = EXIT.diverged;
 
 /** Exit status of `tasks/train.ts` stopped by SIGUSR1 or SIGTERM after writing `last.ckpt`. */
-export const EXIT_INTERRUPTED = 4;
+export const EXIT_INTERRUPTED: number = EXIT.interrupted;
 
 /** What a sweep would do with one run. */
 export type RunAction = "train" | "resume" | "evaluate" | "skip";
@@ -116,7 +117,7 @@ export async function syncManifest(opts: SweepOptions, runs: SweepRun[]): Promis
 
 /** What to do with one run, from its manifest entry and the files in its folder. */
 export async function planRun(entry: ManifestRun, run: SweepRun, retryFailed = false): Promise<PlannedRun> {
-  const hasInfo = await exists(joinPath(run.dir, "info.json"));
+  const hasInfo = await exists(joinPath(run.dir, RUN_FILES.info));
   const hasLast = await exists(joinPath(run.dir, RUN_FILES.last));
   if (entry.state === "evaluated" && hasInfo) return { run, action: "skip", note: "evaluated" };
   if (entry.state === "failed" && entry.exitCode === EXIT_DIVERGED && !retryFailed) {

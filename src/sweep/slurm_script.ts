@@ -5,10 +5,10 @@
  * that draws the figures and the report after the array has ended.
  *
  * The array script asks Slurm for a warning signal before the time limit
- * (`--signal=B:USR1@<s>`, delivered to the batch shell only), passes it (and a
- * preemption's SIGTERM) on to the task, and when the task reports that it
- * stopped early with `last.ckpt` written (exit status 4) requeues itself,
- * at most `maxRequeue` times; the requeued task resumes from `last.ckpt`.
+ * (`--signal=B:USR1@<s>`, delivered to the batch shell only), passes it on to
+ * the task, and when the task reports that it stopped early with `last.ckpt`
+ * written (exit status 4) requeues itself, at most `maxRequeue` times; the
+ * requeued task resumes from `last.ckpt`.
  *
  * @module
  */
@@ -159,19 +159,20 @@ export function arrayScript(spec: ArrayScriptSpec): string {
     `MAX_REQUEUE=${o.maxRequeue}`,
     `${spec.command.map(shellQuote).join(" ")} &`,
     "child=$!",
-    `# Slurm sends USR1 to this shell only, ${o.signalSeconds} s before the time limit; preemption sends TERM.`,
-    "# Either is passed on as TERM (Deno opens its debugger on USR1): training finishes its step, writes",
-    "# last.ckpt and exits with status 4.",
-    `trap 'echo "USR1: time limit in ${o.signalSeconds} s or less; stopping"; kill -TERM "$child" 2>/dev/null' USR1`,
-    `trap 'echo "TERM: stopping"; kill -TERM "$child" 2>/dev/null' TERM`,
+    `# Slurm warns this shell alone with USR1, ${o.signalSeconds} s before the time limit. The task gets it as USR2`,
+    "# (Deno answers USR1 by opening its debugger) and stops training after the current step with last.ckpt",
+    "# written (exit status 4). A TERM (scancel, preemption) reaches every process of the job by itself.",
+    "warned=0",
+    `trap 'warned=1; echo "USR1: time limit in ${o.signalSeconds} s or less; stopping"; kill -USR2 "$child" 2>/dev/null' USR1`,
+    `trap 'echo "TERM: stopping"' TERM`,
     "# A trapped signal interrupts `wait`; wait again until the task has ended.",
     "while :; do",
     '  wait "$child"',
     "  code=$?",
     '  kill -0 "$child" 2>/dev/null || break',
     "done",
-    "# Stopped early with last.ckpt written: run again (from last.ckpt), a bounded number of times.",
-    'if [ "$code" -eq 4 ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "$MAX_REQUEUE" ]; then',
+    "# Stopped by the warning with last.ckpt written: run again, from last.ckpt, a bounded number of times.",
+    'if [ "$code" -eq 4 ] && [ "$warned" -eq 1 ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "$MAX_REQUEUE" ]; then',
     '  echo "requeueing ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} (restart $((${SLURM_RESTART_COUNT:-0} + 1)) of $MAX_REQUEUE)"',
     '  scontrol requeue "${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
     "fi",

@@ -5,34 +5,42 @@
  * global norm of 2, checkpoints every E/100 epochs plus the best one by
  * validation top-1.
  *
- * A run folder holds `config.json`, `log.jsonl` (one record per epoch),
- * `epoch-NNNN.ckpt` (model only; every `saveInterval` epochs, plus the first and
- * the last), `best.ckpt` and `last.ckpt` (model,
- * optimiser state and random-generator state, for `--load`). A resumed run
- * keeps the settings it was trained with (`resume.ts`).
+ * The run folder (`src/run/`) holds `config.json`, `log.jsonl` (one record
+ * per epoch), `epoch-NNNN.ckpt` (model only; every `saveInterval` epochs, plus
+ * the first and the last), `best.ckpt` and `last.ckpt` (model, optimiser
+ * state and random-generator state, for `--load`). Training holds the
+ * folder's lock throughout, so a second writer is refused. A resumed run
+ * keeps the settings it was trained with (`src/run/resume.ts`).
  *
  * Determinism: initial weights come from `seed`; shuffling and augmentation
  * from a second generator derived from `seed` whose state is checkpointed, so
- * a resumed run continues exactly where an uninterrupted one would be.
+ * a resumed run continues exactly where an uninterrupted one would be. That
+ * holds mid-epoch too: when `signal` aborts (SIGUSR1 or SIGTERM from a
+ * scheduler), the current step finishes and `last.ckpt` records the
+ * generator's state at the epoch's start and the batches done, and the
+ * resumed run replays that epoch's order and skips those batches.
  */
 import { tf } from "../backend/tf.ts";
 import { UserError } from "../errors.ts";
-import { exists, joinPath, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import { exists, joinPath, removeTemporaries, writeFileAtomic } from "../io.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset } from "../data/types.ts";
 import { batches as iterateBatches } from "../data/batches.ts";
-import { loadDataset } from "../data/load_dataset.ts";
 import { makeLoss } from "../losses/mod.ts";
-import { allVariables, createModel, type Model } from "../models/mod.ts";
+import { allVariables, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "./config.ts";
 import { batchStats, evaluateBatches, scoresFromSums, type SplitScores } from "./eval.ts";
 import { clipByGlobalNorm, Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
-import { readCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint.ts";
-import { conflictingSettings, extendRunConfig, readRunConfig } from "./resume.ts";
+import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
+import { checkpointEpoch, readCheckpoint } from "../run/checkpoint.ts";
+import { conflictingSettings, identitySettings, readRunConfig, writeRunConfig } from "../run/config.ts";
+import { modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
+import { acquireLock } from "../run/lock.ts";
+import { extendRunConfig } from "../run/resume.ts";
 
-export { RUN_FILES } from "../run/files.ts";
+export { datasetForConfig, modelForConfig } from "../run/factories.ts";
 
 /** One line of `log.jsonl`. */
 export interface EpochRecord {
@@ -49,12 +57,26 @@ export interface EpochRecord {
   seconds: number;
 }
 
-/** Hooks through which a task shows progress; the library prints nothing. */
+/** Hooks through which a task shows progress (the library prints nothing), and a stop request. */
 export interface TrainCallbacks {
   /** `extendedFrom`: the run's `epochs` before this call raised them (config.json now says `cfg.epochs`). */
-  onStart?(info: { startEpoch: number; batchesPerEpoch: number; resumed: boolean; extendedFrom: number | null }): void;
+  onStart?(
+    info: {
+      startEpoch: number;
+      /** Batches of `startEpoch + 1` already done (an epoch interrupted mid-way). */
+      startBatch: number;
+      batchesPerEpoch: number;
+      resumed: boolean;
+      extendedFrom: number | null;
+    },
+  ): void;
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
   onEpoch?(record: EpochRecord): void;
+  /**
+   * When aborted, training stops after the current step, saves `last.ckpt`
+   * (mid-epoch if need be) and returns with `interrupted` set.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@linkcode trainRun} leaves behind. */
@@ -63,39 +85,19 @@ export interface TrainResult {
   model: Model;
   /** Set when the loss became NaN or infinite; training stopped there. */
   diverged?: string;
+  /** Set when `signal` stopped training: the epochs `last.ckpt` completed, and the batches of the next one. */
+  interrupted?: { epoch: number; batch: number };
 }
 
-/**
- * Loads the dataset a configuration trains on (the same split and subset on
- * every call). `rootOverride` replaces the stored root (data that moved).
- */
-export async function datasetForConfig(cfg: TrainConfig, rootOverride?: string): Promise<Dataset> {
-  return await loadDataset(cfg.dataset, {
-    root: rootOverride ?? (cfg.datasetRoot || undefined),
-    download: cfg.download,
-    trainSubsetPerClass: cfg.trainSubset || undefined,
-    synthetic: {
-      dim: cfg.syntheticDim,
-      numClasses: cfg.syntheticClasses,
-      trainPerClass: cfg.syntheticPerClass,
-      separation: cfg.syntheticSeparation,
-    },
-  });
-}
-
-/** Builds the network a configuration describes, with its seeded initial weights. */
-export function modelForConfig(cfg: TrainConfig, ds: Pick<Dataset, "numClasses" | "sampleShape">): Model {
-  return createModel({
-    model: cfg.model,
-    numClasses: ds.numClasses,
-    sampleShape: ds.sampleShape,
-    width: cfg.width,
-    bias: cfg.bias,
-    seed: cfg.seed,
-    mlpDepth: cfg.mlpDepth,
-    mlpHidden: cfg.mlpHidden,
-    checkpointing: cfg.checkpointing,
-  });
+/** The part of `last.ckpt`'s meta that an epoch interrupted mid-way adds. */
+interface PartialEpoch {
+  /** Batches of the interrupted epoch already trained. */
+  batches: number;
+  /** The data generator's state when that epoch started (its order and augmentations are replayed). */
+  rng: number[];
+  /** Running sums of loss, top-1 and top-5 hits, and samples seen. */
+  sums: number[];
+  seen: number;
 }
 
 /** The seed of the data-order generator, derived from the run seed. */
@@ -105,34 +107,74 @@ export function dataSeed(seed: number): number {
 
 /**
  * Trains a model on `dataset` as `cfg` says, writing the run folder
- * `cfg.savePath`. `extraConfig` is merged into `config.json` (backend,
- * versions, dataset sizes). With `cfg.load` it resumes the run there, whose
- * settings `cfg` must keep (`planResume` in `resume.ts` gives them) but for `epochs`,
- * which may be raised to extend it. Nothing is written when the model cannot
- * be built for the data.
+ * `cfg.savePath` while holding its lock. `environment` goes into
+ * `config.json`'s `environment` block (backend, versions, dataset sizes).
+ * With `cfg.load` it resumes the run there, whose settings `cfg` must keep
+ * (`planResume` gives them) but for `epochs`, which may be raised to extend
+ * it. Nothing is written when the model cannot be built for the data, or
+ * when the folder holds another run.
  */
 export async function trainRun(
   cfg: TrainConfig,
   dataset: Dataset,
-  extraConfig: Record<string, unknown> = {},
+  environment: Record<string, unknown> = {},
   callbacks: TrainCallbacks = {},
 ): Promise<TrainResult> {
   const dir = cfg.savePath;
   if (!dir) throw new UserError("--save-path: required (the run folder)");
+  // Building the model first checks that it fits the data, before any folder exists.
+  const model = modelForConfig(cfg, dataset);
+  const created = !(await exists(dir));
+  await Deno.mkdir(dir, { recursive: true }).catch((e) => {
+    throw new UserError(`--save-path ${dir}: cannot create (${(e as Error).message})`);
+  });
+  const lock = await acquireLock(joinPath(dir, RUN_FILES.lock), "train");
+  try {
+    return await trainLocked(cfg, dataset, model, environment, callbacks);
+  } catch (e) {
+    for (const v of allVariables(model)) v.variable.dispose();
+    // A run that could not start leaves no folder behind (only the lock file would be in it).
+    if (created && !(await exists(joinPath(dir, RUN_FILES.config)))) {
+      lock.release();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    throw e;
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(
+  cfg: TrainConfig,
+  dataset: Dataset,
+  model: Model,
+  environment: Record<string, unknown>,
+  callbacks: TrainCallbacks,
+): Promise<TrainResult> {
+  const dir = cfg.savePath;
+  await removeTemporaries(dir); // left by a writer that was killed; we hold the lock, so nobody else writes here
   const lastPath = joinPath(dir, RUN_FILES.last);
+  const configPath = joinPath(dir, RUN_FILES.config);
   const hasRun = await exists(lastPath);
   if (cfg.load && !hasRun) throw new UserError(`--load: ${lastPath} does not exist; nothing to resume`);
   if (!cfg.load && hasRun) {
     throw new UserError(`--save-path ${dir}: already holds a run; pass --load to resume it or choose another folder`);
   }
-  const run = cfg.load ? await readRunConfig(dir) : null;
+  const existing = await exists(configPath) ? await readRunConfig(dir) : null;
+  const run = cfg.load ? existing : null;
+  if (!cfg.load && existing) {
+    // A run that died before its first epoch ended: start it again only if it is the same run.
+    const was = JSON.stringify(identitySettings(existing));
+    if (was !== JSON.stringify(identitySettings(cfg))) {
+      throw new UserError(`--save-path ${dir}: ${configPath} describes another run; choose another folder`);
+    }
+  }
   const conflicts = run ? conflictingSettings(run, cfg) : [];
   if (conflicts.length > 0) {
     const list = conflicts.map((c) => `${c.key} ${c.given} (the run's: ${c.run})`).join(", ");
     throw new UserError(`${dir}: a resumed run keeps the settings it was trained with; asked for ${list}`);
   }
 
-  const model = modelForConfig(cfg, dataset);
   const lossFn = makeLoss(cfg.loss, cfg);
   const trainable = model.store.trainable.map((v) => v.variable);
   const optimizer = new Optimizer(trainable, cfg);
@@ -143,45 +185,54 @@ export async function trainRun(
 
   let records: EpochRecord[] = [];
   let startEpoch = 0;
+  let partial: PartialEpoch | null = null;
   let bestVal = -Infinity;
   let extendedFrom: number | null = null;
   if (run) {
     const ckpt = await readCheckpoint(lastPath);
+    startEpoch = checkpointEpoch(ckpt.meta, lastPath, 0, run.epochs);
     try {
       restoreVariables(ckpt, [...allVariables(model), ...optimizerVars], lastPath);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      throw new UserError(
-        `${e.message}; ${joinPath(dir, RUN_FILES.config)} does not describe the model that wrote it (edited by hand?)`,
-      );
+      throw new UserError(`${e.message}; ${configPath} does not describe the model that wrote it (edited by hand?)`);
     }
-    const meta = ckpt.meta as { epoch: number; step: number; rng: number[]; best_val_top1: number };
-    startEpoch = meta.epoch;
+    const meta = ckpt.meta as { step: number; rng: number[]; best_val_top1: number; partial?: PartialEpoch };
     optimizer.step = meta.step;
     rng.setState(meta.rng);
     bestVal = meta.best_val_top1;
+    partial = meta.partial ?? null;
+    if (partial) rng.setState(partial.rng);
     records = (await readLog(joinPath(dir, RUN_FILES.log))).filter((r) => r.epoch <= startEpoch);
     if (cfg.epochs > run.epochs) {
       await extendRunConfig(dir, run, cfg.epochs, startEpoch);
       extendedFrom = run.epochs;
     }
   } else {
-    // Only now: a model that does not fit the data (resnet18 on vectors) has failed above, leaving no folder.
-    await Deno.mkdir(dir, { recursive: true });
-    await writeJsonAtomic(joinPath(dir, RUN_FILES.config), { ...cfg, ...extraConfig });
+    await writeRunConfig(dir, { ...cfg, load: false, extensions: [], environment });
   }
 
   const interval = effectiveSaveInterval(cfg);
   const sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
   const batchesPerEpoch = Math.ceil(dataset.train.n / cfg.batchSize);
-  callbacks.onStart?.({ startEpoch, batchesPerEpoch, resumed: cfg.load, extendedFrom });
+  callbacks.onStart?.({
+    startEpoch,
+    startBatch: partial?.batches ?? 0,
+    batchesPerEpoch,
+    resumed: cfg.load,
+    extendedFrom,
+  });
+  const signal = callbacks.signal;
 
   try {
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = performance.now();
       const lr = learningRate(cfg.lrScheduler, cfg.lr, epoch, cfg.epochs);
-      const sums = new Float64Array(3);
-      let seen = 0;
+      const epochRng = rng.state();
+      const sums = new Float64Array(partial?.sums ?? [0, 0, 0]);
+      let seen = partial?.seen ?? 0;
+      const skip = partial?.batches ?? 0;
+      partial = null;
       let b = 0;
       const batches = iterateBatches(dataset, dataset.train, {
         batchSize: cfg.batchSize,
@@ -191,6 +242,8 @@ export async function trainRun(
         rng,
       });
       for (const batch of batches) {
+        b++;
+        if (b <= skip) continue; // trained before the interruption; drawing it keeps the generator in step
         const stats = trainStep(
           model,
           optimizer,
@@ -205,12 +258,22 @@ export async function trainRun(
         stats.dispose();
         for (let i = 0; i < 3; i++) sums[i] += v[i];
         seen += batch.n;
-        b++;
         const batchLoss = v[0] / batch.n;
         if (!Number.isFinite(batchLoss)) {
           return { records, model, diverged: `loss became ${batchLoss} at epoch ${epoch + 1}, batch ${b}` };
         }
         callbacks.onBatch?.(epoch + 1, b, batchesPerEpoch, batchLoss);
+        if (signal?.aborted) {
+          const state: PartialEpoch = { batches: b, rng: epochRng, sums: [...sums], seen };
+          await saveCheckpoint(lastPath, [...allVariables(model), ...optimizerVars], {
+            epoch,
+            step: optimizer.step,
+            rng: rng.state(),
+            best_val_top1: bestVal,
+            partial: state,
+          });
+          return { records, model, interrupted: { epoch, batch: b } };
+        }
       }
       const train = scoresFromSums(sums, seen);
       const val: SplitScores = dataset.val.n > 0
@@ -254,6 +317,9 @@ export async function trainRun(
         best_val_top1: bestVal,
       });
       callbacks.onEpoch?.(record);
+      if (signal?.aborted && epoch + 1 < cfg.epochs) {
+        return { records, model, interrupted: { epoch: epoch + 1, batch: 0 } };
+      }
     }
   } finally {
     optimizer.dispose();

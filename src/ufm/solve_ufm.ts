@@ -210,7 +210,8 @@ export function solveUfm(opts: Partial<UfmOptions> = {}): UfmResult {
     featureToClassifierRatio: (hSum / problem.N) / (wSum / o.K),
     predictedRatio: Math.sqrt(o.lambdaW / (o.lambdaH * o.n)),
     reference: isMse ? mseClosedForm(problem, rescale) : reducedOptimum(problem),
-    referenceNumerical: isMse ? reducedOptimum(problem) : undefined,
+    // Only MSE has a second reference; the key is absent otherwise (a JSON record keeps no undefined keys).
+    ...(isMse ? { referenceNumerical: reducedOptimum(problem) } : {}),
     history,
     x,
   };

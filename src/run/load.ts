@@ -6,9 +6,19 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { joinPath } from "../io.ts";
-import { parseRunInfo } from "./parse_run_info.ts";
-import type { RunRecord } from "./types.ts";
+import { exists, joinPath } from "../io.ts";
+import { readRunConfig, type RunConfig } from "./config.ts";
+import { RUN_FILES } from "./files.ts";
+import { readRunInfo, type RunInfo } from "./info.ts";
+
+/** One evaluated run folder: where it lives, its `info.json`, and its `config.json` when present. */
+export interface RunRecord {
+  /** The run folder. */
+  dir: string;
+  info: RunInfo;
+  /** The run's configuration, when the folder has a `config.json`. */
+  config?: RunConfig;
+}
 
 /** Where to look for runs. */
 export interface RunSources {
@@ -45,7 +55,7 @@ export async function findRunDirs(root: string): Promise<string[]> {
   const walk = async (dir: string): Promise<void> => {
     const children: string[] = [];
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile && entry.name === "info.json") found.push(dir);
+      if (entry.isFile && entry.name === RUN_FILES.info) found.push(dir);
       // Symlinked folders are skipped: a link back up the tree would loop forever.
       else if (entry.isDirectory && !entry.name.startsWith(".")) children.push(joinPath(dir, entry.name));
     }
@@ -55,30 +65,10 @@ export async function findRunDirs(root: string): Promise<string[]> {
   return found.sort();
 }
 
-/** Reads one run folder's `info.json` (required) and `config.json` (optional). */
+/** Reads one run folder's `info.json` (required) and `config.json` (optional), both validated. */
 export async function loadRun(dir: string): Promise<RunRecord> {
-  const infoPath = joinPath(dir, "info.json");
-  let text: string;
-  try {
-    text = await Deno.readTextFile(infoPath);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${infoPath}: no such file (is ${dir} a run folder?)`);
-    throw e;
-  }
-  const record: RunRecord = { dir, info: parseRunInfo(text, infoPath) };
-  const configPath = joinPath(dir, "config.json");
-  if (await statOrNull(configPath)) {
-    let config: unknown;
-    try {
-      config = JSON.parse(await Deno.readTextFile(configPath));
-    } catch (e) {
-      throw new UserError(`${configPath}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof config !== "object" || config === null || Array.isArray(config)) {
-      throw new UserError(`${configPath}: expected a JSON object`);
-    }
-    record.config = config as Record<string, unknown>;
-  }
+  const record: RunRecord = { dir, info: await readRunInfo(dir) };
+  if (await exists(joinPath(dir, RUN_FILES.config))) record.config = await readRunConfig(dir);
   return record;
 }
 

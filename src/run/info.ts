@@ -1,0 +1,222 @@
+/**
+ * A run folder's `info.json`, what `deno task evaluate` measured: the one
+ * {@linkcode RunInfo} type, its parser and its writer. Every problem in a
+ * file becomes one {@linkcode UserError} line that names the file and the
+ * field, so a half-written or hand-edited file never ends in a stack trace.
+ *
+ * On disk (format 2), keys are snake_case and every per-checkpoint series is
+ * a top-level array aligned with `epochs`:
+ *
+ * ```json
+ * { "format": 2, "run": { "model": "mlp", "width": 1, "loss": "cross_entropy", … },
+ *   "trained_with": { "model": "mlp", "width": 1, "weight_decay": 0.0005, … },
+ *   "eval_augment": false, "eval_projection": "float64",
+ *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234 }, …],
+ *   "nc1": [0.81, 0.52], …, "best": { "epoch": 2, "train_top1": 99.5, … } }
+ * ```
+ *
+ * `trained_with` (the run's identity settings) and `checkpoints` (each
+ * measured file's size and payload checksum) tie every row to the exact
+ * checkpoint and configuration it came from: `deno task evaluate` reuses a
+ * row only when both still match. Files of the previous version (format 1,
+ * without them) are still read; their rows are never reused.
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import { joinPath, writeJsonAtomic } from "../io.ts";
+import type { CheckpointIdentity } from "./checkpoint.ts";
+import { RUN_FILES } from "./files.ts";
+import { INFO_METRICS, type InfoMetric } from "./metric_keys.ts";
+
+/** Version of the `info.json` layout written by {@linkcode writeRunInfo}. */
+export const INFO_FORMAT = 2;
+
+/** The `run` block of `info.json`: which experiment a run is, for figures and tables. */
+export interface RunSummary {
+  /** Network, e.g. `wide_resnet50`. */
+  model: string;
+  /** Width multiplier, e.g. 0.25, 0.5, 1, 2. */
+  width: number;
+  /** `cross_entropy`, `label_smoothing`, `focal_loss` or `mean_square_error`. */
+  loss: string;
+  /** Training length in epochs. */
+  epochs: number;
+  seed: number;
+  /** `cifar10`, `cifar100`, … */
+  dataset: string;
+  num_classes?: number;
+  /** The loss's own parameters: `smoothing` (LS α), `gamma` (FL γ), `rescale` (MSE scale). */
+  loss_params?: Record<string, number>;
+}
+
+/** The `best` block: the checkpoint with the highest validation top-1 (accuracies in percent). */
+export interface BestCheckpoint {
+  epoch: number;
+  train_top1?: number | null;
+  val_top1?: number | null;
+  /** Test top-1 of the best-validation model: what the heatmaps compare. */
+  test_top1?: number | null;
+}
+
+/** A parsed, validated `info.json`. Accuracies are percentages (0–100); `nc4_ncc` a fraction. */
+export interface RunInfo {
+  run: RunSummary;
+  /** Epochs of the measured checkpoints, `[T]`, strictly ascending. */
+  epochs: number[];
+  /** Per-checkpoint metrics, each `[T]`; absent when the evaluation did not record it. */
+  metrics: Partial<Record<InfoMetric, (number | null)[]>>;
+  best?: BestCheckpoint | null;
+  /** Whether training features were measured with augmentation (the reference's way). */
+  evalAugment?: boolean;
+  /** How the NC projections were computed (`float64` unless the file says otherwise). */
+  evalProjection?: "float64" | "float32";
+  /** The identity settings of the run that was measured (format 2; absent in older files). */
+  trainedWith?: Record<string, unknown>;
+  /** Identity of each measured checkpoint file, `[T]` (format 2; absent in older files). */
+  checkpoints?: CheckpointIdentity[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function finiteOrNull(v: unknown): v is number | null {
+  return v === null || (typeof v === "number" && Number.isFinite(v));
+}
+
+/**
+ * Parses and validates the text of an `info.json`; `file` names it in error messages.
+ *
+ * `epochs` must be strictly ascending positive integers; metric arrays must
+ * have its length and hold numbers or `null`; metrics the file lacks are
+ * simply absent from the result.
+ *
+ * @example
+ * ```ts
+ * const info = parseRunInfo(await Deno.readTextFile("runs/a/info.json"), "runs/a/info.json");
+ * info.metrics.nc1?.at(-1);
+ * ```
+ */
+export function parseRunInfo(text: string, file: string): RunInfo {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(raw)) throw new UserError(`${file}: expected a JSON object at the top level`);
+  const format = raw.format ?? 1;
+  if (format !== 1 && format !== INFO_FORMAT) {
+    throw new UserError(`${file}: info format ${JSON.stringify(format)} is not one this version reads (1 or 2)`);
+  }
+  const run = raw.run;
+  if (!isRecord(run)) throw new UserError(`${file}: missing the "run" object`);
+  for (const key of ["model", "loss", "dataset"]) {
+    if (typeof run[key] !== "string" || run[key] === "") {
+      throw new UserError(`${file}: run.${key} must be a non-empty string`);
+    }
+  }
+  for (const key of ["width", "epochs", "seed"]) {
+    if (typeof run[key] !== "number" || !Number.isFinite(run[key])) {
+      throw new UserError(`${file}: run.${key} must be a number`);
+    }
+  }
+  if (run.loss_params !== undefined && run.loss_params !== null) {
+    if (!isRecord(run.loss_params)) throw new UserError(`${file}: run.loss_params must be an object`);
+  }
+  const epochs = raw.epochs;
+  if (!Array.isArray(epochs) || !epochs.every((e) => Number.isSafeInteger(e) && e >= 1)) {
+    throw new UserError(`${file}: "epochs" must be an array of positive integers`);
+  }
+  if (epochs.some((e, i) => i > 0 && e <= epochs[i - 1])) {
+    throw new UserError(`${file}: "epochs" must be strictly ascending`);
+  }
+  const aligned = (key: string, series: unknown): series is unknown[] => {
+    if (!Array.isArray(series)) throw new UserError(`${file}: "${key}" must be an array`);
+    if (series.length !== epochs.length) {
+      throw new UserError(`${file}: "${key}" has ${series.length} values but "epochs" has ${epochs.length}`);
+    }
+    return true;
+  };
+  const metrics: Partial<Record<InfoMetric, (number | null)[]>> = {};
+  for (const key of INFO_METRICS) {
+    const series = raw[key];
+    if (series === undefined || series === null || !aligned(key, series)) continue;
+    const bad = series.findIndex((v) => !finiteOrNull(v));
+    if (bad >= 0) {
+      throw new UserError(`${file}: "${key}"[${bad}] is ${JSON.stringify(series[bad])}, expected a number or null`);
+    }
+    metrics[key] = series as (number | null)[];
+  }
+  let best: BestCheckpoint | null = null;
+  if (raw.best !== undefined && raw.best !== null) {
+    if (!isRecord(raw.best)) throw new UserError(`${file}: "best" must be an object`);
+    for (const key of ["train_top1", "val_top1", "test_top1"]) {
+      const v = raw.best[key];
+      if (v !== undefined && !finiteOrNull(v)) throw new UserError(`${file}: best.${key} must be a number or null`);
+    }
+    if (!Number.isSafeInteger(raw.best.epoch)) throw new UserError(`${file}: best.epoch must be an integer`);
+    best = raw.best as unknown as BestCheckpoint;
+  }
+  const evalAugment = raw.eval_augment ?? false;
+  if (typeof evalAugment !== "boolean") throw new UserError(`${file}: "eval_augment" must be true or false`);
+  const evalProjection = raw.eval_projection ?? "float64";
+  if (evalProjection !== "float64" && evalProjection !== "float32") {
+    throw new UserError(`${file}: "eval_projection" must be "float64" or "float32"`);
+  }
+  const info: RunInfo = {
+    run: run as unknown as RunSummary,
+    epochs: epochs as number[],
+    metrics,
+    best,
+    evalAugment,
+    evalProjection,
+  };
+  if (format === INFO_FORMAT) {
+    if (!isRecord(raw.trained_with)) throw new UserError(`${file}: "trained_with" must be an object`);
+    info.trainedWith = raw.trained_with;
+    if (aligned("checkpoints", raw.checkpoints)) {
+      const bad = raw.checkpoints.findIndex((c) =>
+        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32))
+      );
+      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32 }`);
+      info.checkpoints = raw.checkpoints as CheckpointIdentity[];
+    }
+  }
+  return info;
+}
+
+/** The `info.json` object of `info` (format 2): every series top-level, aligned with `epochs`. */
+export function runInfoJson(info: RunInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    format: INFO_FORMAT,
+    run: info.run,
+    trained_with: info.trainedWith ?? {},
+    eval_augment: info.evalAugment ?? false,
+    eval_projection: info.evalProjection ?? "float64",
+    epochs: info.epochs,
+    checkpoints: info.checkpoints ?? info.epochs.map(() => ({ bytes: 0, crc32: null })),
+  };
+  for (const k of INFO_METRICS) out[k] = info.metrics[k] ?? info.epochs.map(() => null);
+  out.best = info.best ?? null;
+  return out;
+}
+
+/** Reads and validates a run folder's `info.json`. */
+export async function readRunInfo(dir: string): Promise<RunInfo> {
+  const path = joinPath(dir, RUN_FILES.info);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: no such file (is ${dir} a run folder?)`);
+    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  return parseRunInfo(text, path);
+}
+
+/** Writes a run folder's `info.json` atomically (format 2). */
+export async function writeRunInfo(dir: string, info: RunInfo): Promise<void> {
+  await writeJsonAtomic(joinPath(dir, RUN_FILES.info), runInfoJson(info));
+}
