@@ -93,7 +93,7 @@ export const EXECUTOR_FLAGS: FlagSpec[] = [
     type: "int",
     min: 0,
     default: SLURM_DEFAULTS.maxRequeue,
-    help: "(slurm) times a run stopped by its time limit or preemption is requeued to resume",
+    help: "(slurm) times a run stopped before its time limit is requeued to resume from last.ckpt",
   },
   {
     name: "signal-seconds",
