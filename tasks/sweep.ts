@@ -23,12 +23,14 @@ import {
   MANIFEST_FILE,
   parseLossName,
   planSweep,
+  readManifest,
   RUN_STATES,
   runArrayTask,
   runSweep,
   SLURM_DEFAULTS,
   type SlurmOptions,
   slurmTimeSeconds,
+  squeueJobs,
   stageArguments,
   submitSlurmSweep,
   SWEEP_OWNED_TRAIN_FLAGS,
@@ -299,6 +301,7 @@ async function arrayTask(v: FlagValues, root: string): Promise<number> {
     backend: v["backend"] as string,
     gpusPerTask: gpus,
     probeGpu: gpus ? () => probeGpu(gpus) : undefined,
+    liveJobs: async () => new Set(((await squeueJobs().catch(() => null)) ?? []).map((j) => j.id)),
   });
 }
 
@@ -356,6 +359,23 @@ async function gpuNote(config: SweepConfig, backend: BackendName): Promise<strin
   return null;
 }
 
+/**
+ * Throws {@linkcode UserError} when runs of the sweep in `root` are queued or
+ * running in Slurm jobs: a local sweep would train them a second time.
+ */
+async function refuseWhileInSlurm(root: string): Promise<void> {
+  const manifest = await readManifest(root);
+  if (!manifest?.slurm?.length) return;
+  const live = new Set(((await squeueJobs()) ?? []).map((j) => j.id));
+  const held = Object.values(manifest.runs).filter((r) => r.jobId && live.has(r.jobId));
+  if (held.length === 0) return;
+  throw new UserError(
+    `--runs-dir ${root}: ${held.length} runs are queued or running in Slurm (${
+      held.slice(0, 3).map((r) => r.jobId).join(", ")
+    }${held.length > 3 ? ", …" : ""}); wait for them or scancel them before a local sweep`,
+  );
+}
+
 /** One progress line for a finished or skipped run. */
 export function eventLine(e: SweepEvent): string {
   const r = e.run;
@@ -390,6 +410,7 @@ export async function executeSweep(
     }
     return null;
   }
+  await refuseWhileInSlurm(root);
   const note = await gpuNote(config, backend);
   if (note) console.error(note);
   const jobs = v["jobs"] as number;

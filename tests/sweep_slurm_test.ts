@@ -149,6 +149,11 @@ Deno.test({
       assert(Object.values(m1.runs).every((r) => r.state === "queued"));
       assertEquals((await liveJobs(m1)).filter((j) => j.taskId !== null).length, 4);
 
+      // A local sweep of the same folder would run them a second time: refused.
+      const local = await sweep(["--runs-dir", root, ...tinyGrid({ seeds: "1,2" })]);
+      assertEquals(local.code, 2, local.stderr);
+      assert(local.stderr.startsWith(`error: --runs-dir ${root}: 4 runs are queued or running in Slurm (${a1}_0`));
+
       const second = await sweep(args);
       assertEquals(second.code, 0, second.stderr);
       assert(second.stderr.includes(`nothing to submit under ${root}: 0 evaluated or skipped, 4 already queued`));

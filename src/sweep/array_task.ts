@@ -39,6 +39,8 @@ export interface ArrayTaskOptions {
   /** Whether the native GPU backend loads, as a line for the log (a subprocess, so this process holds no GPU). */
   probeGpu?: () => Promise<string>;
   runner?: TaskRunner;
+  /** The ids of the jobs Slurm still holds (`squeue`), to leave a run alone that another live job owns. */
+  liveJobs?: () => Promise<Set<string>>;
 }
 
 /** How {@linkcode runArrayTask} ended, as an exit status: 0 evaluated, 1 failed, 4 interrupted. */
@@ -73,15 +75,22 @@ export async function runArrayTask(o: ArrayTaskOptions): Promise<ArrayTaskExit> 
   await log(
     `\n== slurm: array task ${o.jobId} on ${o.node}, attempt ${attempt} (requeued at most ${o.maxRequeue} times)`,
   );
+  const before = (await readManifest(o.root))!.runs[run.name];
+  if (before.state === "evaluated" && await exists(joinPath(run.dir, RUN_FILES.info))) {
+    await log(`== ${run.name} is already evaluated; nothing to do`);
+    return 0;
+  }
+  // A script resubmitted by hand while the run's own job still holds it: leave that job alone.
+  const other = before.jobId && before.jobId !== o.jobId ? before.jobId : null;
+  if (other && ((await o.liveJobs?.()) ?? new Set()).has(other)) {
+    await log(`== ${run.name} is in job ${other}, which Slurm still holds; nothing to do`);
+    return 0;
+  }
   const entry = await update((e) => {
     e.jobId = o.jobId;
     e.node = o.node;
     e.requeues = o.restarts;
   });
-  if (entry.state === "evaluated" && await exists(joinPath(run.dir, RUN_FILES.info))) {
-    await log(`== ${run.name} is already evaluated; nothing to do`);
-    return 0;
-  }
   if (o.gpusPerTask && o.probeGpu) await log(await o.probeGpu());
   // The submitter chose this run because it needs work, so a run that failed before is tried again.
   const planned = await planRun(entry, run, true);
