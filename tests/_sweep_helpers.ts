@@ -85,31 +85,22 @@ export async function waitFor<T>(
   }
 }
 
-/** The ids of the live processes whose parent is `pid` (from /proc). */
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      // Fields after the command name (which may hold spaces) start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === pid && fields[0] !== "Z") out.push(Number(e.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+/** `ps` with `args`: its output lines, trimmed (reading /proc directly would need --allow-all). */
+async function ps(args: string[]): Promise<string[]> {
+  const out = await new Deno.Command("ps", { args, stdout: "piped", stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").map((l) => l.trim()).filter((l) => l !== "");
+}
+
+/** The ids of the live (not zombie) processes whose parent is `pid`. */
+export async function childrenOf(pid: number): Promise<number[]> {
+  const lines = await ps(["-o", "pid=,stat=", "--ppid", String(pid)]);
+  return lines.map((l) => l.split(/\s+/)).filter(([, stat]) => !stat.startsWith("Z")).map(([p]) => Number(p));
 }
 
 /** Whether process `pid` still runs (a zombie does not count). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+export async function alive(pid: number): Promise<boolean> {
+  const [stat] = await ps(["-o", "stat=", "-p", String(pid)]);
+  return stat !== undefined && !stat.startsWith("Z");
 }
 
 /** The text of a file, or "" when it does not exist yet. */

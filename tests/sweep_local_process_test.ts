@@ -18,7 +18,7 @@ async function trainingChild(root: string, sweepPid: number): Promise<number> {
   return await waitFor("the sweep to start training", async () => {
     const state = (await readManifest(root))?.runs[RUN]?.state;
     if (state !== "training" || !(await textOr(runLog(root, RUN))).includes("epoch 1/")) return null;
-    return childrenOf(sweepPid)[0];
+    return (await childrenOf(sweepPid))[0];
   });
 }
 
@@ -37,7 +37,7 @@ Deno.test("a second sweep on the same runs folder is refused with one line while
     assert(second.stderr.startsWith(`error: ${root}: in use by 'sweep' (pid ${first.pid} `), second.stderr);
     // Nothing was started twice: one training, by the first sweep's one child.
     assertEquals(count(await Deno.readTextFile(runLog(root, RUN)), "/tasks/train.ts "), 1);
-    assert(alive(trainer));
+    assert(await alive(trainer));
   } finally {
     first.kill("SIGTERM");
     await first.output();
@@ -55,7 +55,7 @@ Deno.test("SIGTERM to a sweep stops its children first and records the run as in
     assertEquals(status.code, 143, stderr);
     assert(stderr.includes("sweep: stopped by SIGTERM; run the same command again to resume"), stderr);
     // The child ended before the sweep did (it is no orphan left training).
-    assert(!alive(trainer), `training child ${trainer} outlived the sweep`);
+    assert(!(await alive(trainer)), `training child ${trainer} outlived the sweep`);
     const entry = (await readManifest(root))!.runs[RUN];
     assertEquals(entry.state, "interrupted", entry.reason);
     assert(entry.reason?.startsWith("train interrupted (SIGTERM)"), entry.reason);
@@ -91,16 +91,20 @@ Deno.test({
       const trainer = await trainingChild(root, first.pid);
       first.kill("SIGKILL");
       await first.output();
-      await waitFor(`training child ${trainer} to exit after its sweep was killed`, () => !alive(trainer), 60);
+      await waitFor(
+        `training child ${trainer} to exit after its sweep was killed`,
+        async () => !(await alive(trainer)),
+        60,
+      );
       rerun = startSweep(["--runs-dir", root, ...LONG]);
       const pid = rerun.pid;
       await waitFor("the rerun to resume training", async () => {
         const log = await textOr(runLog(root, RUN));
-        return log.includes("resuming after epoch") && childrenOf(pid).length === 1;
+        return log.includes("resuming after epoch") && (await childrenOf(pid)).length === 1;
       });
       // One trainer: the first one is gone, the rerun's is the only one.
       assertEquals(count(await Deno.readTextFile(runLog(root, RUN)), "/tasks/train.ts "), 2);
-      assert(!alive(trainer));
+      assert(!(await alive(trainer)));
     } finally {
       rerun?.kill("SIGTERM");
       await rerun?.output();

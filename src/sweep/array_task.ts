@@ -52,6 +52,34 @@ export type ArrayTaskExit = 0 | 1 | 4;
  * outside its grid.
  */
 export async function runArrayTask(o: ArrayTaskOptions): Promise<ArrayTaskExit> {
+  // Two ways to be stopped. SIGUSR2 comes from the batch shell, which got Slurm's warning before the time
+  // limit: the stage is told to stop (SIGTERM, once) and the task is requeued. SIGTERM reaches every
+  // process of the job at once (scancel, preemption, the limit itself): the stage got it too, and a second
+  // one would make training exit before saving, so it is not passed on, and the task is not requeued.
+  let stopSignal: Deno.Signal | null = null;
+  let warned = false;
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGUSR2", () => {
+      if (stopSignal) return;
+      stopSignal = "SIGUSR2";
+      warned = true;
+      signalChildren("SIGTERM");
+    }],
+    ["SIGTERM", () => void (stopSignal ??= "SIGTERM")],
+  ];
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  try {
+    return await arrayTask(o, () => stopSignal, () => warned);
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  }
+}
+
+async function arrayTask(
+  o: ArrayTaskOptions,
+  stopSignal: () => Deno.Signal | null,
+  warnedBefore: () => boolean,
+): Promise<ArrayTaskExit> {
   const manifest = await readManifest(o.root);
   if (!manifest) throw new UserError(`--runs-dir ${o.root}: no ${SWEEP_FILES.manifest}; was the sweep submitted here?`);
   const runs = expandGrid(o.root, manifest.config);
@@ -100,53 +128,34 @@ export async function runArrayTask(o: ArrayTaskOptions): Promise<ArrayTaskExit> 
   }
   await log(`== ${run.name}: ${planned.action}`);
 
-  // Two ways to be stopped. SIGUSR2 comes from the batch shell, which got Slurm's warning before the time
-  // limit: the stage is told to stop (SIGTERM, once) and the task is requeued. SIGTERM reaches every
-  // process of the job at once (scancel, preemption, the limit itself): the stage got it too, and a second
-  // one would make training exit before saving, so it is not passed on, and the task is not requeued.
-  let stopSignal: Deno.Signal | null = null;
-  let warned = false;
-  const listeners: [Deno.Signal, () => void][] = [
-    ["SIGUSR2", () => {
-      if (stopSignal) return;
-      stopSignal = "SIGUSR2";
-      warned = true;
-      signalChildren("SIGTERM");
-    }],
-    ["SIGTERM", () => void (stopSignal ??= "SIGTERM")],
-  ];
-  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
-  try {
-    const outcome = await runStages({
-      root: o.root,
-      config: manifest.config,
-      backend: o.backend,
-      runner: o.runner ?? subprocessRunner(),
-      update,
-      stopSignal: () => stopSignal,
-    }, planned);
-    if (outcome === "evaluated") return 0;
-    if (outcome === "failed") return 1;
-    const requeue = warned && o.restarts < o.maxRequeue;
-    const after = await update((e) => {
-      const what = warned ? "time limit near" : "cancelled, preempted or at its time limit";
-      e.reason = `${e.reason ?? "interrupted"}: ${what}`;
-      if (requeue) {
-        e.state = "queued";
-        e.reason += `; requeued (restart ${attempt} of ${o.maxRequeue})`;
-      } else if (warned) {
-        e.state = "failed";
-        e.failedStage ??= "train";
-        e.exitCode = EXIT_INTERRUPTED;
-        e.reason = `interrupted ${attempt} times by its time limit; --max-requeue ${o.maxRequeue} reached; ` +
-          `submit the sweep again (with a longer --time) to resume from ${RUN_FILES.last}`;
-      } else e.reason += `; submit the sweep again to resume`;
-    });
-    await log(`== ${run.name}: ${after.state}: ${after.reason}`);
-    return 4;
-  } finally {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-  }
+  const outcome = await runStages({
+    root: o.root,
+    config: manifest.config,
+    backend: o.backend,
+    runner: o.runner ?? subprocessRunner(),
+    update,
+    stopSignal,
+  }, planned);
+  if (outcome === "evaluated") return 0;
+  if (outcome === "failed") return 1;
+  const warned = warnedBefore();
+  const requeue = warned && o.restarts < o.maxRequeue;
+  const after = await update((e) => {
+    const what = warned ? "time limit near" : "cancelled, preempted or at its time limit";
+    e.reason = `${e.reason ?? "interrupted"}: ${what}`;
+    if (requeue) {
+      e.state = "queued";
+      e.reason += `; requeued (restart ${attempt} of ${o.maxRequeue})`;
+    } else if (warned) {
+      e.state = "failed";
+      e.failedStage ??= "train";
+      e.exitCode = EXIT_INTERRUPTED;
+      e.reason = `interrupted ${attempt} times by its time limit; --max-requeue ${o.maxRequeue} reached; ` +
+        `submit the sweep again (with a longer --time) to resume from ${RUN_FILES.last}`;
+    } else e.reason += `; submit the sweep again to resume`;
+  });
+  await log(`== ${run.name}: ${after.state}: ${after.reason}`);
+  return 4;
 }
 
 /**

@@ -213,6 +213,8 @@ export async function runStages(ctx: StagesContext, planned: PlannedRun): Promis
     return outcome;
   };
   const attempt = async (stage: "train" | "evaluate", stageArgs: string[]): Promise<StagesOutcome | null> => {
+    // Asked to stop before the stage began (between stages, or before the first): do not begin it.
+    if (ctx.stopSignal()) return await ended(stage, { code: EXIT_INTERRUPTED, errorLine: "" }, 0);
     const entry = await ctx.update((e) => {
       e.started ??= now();
       e.state = stage === "train" ? "training" : "evaluating";
