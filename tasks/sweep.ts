@@ -266,16 +266,17 @@ export async function printStatus(root: string): Promise<void> {
   const runs = Object.values(s.manifest.runs);
   const counts = RUN_STATES.filter((state) => s.counts[state] > 0).map((state) => `${s.counts[state]} ${state}`);
   console.log(`${root}: ${runs.length} runs: ${counts.join(", ")}`);
+  const width = Math.max(...runs.map((r) => r.name.length));
   for (const r of runs) {
     if (r.state === "evaluated") continue;
     const job = s.runJobs?.get(r.name);
     const where = job
-      ? `  [job ${job.id} ${job.state} ${job.time}${job.where ? ` ${job.where}` : ""}]`
+      ? `  job ${job.id} ${job.state} ${job.time}${job.where ? ` ${job.where}` : ""}`
       : r.jobId && s.orphaned.includes(r.name)
-      ? `  [job ${r.jobId} no longer in Slurm: rerun the submission]`
+      ? `  job ${r.jobId} no longer in Slurm: submit again`
       : "";
     const why = r.reason ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})` : "";
-    console.log(`  ${r.state.padEnd(11)} ${r.name}${why}${where}`);
+    console.log(`  ${r.state.padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
   }
   if (s.manifest.slurm?.length) {
     if (s.runJobs === null) console.log("slurm: squeue is not on PATH here; the jobs' state is not shown");

@@ -175,21 +175,6 @@ export async function updateManifest<T>(root: string, change: (manifest: Manifes
   });
 }
 
-/**
- * Writes `manifest` unless `root` already holds one, under the same lock as
- * {@linkcode updateManifest}; returns the manifest now on disk (the existing
- * one, or `manifest`).
- */
-export async function createManifest(root: string, manifest: Manifest): Promise<Manifest> {
-  await Deno.mkdir(root, { recursive: true });
-  return await withLock(joinPath(root, MANIFEST_LOCK_FILE), async () => {
-    const existing = await readManifest(root);
-    if (existing) return existing;
-    await writeManifest(root, manifest);
-    return manifest;
-  });
-}
-
 /** The configuration as a canonical string: key order and list order do not matter. */
 function canonical(config: SweepConfig): string {
   const sortedNumbers = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);

@@ -31,7 +31,6 @@ export {
 export { SWEEP_PRESET_NAMES, SWEEP_PRESETS, sweepPreset, type SweepPresetName } from "./presets.ts";
 export {
   assertSameConfig,
-  createManifest,
   type Manifest,
   MANIFEST_FILE,
   MANIFEST_LOCK_FILE,

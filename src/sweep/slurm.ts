@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
 import { joinPath } from "../io.ts";
 import { SWEEP_FILES } from "../run/files.ts";
@@ -198,7 +198,8 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
     const k = String((manifest?.slurm?.length ?? 0) + 1).padStart(3, "0");
     const scriptsDir = joinPath(opts.root, SLURM_SCRIPTS_DIR);
     const slurmLogs = joinPath(opts.root, SWEEP_FILES.logs, "slurm");
-    const name = `ncl-${basename(opts.root)}`;
+    // reproduce's runs live in <out>/runs: name the job after <out> then.
+    const name = `ncl-${basename(opts.root) === "runs" ? basename(dirname(opts.root)) : basename(opts.root)}`;
     const header = [
       `nc-losses sweep of ${opts.config.model} on ${opts.config.dataset} in ${opts.root}, submission ${k}`,
       `written ${new Date().toISOString()} by: ${opts.commandLine}`,
