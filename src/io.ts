@@ -65,3 +65,34 @@ export async function exists(path: string): Promise<boolean> {
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== "").join("/").replace(/\/+/g, "/");
 }
+
+/**
+ * The text of `path`; when it does not exist, {@linkcode UserError} with
+ * `missing` as the message, and for any other failure one line naming the
+ * file.
+ *
+ * @example
+ * ```ts
+ * const text = await readTextOrFail("runs/a/info.json", "runs/a/info.json: no such file (is runs/a a run folder?)");
+ * ```
+ */
+export async function readTextOrFail(path: string, missing: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(missing);
+    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
+  }
+}
+
+/** Reads `n` bytes from the file's position, or fewer at its end. */
+export async function readUpTo(file: Deno.FsFile, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const r = await file.read(out.subarray(got));
+    if (r === null) break;
+    got += r;
+  }
+  return out.subarray(0, got);
+}

@@ -24,7 +24,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../src/errors.ts";
+import { EXIT, UserError } from "../src/errors.ts";
 
 /** The repository root (the folder of `deno.json`), absolute. */
 const REPOSITORY_ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -184,10 +184,17 @@ function splitList(raw: string): string[] {
   return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
+/** Decimal notation only: `0.1`, `-3`, `5e-4`, `.5`; not `0x10`, `0b1`, `Infinity` or an empty string. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function toNumber(key: string, raw: string, spec: FlagSpec, integer: boolean): number {
-  const v = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(v)) throw new UserError(`${key}: expected a number, got '${raw}'`);
+  const text = raw.trim();
+  const v = Number(text);
+  if (!DECIMAL.test(text)) throw new UserError(`${key}: expected a decimal number, got '${raw}'`);
+  if (!Number.isFinite(v)) throw new UserError(`${key}: ${raw} is outside the range of a float64`);
   if (integer && !Number.isInteger(v)) throw new UserError(`${key}: expected an integer, got '${raw}'`);
+  // Above 2^53 neighbouring integers share one float64: two seeds would silently be the same run.
+  if (integer && !Number.isSafeInteger(v)) throw new UserError(`${key}: ${raw} is beyond 2^53 - 1`);
   checkRange(key, v, spec);
   return v;
 }
@@ -338,6 +345,6 @@ export async function runTask(
     const line = e instanceof UserError ? e.message : fileSystemErrorLine(e);
     if (line === null) throw e;
     console.error(`error: ${line}`);
-    Deno.exit(2);
+    Deno.exit(EXIT.user);
   }
 }

@@ -16,18 +16,25 @@ const FLAGS: FlagSpec[] = [
   ...RENDER_FLAGS,
 ];
 
-await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
-  const runs = await selectRuns(runSources(values), runFilter(values));
-  const { figures, missing } = heatmapFigures(runs);
-  const paths = await writeFigures(figures, values.out as string, values.format as FigureFormat, renderOptions(values));
-  console.log(`${runs.length} runs → ${paths.length} figures:`);
-  for (const p of paths) console.log(`  ${p}`);
-  if (missing.length) {
-    console.log(`${missing.length} runs missing from the grid (empty cells; * = fewer seeds than expected):`);
-    for (const m of missing) {
-      console.log(
-        `  ${m.dataset} ${m.model} width ${m.width} epochs ${m.epochs} ${m.loss} seed ${m.seed}: ${m.reason}`,
-      );
+if (import.meta.main) {
+  await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
+    const runs = await selectRuns(runSources(values), runFilter(values));
+    const { figures, missing } = heatmapFigures(runs);
+    const paths = await writeFigures(
+      figures,
+      values.out as string,
+      values.format as FigureFormat,
+      renderOptions(values),
+    );
+    console.log(`${runs.length} runs → ${paths.length} figures:`);
+    for (const p of paths) console.log(`  ${p}`);
+    if (missing.length) {
+      console.log(`${missing.length} runs missing from the grid (empty cells; * = fewer seeds than expected):`);
+      for (const m of missing) {
+        console.log(
+          `  ${m.dataset} ${m.model} width ${m.width} epochs ${m.epochs} ${m.loss} seed ${m.seed}: ${m.reason}`,
+        );
+      }
     }
-  }
-});
+  });
+}

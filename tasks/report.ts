@@ -31,15 +31,19 @@ const FLAGS: FlagSpec[] = [
   ...SIZE_FLAGS,
 ];
 
-await runTask("deno task report [flags]", FLAGS, async (values) => {
-  const runs = await selectRuns(runSources(values), runFilter(values));
-  const report = buildReport(runs, [], {
-    title: values.title as string | undefined,
-    render: renderOptions(values),
-    logNc1: values["log-nc1"] as boolean,
-    dynamics: values.dynamics as "largest" | "all",
+if (import.meta.main) {
+  await runTask("deno task report [flags]", FLAGS, async (values) => {
+    const runs = await selectRuns(runSources(values), runFilter(values));
+    const report = buildReport(runs, [], {
+      title: values.title as string | undefined,
+      render: renderOptions(values),
+      logNc1: values["log-nc1"] as boolean,
+      dynamics: values.dynamics as "largest" | "all",
+    });
+    const paths = await writeReport(values.out as string, report);
+    console.log(`${runs.length} runs → ${paths.html} and ${paths.markdown} (${report.figures.length} figures)`);
+    if (report.missing.length) {
+      console.log(`${report.missing.length} runs missing from the grid (listed in the report)`);
+    }
   });
-  const paths = await writeReport(values.out as string, report);
-  console.log(`${runs.length} runs → ${paths.html} and ${paths.markdown} (${report.figures.length} figures)`);
-  if (report.missing.length) console.log(`${report.missing.length} runs missing from the grid (listed in the report)`);
-});
+}

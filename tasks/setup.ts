@@ -11,46 +11,55 @@ import { run, since } from "../scripts/setup/_run.ts";
 
 const USAGE = "deno task setup [--gpu] [--force] [--from-registries] [--no-verify]";
 
-await runTask(USAGE, [
-  { name: "gpu", type: "boolean", default: false, help: "build @tensorflow/tfjs-node-gpu against CUDA TensorFlow" },
-  { name: "force", type: "boolean", default: false, help: "redo every step, ignoring what is already done" },
-  {
-    name: "from-registries",
-    type: "boolean",
-    default: false,
-    help: "build from PyPI wheels even where tfjs-node's own download host is reachable",
-  },
-  { name: "verify", type: "boolean", default: true, help: "load the backend in a fresh process and check a gradient" },
-], async (flags) => {
-  const t0 = performance.now();
-  const log = (line: string): void => console.log(`setup: ${line}`);
-  const result = await setupNative({
-    gpu: flags.gpu as boolean,
-    force: flags.force as boolean,
-    fromRegistries: flags["from-registries"] as boolean,
-    log,
-  });
-  if (flags.verify) {
-    const t1 = performance.now();
-    // A fresh process: the addon is loaded once per process, and this one
-    // must not keep TensorFlow's threads around.
-    const r = await run(Deno.execPath(), [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      `${ROOT}/scripts/setup/verify_native.ts`,
-    ], { cwd: ROOT });
-    const line = r.stdout.trim().split("\n").pop() ?? "";
-    if (r.code !== 0) {
-      throw new UserError(`native backend check failed: ${line || r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
+if (import.meta.main) {
+  await runTask(USAGE, [
+    { name: "gpu", type: "boolean", default: false, help: "build @tensorflow/tfjs-node-gpu against CUDA TensorFlow" },
+    { name: "force", type: "boolean", default: false, help: "redo every step, ignoring what is already done" },
+    {
+      name: "from-registries",
+      type: "boolean",
+      default: false,
+      help: "build from PyPI wheels even where tfjs-node's own download host is reachable",
+    },
+    {
+      name: "verify",
+      type: "boolean",
+      default: true,
+      help: "load the backend in a fresh process and check a gradient",
+    },
+  ], async (flags) => {
+    const t0 = performance.now();
+    const log = (line: string): void => console.log(`setup: ${line}`);
+    const result = await setupNative({
+      gpu: flags.gpu as boolean,
+      force: flags.force as boolean,
+      fromRegistries: flags["from-registries"] as boolean,
+      log,
+    });
+    if (flags.verify) {
+      const t1 = performance.now();
+      // A fresh process: the addon is loaded once per process, and this one
+      // must not keep TensorFlow's threads around.
+      const r = await run(Deno.execPath(), [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        `${ROOT}/scripts/setup/verify_native.ts`,
+      ], { cwd: ROOT });
+      const line = r.stdout.trim().split("\n").pop() ?? "";
+      if (r.code !== 0) {
+        throw new UserError(
+          `native backend check failed: ${line || r.stderr.trim().split("\n").slice(-2).join(" | ")}`,
+        );
+      }
+      const v = JSON.parse(line) as { tensorflowVersion?: string; gpu: boolean; relativeError: number };
+      log(
+        `check ok: ${result.package} loads, TensorFlow ${v.tensorflowVersion}, ${v.gpu ? "GPU" : "CPU"}, ` +
+          `conv2d gradient matches cpu backend (rel. err ${v.relativeError.toExponential(1)}) (${since(t1)})`,
+      );
     }
-    const v = JSON.parse(line) as { tensorflowVersion?: string; gpu: boolean; relativeError: number };
-    log(
-      `check ok: ${result.package} loads, TensorFlow ${v.tensorflowVersion}, ${v.gpu ? "GPU" : "CPU"}, ` +
-        `conv2d gradient matches cpu backend (rel. err ${v.relativeError.toExponential(1)}) (${since(t1)})`,
-    );
-  }
-  log(`done in ${since(t0)}; use --backend tensorflow (or auto)`);
-});
+    log(`done in ${since(t0)}; use --backend tensorflow (or auto)`);
+  });
+}

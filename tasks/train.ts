@@ -18,6 +18,7 @@ import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
 import { planResume } from "../src/run/resume.ts";
+import { checkRunFits } from "../src/run/budget.ts";
 import { datasetForConfig, trainRun } from "../src/train/train.ts";
 import { type FlagSpec, type FlagValues, parseFlags, runTask } from "./_cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
@@ -194,6 +195,7 @@ async function main(v: FlagValues): Promise<void> {
       return;
     }
   }
+  checkRunFits(cfg);
   const backend = await selectBackend(cfg.backend, { needsConvTraining: isConvolutional(cfg.model) });
   const dataset = await datasetForConfig(cfg);
   const summary = describeDataset(dataset);

@@ -9,14 +9,13 @@
  *   deno task ufm --loss focal_loss --gamma 2 --no-sweep
  */
 import { UserError } from "../src/errors.ts";
-import { expandLossAbbreviation } from "../src/losses/names.ts";
+import { DEFAULT_LOSS_PARAMS, expandLossAbbreviation } from "../src/losses/names.ts";
 import { joinPath, writeFileAtomic, writeJsonAtomic } from "../src/io.ts";
 import { renderSvg } from "../src/plot/mod.ts";
 import {
   DEFAULT_SWEEPS,
   UFM_DEFAULTS,
   ufmExperiment,
-  ufmLineFigure,
   ufmLoss,
   ufmLossNames,
   type UfmOptions,
@@ -34,9 +33,9 @@ const SPECS: FlagSpec[] = [
   { name: "lambda-h", type: "number", default: D.lambdaH, help: "weight decay λ_H on H (> 0)" },
   { name: "lambda-b", type: "number", default: D.lambdaB, help: "weight decay λ_b on b (> 0)" },
   { name: "loss", type: "list", default: ufmLossNames(), help: "comma-separated losses to solve" },
-  { name: "gamma", type: "number", default: 3, help: "focal-loss γ (>= 0)" },
-  { name: "smoothing", type: "number", default: 0.05, help: "label-smoothing α in [0, 1)" },
-  { name: "rescale", type: "number", default: 15, help: "MSE target scale" },
+  { name: "gamma", type: "number", default: DEFAULT_LOSS_PARAMS.gamma, help: "focal-loss γ (>= 0)" },
+  { name: "smoothing", type: "number", default: DEFAULT_LOSS_PARAMS.smoothing, help: "label-smoothing α in [0, 1)" },
+  { name: "rescale", type: "number", default: DEFAULT_LOSS_PARAMS.rescale, help: "MSE target scale" },
   { name: "seed", type: "int", default: D.seed, help: "seed of the random start" },
   { name: "iters", type: "int", default: D.maxIters, help: "L-BFGS iteration cap" },
   { name: "grad-tol", type: "number", default: D.gradTol, help: "stop when ‖∇f‖ <= this" },
@@ -141,6 +140,13 @@ async function main(v: FlagValues): Promise<void> {
   ];
   const rows: string[][] = [];
   const record = ufmExperiment({ base, losses, gammas, smoothings, lambdas }, (r) => rows.push(row(r)));
+  const bad = firstNonFinite(record);
+  if (bad) {
+    throw new UserError(
+      `the UFM solves overflowed: ${bad} is not a finite number; the parameters (--rescale ${lossParams.rescale}, ` +
+        `--lambda-*, --init-scale) are beyond what float64 can solve`,
+    );
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
   console.log("* = the global optimum from the reduction to the ETF scale: 'closed form (exact)' for MSE,");
@@ -163,10 +169,30 @@ async function main(v: FlagValues): Promise<void> {
   const svgs: string[] = [];
   for (const fig of record.figures) {
     const path = joinPath(out, `${fig.name}.svg`);
-    await writeFileAtomic(path, renderSvg(ufmLineFigure(fig)));
+    await writeFileAtomic(path, renderSvg(fig));
     svgs.push(path);
   }
   console.log(`wrote ${jsonPath} and ${svgs.length} SVG figures in ${out} (${record.seconds.toFixed(1)} s of solving)`);
 }
 
-await runTask("deno task ufm [flags]", SPECS, main);
+/** The path of the first NaN or ±Infinity in a JSON-bound value (which JSON would write as null), or null. */
+function firstNonFinite(value: unknown, path = "ufm"): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : `${path} = ${value}`;
+  if (ArrayBuffer.isView(value)) return null; // parameter vectors are not written
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const bad = firstNonFinite(v, `${path}[${i}]`);
+      if (bad) return bad;
+    }
+  } else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = firstNonFinite(v, `${path}.${k}`);
+      if (bad) return bad;
+    }
+  }
+  return null;
+}
+
+if (import.meta.main) {
+  await runTask("deno task ufm [flags]", SPECS, main);
+}

@@ -8,7 +8,7 @@
  * gradient, topk. Ignored, with the reason in the test name, when the native
  * backend does not load (run `deno task setup`).
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { Rng } from "../src/rng.ts";
@@ -33,13 +33,13 @@ async function runOn(
   inputs: Input[],
   f: (...xs: tf.Tensor[]) => tf.Tensor[],
 ): Promise<{ shape: number[]; data: Float32Array }[]> {
-  assert.ok(await tf.setBackend(backend));
+  assert(await tf.setBackend(backend));
   const before = tf.memory().numTensors;
   const outs = tf.tidy(() => f(...inputs.map((x) => tf.tensor(x.data, x.shape))));
   const result = [];
   for (const o of outs) result.push({ shape: o.shape, data: Float32Array.from(await o.data() as Float32Array) });
   tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+  assertEquals(tf.memory().numTensors, before, `${backend}: tensors leaked`);
   return result;
 }
 
@@ -62,12 +62,12 @@ function agreement(name: string, inputs: (rng: Rng) => Input[], f: (...xs: tf.Te
       const xs = inputs(new Rng(20221128));
       const reference = await runOn("cpu", xs, f);
       const got = await runOn("tensorflow", xs, f);
-      assert.equal(got.length, reference.length);
+      assertEquals(got.length, reference.length);
       for (let k = 0; k < got.length; k++) {
-        assert.deepEqual(got[k].shape, reference[k].shape, `output ${k} shape`);
-        assert.ok(reference[k].data.some((v) => v !== 0), `output ${k} is all zeros: the comparison would be vacuous`);
+        assertEquals(got[k].shape, reference[k].shape, `output ${k} shape`);
+        assert(reference[k].data.some((v) => v !== 0), `output ${k} is all zeros: the comparison would be vacuous`);
         const err = relativeError(got[k].data, reference[k].data);
-        assert.ok(err <= TOLERANCE, `output ${k}: relative error ${err.toExponential(2)} > ${TOLERANCE}`);
+        assert(err <= TOLERANCE, `output ${k}: relative error ${err.toExponential(2)} > ${TOLERANCE}`);
       }
     },
   });
@@ -153,7 +153,7 @@ agreement("softmax and logSoftmax, forward and gradient", (r) => [normalInput(r,
 agreement("topk values (k = 5)", (r) => [normalInput(r, [20, 10])], (x) => [tf.topk(x, 5).values]);
 
 Deno.test("relativeError is scale-relative and zero for equal inputs", () => {
-  assert.equal(relativeError(new Float32Array([1, -2]), new Float32Array([1, -2])), 0);
-  assert.equal(relativeError(new Float32Array([2, 0.5]), new Float32Array([2, 0.25])), 0.25 / 2);
-  assert.equal(relativeError(new Float32Array([1.5, -4]), new Float32Array([1, -4])), 0.5 / 4);
+  assertEquals(relativeError(new Float32Array([1, -2]), new Float32Array([1, -2])), 0);
+  assertEquals(relativeError(new Float32Array([2, 0.5]), new Float32Array([2, 0.25])), 0.25 / 2);
+  assertEquals(relativeError(new Float32Array([1.5, -4]), new Float32Array([1, -4])), 0.5 / 4);
 });

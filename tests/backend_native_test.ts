@@ -5,7 +5,7 @@
  * tfjs-node alone cannot train). Ignored, with the reason in the name, when
  * the native backend does not load (run `deno task setup`).
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
 import { bindingPath, loadNativeBackend, NATIVE_PACKAGES } from "../src/backend/native.ts";
 import { CPU_WHEELS, GPU_WHEELS, NODE_API_HEADERS, TENSORFLOW_VERSION } from "../scripts/setup/pins.ts";
@@ -15,19 +15,19 @@ const ignoreReason = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno ta
 
 Deno.test("loadNativeBackend: a loaded backend names its package and TensorFlow version; else says why", () => {
   if (native.ok) {
-    assert.ok((NATIVE_PACKAGES as readonly string[]).includes(native.info.package));
+    assert((NATIVE_PACKAGES as readonly string[]).includes(native.info.package));
     // 2.9.1 is what tfjs-node's own install script fetches; setup builds against the pinned wheel.
-    assert.ok(
+    assert(
       ["2.9.1", TENSORFLOW_VERSION].includes(native.info.tensorflowVersion!),
       native.info.tensorflowVersion ?? "no version",
     );
   } else {
-    assert.match(native.reason, /\S/);
+    assertMatch(native.reason, /\S/);
   }
 });
 
 Deno.test("bindingPath is where node-pre-gyp looks (napi-v8 under Deno's node_modules layout)", () => {
-  assert.match(
+  assertMatch(
     bindingPath("@tensorflow/tfjs-node"),
     /\/node_modules\/\.deno\/@tensorflow\+tfjs-node@4\.22\.0\/node_modules\/@tensorflow\/tfjs-node\/lib\/napi-v8\/tfjs_binding\.node$/,
   );
@@ -35,13 +35,13 @@ Deno.test("bindingPath is where node-pre-gyp looks (napi-v8 under Deno's node_mo
 
 Deno.test("setup pins: SHA-256 digests are 64 hex digits and file names match name and version", () => {
   for (const w of [...CPU_WHEELS, ...GPU_WHEELS, NODE_API_HEADERS]) {
-    assert.match(w.sha256, /^[0-9a-f]{64}$/, w.name);
-    assert.ok(
+    assertMatch(w.sha256, /^[0-9a-f]{64}$/, w.name);
+    assert(
       w.file.startsWith(`${w.name.replaceAll("-", "_")}-${w.version}-`) || w.file.startsWith(`${w.name}-${w.version}`),
       w.file,
     );
   }
-  assert.equal(
+  assertEquals(
     new Set([...CPU_WHEELS, ...GPU_WHEELS].map((w) => w.sha256)).size,
     CPU_WHEELS.length + GPU_WHEELS.length,
   );
@@ -52,12 +52,12 @@ Deno.test({
   ignore: !native.ok,
   fn: async () => {
     const info = await selectBackend("tensorflow", { needsConvTraining: true });
-    assert.equal(info.name, "tensorflow");
-    assert.equal(tf.getBackend(), "tensorflow");
+    assertEquals(info.name, "tensorflow");
+    assertEquals(tf.getBackend(), "tensorflow");
     const before = tf.memory().numTensors;
     const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1, 2], [3, 4]])).arraySync());
-    assert.deepEqual(product, [[7, 10], [15, 22]]);
-    assert.equal(tf.memory().numTensors, before);
+    assertEquals(product, [[7, 10], [15, 22]]);
+    assertEquals(tf.memory().numTensors, before);
   },
 });
 
@@ -71,8 +71,8 @@ Deno.test({
     const y = tf.conv2d(x, w, 1, "valid");
     // Each output sums a 2×2 window; d(sum y)/dw[i,j] sums the inputs that w[i,j] touches: the same numbers.
     const [gw] = tf.grads((a: tf.Tensor) => tf.sum(tf.conv2d(x, a as tf.Tensor4D, 1, "valid")))([w]);
-    assert.deepEqual(Array.from(y.dataSync()), [12, 16, 24, 28]);
-    assert.deepEqual(Array.from(gw.dataSync()), [12, 16, 24, 28]);
+    assertEquals(Array.from(y.dataSync()), [12, 16, 24, 28]);
+    assertEquals(Array.from(gw.dataSync()), [12, 16, 24, 28]);
     tf.dispose([x, w, y, gw]);
   },
 });
@@ -89,9 +89,9 @@ Deno.test({
     // Rows/cols covered: window 0 → {-1, 0, 1}, window 1 → {1, 2, 3}. ('same' would pad 0 before, 1 after.)
     const y = conv(x);
     const [gx] = tf.grads((a: tf.Tensor) => tf.sum(conv(a)))([x]);
-    assert.deepEqual(Array.from(y.dataSync()), [14, 30, 57, 99]);
+    assertEquals(Array.from(y.dataSync()), [14, 30, 57, 99]);
     const cover = [1, 2, 1, 1];
-    assert.deepEqual(Array.from(gx.dataSync()), cover.flatMap((r) => cover.map((c) => r * c)));
+    assertEquals(Array.from(gx.dataSync()), cover.flatMap((r) => cover.map((c) => r * c)));
     tf.dispose([x, w, y, gx]);
   },
 });

@@ -9,6 +9,7 @@ import {
 } from "../tasks/_cli.ts";
 import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
 import { UserError } from "../src/errors.ts";
+import { runTask } from "./_task.ts";
 
 // Every train command of the reference README, verbatim after `python train.py`.
 const README_TRAIN = [
@@ -73,34 +74,23 @@ Deno.test("bad flags are one-line errors that list the valid choices", () => {
   assertThrows(() => parseFlags(["--model", "vgg"], TRAIN_FLAGS), UserError, "wide_resnet50, resnet18, mlp");
   assertThrows(() => parseFlags(["--width", "0"], TRAIN_FLAGS), UserError, "--width: 0 is out of range");
   assertThrows(() => parseFlags(["-e", "1.5"], TRAIN_FLAGS), UserError, "-e: expected an integer");
-  assertThrows(() => parseFlags(["--lr", "fast"], TRAIN_FLAGS), UserError, "--lr: expected a number");
+  assertThrows(() => parseFlags(["--lr", "fast"], TRAIN_FLAGS), UserError, "--lr: expected a decimal number");
   assertThrows(() => parseFlags(["--seed"], TRAIN_FLAGS), UserError, "--seed: missing value");
 });
 
 Deno.test("a README command without CIFAR on disk fails in one line, exit 2, and writes nothing", async () => {
   const root = await Deno.makeTempDir();
   const run = `${root}/wideres50_cifar10/wideres50-025-ls-100-1/`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      "tasks/train.ts",
-      ...README_TRAIN[7].replace("./wideres50_cifar10/wideres50-025-ls-100-1/", run).split(" "),
-      "--dataset-root",
-      `${root}/data`,
-      "--backend",
-      "cpu",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l.startsWith("error:"));
+  const out = await runTask("train", [
+    ...README_TRAIN[7].replace("./wideres50_cifar10/wideres50-025-ls-100-1/", run).split(" "),
+    "--dataset-root",
+    `${root}/data`,
+    "--backend",
+    "cpu",
+  ]);
+  const err = out.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
   assertEquals(out.code, 2);
-  assertEquals(err.length, 1, new TextDecoder().decode(out.stderr));
+  assertEquals(err.length, 1, out.stderr);
   assert(err[0].includes("cifar-10-batches-bin") && err[0].includes("--download"), err[0]);
   assertEquals([...Deno.readDirSync(root)].length, 0, "something was written");
   await Deno.remove(root, { recursive: true });
@@ -118,7 +108,7 @@ Deno.test("list flags: comma lists, repeats add up, numeric lists are checked el
   assertEquals(v["seeds"], [1, 123]);
   assertThrows(() => parseFlags(["--widths", "0.5,0"], specs), UserError, "--widths: 0 is out of range");
   assertThrows(() => parseFlags(["--seeds", "1,2.5"], specs), UserError, "--seeds: expected an integer, got '2.5'");
-  assertThrows(() => parseFlags(["--widths", "x"], specs), UserError, "--widths: expected a number, got 'x'");
+  assertThrows(() => parseFlags(["--widths", "x"], specs), UserError, "--widths: expected a decimal number, got 'x'");
 });
 
 const PATH_SPECS: FlagSpec[] = [
@@ -211,4 +201,21 @@ Deno.test("--help shows defaults as they are typed: lists comma-separated, strin
   assert(text.includes("interpreter (default: python3)"), text);
   assert(text.includes("output folder (default: runs/figures, in the repository)"), text);
   assert(!text.includes('"') && !text.includes("["), text);
+});
+
+Deno.test("numbers: decimal notation only, finite, and integers exact in float64", () => {
+  const specs = [
+    { name: "lr", type: "number", help: "" },
+    { name: "seed", type: "int", help: "" },
+  ] as const;
+  const lr = (s: string) => parseFlags(["--lr", s], [...specs]).lr;
+  assertEquals([lr("0.1"), lr(".5"), lr("-3"), lr("5e-4"), lr("1E2"), lr(" 2 ")], [0.1, 0.5, -3, 5e-4, 100, 2]);
+  for (const bad of ["0x10", "0b1", "0o7", "Infinity", "NaN", "1_000", "1e", "", "--1"]) {
+    assertThrows(() => lr(bad), UserError, "--lr: expected a decimal number");
+  }
+  assertThrows(() => lr("1e400"), UserError, "--lr: 1e400 is outside the range of a float64");
+  assertEquals(parseFlags(["--seed", "9007199254740991"], [...specs]).seed, 2 ** 53 - 1);
+  assertEquals(parseFlags(["--seed", "1e3"], [...specs]).seed, 1000);
+  // 2^53 + 1 reads as 2^53: two different seeds would be the same run.
+  assertThrows(() => parseFlags(["--seed", "9007199254740993"], [...specs]), UserError, "beyond 2^53 - 1");
 });

@@ -3,15 +3,15 @@
  * exact simplex ETFs (scaled, rotated, offset), hand-computed NC1 and CDNV,
  * a rank-deficient Σ_B, and every degenerate case the accumulator documents.
  */
-import assert from "node:assert/strict";
+import { assert, assertThrows } from "./_assert.ts";
 import { NeuralCollapseAccumulator, neuralCollapseMetrics, simplexEtfDistance } from "../src/metrics/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
 import { etfPlaneWithNoise } from "./_metrics_cases.ts";
 
 function close(got: number, want: number, tol: number, what: string): void {
-  assert.ok(Number.isFinite(got), `${what}: got ${got}`);
-  assert.ok(Math.abs(got - want) <= tol, `${what}: got ${got}, want ${want} (±${tol})`);
+  assert(Number.isFinite(got), `${what}: got ${got}`);
+  assert(Math.abs(got - want) <= tol, `${what}: got ${got}, want ${want} (±${tol})`);
 }
 
 /** A random d × d orthogonal matrix (Gram–Schmidt of Gaussian columns), row-major. */
@@ -176,7 +176,7 @@ Deno.test("simplexEtfDistance: hand values and the zero-matrix convention", () =
   // ‖I/√2 − T‖² = 2 − 2⟨I/√2, T⟩ = 2 − √2.
   close(simplexEtfDistance(new Float64Array([1, 0, 0, 1]), 2), Math.sqrt(2 - Math.SQRT2), 1e-15, "identity");
   close(simplexEtfDistance(new Float64Array(9), 3), 1, 1e-15, "zero matrix");
-  assert.throws(() => simplexEtfDistance(new Float64Array(4), 3), RangeError);
+  assertThrows(() => simplexEtfDistance(new Float64Array(4), 3), RangeError);
 });
 
 Deno.test("identical features: every metric finite, with the documented values", () => {
@@ -185,7 +185,7 @@ Deno.test("identical features: every metric finite, with the documented values",
   const labels = [0, 1, 2, 3, 0, 1, 2, 3];
   const w = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]);
   const m = neuralCollapseMetrics(features, labels, w, null);
-  for (const [key, v] of Object.entries(m)) assert.ok(Number.isFinite(v), `${key} = ${v}`);
+  for (const [key, v] of Object.entries(m)) assert(Number.isFinite(v), `${key} = ${v}`);
   close(m.nc1, 0, 0, "nc1 (Σ_B^† = 0)");
   close(m.nc3, 1, 1e-15, "nc3 (W̃H = 0)");
   close(m.equinorm_means, 0, 0, "equinorm_means");
@@ -208,12 +208,7 @@ Deno.test("classifier with equal rows: NC2 = 1; zero classifier: equinorm_weight
 });
 
 function throwsUserError(f: () => unknown, pattern: RegExp): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected UserError, got ${e}`);
-    assert.match(e.message, pattern);
-    assert.ok(!e.message.includes("\n"), "one-line message");
-    return true;
-  });
+  assertThrows(f, UserError, pattern);
 }
 
 Deno.test("bad inputs raise one-line UserErrors naming the problem", () => {
@@ -264,11 +259,11 @@ Deno.test("bad inputs raise one-line UserErrors naming the problem", () => {
 
 Deno.test("accumulator misuse (wrong pass order, different samples in pass 2) is a programming error", () => {
   const acc = new NeuralCollapseAccumulator(2, 1, new Float64Array([1, -1]), null);
-  assert.throws(() => acc.addPass2(new Float64Array([1]), [0]), /startPass2/);
-  assert.throws(() => acc.result(), /startPass2/);
+  assertThrows(() => acc.addPass2(new Float64Array([1]), [0]), Error, /startPass2/);
+  assertThrows(() => acc.result(), Error, /startPass2/);
   acc.addPass1(new Float64Array([1, -1]), [0, 1]);
   acc.startPass2();
-  assert.throws(() => acc.addPass1(new Float64Array([1]), [0]), /after startPass2/);
+  assertThrows(() => acc.addPass1(new Float64Array([1]), [0]), Error, /after startPass2/);
   acc.addPass2(new Float64Array([1]), [0]);
-  assert.throws(() => acc.result(), /pass 2 saw 0 samples of class 1, pass 1 saw 1/);
+  assertThrows(() => acc.result(), Error, /pass 2 saw 0 samples of class 1, pass 1 saw 1/);
 });

@@ -2,7 +2,7 @@
  * The metrics against values computed once with NumPy/SciPy (dense Σ_W and
  * scipy.linalg.pinv of the d × d Σ_B) by tests/fixtures/metrics/generate.py.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "./_assert.ts";
 import { type NeuralCollapseMetrics, neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { numericData, readArrayFile } from "../src/npy.ts";
@@ -25,11 +25,11 @@ for (const name of ["k5_d8", "k4_d2", "k2_d5", "k10_d20"]) {
     const c = await loadCase(name);
     const got = neuralCollapseMetrics(c.features, c.labels, c.weights, c.bias);
     const keys = Object.keys(c.expected) as (keyof NeuralCollapseMetrics)[];
-    assert.deepEqual(new Set(Object.keys(got)), new Set(keys));
+    assertEquals(new Set(Object.keys(got)), new Set(keys));
     for (const key of keys) {
       const want = c.expected[key];
       const tol = 1e-9 * Math.max(1, Math.abs(want));
-      assert.ok(Math.abs(got[key] - want) <= tol, `${name}.${key}: got ${got[key]}, NumPy ${want}`);
+      assert(Math.abs(got[key] - want) <= tol, `${name}.${key}: got ${got[key]}, NumPy ${want}`);
     }
   });
 }

@@ -3,7 +3,7 @@
  * order of float64 sums), falls back to this thread when a worker does not
  * answer, and reports bad inputs in any block as the same one-line UserError.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import {
   NeuralCollapseAccumulator,
   type NeuralCollapseMetrics,
@@ -12,12 +12,11 @@ import {
 } from "../src/metrics/mod.ts";
 import { addPass2Parallel, type Pass2Helper, startHelpers, stopHelpers } from "../src/metrics/_parallel_pass2.ts";
 import { UserError } from "../src/errors.ts";
-import { assertThrows } from "./_assert.ts";
 
 function assertSameMetrics(a: NeuralCollapseMetrics, b: NeuralCollapseMetrics, rel: number, what: string): void {
   for (const key of Object.keys(a) as (keyof NeuralCollapseMetrics)[]) {
     const tol = rel * Math.max(1e-300, Math.abs(b[key]));
-    assert.ok(Math.abs(a[key] - b[key]) <= tol, `${what}: ${key} ${a[key]} vs ${b[key]}`);
+    assert(Math.abs(a[key] - b[key]) <= tol, `${what}: ${key} ${a[key]} vs ${b[key]}`);
   }
 }
 
@@ -37,7 +36,7 @@ function afterPass1(features: Float32Array | Float64Array = data.features): Neur
 }
 
 Deno.test("two and three threads equal one thread to 1e-12", () => {
-  assert.ok(single.top1 > 0 && single.top1 < 100, "the synthetic case is not trivial");
+  assert(single.top1 > 0 && single.top1 < 100, "the synthetic case is not trivial");
   assertSameMetrics(neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias), single, 1e-12, "2");
   assertSameMetrics(
     neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias, { threads: 3 }),
@@ -61,9 +60,9 @@ Deno.test("the workers do take their blocks, also from shared memory", () => {
   for (const features of [data.features, shared]) {
     const acc = afterPass1(features);
     const helpers = startHelpers(2);
-    assert.equal(helpers.length, 2, "workers start under --allow-read");
+    assertEquals(helpers.length, 2, "workers start under --allow-read");
     try {
-      assert.equal(addPass2Parallel(acc, features, data.labels, helpers), 2);
+      assertEquals(addPass2Parallel(acc, features, data.labels, helpers), 2);
     } finally {
       stopHelpers(helpers);
     }
@@ -77,7 +76,7 @@ Deno.test("a worker that never answers leaves its block to this thread", () => {
   const helpers: Pass2Helper[] = [{ worker: silent }];
   const acc = afterPass1();
   try {
-    assert.equal(addPass2Parallel(acc, data.features, data.labels, helpers), 0);
+    assertEquals(addPass2Parallel(acc, data.features, data.labels, helpers), 0);
   } finally {
     stopHelpers(helpers);
   }
@@ -87,20 +86,21 @@ Deno.test("a worker that never answers leaves its block to this thread", () => {
 Deno.test("pass-2 state round trip: a half in another accumulator merges to the whole", () => {
   const acc = afterPass1();
   const state = acc.pass2State();
-  assert.equal(state.numClasses, K);
-  assert.equal(state.dim, D);
+  assertEquals(state.numClasses, K);
+  assertEquals(state.dim, D);
   const part = NeuralCollapseAccumulator.fromPass2State(structuredClone(state));
-  assert.deepEqual(part.pass2State(), state);
+  assertEquals(part.pass2State(), state);
   const half = 3000;
   part.addPass2(data.features.subarray(0, half * D), data.labels.subarray(0, half));
   acc.addPass2(data.features.subarray(half * D), data.labels.subarray(half));
   const sums = part.pass2Sums();
-  assert.equal(sums.n, half);
+  assertEquals(sums.n, half);
   acc.mergePass2(structuredClone(sums));
   assertSameMetrics(acc.result(), single, 1e-12, "merged");
-  assert.throws(() => part.result(), /only holds pass-2 sums/);
-  assert.throws(
+  assertThrows(() => part.result(), Error, /only holds pass-2 sums/);
+  assertThrows(
     () => NeuralCollapseAccumulator.fromPass2State({ ...state, stack: state.stack.subarray(1) }),
+    Error,
     /does not match/,
   );
 });
@@ -131,7 +131,7 @@ Deno.test({
   name: "without read access to the worker module, one thread does all of pass 2",
   permissions: { read: false },
   fn() {
-    assert.equal(startHelpers(1).length, 0);
+    assertEquals(startHelpers(1).length, 0);
     assertSameMetrics(neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias), single, 1e-12, "");
   },
 });

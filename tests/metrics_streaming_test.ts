@@ -2,7 +2,7 @@
  * Streaming accumulation equals the one-shot measurement, whatever the
  * batching and order of pass 2, and float32 features give the float64 result.
  */
-import assert from "node:assert/strict";
+import { assert } from "./_assert.ts";
 import {
   NeuralCollapseAccumulator,
   type NeuralCollapseMetrics,
@@ -15,7 +15,7 @@ import { Rng } from "../src/rng.ts";
 function assertSameMetrics(a: NeuralCollapseMetrics, b: NeuralCollapseMetrics, rel: number, what: string): void {
   for (const key of Object.keys(a) as (keyof NeuralCollapseMetrics)[]) {
     const tol = rel * Math.max(1, Math.abs(b[key]));
-    assert.ok(Math.abs(a[key] - b[key]) <= tol, `${what}: ${key} ${a[key]} vs ${b[key]}`);
+    assert(Math.abs(a[key] - b[key]) <= tol, `${what}: ${key} ${a[key]} vs ${b[key]}`);
   }
 }
 
@@ -27,8 +27,8 @@ const data = syntheticFeatures(3, N, K, D, 1.5);
 
 Deno.test("streaming in small batches equals one-shot", () => {
   const oneShot = neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias);
-  assert.ok(oneShot.top1 > 0 && oneShot.top1 < 100, "the synthetic case is not trivial");
-  assert.ok(oneShot.nc4_ncc > 0, "some samples disagree with the nearest class centre");
+  assert(oneShot.top1 > 0 && oneShot.top1 < 100, "the synthetic case is not trivial");
+  assert(oneShot.nc4_ncc > 0, "some samples disagree with the nearest class centre");
   for (const [b1, b2] of [[1, 1], [5, 37], [64, 3], [1000, 1]]) {
     const acc = new NeuralCollapseAccumulator(K, D, data.weights, data.bias);
     for (let i = 0; i < N; i += b1) {
@@ -76,7 +76,7 @@ Deno.test("gemmNT equals the naive product on every tail shape", () => {
       for (let k = 0; k < m; k++) {
         let s = 0;
         for (let j = 0; j < d; j++) s += a[i * d + j] * b[k * d + j];
-        assert.ok(Math.abs(c[i * m + k] - s) <= 1e-13 * (1 + Math.abs(s)), `[${n},${m},${d}] (${i},${k})`);
+        assert(Math.abs(c[i * m + k] - s) <= 1e-13 * (1 + Math.abs(s)), `[${n},${m},${d}] (${i},${k})`);
       }
     }
   }

@@ -1,5 +1,5 @@
 /** Figure specifications built from run records: series, labels, seed averaging, grid cells, missing runs. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import {
   aggregateSeeds,
   dynamicsFigures,
@@ -33,10 +33,10 @@ Deno.test("lossStyle: reference colours, distinct markers, parameters in labels"
     lossStyle({ loss: "focal_loss", loss_params: { gamma: 3 } }),
     lossStyle({ loss: "mean_square_error", loss_params: { rescale: 15 } }),
   ];
-  assert.deepEqual(styles.map((s) => s.label), ["CE", "LS (α = 0.05)", "FL (γ = 3)", "MSE (scale 15)"]);
-  assert.equal(new Set(styles.map((s) => s.marker)).size, 4);
-  assert.equal(new Set(styles.map((s) => s.color)).size, 4);
-  assert.equal(lossStyle({ loss: "hinge" }).label, "hinge");
+  assertEquals(styles.map((s) => s.label), ["CE", "LS (α = 0.05)", "FL (γ = 3)", "MSE (scale 15)"]);
+  assertEquals(new Set(styles.map((s) => s.marker)).size, 4);
+  assertEquals(new Set(styles.map((s) => s.color)).size, 4);
+  assertEquals(lossStyle({ loss: "hinge" }).label, "hinge");
 });
 
 Deno.test("aggregateSeeds: mean with min–max band, nulls skipped, gaps kept", () => {
@@ -49,28 +49,28 @@ Deno.test("aggregateSeeds: mean with min–max band, nulls skipped, gaps kept", 
     (i) => (i.nc1 = [1, null, null]),
   );
   const points = aggregateSeeds([a, b], "nc1");
-  assert.deepEqual(points.map((p) => p.x), [33, 67, 100]);
-  assert.deepEqual(points[0], { x: 33, y: 2, lo: 1, hi: 3 });
-  assert.deepEqual(points[1], { x: 67, y: 2 });
-  assert.deepEqual(points[2], { x: 100, y: null });
+  assertEquals(points.map((p) => p.x), [33, 67, 100]);
+  assertEquals(points[0], { x: 33, y: 2, lo: 1, hi: 3 });
+  assertEquals(points[1], { x: 67, y: 2 });
+  assertEquals(points[2], { x: 100, y: null });
 });
 
 Deno.test("dynamicsFigures: one figure per metric and setting, one series per loss", () => {
   const runs = grid([2], [800], [1, 123], undefined, 10).map((s) => record(s));
   runs.push(...grid([0.5], [100], [1], ["cross_entropy", "focal_loss"], 10).map((s) => record(s)));
   const figures = dynamicsFigures(runs);
-  assert.equal(figures.length, 16);
+  assertEquals(figures.length, 16);
   const nc1 = figures.find((f) => f.name === "cifar100-wide_resnet50-w2-e800-nc1")!;
-  assert.equal(nc1.yScale, "log");
-  assert.deepEqual(nc1.series.map((s) => s.label), ["CE", "LS (α = 0.05)", "FL (γ = 3)", "MSE (scale 15)"]);
-  assert.ok(nc1.series.every((s) => s.runs === 2 && s.points.length === 10 && s.points[0].lo !== undefined));
-  assert.match(nc1.subtitle!, /seeds 1, 123/);
+  assertEquals(nc1.yScale, "log");
+  assertEquals(nc1.series.map((s) => s.label), ["CE", "LS (α = 0.05)", "FL (γ = 3)", "MSE (scale 15)"]);
+  assert(nc1.series.every((s) => s.runs === 2 && s.points.length === 10 && s.points[0].lo !== undefined));
+  assertMatch(nc1.subtitle!, /seeds 1, 123/);
   const names = figures.filter((f) => f.name.includes("w2-e800")).map((f) => f.name.replace(/.*e800-/, ""));
-  assert.deepEqual(names, ["nc1", "nc2", "nc3", "nc4", "nc4-ncc", "train-top1", "val-top1", "test-top1"]);
+  assertEquals(names, ["nc1", "nc2", "nc3", "nc4", "nc4-ncc", "train-top1", "val-top1", "test-top1"]);
   const small = figures.find((f) => f.name === "cifar100-wide_resnet50-w0.5-e100-test-top1")!;
-  assert.equal(small.series.length, 2);
-  assert.equal(small.series[0].points[0].lo, undefined, "one seed: no band");
-  assert.equal(dynamicsFigures(runs, { logNc1: false })[0].yScale, "linear");
+  assertEquals(small.series.length, 2);
+  assertEquals(small.series[0].points[0].lo, undefined, "one seed: no band");
+  assertEquals(dynamicsFigures(runs, { logNc1: false })[0].yScale, "linear");
 });
 
 Deno.test("dynamicsFigures: a metric no run recorded gives an empty figure", () => {
@@ -78,7 +78,7 @@ Deno.test("dynamicsFigures: a metric no run recorded gives an empty figure", () 
     record({ loss: "cross_entropy", width: 2, epochs: 100, seed: 1, checkpoints: 4 }, (i) => delete i.nc4_ncc),
   ];
   const ncc = dynamicsFigures(runs).find((f) => f.name.endsWith("nc4-ncc"))!;
-  assert.equal(ncc.series.length, 0);
+  assertEquals(ncc.series.length, 0);
 });
 
 Deno.test("heatmapFigures: differences, accuracies and variance from best.test_top1", () => {
@@ -97,9 +97,9 @@ Deno.test("heatmapFigures: differences, accuracies and variance from best.test_t
     );
   }
   const { figures, missing } = heatmapFigures(runs);
-  assert.equal(missing.length, 0);
+  assertEquals(missing.length, 0);
   const byName = new Map(figures.map((f) => [f.name.replace("cifar100-wide_resnet50-", ""), f]));
-  assert.deepEqual([...byName.keys()], [
+  assertEquals([...byName.keys()], [
     "heatmap-diff-ce-mse",
     "heatmap-acc-ce",
     "heatmap-acc-mse",
@@ -108,21 +108,21 @@ Deno.test("heatmapFigures: differences, accuracies and variance from best.test_t
   ]);
   const cell = (name: string, x: string) =>
     (byName.get(name) as HeatmapFigure).cells.find((c) => c.x === x && c.y === "1")!;
-  assert.equal(cell("heatmap-diff-ce-mse", "100").value, 4);
-  assert.equal(cell("heatmap-diff-ce-mse", "100").text, "4.00");
-  assert.equal(cell("heatmap-diff-ce-mse", "200").value, 0);
-  assert.equal(cell("heatmap-acc-ce", "100").value, 71);
-  assert.equal(cell("heatmap-acc-ce", "100").text, "71.0");
+  assertEquals(cell("heatmap-diff-ce-mse", "100").value, 4);
+  assertEquals(cell("heatmap-diff-ce-mse", "100").text, "4.00");
+  assertEquals(cell("heatmap-diff-ce-mse", "200").value, 0);
+  assertEquals(cell("heatmap-acc-ce", "100").value, 71);
+  assertEquals(cell("heatmap-acc-ce", "100").text, "71.0");
   // Population variance of {70, 72, 66, 68} = 5.
-  assert.equal(cell("heatmap-variance", "100").value, 5);
-  assert.equal(cell("heatmap-variance", "200").value, 0.5);
+  assertEquals(cell("heatmap-variance", "100").value, 5);
+  assertEquals(cell("heatmap-variance", "200").value, 0.5);
   const lines = byName.get("accuracy-vs-epochs") as LineFigure;
-  assert.equal(lines.xScale, "log2");
-  assert.deepEqual(lines.xTicks, [100, 200]);
-  assert.equal(lines.series.length, 2);
-  assert.equal(lines.series[0].dash, undefined, "CE solid");
-  assert.ok(lines.series[1].dash, "MSE dashed");
-  assert.deepEqual(lines.series[1].points.map((p) => p.y), [67, 75]);
+  assertEquals(lines.xScale, "log2");
+  assertEquals(lines.xTicks, [100, 200]);
+  assertEquals(lines.series.length, 2);
+  assertEquals(lines.series[0].dash, undefined, "CE solid");
+  assert(lines.series[1].dash, "MSE dashed");
+  assertEquals(lines.series[1].points.map((p) => p.y), [67, 75]);
 });
 
 Deno.test("heatmapFigures: missing runs are empty cells, listed, and partial cells are marked", () => {
@@ -134,23 +134,23 @@ Deno.test("heatmapFigures: missing runs are empty cells, listed, and partial cel
   // A run without best.test_top1 is unusable, and reported with its folder.
   runs.push(record({ loss: "cross_entropy", width: 0.5, epochs: 200, seed: 1, checkpoints: 4 }, (i) => delete i.best));
   const { figures, missing } = heatmapFigures(runs);
-  assert.equal(missing.length, 5);
-  assert.ok(
+  assertEquals(missing.length, 5);
+  assert(
     missing.some((m) =>
       m.width === 2 && m.epochs === 100 && m.loss === "focal_loss" && m.seed === 2 && m.reason === "no run"
     ),
   );
-  assert.ok(
+  assert(
     missing.some((m) => m.width === 0.5 && m.epochs === 200 && m.seed === 1 && m.reason.includes("no best.test_top1")),
   );
   const diff = figures.find((f) => f.name.endsWith("heatmap-diff-ce-fl")) as HeatmapFigure;
   const empty = diff.cells.find((c) => c.x === "200" && c.y === "0.5")!;
-  assert.equal(empty.value, null);
-  assert.equal(empty.text, "–");
+  assertEquals(empty.value, null);
+  assertEquals(empty.text, "–");
   const partial = diff.cells.find((c) => c.x === "100" && c.y === "2")!;
-  assert.ok(partial.value !== null && partial.text.endsWith("*"));
-  assert.match(diff.subtitle!, /\* = fewer seeds/);
+  assert(partial.value !== null && partial.text.endsWith("*"));
+  assertMatch(diff.subtitle!, /\* = fewer seeds/);
   const full = diff.cells.find((c) => c.x === "200" && c.y === "2")!;
-  assert.ok(!full.text.endsWith("*"));
-  assert.deepEqual(diff.yDomain, ["2", "0.5"], "largest width on top");
+  assert(!full.text.endsWith("*"));
+  assertEquals(diff.yDomain, ["2", "0.5"], "largest width on top");
 });

@@ -1,5 +1,5 @@
 /** Rendering specifications: well-formed standalone SVG with title, viewBox, axis labels, legend; PNG with text. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotEquals } from "./_assert.ts";
 import {
   dynamicsFigures,
   type HeatmapFigure,
@@ -26,11 +26,11 @@ function texts(root: SvgElement): string[] {
 function checkStandalone(svg: string, title: string): SvgElement {
   assertWellFormedXml(svg);
   const root = parseSvg(svg);
-  assert.equal(root.tagName.toLowerCase(), "svg");
-  assert.equal(root.getAttribute("xmlns"), "http://www.w3.org/2000/svg");
-  assert.match(root.getAttribute("viewBox") ?? "", /^0 0 \d+ \d+$/);
-  assert.equal(root.querySelector("title")?.textContent, title);
-  assert.ok(texts(root).includes(title), "visible title");
+  assertEquals(root.tagName.toLowerCase(), "svg");
+  assertEquals(root.getAttribute("xmlns"), "http://www.w3.org/2000/svg");
+  assertMatch(root.getAttribute("viewBox") ?? "", /^0 0 \d+ \d+$/);
+  assertEquals(root.querySelector("title")?.textContent, title);
+  assert(texts(root).includes(title), "visible title");
   return root;
 }
 
@@ -38,36 +38,36 @@ Deno.test("line figure: axis labels, one path per series, legend entries with ma
   const fig = dynamicsFigures(runs).find((f) => f.name === "cifar100-wide_resnet50-w2-e200-nc2")!;
   const svg = renderSvg(fig, { widthPx: 800, heightPx: 500, fontSize: 15 });
   const root = checkStandalone(svg, fig.title);
-  assert.equal(root.getAttribute("viewBox"), "0 0 800 500");
+  assertEquals(root.getAttribute("viewBox"), "0 0 800 500");
   const t = texts(root);
-  assert.ok(t.includes("epoch"), "x label");
-  assert.ok(t.includes(fig.yLabel), "y label");
+  assert(t.includes("epoch"), "x label");
+  assert(t.includes(fig.yLabel), "y label");
   const linePaths = all(root, 'g[aria-label="line"] path');
-  assert.equal(linePaths.length, 4);
-  assert.ok(linePaths.every((p) => (p.getAttribute("d") ?? "").split("L").length >= 8), "lines span the checkpoints");
-  assert.equal(all(root, 'g[aria-label="area"] path').length, 4, "min–max bands for 2 seeds");
+  assertEquals(linePaths.length, 4);
+  assert(linePaths.every((p) => (p.getAttribute("d") ?? "").split("L").length >= 8), "lines span the checkpoints");
+  assertEquals(all(root, 'g[aria-label="area"] path').length, 4, "min–max bands for 2 seeds");
   const entries = all(root, "g.legend-entry");
-  assert.deepEqual(entries.map((e) => e.querySelector("text")?.textContent), [
+  assertEquals(entries.map((e) => e.querySelector("text")?.textContent), [
     "CE",
     "LS (α = 0.05)",
     "FL (γ = 3)",
     "MSE (scale 15)",
   ]);
-  assert.ok(entries.every((e) => e.querySelector("line") && (e.querySelector("circle") || e.querySelector("path"))));
-  assert.equal(root.getAttribute("font-size"), "15");
+  assert(entries.every((e) => e.querySelector("line") && (e.querySelector("circle") || e.querySelector("path"))));
+  assertEquals(root.getAttribute("font-size"), "15");
 });
 
 Deno.test("log NC1 axis and the log₂ epochs axis render", () => {
   const nc1 = dynamicsFigures(runs)[0];
-  assert.equal(nc1.yScale, "log");
+  assertEquals(nc1.yScale, "log");
   checkStandalone(renderSvg(nc1), nc1.title);
   const lines = heatmapFigures(runs).figures.find((f) => f.name.endsWith("accuracy-vs-epochs")) as LineFigure;
   const root = checkStandalone(renderSvg(lines), lines.title);
-  assert.equal(all(root, 'g[aria-label="line"] path').length, lines.series.length);
+  assertEquals(all(root, 'g[aria-label="line"] path').length, lines.series.length);
   const legendTitles = all(root, "g.legend > text").map((e) => e.textContent);
-  assert.deepEqual(legendTitles, ["width", "loss"]);
+  assertEquals(legendTitles, ["width", "loss"]);
   // Non-CE lines are dashed in the plot and in the legend.
-  assert.ok(all(root, 'g[aria-label="line"]').some((g) => g.getAttribute("stroke-dasharray")));
+  assert(all(root, 'g[aria-label="line"]').some((g) => g.getAttribute("stroke-dasharray")));
 });
 
 Deno.test("heatmap: one text per cell with its number, empty cells drawn, colour ramp", () => {
@@ -75,13 +75,13 @@ Deno.test("heatmap: one text per cell with its number, empty cells drawn, colour
   const fig = figures.find((f) => f.name.endsWith("heatmap-acc-fl")) as HeatmapFigure;
   const root = checkStandalone(renderSvg(fig), fig.title);
   const cellTexts = all(root, 'g[aria-label="text"] text').map((e) => e.textContent);
-  assert.deepEqual(cellTexts, fig.cells.map((c) => c.text));
-  assert.ok(cellTexts.includes("–"), "the missing FL cell is drawn empty");
-  assert.equal(all(root, 'g[aria-label="cell"] rect').length, 4, "3 filled + 1 empty");
+  assertEquals(cellTexts, fig.cells.map((c) => c.text));
+  assert(cellTexts.includes("–"), "the missing FL cell is drawn empty");
+  assertEquals(all(root, 'g[aria-label="cell"] rect').length, 4, "3 filled + 1 empty");
   const t = texts(root);
-  assert.ok(t.includes("training epochs") && t.includes("width multiplier"));
-  assert.ok(t.includes(fig.colorLabel), "ramp legend label");
-  assert.ok(root.querySelector("linearGradient"), "ramp gradient");
+  assert(t.includes("training epochs") && t.includes("width multiplier"));
+  assert(t.includes(fig.colorLabel), "ramp legend label");
+  assert(root.querySelector("linearGradient"), "ramp gradient");
 });
 
 Deno.test("empty figures say 'no data'", () => {
@@ -95,7 +95,7 @@ Deno.test("empty figures say 'no data'", () => {
     yScale: "log",
     series: [],
   };
-  assert.ok(texts(checkStandalone(renderSvg(empty), "Empty")).includes("no data"));
+  assert(texts(checkStandalone(renderSvg(empty), "Empty")).includes("no data"));
   const blank: HeatmapFigure = {
     kind: "heatmap",
     name: "h",
@@ -108,7 +108,7 @@ Deno.test("empty figures say 'no data'", () => {
     colorLabel: "c",
     scheme: "viridis",
   };
-  assert.ok(texts(checkStandalone(renderSvg(blank), "Blank")).includes("no data"));
+  assert(texts(checkStandalone(renderSvg(blank), "Blank")).includes("no data"));
 });
 
 Deno.test("text is escaped", () => {
@@ -129,29 +129,29 @@ Deno.test("text is escaped", () => {
     }],
   };
   const root = checkStandalone(renderSvg(fig), 'a < b & "c"');
-  assert.ok(texts(root).includes("<CE> & co"));
+  assert(texts(root).includes("<CE> & co"));
 });
 
 Deno.test("PNG: resvg loads under Deno and draws the text", async () => {
   const fig = dynamicsFigures(runs)[5];
   const png = await renderPng(renderSvg(fig), 1);
-  assert.deepEqual([...png.slice(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+  assertEquals([...png.slice(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
   // Through renderPng itself: without a usable font the text draws nothing and both PNGs are the same bytes.
   const svg = (text: string) =>
     '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="5" y="28" font-size="24" ' +
     `font-family="DejaVu Sans, sans-serif">${text}</text></svg>`;
   const [withText, blank] = [await renderPng(svg("NC1"), 1), await renderPng(svg(""), 1)];
-  assert.notDeepEqual(withText, blank, "no glyphs drawn: install fonts-dejavu-core");
+  assertNotEquals(withText, blank, "no glyphs drawn: install fonts-dejavu-core");
 
   const dir = await Deno.makeTempDir({ prefix: "plot_render_" });
   try {
     const paths = await writeFigures([fig], dir, "png", { widthPx: 400, heightPx: 300 });
-    assert.deepEqual(paths, [`${dir}/${fig.name}.png`]);
+    assertEquals(paths, [`${dir}/${fig.name}.png`]);
     const bytes = await Deno.readFile(paths[0]);
     // PNG width/height at zoom 2 sit in the IHDR chunk.
     const view = new DataView(bytes.buffer);
-    assert.equal(view.getUint32(16), 800);
-    assert.equal(view.getUint32(20), 600);
+    assertEquals(view.getUint32(16), 800);
+    assertEquals(view.getUint32(20), 600);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,9 +1,10 @@
 /** The HTML/Markdown report and the plot, heatmap and report tasks end to end. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { buildReport, parseRunInfo, type ReportSection, type RunRecord } from "../src/plot/mod.ts";
 import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
 import { assertWellFormedXml } from "./fixtures/plot/xml.ts";
 import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { runTask } from "./_task.ts";
 
 const specs = grid([0.5, 2], [100, 200], [1], ["cross_entropy", "label_smoothing"], 6);
 const runs: RunRecord[] = specs.map((s) => ({
@@ -38,66 +39,55 @@ Deno.test("buildReport: self-contained HTML, Markdown twin, tables, extra sectio
   const report = buildReport(runs, [extra], { generated: "2024-01-01" });
   const { html, markdown, figures } = report;
   // Self-contained: no scripts, no external stylesheets or images, nothing fetched.
-  assert.ok(!/<script|<link|<img|src=|@import/i.test(html));
-  assert.ok(!/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html), "no URLs besides the SVG namespace");
+  assert(!/<script|<link|<img|src=|@import/i.test(html));
+  assert(!/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html), "no URLs besides the SVG namespace");
   // Dynamics of the largest setting (8) + grid figures (diff, 2 acc, variance, lines = 5) + the UFM figure.
-  assert.equal(figures.length, 14);
-  assert.equal((html.match(/<svg xmlns/g) ?? []).length, 14);
+  assertEquals(figures.length, 14);
+  assertEquals((html.match(/<svg xmlns/g) ?? []).length, 14);
   for (const f of figures) {
     assertWellFormedXml(f.svg);
-    assert.ok(markdown.includes(`](${f.path})`), `markdown links ${f.path}`);
-    assert.match(f.path, /^figures\/[\w.-]+\.svg$/);
+    assert(markdown.includes(`](${f.path})`), `markdown links ${f.path}`);
+    assertMatch(f.path, /^figures\/[\w.-]+\.svg$/);
   }
-  assert.ok(figures.some((f) => f.path === "figures/cifar100-wide_resnet50-w2-e200-nc1.svg"));
+  assert(figures.some((f) => f.path === "figures/cifar100-wide_resnet50-w2-e200-nc1.svg"));
   // One table row per run, with the reference-style name and best-validation accuracy.
-  assert.equal((markdown.match(/^\| wideres50-[^|]+\| cifar100 \|/gm) ?? []).length, 8);
-  assert.ok(markdown.includes("| wideres50-05-ls-100-1 | cifar100 | LS (α = 0.05) | 0.5 | 100 | 1 | 100 |"));
-  assert.ok(html.includes("<td>wideres50-2-ce-200-1</td>"));
+  assertEquals((markdown.match(/^\| wideres50-[^|]+\| cifar100 \|/gm) ?? []).length, 8);
+  assert(markdown.includes("| wideres50-05-ls-100-1 | cifar100 | LS (α = 0.05) | 0.5 | 100 | 1 | 100 |"));
+  assert(html.includes("<td>wideres50-2-ce-200-1</td>"));
   // Configuration: lr is shared, width differs.
-  assert.ok(markdown.includes("| lr | 0.1 |"));
-  assert.match(markdown, /Settings that differ between runs:\n\n\| run \| loss \| width \|/);
+  assert(markdown.includes("| lr | 0.1 |"));
+  assertMatch(markdown, /Settings that differ between runs:\n\n\| run \| loss \| width \|/);
   // The extra section: markdown as is in .md, converted in .html.
-  assert.ok(markdown.includes("## Unconstrained feature model\n\nAll losses reach **NC**"));
-  assert.ok(html.includes("<p>All losses reach <strong>NC</strong> with <code>lr = 0.1</code>:</p>"));
-  assert.ok(html.includes("<ul><li>CE: 1e-7</li><li>LS: 2e-7</li></ul>"));
-  assert.ok(html.includes("<th>loss</th><th>NC1</th>"));
-  assert.ok(figures.some((f) => f.path === "figures/ufm-nc1.svg"));
+  assert(markdown.includes("## Unconstrained feature model\n\nAll losses reach **NC**"));
+  assert(html.includes("<p>All losses reach <strong>NC</strong> with <code>lr = 0.1</code>:</p>"));
+  assert(html.includes("<ul><li>CE: 1e-7</li><li>LS: 2e-7</li></ul>"));
+  assert(html.includes("<th>loss</th><th>NC1</th>"));
+  assert(figures.some((f) => f.path === "figures/ufm-nc1.svg"));
   // Every SVG gradient id is unique in the page.
   const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
-  assert.equal(new Set(ids).size, ids.length);
+  assertEquals(new Set(ids).size, ids.length);
 });
 
-Deno.test("buildReport: html body wins over markdown, and figure names never collide", () => {
-  const twin: ReportSection = { ...extra, title: "Again", html: "<p>custom <b>html</b></p>" };
+Deno.test("buildReport: both documents come from one description, and figure names never collide", () => {
+  const twin: ReportSection = { ...extra, title: "Again" };
   const report = buildReport(runs.slice(0, 1), [extra, twin], { generated: "x" });
-  assert.ok(report.html.includes("<p>custom <b>html</b></p>"));
-  assert.ok(report.markdown.includes("## Again\n\nAll losses reach"));
-  assert.deepEqual(report.figures.filter((f) => f.path.includes("ufm")).map((f) => f.path), [
+  assert(report.markdown.includes("## Again\n\nAll losses reach"));
+  assert(report.html.includes("<h2>Again</h2>\n<p>All losses reach <strong>NC</strong>"));
+  // The same table in both: every Markdown row of the final-metrics table is a row of the HTML table.
+  const mdRows = report.markdown.split("\n").filter((l) => l.startsWith("| wideres50"));
+  assertEquals(mdRows.length, 1);
+  const cells = mdRows[0].split("|").slice(1, -1).map((c) => c.trim());
+  assert(report.html.includes(`<tr>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`), mdRows[0]);
+  assertEquals(report.figures.filter((f) => f.path.includes("ufm")).map((f) => f.path), [
     "figures/ufm-nc1.svg",
     "figures/ufm-nc1-2.svg",
   ]);
   // One run, one grid cell: no grid section.
-  assert.ok(!report.markdown.includes("Width × training length"));
+  assert(!report.markdown.includes("Width × training length"));
 });
 
-async function task(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      `tasks/${name}.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** `deno task <name> <args>` with the task's own permissions from deno.json. */
+const task = (name: string, args: string[]) => runTask(name, args);
 
 Deno.test("tasks: plot, heatmap and report write their files; bad input is one line, status 2", async () => {
   const root = await Deno.makeTempDir({ prefix: "plot_tasks_" });
@@ -120,29 +110,29 @@ Deno.test("tasks: plot, heatmap and report write their files; bad input is one l
       "--width-px",
       "500",
     ]);
-    assert.equal(plot.code, 0, plot.stderr);
+    assertEquals(plot.code, 0, plot.stderr);
     const pngs = [...Deno.readDirSync(`${root}/fig`)].map((e) => e.name).sort();
-    assert.equal(pngs.length, 8);
-    assert.ok(pngs.includes("cifar100-wide_resnet50-w2-e200-nc4-ncc.png"));
+    assertEquals(pngs.length, 8);
+    assert(pngs.includes("cifar100-wide_resnet50-w2-e200-nc4-ncc.png"));
 
     const dirs = `${root}/runs/wideres50-2-ce-100-1,${root}/runs/wideres50-2-ls-100-1`;
     const explicit = await task("plot", ["--run", dirs, "--out", `${root}/fig2`, "--no-log-nc1"]);
-    assert.equal(explicit.code, 0, explicit.stderr);
-    assert.match(explicit.stdout, /2 runs → 8 figures/);
+    assertEquals(explicit.code, 0, explicit.stderr);
+    assertMatch(explicit.stdout, /2 runs → 8 figures/);
 
     const heat = await task("heatmap", ["--runs", `${root}/runs`, "--out", `${root}/heat`]);
-    assert.equal(heat.code, 0, heat.stderr);
-    assert.match(heat.stdout, /1 runs missing/);
-    assert.match(heat.stdout, /width 0\.5 epochs 200 label_smoothing seed 1: no run/);
-    assert.ok((await Deno.stat(`${root}/heat/cifar100-wide_resnet50-heatmap-diff-ce-ls.svg`)).isFile);
+    assertEquals(heat.code, 0, heat.stderr);
+    assertMatch(heat.stdout, /1 runs missing/);
+    assertMatch(heat.stdout, /width 0\.5 epochs 200 label_smoothing seed 1: no run/);
+    assert((await Deno.stat(`${root}/heat/cifar100-wide_resnet50-heatmap-diff-ce-ls.svg`)).isFile);
 
     const rep = await task("report", ["--runs", `${root}/runs`, "--out", `${root}/report`]);
-    assert.equal(rep.code, 0, rep.stderr);
+    assertEquals(rep.code, 0, rep.stderr);
     const md = await Deno.readTextFile(`${root}/report/report.md`);
     for (const m of md.matchAll(/\]\((figures\/[^)]+)\)/g)) {
-      assert.ok((await Deno.stat(`${root}/report/${m[1]}`)).isFile);
+      assert((await Deno.stat(`${root}/report/${m[1]}`)).isFile);
     }
-    assert.ok((await Deno.readTextFile(`${root}/report/report.html`)).startsWith("<!doctype html>"));
+    assert((await Deno.readTextFile(`${root}/report/report.html`)).startsWith("<!doctype html>"));
 
     await Deno.mkdir(`${root}/empty`);
     await Deno.mkdir(`${root}/bad/r1`, { recursive: true });
@@ -155,11 +145,11 @@ Deno.test("tasks: plot, heatmap and report write their files; bad input is one l
       await task("plot", ["--runs", `${root}/runs`, "--format", "jpg"]),
     ];
     for (const f of failures) {
-      assert.equal(f.code, 2, f.stderr);
-      assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
-      assert.match(f.stderr, /^error: /);
+      assertEquals(f.code, 2, f.stderr);
+      assertEquals(f.stderr.trim().split("\n").length, 1, f.stderr);
+      assertMatch(f.stderr, /^error: /);
     }
-    assert.match(failures[2].stderr, /bad\/r1\/info\.json: not valid JSON/);
+    assertMatch(failures[2].stderr, /bad\/r1\/info\.json: not valid JSON/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

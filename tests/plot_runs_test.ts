@@ -1,5 +1,5 @@
 /** Reading, validating and filtering run folders for the figure tasks. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, fail } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { filterRuns, findRunDirs, loadRun, parseRunInfo, runName, selectRuns } from "../src/plot/mod.ts";
 import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
@@ -16,29 +16,29 @@ async function rejectsUser(f: () => unknown, ...fragments: string[]): Promise<vo
   try {
     await f();
   } catch (e) {
-    assert.ok(e instanceof UserError, `expected UserError, got ${e}`);
-    assert.ok(!e.message.includes("\n"), `message spans lines: ${e.message}`);
-    for (const frag of fragments) assert.ok(e.message.includes(frag), `'${e.message}' lacks '${frag}'`);
+    assert(e instanceof UserError, `expected UserError, got ${e}`);
+    assert(!e.message.includes("\n"), `message spans lines: ${e.message}`);
+    for (const frag of fragments) assert(e.message.includes(frag), `'${e.message}' lacks '${frag}'`);
     return;
   }
-  assert.fail("expected a UserError");
+  fail("expected a UserError");
 }
 
 Deno.test("parseRunInfo reads the evaluate schema", () => {
   const info = parseRunInfo(infoText(), "a/info.json");
-  assert.equal(info.run.loss, "focal_loss");
-  assert.deepEqual(info.run.loss_params, { gamma: 3 });
-  assert.equal(info.epochs.length, 5);
-  assert.equal(info.metrics.nc1?.length, 5);
-  assert.equal(info.metrics.max_angle, undefined);
-  assert.equal(typeof info.best?.test_top1, "number");
-  assert.equal(runName(info.run), "wideres50-05-fl-200-321");
+  assertEquals(info.run.loss, "focal_loss");
+  assertEquals(info.run.loss_params, { gamma: 3 });
+  assertEquals(info.epochs.length, 5);
+  assertEquals(info.metrics.nc1?.length, 5);
+  assertEquals(info.metrics.max_angle, undefined);
+  assertEquals(typeof info.best?.test_top1, "number");
+  assertEquals(runName(info.run), "wideres50-05-fl-200-321");
 });
 
 Deno.test("parseRunInfo accepts nulls and missing metrics", () => {
   const info = parseRunInfo(infoText({ nc2: [null, 0.5, null, 0.3, 0.2], nc3: undefined }), "a/info.json");
-  assert.deepEqual(info.metrics.nc2, [null, 0.5, null, 0.3, 0.2]);
-  assert.equal(info.metrics.nc3, undefined);
+  assertEquals(info.metrics.nc2, [null, 0.5, null, 0.3, 0.2]);
+  assertEquals(info.metrics.nc3, undefined);
 });
 
 Deno.test("parseRunInfo rejects bad files with the file name", async () => {
@@ -64,18 +64,18 @@ Deno.test("loading: recursive scan, config.json, filters, and one-line errors", 
     await writeSyntheticRuns(`${root}/cifar100`, grid([0.5, 2], [100], [1], ["cross_entropy", "mean_square_error"], 4));
     await Deno.mkdir(`${root}/empty/nested`, { recursive: true });
     const dirs = await findRunDirs(root);
-    assert.equal(dirs.length, 4);
-    assert.ok(dirs.every((d) => d.startsWith(`${root}/cifar100/`)));
+    assertEquals(dirs.length, 4);
+    assert(dirs.every((d) => d.startsWith(`${root}/cifar100/`)));
     const run = await loadRun(dirs[0]);
-    assert.equal(run.config?.lr, 0.1);
+    assertEquals(run.config?.lr, 0.1);
 
     const all = await selectRuns({ roots: [root] });
-    assert.equal(all.length, 4);
-    assert.equal(filterRuns(all, { width: [2] }).length, 2);
-    assert.equal(filterRuns(all, { width: [2], model: ["wide_resnet50"], dataset: ["cifar100"] }).length, 2);
-    assert.equal(filterRuns(all, { epochs: [800] }).length, 0);
+    assertEquals(all.length, 4);
+    assertEquals(filterRuns(all, { width: [2] }).length, 2);
+    assertEquals(filterRuns(all, { width: [2], model: ["wide_resnet50"], dataset: ["cifar100"] }).length, 2);
+    assertEquals(filterRuns(all, { epochs: [800] }).length, 0);
     // The same folder through --runs and --run counts once.
-    assert.equal((await selectRuns({ roots: [root], dirs: [dirs[0] + "/"] })).length, 4);
+    assertEquals((await selectRuns({ roots: [root], dirs: [dirs[0] + "/"] })).length, 4);
 
     await rejectsUser(() => selectRuns({ roots: [root] }, { width: [1] }), "no run matches", "widths 0.5, 2");
     await rejectsUser(() => selectRuns({ roots: [`${root}/empty`] }), "no info.json found", `${root}/empty`);
@@ -92,14 +92,14 @@ Deno.test("loading: recursive scan, config.json, filters, and one-line errors", 
     // With onSkip a broken run found by the scan is reported and left out; one named by --run stays an error.
     const skipped: string[] = [];
     const onSkip = (dir: string, reason: string) => skipped.push(`${dir}: ${reason}`);
-    assert.equal((await selectRuns({ roots: [root], onSkip })).length, 3);
-    assert.equal(skipped.length, 1);
-    assert.ok(skipped[0].startsWith(`${dirs[2]}: ${dirs[2]}/info.json`) && skipped[0].includes("run.model"));
+    assertEquals((await selectRuns({ roots: [root], onSkip })).length, 3);
+    assertEquals(skipped.length, 1);
+    assert(skipped[0].startsWith(`${dirs[2]}: ${dirs[2]}/info.json`) && skipped[0].includes("run.model"));
     await rejectsUser(() => selectRuns({ roots: [root], dirs: [dirs[2]], onSkip }), `${dirs[2]}/info.json`);
     // When no run is readable the first reason is the error, and nothing is reported as skipped.
     skipped.length = 0;
     await rejectsUser(() => selectRuns({ roots: [dirs[2]], onSkip }), `${dirs[2]}/info.json`, "run.model");
-    assert.equal(skipped.length, 0);
+    assertEquals(skipped.length, 0);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

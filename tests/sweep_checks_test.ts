@@ -50,9 +50,9 @@ Deno.test("each claim fails on its own, and a missing loss fails", () => {
   const failed = checkReproduction(runs).filter((c) => c.pass === false).map((c) => `${c.loss}: ${c.claim}`);
   assertEquals(failed, [
     "CE: train top-1 = 100% at the last epoch (10)",
-    "MSE: NC1(last) ≤ 1/10 × NC1(epoch 1)",
-    "FL: NC2(last) < NC2(epoch 1)",
     "LS: an evaluated run of the largest setting exists",
+    "FL: NC2(last) < NC2(epoch 1)",
+    "MSE: NC1(last) ≤ 1/10 × NC1(epoch 1)",
   ]);
 });
 

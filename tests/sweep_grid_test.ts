@@ -89,7 +89,7 @@ Deno.test("bad grids are one-line user errors naming the flag", () => {
     [["--preset", "paper-imagenet"], "--preset: unknown preset 'paper-imagenet'"],
     [["--widths", "0,1"], "--widths: 0 is out of range"],
     [["--widths", "-0.5"], "--widths: -0.5 is out of range"],
-    [["--widths", "abc"], "--widths: expected a number"],
+    [["--widths", "abc"], "--widths: expected a decimal number"],
     [["--epochs-list", "0"], "--epochs-list: 0 is out of range"],
     [["--epochs-list", "2.5"], "--epochs-list: expected an integer"],
     [["--seeds", "-1"], "--seeds: -1 is out of range"],

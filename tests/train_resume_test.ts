@@ -13,11 +13,9 @@ import { encodeCheckpoint, readCheckpoint, readCheckpointHeader } from "../src/r
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
 import { planResume } from "../src/run/resume.ts";
 import { trainRun } from "../src/train/train.ts";
+import { runTask } from "./_task.ts";
 
 await tf.setBackend("cpu");
-
-const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
-const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
 
 function tinyConfig(savePath: string, epochs: number): TrainConfig {
   return {
@@ -154,14 +152,8 @@ const TINY = [
 ];
 
 async function train(args: string[]): Promise<{ code: number; lines: string[] }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, "tasks/train.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  return { code: out.code, lines: stderr.split("\n").filter((l) => l.trim() !== "") };
+  const out = await runTask("train", args);
+  return { code: out.code, lines: out.stderr.split("\n").filter((l) => l.trim() !== "") };
 }
 
 Deno.test("deno task train --load: extends with a larger -e, keeps the run's settings, trains nothing when done", async () => {

@@ -4,7 +4,7 @@
  * the logits, so the theory checks and the network experiments use one
  * definition of each loss.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "./_assert.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { Rng } from "../src/rng.ts";
@@ -27,7 +27,7 @@ Deno.test({
     const y = new Int32Array(B);
     for (let i = 0; i < B; i++) y[i] = rng.int(K);
     const z64 = Float64Array.from(z);
-    assert.ok(LOSS_NAMES.length >= 4);
+    assert(LOSS_NAMES.length >= 4);
     for (const name of LOSS_NAMES) {
       const tfLoss = makeLoss(name, params);
       const before = tf.memory().numTensors;
@@ -37,16 +37,16 @@ Deno.test({
         const { value, grad } = tf.valueAndGrad((a: tf.Tensor) => tfLoss(a as tf.Tensor2D, yt))(zt);
         return [value.dataSync()[0], grad.dataSync() as Float32Array];
       });
-      assert.equal(tf.memory().numTensors, before, `${name}: tensors leaked`);
+      assertEquals(tf.memory().numTensors, before, `${name}: tensors leaked`);
       const ours = ufmLoss(name, params);
       const g64 = new Float64Array(B * K);
       let sum = 0;
       for (let i = 0; i < B; i++) sum += ours.sample(z64, i * K, K, y[i], g64);
       const mean = sum / B;
-      assert.ok(Math.abs(value - mean) <= 1e-5 * Math.max(1, Math.abs(mean)), `${name}: tfjs ${value} vs ufm ${mean}`);
+      assert(Math.abs(value - mean) <= 1e-5 * Math.max(1, Math.abs(mean)), `${name}: tfjs ${value} vs ufm ${mean}`);
       for (let t = 0; t < B * K; t++) {
         const ref = g64[t] / B; // mean reduction
-        assert.ok(Math.abs(grad[t] - ref) <= 1e-5, `${name}: ∂/∂z[${t}] tfjs ${grad[t]} vs ufm ${ref}`);
+        assert(Math.abs(grad[t] - ref) <= 1e-5, `${name}: ∂/∂z[${t}] tfjs ${grad[t]} vs ufm ${ref}`);
       }
     }
   },

@@ -1,5 +1,5 @@
 /** The float64 UFM losses: known values, stability at extreme logits, gradients against finite differences. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
 import { ufmLoss, ufmLossNames } from "../src/ufm/mod.ts";
@@ -7,11 +7,11 @@ import { ufmLoss, ufmLossNames } from "../src/ufm/mod.ts";
 const PAPER_LOSSES = ["cross_entropy", "mean_square_error", "focal_loss", "label_smoothing"];
 
 function close(a: number, b: number, tol: number, what: string): void {
-  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  assert(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 }
 
 Deno.test("ufm losses: the paper's four are registered", () => {
-  for (const name of PAPER_LOSSES) assert.ok(ufmLossNames().includes(name), name);
+  for (const name of PAPER_LOSSES) assert(ufmLossNames().includes(name), name);
 });
 
 Deno.test("ufm losses: the abbreviations of sweep and run names (ce, mse, fl, ls) name the same losses", () => {
@@ -22,11 +22,12 @@ Deno.test("ufm losses: the abbreviations of sweep and run names (ce, mse, fl, ls
   ]];
   for (const [short, full] of pairs) {
     const p = { gamma: 2, smoothing: 0.2, rescale: 3 };
-    assert.equal(ufmLoss(short, p).sample(z, 0, 4, 1, null), ufmLoss(full, p).sample(z, 0, 4, 1, null), short);
+    assertEquals(ufmLoss(short, p).sample(z, 0, 4, 1, null), ufmLoss(full, p).sample(z, 0, 4, 1, null), short);
   }
-  assert.throws(
+  assertThrows(
     () => ufmLoss("xe"),
-    (e) => e instanceof UserError && /unknown loss 'xe'.*\(or ce, mse, fl, ls\)/.test(e.message),
+    UserError,
+    /unknown loss 'xe'.*\(or ce, mse, fl, ls\)/,
   );
 });
 
@@ -65,15 +66,15 @@ Deno.test("ufm losses: no NaN or infinity at logits of ±100 and ±1e4", () => {
       for (let y = 0; y < 3; y++) {
         const g = new Float64Array(3);
         const v = loss.sample(z, 0, 3, y, g);
-        assert.ok(Number.isFinite(v), `${name} y=${y} ±${big}: value ${v}`);
-        for (const gk of g) assert.ok(Number.isFinite(gk), `${name} y=${y} ±${big}: gradient ${g}`);
+        assert(Number.isFinite(v), `${name} y=${y} ±${big}: value ${v}`);
+        for (const gk of g) assert(Number.isFinite(gk), `${name} y=${y} ±${big}: gradient ${g}`);
       }
     }
   }
   // The correct class far ahead: CE keeps its digits (e^{-200}) instead of rounding to 0 − 0.
   const ce = ufmLoss("cross_entropy").sample(new Float64Array([100, -100, -100]), 0, 3, 0, null);
   close(ce, 2 * Math.exp(-200), 1e-12, "CE tail");
-  assert.ok(ce > 0);
+  assert(ce > 0);
   close(ufmLoss("cross_entropy").sample(new Float64Array([100, -100, 0]), 0, 3, 1, null), 200, 1e-12, "CE wrong");
 });
 
@@ -102,7 +103,7 @@ Deno.test("ufm losses: gradient matches central finite differences (float64)", (
         zp[k] += h;
         zm[k] -= h;
         const fd = (loss.sample(zp, 0, K, y, null) - loss.sample(zm, 0, K, y, null)) / (2 * h);
-        assert.ok(
+        assert(
           Math.abs(fd - g[k]) < 1e-8 * Math.max(1, Math.abs(fd)),
           `${name} ${JSON.stringify(params)}: ∂/∂z_${k} ${g[k]} vs ${fd}`,
         );
@@ -112,20 +113,24 @@ Deno.test("ufm losses: gradient matches central finite differences (float64)", (
 });
 
 Deno.test("ufm losses: unknown names and bad parameters are UserErrors naming the flag", () => {
-  assert.throws(
+  assertThrows(
     () => ufmLoss("hinge"),
-    (e: unknown) => e instanceof UserError && /--loss: unknown loss 'hinge'/.test(e.message),
+    UserError,
+    /--loss: unknown loss 'hinge'/,
   );
-  assert.throws(
+  assertThrows(
     () => ufmLoss("focal_loss", { gamma: -1 }),
-    (e: unknown) => e instanceof UserError && /--gamma/.test(e.message),
+    UserError,
+    /--gamma/,
   );
-  assert.throws(
+  assertThrows(
     () => ufmLoss("label_smoothing", { smoothing: 1 }),
-    (e: unknown) => e instanceof UserError && /--smoothing/.test(e.message),
+    UserError,
+    /--smoothing/,
   );
-  assert.throws(
+  assertThrows(
     () => ufmLoss("mean_square_error", { rescale: 0 }),
-    (e: unknown) => e instanceof UserError && /--rescale/.test(e.message),
+    UserError,
+    /--rescale/,
   );
 });

@@ -2,7 +2,7 @@
  * The UFM's Neural-Collapse points and the package's metrics (`src/metrics/`, which the UFM uses) on UFM-shaped
  * points whose values are known by hand.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "./_assert.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { Rng } from "../src/rng.ts";
 import { simplexEtf } from "../src/ufm/mod.ts";
@@ -15,7 +15,7 @@ Deno.test("simplexEtf: unit rows with pairwise inner products −1/(K−1), also
         let s = 0;
         for (let j = 0; j < d; j++) s += M[a * d + j] * M[b * d + j];
         const want = a === b ? 1 : -1 / (K - 1);
-        assert.ok(Math.abs(s - want) < 1e-14, `K=${K} d=${d} (${a},${b}): ${s}`);
+        assert(Math.abs(s - want) < 1e-14, `K=${K} d=${d} (${a},${b}): ${s}`);
       }
     }
   }
@@ -54,19 +54,19 @@ Deno.test("neuralCollapseMetrics: a collapsed, self-dual simplex ETF scores 0 on
     for (let j = 0; j < d; j++) H[i * d + j] = 0.3 * rot[labels[i] * d + j];
   }
   const m = neuralCollapseMetrics(H, labels, W, null);
-  assert.ok(m.nc1 < 1e-25, `nc1 ${m.nc1}`);
-  assert.ok(m.nc2 < 1e-12, `nc2 ${m.nc2}`);
-  assert.ok(m.nc3 < 1e-12, `nc3 ${m.nc3}`);
+  assert(m.nc1 < 1e-25, `nc1 ${m.nc1}`);
+  assert(m.nc2 < 1e-12, `nc2 ${m.nc2}`);
+  assert(m.nc3 < 1e-12, `nc3 ${m.nc3}`);
   // μ_G = 0 for a simplex ETF, so NC4 = ‖Wμ_G + b‖ = 0 with b = 0; equal norms and maximal angles throughout.
   for (const k of ["nc4_bias", "equinorm_means", "equinorm_weights", "equiangularity", "max_angle", "cdnv"] as const) {
-    assert.ok(m[k] < 1e-12, `${k} ${m[k]}`);
+    assert(m[k] < 1e-12, `${k} ${m[k]}`);
   }
-  assert.equal(m.top1, 100);
+  assertEquals(m.top1, 100);
   // Same classifier, features dual to the *negated* ETF: NC3 is as far as it gets, NC2 unchanged.
   const Hneg = H.map((v) => -v);
   const m2 = neuralCollapseMetrics(Hneg, labels, W, null);
-  assert.ok(m2.nc2 < 1e-12);
-  assert.ok(Math.abs(m2.nc3 - 2) < 1e-12, `nc3 ${m2.nc3}`);
+  assert(m2.nc2 < 1e-12);
+  assert(Math.abs(m2.nc3 - 2) < 1e-12, `nc3 ${m2.nc3}`);
 });
 
 Deno.test("neuralCollapseMetrics: hand-computed NC1 = ε²/2 (K = 2, d = 1) and NC2 = √(2 − √2) (K = 3, collinear rows)", () => {
@@ -74,10 +74,10 @@ Deno.test("neuralCollapseMetrics: hand-computed NC1 = ε²/2 (K = 2, d = 1) and 
   const H = new Float64Array([1 + eps, 1 - eps, -1 + eps, -1 - eps]);
   const labels = new Int32Array([0, 0, 1, 1]);
   const m = neuralCollapseMetrics(H, labels, new Float64Array([1, -1]), null);
-  assert.ok(Math.abs(m.nc1 - eps * eps / 2) < 1e-15, `nc1 ${m.nc1}`);
+  assert(Math.abs(m.nc1 - eps * eps / 2) < 1e-15, `nc1 ${m.nc1}`);
   // W rows (1,0), (−1,0), (0,0): W̃W̃ᵀ/‖·‖ = [[.5,−.5,0],[−.5,.5,0],[0,0,0]], inner product with the unit ETF Gram 1/√2.
   const W = new Float64Array([1, 0, -1, 0, 0, 0]);
   const H3 = new Float64Array([1, 0, 0, 1, -1, -1]);
   const m3 = neuralCollapseMetrics(H3, new Int32Array([0, 1, 2]), W, null);
-  assert.ok(Math.abs(m3.nc2 - Math.sqrt(2 - Math.SQRT2)) < 1e-14, `nc2 ${m3.nc2}`);
+  assert(Math.abs(m3.nc2 - Math.sqrt(2 - Math.SQRT2)) < 1e-14, `nc2 ${m3.nc2}`);
 });

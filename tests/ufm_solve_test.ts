@@ -4,7 +4,7 @@
  * objective and norms, a perturbed optimum returns to it, the objective's
  * gradient matches finite differences, and bad options are UserErrors.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
 import {
@@ -51,7 +51,7 @@ Deno.test("L-BFGS: minimises the Rosenbrock function to its minimiser (1, 1)", (
     new Float64Array([-1.2, 1]),
     { maxIters: 200, gradTol: 1e-10 },
   );
-  assert.ok(Math.abs(r.x[0] - 1) < 1e-8 && Math.abs(r.x[1] - 1) < 1e-8, `${r.x} after ${r.iters} iterations`);
+  assert(Math.abs(r.x[0] - 1) < 1e-8 && Math.abs(r.x[1] - 1) < 1e-8, `${r.x} after ${r.iters} iterations`);
 });
 
 Deno.test("ufmObjective: gradient matches central finite differences for every loss (float64)", () => {
@@ -69,7 +69,7 @@ Deno.test("ufmObjective: gradient matches central finite differences for every l
       xp[t] += h;
       xm[t] -= h;
       const fd = (ufmObjective(p, xp, null) - ufmObjective(p, xm, null)) / (2 * h);
-      assert.ok(Math.abs(fd - g[t]) < 1e-8, `${name}: coordinate ${t}: ${g[t]} vs ${fd}`);
+      assert(Math.abs(fd - g[t]) < 1e-8, `${name}: coordinate ${t}: ${g[t]} vs ${fd}`);
     }
   }
 });
@@ -82,9 +82,9 @@ Deno.test("reduction: the Neural-Collapse point it predicts is a critical point 
       const x = ncPoint(p, opt);
       const g = new Float64Array(ufmLayout(p).size);
       const f = ufmObjective(p, x, g);
-      assert.ok(relErr(f, opt.objective) < 1e-13, `${name} K=${K} d=${d}: f ${f} vs ${opt.objective}`);
+      assert(relErr(f, opt.objective) < 1e-13, `${name} K=${K} d=${d}: f ${f} vs ${opt.objective}`);
       const gn = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
-      assert.ok(gn < 1e-9, `${name} K=${K} d=${d}: ‖∇f‖ at the predicted optimum ${gn}`);
+      assert(gn < 1e-9, `${name} K=${K} d=${d}: ‖∇f‖ at the predicted optimum ${gn}`);
     }
   }
 });
@@ -93,34 +93,34 @@ Deno.test("reduction: the MSE closed form agrees with the numerical 1-D reductio
   for (const lambda of [1e-4, 5e-4, 1e-2]) {
     const p = ufmProblem(10, 32, 50, lambda, lambda, lambda, ufmLoss("mean_square_error", { rescale: 15 }));
     const exact = mseClosedForm(p, 15), numeric = reducedOptimum(p);
-    assert.equal(exact.meanOffset, 0);
+    assertEquals(exact.meanOffset, 0);
     for (const k of ["s", "beta", "objective", "normW", "normH", "normB"] as const) {
-      assert.ok(relErr(numeric[k], exact[k]) < 1e-10, `λ=${lambda} ${k}: ${numeric[k]} vs ${exact[k]}`);
+      assert(relErr(numeric[k], exact[k]) < 1e-10, `λ=${lambda} ${k}: ${numeric[k]} vs ${exact[k]}`);
     }
   }
   // An expensive bias with d ≥ K: part of the offset moves into W and H, in both solutions alike.
   const p = ufmProblem(4, 6, 5, 5e-3, 1e-3, 2e-3, ufmLoss("mean_square_error", { rescale: 15 }));
   const exact = mseClosedForm(p, 15), numeric = reducedOptimum(p);
-  assert.ok(exact.meanOffset > 0);
+  assert(exact.meanOffset > 0);
   for (const k of ["s", "beta", "meanOffset", "objective", "normW", "normH", "normB"] as const) {
-    assert.ok(relErr(numeric[k], exact[k]) < 1e-10, `offset case ${k}: ${numeric[k]} vs ${exact[k]}`);
+    assert(relErr(numeric[k], exact[k]) < 1e-10, `offset case ${k}: ${numeric[k]} vs ${exact[k]}`);
   }
 });
 
 Deno.test("solveUfm: every loss reaches Neural Collapse from a random start (NC1 < 1e-3, NC2, NC3 < 1e-2)", () => {
   for (const loss of LOSSES) {
     const r = solveUfm({ ...SMALL, loss });
-    assert.ok(r.nc.nc1 < 1e-3, `${loss}: NC1 ${r.nc.nc1}`);
-    assert.ok(r.nc.nc2 < 1e-2, `${loss}: NC2 ${r.nc.nc2}`);
-    assert.ok(r.nc.nc3 < 1e-2, `${loss}: NC3 ${r.nc.nc3}`);
+    assert(r.nc.nc1 < 1e-3, `${loss}: NC1 ${r.nc.nc1}`);
+    assert(r.nc.nc2 < 1e-2, `${loss}: NC2 ${r.nc.nc2}`);
+    assert(r.nc.nc3 < 1e-2, `${loss}: NC3 ${r.nc.nc3}`);
     // The rest of the collapsed geometry: equinorm, maximal angles, classifier = nearest class centre, 100 % top-1.
     for (const k of ["equinorm_means", "equinorm_weights", "equiangularity", "max_angle", "nc4_ncc"] as const) {
-      assert.ok(r.nc[k] < 1e-6, `${loss}: ${k} ${r.nc[k]}`);
+      assert(r.nc[k] < 1e-6, `${loss}: ${k} ${r.nc[k]}`);
     }
-    assert.equal(r.nc.top1, 100, `${loss}: top-1 ${r.nc.top1}`);
-    assert.ok(r.gradNorm < 1e-7, `${loss}: ‖∇f‖ ${r.gradNorm}`);
+    assertEquals(r.nc.top1, 100, `${loss}: top-1 ${r.nc.top1}`);
+    assert(r.gradNorm < 1e-7, `${loss}: ‖∇f‖ ${r.gradNorm}`);
     // The start was far from collapse: the history must show the metrics falling.
-    assert.ok(r.history[0].nc2 > 0.1 && r.history[0].nc1 > 1e-2, `${loss}: start ${JSON.stringify(r.history[0])}`);
+    assert(r.history[0].nc2 > 0.1 && r.history[0].nc1 > 1e-2, `${loss}: start ${JSON.stringify(r.history[0])}`);
   }
 });
 
@@ -128,18 +128,18 @@ Deno.test("solveUfm: objective and norms match the reduction (‖h‖/‖w‖ = 
   for (const loss of LOSSES) {
     const r = solveUfm({ ...SMALL, loss, lossParams: { gamma: 2, smoothing: 0.1 } });
     const ref = r.reference;
-    assert.equal(ref.method, loss === "mean_square_error" ? "closed form (exact)" : "1-D reduction (numerical)");
-    assert.ok(
+    assertEquals(ref.method, loss === "mean_square_error" ? "closed form (exact)" : "1-D reduction (numerical)");
+    assert(
       r.objective >= ref.objective - 1e-12,
       `${loss}: below the global optimum? ${r.objective} < ${ref.objective}`,
     );
-    assert.ok(relErr(r.objective, ref.objective) < 1e-12, `${loss}: f ${r.objective} vs ${ref.objective}`);
-    assert.ok(relErr(r.normW, ref.normW) < 1e-6, `${loss}: ‖W‖ ${r.normW} vs ${ref.normW}`);
-    assert.ok(relErr(r.normH, ref.normH) < 1e-6, `${loss}: ‖H‖ ${r.normH} vs ${ref.normH}`);
-    assert.ok(Math.abs(r.normB - ref.normB) < 1e-6 * Math.max(1, ref.normB), `${loss}: ‖b‖ ${r.normB} vs ${ref.normB}`);
-    assert.ok(relErr(r.featureToClassifierRatio, r.predictedRatio) < 1e-6);
+    assert(relErr(r.objective, ref.objective) < 1e-12, `${loss}: f ${r.objective} vs ${ref.objective}`);
+    assert(relErr(r.normW, ref.normW) < 1e-6, `${loss}: ‖W‖ ${r.normW} vs ${ref.normW}`);
+    assert(relErr(r.normH, ref.normH) < 1e-6, `${loss}: ‖H‖ ${r.normH} vs ${ref.normH}`);
+    assert(Math.abs(r.normB - ref.normB) < 1e-6 * Math.max(1, ref.normB), `${loss}: ‖b‖ ${r.normB} vs ${ref.normB}`);
+    assert(relErr(r.featureToClassifierRatio, r.predictedRatio) < 1e-6);
     const { lambdaW, lambdaH } = r.options;
-    assert.ok(relErr(lambdaW * r.normW ** 2, lambdaH * r.normH ** 2) < 1e-6, `${loss}: balance`);
+    assert(relErr(lambdaW * r.normW ** 2, lambdaH * r.normH ** 2) < 1e-6, `${loss}: balance`);
   }
 });
 
@@ -147,10 +147,10 @@ Deno.test("solveUfm: MSE with an expensive bias and d ≥ K moves the offset int
   for (const d of [3, 8]) {
     const r = solveUfm({ K: 4, d, n: 5, lambdaW: 5e-4, lambdaH: 5e-4, lambdaB: 0.1, loss: "mean_square_error" });
     const ref = r.reference;
-    assert.equal(ref.meanOffset > 0, d >= 4, `d=${d}: meanOffset ${ref.meanOffset}`);
-    assert.ok(relErr(r.objective, ref.objective) < 1e-12, `d=${d}: f ${r.objective} vs ${ref.objective}`);
-    assert.ok(relErr(r.normW, ref.normW) < 1e-6 && relErr(r.normB, ref.normB) < 1e-6, `d=${d}: norms`);
-    assert.ok(r.nc.nc1 < 1e-10 && r.nc.nc2 < 1e-6 && r.nc.nc3 < 1e-6, `d=${d}: ${JSON.stringify(r.nc)}`);
+    assertEquals(ref.meanOffset > 0, d >= 4, `d=${d}: meanOffset ${ref.meanOffset}`);
+    assert(relErr(r.objective, ref.objective) < 1e-12, `d=${d}: f ${r.objective} vs ${ref.objective}`);
+    assert(relErr(r.normW, ref.normW) < 1e-6 && relErr(r.normB, ref.normB) < 1e-6, `d=${d}: norms`);
+    assert(r.nc.nc1 < 1e-10 && r.nc.nc2 < 1e-6 && r.nc.nc3 < 1e-6, `d=${d}: ${JSON.stringify(r.nc)}`);
   }
 });
 
@@ -168,11 +168,11 @@ Deno.test("solveUfm: a perturbed optimum returns to the same optimum", () => {
       moved = Math.max(moved, Math.abs(Gs[t] - G0[t]));
       back = Math.max(back, Math.abs(G1[t] - G0[t]));
     }
-    assert.ok(moved > 1e-2, `${loss}: the perturbation did not move W Wᵀ (${moved})`);
-    assert.ok(back < 1e-6 * Math.max(1, G0[0]), `${loss}: W Wᵀ is ${back} away after re-solving`);
-    assert.ok(relErr(r.objective, ufmObjective(p, star, null)) < 1e-12, `${loss}: objective`);
+    assert(moved > 1e-2, `${loss}: the perturbation did not move W Wᵀ (${moved})`);
+    assert(back < 1e-6 * Math.max(1, G0[0]), `${loss}: W Wᵀ is ${back} away after re-solving`);
+    assert(relErr(r.objective, ufmObjective(p, star, null)) < 1e-12, `${loss}: objective`);
     const L = ufmLayout(p);
-    for (let k = 0; k < K; k++) assert.ok(Math.abs(r.x[L.b + k] - star[L.b + k]) < 1e-6, `${loss}: b`);
+    for (let k = 0; k < K; k++) assert(Math.abs(r.x[L.b + k] - star[L.b + k]) < 1e-6, `${loss}: b`);
   }
 });
 
@@ -187,10 +187,6 @@ Deno.test("solveUfm: bad input is a one-line UserError naming the flag", () => {
     [{ loss: "hinge" }, /^--loss: unknown loss 'hinge'/],
   ];
   for (const [opts, re] of cases) {
-    assert.throws(
-      () => solveUfm({ ...SMALL, ...opts, maxIters: 1 }),
-      (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes("\n"),
-      JSON.stringify(opts),
-    );
+    assertThrows(() => solveUfm({ ...SMALL, ...opts, maxIters: 1 }), UserError, re, JSON.stringify(opts));
   }
 });

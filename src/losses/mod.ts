@@ -20,9 +20,16 @@
  */
 import { tf } from "../backend/tf.ts";
 import { UserError } from "../errors.ts";
-import { LOSS_NAMES, type LossName } from "./names.ts";
+import { DEFAULT_LOSS_PARAMS, LOSS_NAMES, lossInfo, type LossName } from "./names.ts";
 
-export { expandLossAbbreviation, LOSS_ABBREVIATIONS, LOSS_NAMES, type LossName } from "./names.ts";
+export {
+  DEFAULT_LOSS_PARAMS,
+  expandLossAbbreviation,
+  LOSS_ABBREVIATIONS,
+  LOSS_NAMES,
+  LOSSES,
+  type LossName,
+} from "./names.ts";
 
 /** The loss parameters; each loss reads only its own. */
 export interface LossParams {
@@ -33,9 +40,6 @@ export interface LossParams {
   /** Label-smoothing weight α (`--smoothing`). */
   smoothing?: number;
 }
-
-/** The reference's defaults for {@linkcode LossParams}. */
-export const DEFAULT_LOSS_PARAMS: Required<LossParams> = { rescale: 15, gamma: 3, smoothing: 0.05 };
 
 /** A batch loss: logits `[B, K]`, integer labels `[B]` → mean loss (scalar). */
 export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
@@ -50,7 +54,11 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 }
 
 /** Mean squared error against `rescale`·one-hot targets, averaged over batch and classes. */
-export function meanSquareError(logits: tf.Tensor2D, labels: tf.Tensor1D, rescale = 15): tf.Scalar {
+export function meanSquareError(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  rescale = DEFAULT_LOSS_PARAMS.rescale,
+): tf.Scalar {
   return tf.tidy(() => {
     const target = tf.mul(oneHot(labels, logits.shape[1]), rescale);
     return tf.mean(tf.squaredDifference(logits, target));
@@ -62,7 +70,7 @@ export function meanSquareError(logits: tf.Tensor2D, labels: tf.Tensor1D, rescal
  * entropy. For γ < 1 the gradient at p_y = 1 is unbounded, so γ must be ≥ 1
  * or 0 (the paper uses 1–5).
  */
-export function focalLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, gamma = 3): tf.Scalar {
+export function focalLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, gamma = DEFAULT_LOSS_PARAMS.gamma): tf.Scalar {
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits);
     const onehot = oneHot(labels, logits.shape[1]);
@@ -76,7 +84,11 @@ export function focalLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, gamma = 3): 
 }
 
 /** Label smoothing (1 − α)(−log p_y) + α·mean_k(−log p_k), averaged over the batch. */
-export function labelSmoothing(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing = 0.05): tf.Scalar {
+export function labelSmoothing(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  smoothing = DEFAULT_LOSS_PARAMS.smoothing,
+): tf.Scalar {
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits);
     const onehot = oneHot(labels, logits.shape[1]);
@@ -114,11 +126,9 @@ export function makeLoss(name: string, params: LossParams = {}): LossFn {
 
 /** The parameters that matter for `name` (for configs, legends and run records). */
 export function lossParamsFor(name: LossName, params: LossParams = {}): LossParams {
-  const p = { ...DEFAULT_LOSS_PARAMS, ...params };
-  if (name === "mean_square_error") return { rescale: p.rescale };
-  if (name === "focal_loss") return { gamma: p.gamma };
-  if (name === "label_smoothing") return { smoothing: p.smoothing };
-  return {};
+  const parameter = lossInfo(name)?.parameter;
+  if (!parameter) return {};
+  return { [parameter.key]: params[parameter.key] ?? parameter.default };
 }
 
 /** A float32 one-hot matrix `[B, K]` for integer labels `[B]`. */

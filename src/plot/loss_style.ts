@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { LOSS_NAMES, lossInfo, lossLabel, type LossName } from "../losses/names.ts";
 import type { MarkerName, RunSummary } from "./types.ts";
 
 /** Visual identity of one loss. */
@@ -21,43 +22,23 @@ export interface LossStyle {
   order: number;
 }
 
-interface Known {
-  short: string;
+interface Look {
   color: string;
   marker: MarkerName;
   dash?: string;
-  /** The `loss_params` key of the loss's parameter and how to print it. */
-  param?: { key: string; format: (v: number) => string };
 }
 
 // Colours: matplotlib's tab10 blue/green/red/cyan, the reference's 'b', 'g', 'r', 'c' in a print-safe shade.
-const KNOWN: Record<string, Known> = {
-  cross_entropy: { short: "CE", color: "#1f77b4", marker: "circle" },
-  label_smoothing: {
-    short: "LS",
-    color: "#2ca02c",
-    marker: "square",
-    dash: "7,3",
-    param: { key: "smoothing", format: (v) => `α = ${v}` },
-  },
-  focal_loss: {
-    short: "FL",
-    color: "#d62728",
-    marker: "triangle",
-    dash: "2,2.5",
-    param: { key: "gamma", format: (v) => `γ = ${v}` },
-  },
-  mean_square_error: {
-    short: "MSE",
-    color: "#17becf",
-    marker: "diamond",
-    dash: "9,3,2,3",
-    param: { key: "rescale", format: (v) => `scale ${v}` },
-  },
+// Names, labels, order and parameters come from the loss table (src/losses/names.ts); only the look is here.
+const LOOK: Record<LossName, Look> = {
+  cross_entropy: { color: "#1f77b4", marker: "circle" },
+  label_smoothing: { color: "#2ca02c", marker: "square", dash: "7,3" },
+  focal_loss: { color: "#d62728", marker: "triangle", dash: "2,2.5" },
+  mean_square_error: { color: "#17becf", marker: "diamond", dash: "9,3,2,3" },
 };
 
-/** Losses in the order figures list them. */
-export const LOSS_ORDER: readonly string[] = Object.keys(KNOWN);
+/** Losses in the order figures list them (the loss table's order). */
+export const LOSS_ORDER: readonly string[] = LOSS_NAMES;
 
 /**
  * The style of a run's loss, with its parameter in the label when `info.json` records it.
@@ -68,20 +49,15 @@ export const LOSS_ORDER: readonly string[] = Object.keys(KNOWN);
  * ```
  */
 export function lossStyle(run: Pick<RunSummary, "loss" | "loss_params">): LossStyle {
-  const known = KNOWN[run.loss];
-  if (!known) {
+  const info = lossInfo(run.loss);
+  if (!info) {
     // An unknown loss still gets a line: grey, labelled by its raw name.
     return { short: run.loss, label: run.loss, color: "#7f7f7f", marker: "star", dash: "4,4", order: 99 };
   }
-  let label = known.short;
-  const value = known.param ? run.loss_params?.[known.param.key] : undefined;
-  if (known.param && typeof value === "number") label += ` (${known.param.format(value)})`;
   return {
-    short: known.short,
-    label,
-    color: known.color,
-    marker: known.marker,
-    dash: known.dash,
+    short: info.label,
+    label: lossLabel(run.loss, run.loss_params ?? {}),
+    ...LOOK[info.name],
     order: LOSS_ORDER.indexOf(run.loss),
   };
 }

@@ -35,10 +35,8 @@ import type { FigureSpec, MetricKey, RenderOptions, RunRecord } from "./types.ts
  */
 export interface ReportSection {
   title: string;
-  /** Body in Markdown: used as is in `report.md`, converted for `report.html` when `html` is absent. */
+  /** Body in Markdown: as is in `report.md`, converted for `report.html`. */
   markdown?: string;
-  /** Body for `report.html` (an HTML fragment); when given, `markdown` serves only the Markdown twin. */
-  html?: string;
   /** Figures drawn after the text (names must be unique across the report: they become file names). */
   figures?: FigureSpec[];
 }
@@ -198,11 +196,28 @@ function largestSettings(runs: readonly RunRecord[]): RunRecord[] {
   });
 }
 
+/** One piece of a block's body: a paragraph of plain text, a table (header row first), or Markdown. */
+type Part = { text: string } | { table: string[][] } | { markdown: string };
+
+/**
+ * One section of the report, described once: `report.md` and `report.html`
+ * are both rendered from it ({@linkcode blockMarkdown}, {@linkcode blockHtml}).
+ */
 interface Block {
   title: string;
-  markdown: string;
-  html: string;
+  parts: Part[];
   figures: FigureSpec[];
+}
+
+function blockMarkdown(b: Block): string {
+  return b.parts.map((p) => "text" in p ? p.text : "table" in p ? mdTable(p.table) : p.markdown)
+    .filter((t) => t !== "").join("\n\n");
+}
+
+function blockHtml(b: Block): string {
+  return b.parts.map((p) =>
+    "text" in p ? `<p>${escapeXml(p.text)}</p>` : "table" in p ? htmlTable(p.table) : markdownToHtml(p.markdown)
+  ).join("");
 }
 
 const STYLE = `
@@ -245,11 +260,9 @@ export function buildReport(
     : `${runs.length} runs on ${datasets}; losses ${losses}. Accuracies are top-1 in percent; NC metrics and ` +
       `accuracies are taken at the last checkpoint, “best-val test top-1” is the test accuracy of the checkpoint ` +
       `with the highest validation accuracy.`;
-  const table = finalMetricsRows(runs);
   blocks.push({
     title: "Final metrics per run",
-    markdown: `${summary}\n\n${runs.length ? mdTable(table) : ""}`,
-    html: `<p>${escapeXml(summary)}</p>${runs.length ? htmlTable(table) : ""}`,
+    parts: runs.length ? [{ text: summary }, { table: finalMetricsRows(runs) }] : [{ text: summary }],
     figures: [],
   });
 
@@ -260,8 +273,7 @@ export function buildReport(
       : "The widest network trained longest for each dataset and model, as in the paper.";
     blocks.push({
       title: "Training dynamics",
-      markdown: note,
-      html: `<p>${escapeXml(note)}</p>`,
+      parts: [{ text: note }],
       figures: dynamicsFigures(dynRuns, { logNc1: options.logNc1 ?? true }),
     });
   }
@@ -278,24 +290,20 @@ export function buildReport(
     ];
     blocks.push({
       title: "Width × training length",
-      markdown: `${missingText}\n\n${missing.length ? mdTable(missingRows) : ""}`,
-      html: `<p>${escapeXml(missingText)}</p>${missing.length ? htmlTable(missingRows) : ""}`,
+      parts: missing.length ? [{ text: missingText }, { table: missingRows }] : [{ text: missingText }],
       figures: gridFigures,
     });
   }
 
   if (runs.length) {
     const { common, varying } = configTables(runs);
-    const md = `Settings shared by all runs:\n\n${mdTable(common)}` +
-      (varying.length ? `\n\nSettings that differ between runs:\n\n${mdTable(varying)}` : "");
-    const html = `<p>Settings shared by all runs:</p>${htmlTable(common)}` +
-      (varying.length ? `<p>Settings that differ between runs:</p>${htmlTable(varying)}` : "");
-    blocks.push({ title: "Configuration", markdown: md, html, figures: [] });
+    const parts: Part[] = [{ text: "Settings shared by all runs:" }, { table: common }];
+    if (varying.length) parts.push({ text: "Settings that differ between runs:" }, { table: varying });
+    blocks.push({ title: "Configuration", parts, figures: [] });
   }
 
   for (const s of sections) {
-    const markdown = s.markdown ?? "";
-    blocks.push({ title: s.title, markdown, html: s.html ?? markdownToHtml(markdown), figures: s.figures ?? [] });
+    blocks.push({ title: s.title, parts: [{ markdown: s.markdown ?? "" }], figures: s.figures ?? [] });
   }
 
   const figures: { path: string; svg: string }[] = [];
@@ -306,7 +314,7 @@ export function buildReport(
   blocks.forEach((b, bi) => {
     const anchor = `s${bi + 1}`;
     toc.push(`<li><a href="#${anchor}">${escapeXml(b.title)}</a></li>`);
-    mdParts.push(`## ${b.title}`, "", b.markdown, "");
+    mdParts.push(`## ${b.title}`, "", blockMarkdown(b), "");
     const figHtml: string[] = [];
     for (const spec of b.figures) {
       let name = spec.name;
@@ -320,7 +328,7 @@ export function buildReport(
       figHtml.push(`<figure>${svg.trim()}</figure>`);
     }
     htmlParts.push(
-      `<section id="${anchor}"><h2>${escapeXml(b.title)}</h2>\n${b.html}\n` +
+      `<section id="${anchor}"><h2>${escapeXml(b.title)}</h2>\n${blockHtml(b)}\n` +
         (figHtml.length ? `<div class="grid">${figHtml.join("\n")}</div>` : "") + `</section>`,
     );
   });

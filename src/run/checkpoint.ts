@@ -27,7 +27,7 @@
  */
 import { crc32 } from "node:zlib";
 import { UserError } from "../errors.ts";
-import { writeFileAtomic } from "../io.ts";
+import { readUpTo, writeFileAtomic } from "../io.ts";
 
 const MAGIC_V1 = "NCLCKPT1";
 const MAGIC = "NCLCKPT2";
@@ -228,18 +228,6 @@ export async function readCheckpointHeader(
   } finally {
     file.close();
   }
-}
-
-/** Reads `n` bytes from the file's position, or fewer at its end. */
-async function readUpTo(file: Deno.FsFile, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const r = await file.read(out.subarray(got));
-    if (r === null) break;
-    got += r;
-  }
-  return out.subarray(0, got);
 }
 
 /**

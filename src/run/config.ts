@@ -20,7 +20,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { joinPath, writeFileAtomic } from "../io.ts";
+import { joinPath, readTextOrFail, writeFileAtomic } from "../io.ts";
 import { LOSS_NAMES } from "../losses/names.ts";
 import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "../train/config.ts";
 import { RUN_FILES } from "./files.ts";
@@ -177,16 +177,8 @@ export function formatRunConfig(cfg: RunConfig): string {
  */
 export async function readRunConfig(dir: string): Promise<RunConfig> {
   const path = joinPath(dir, RUN_FILES.config);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UserError(`${path}: not found; is ${dir} a run folder written by 'deno task train'?`);
-    }
-    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  return parseRunConfig(text, path);
+  const missing = `${path}: not found; is ${dir} a run folder written by 'deno task train'?`;
+  return parseRunConfig(await readTextOrFail(path, missing), path);
 }
 
 /** Writes a run folder's `config.json` atomically (format 2). */

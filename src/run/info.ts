@@ -24,7 +24,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { joinPath, writeJsonAtomic } from "../io.ts";
+import { joinPath, readTextOrFail, writeJsonAtomic } from "../io.ts";
 import type { CheckpointIdentity } from "./checkpoint.ts";
 import { RUN_FILES } from "./files.ts";
 import { INFO_METRICS, type InfoMetric } from "./metric_keys.ts";
@@ -206,14 +206,7 @@ export function runInfoJson(info: RunInfo): Record<string, unknown> {
 /** Reads and validates a run folder's `info.json`. */
 export async function readRunInfo(dir: string): Promise<RunInfo> {
   const path = joinPath(dir, RUN_FILES.info);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: no such file (is ${dir} a run folder?)`);
-    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  return parseRunInfo(text, path);
+  return parseRunInfo(await readTextOrFail(path, `${path}: no such file (is ${dir} a run folder?)`), path);
 }
 
 /** Writes a run folder's `info.json` atomically (format 2). */

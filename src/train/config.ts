@@ -5,7 +5,7 @@
  * README and code disagree (width 2, 800 epochs, seed 1, cifar100).
  */
 import type { BackendName } from "../backend/mod.ts";
-import type { LossName } from "../losses/mod.ts";
+import { DEFAULT_LOSS_PARAMS, type LossName } from "../losses/names.ts";
 
 /** Every setting of a training run. */
 export interface TrainConfig {
@@ -67,9 +67,9 @@ export const DEFAULT_CONFIG: TrainConfig = {
   epochs: 800,
   seed: 1,
   loss: "cross_entropy",
-  rescale: 15,
-  gamma: 3,
-  smoothing: 0.05,
+  rescale: DEFAULT_LOSS_PARAMS.rescale,
+  gamma: DEFAULT_LOSS_PARAMS.gamma,
+  smoothing: DEFAULT_LOSS_PARAMS.smoothing,
   opt: "sgd",
   lr: 0.1,
   momentum: 0.9,

@@ -16,7 +16,12 @@
  * even when p_y rounds to 1, and logits of ±1e4 give no NaN.
  */
 import { UserError } from "../errors.ts";
-import { expandLossAbbreviation } from "../losses/names.ts";
+import {
+  DEFAULT_LOSS_PARAMS as TABLE_DEFAULTS,
+  expandLossAbbreviation,
+  LOSS_NAMES,
+  type LossName,
+} from "../losses/names.ts";
 
 /**
  * Loss of one sample and, if `grad` is given, its gradient ∂L/∂z written into
@@ -48,27 +53,12 @@ export interface UfmLossParams {
   rescale: number;
 }
 
-/** The reference's loss hyper-parameters: γ = 3, α = 0.05, s = 15. */
-export const DEFAULT_LOSS_PARAMS: Readonly<UfmLossParams> = Object.freeze({ gamma: 3, smoothing: 0.05, rescale: 15 });
+/** The reference's loss hyper-parameters (the loss table's defaults): γ = 3, α = 0.05, s = 15. */
+export const DEFAULT_LOSS_PARAMS: Readonly<UfmLossParams> = TABLE_DEFAULTS;
 
-const FACTORIES = new Map<string, (p: UfmLossParams) => UfmLoss>();
-
-/**
- * Adds a loss to the registry, so `solveUfm`, the sweeps and `deno task ufm`
- * accept it by name. The four losses of the paper are registered here.
- *
- * @example
- * ```ts
- * registerUfmLoss("squared_hinge", () => ({ name: "squared_hinge", shiftInvariant: true, sample: mySampleLoss }));
- * ```
- */
-export function registerUfmLoss(name: string, factory: (p: UfmLossParams) => UfmLoss): void {
-  FACTORIES.set(name, factory);
-}
-
-/** Names of the registered losses, the paper's four first (CE, MSE, FL, LS). */
+/** Names of the losses the UFM solves, in the loss table's order (CE, LS, FL, MSE). */
 export function ufmLossNames(): string[] {
-  return [...FACTORIES.keys()];
+  return [...LOSS_NAMES];
 }
 
 /**
@@ -83,7 +73,8 @@ export function ufmLossNames(): string[] {
  * ```
  */
 export function ufmLoss(name: string, params: Partial<UfmLossParams> = {}): UfmLoss {
-  const factory = FACTORIES.get(name) ?? FACTORIES.get(expandLossAbbreviation(name));
+  const full = expandLossAbbreviation(name);
+  const factory = (LOSS_NAMES as readonly string[]).includes(full) ? FACTORIES[full as LossName] : undefined;
   if (!factory) {
     throw new UserError(
       `--loss: unknown loss '${name}'; choose from ${ufmLossNames().join(", ")} (or ce, mse, fl, ls)`,
@@ -183,15 +174,17 @@ function meanSquareError(rescale: number): SampleLoss {
   };
 }
 
-registerUfmLoss("cross_entropy", () => ({ name: "cross_entropy", shiftInvariant: true, sample: crossEntropy }));
-registerUfmLoss("mean_square_error", (p) => ({
-  name: "mean_square_error",
-  shiftInvariant: false,
-  sample: meanSquareError(p.rescale),
-}));
-registerUfmLoss("focal_loss", (p) => ({ name: "focal_loss", shiftInvariant: true, sample: focalLoss(p.gamma) }));
-registerUfmLoss("label_smoothing", (p) => ({
-  name: "label_smoothing",
-  shiftInvariant: true,
-  sample: labelSmoothing(p.smoothing),
-}));
+const FACTORIES: Record<LossName, (p: UfmLossParams) => UfmLoss> = {
+  cross_entropy: () => ({ name: "cross_entropy", shiftInvariant: true, sample: crossEntropy }),
+  mean_square_error: (p) => ({
+    name: "mean_square_error",
+    shiftInvariant: false,
+    sample: meanSquareError(p.rescale),
+  }),
+  focal_loss: (p) => ({ name: "focal_loss", shiftInvariant: true, sample: focalLoss(p.gamma) }),
+  label_smoothing: (p) => ({
+    name: "label_smoothing",
+    shiftInvariant: true,
+    sample: labelSmoothing(p.smoothing),
+  }),
+};

@@ -16,11 +16,11 @@
  *   paper's reduction to the ETF scale (1-D numerical for CE/FL/LS, exact
  *   closed form for MSE) to compare with;
  * - `sweepUfm` and the `*Figures` functions produce the γ, α and λ sweeps and
- *   figure specifications as plain data; `ufmLineFigure` turns one into the
- *   line figure `src/plot/` renders, and `ufmReportSection` turns a whole
+ *   line figures (`src/plot/`'s one figure specification), and
+ *   `ufmReportSection` turns a whole
  *   `ufm.json` record into a section of the experiment report;
  * - the losses (`ufmLoss`) are float64 value-and-gradient versions of
- *   `src/losses/`; `registerUfmLoss` adds more.
+ *   `src/losses/`.
  *
  * @example
  * ```ts
@@ -34,7 +34,6 @@
  */
 export {
   DEFAULT_LOSS_PARAMS,
-  registerUfmLoss,
   type SampleLoss,
   type UfmLoss,
   ufmLoss,
@@ -61,14 +60,7 @@ export {
   validateUfmOptions,
 } from "./solve_ufm.ts";
 export { type SweepParameter, sweepUfm, type UfmSweepPoint } from "./sweep_ufm.ts";
-export {
-  dynamicsUfmFigures,
-  lambdaSweepFigures,
-  parameterSweepFigures,
-  type UfmFigure,
-  type UfmFigurePoint,
-} from "./ufm_figures.ts";
-export { ufmLineFigure } from "./ufm_line_figure.ts";
+export { dynamicsUfmFigures, lambdaSweepFigures, parameterSweepFigures } from "./ufm_figures.ts";
 export { ufmReportSection } from "./ufm_report_section.ts";
 export {
   DEFAULT_SWEEPS,

@@ -4,7 +4,8 @@
  * figure specifications. A plain JSON-ready record comes back (no parameter
  * vectors, which are large and reproducible from the seed).
  */
-import { dynamicsUfmFigures, lambdaSweepFigures, parameterSweepFigures, type UfmFigure } from "./ufm_figures.ts";
+import type { LineFigure } from "../plot/types.ts";
+import { dynamicsUfmFigures, lambdaSweepFigures, parameterSweepFigures } from "./ufm_figures.ts";
 import { solveUfm, type UfmOptions, type UfmResult } from "./solve_ufm.ts";
 import { sweepUfm, type UfmSweepPoint } from "./sweep_ufm.ts";
 
@@ -37,7 +38,7 @@ export type UfmRunRecord = Omit<UfmResult, "x">;
 export interface UfmExperimentRecord {
   runs: UfmRunRecord[];
   sweeps: { gamma: UfmSweepPoint[]; smoothing: UfmSweepPoint[]; lambda: UfmSweepPoint[] };
-  figures: UfmFigure[];
+  figures: LineFigure[];
   seconds: number;
 }
 

@@ -9,7 +9,6 @@ import type { FigureSpec, ReportSection } from "../plot/mod.ts";
 // See `ufm_line_figure.ts` for why not `../plot/mod.ts`.
 import { lossStyle } from "../plot/loss_style.ts";
 import type { UfmExperimentRecord, UfmRunRecord } from "./ufm_experiment.ts";
-import { ufmLineFigure } from "./ufm_line_figure.ts";
 import type { UfmSweepPoint } from "./sweep_ufm.ts";
 
 /**
@@ -141,7 +140,7 @@ export function ufmReportSection(record: Pick<UfmExperimentRecord, "runs" | "swe
     `random start (seed ${o.seed}). “Predicted” is the global optimum of the paper's reduction to the ETF scale ` +
     `(closed form for MSE, a 1-D numerical solve otherwise); f* is its objective.`;
   const byName = new Map((record.figures ?? []).map((f) => [f.name, f]));
-  const figures: FigureSpec[] = KEY_FIGURES.filter((n) => byName.has(n)).map((n) => ufmLineFigure(byName.get(n)!));
+  const figures: FigureSpec[] = KEY_FIGURES.filter((n) => byName.has(n)).map((n) => byName.get(n)!);
   const sweeps = record.sweeps ?? { gamma: [], smoothing: [], lambda: [] };
   return {
     title: "Unconstrained feature model",
