@@ -19,7 +19,7 @@ import {
   type SweepConfig,
   writeManifest,
 } from "../src/sweep/mod.ts";
-import { count, runLog, sweep, tinyGrid } from "./_sweep_helpers.ts";
+import { CONFIG as DENO_JSON, count, runLog, SWEEP, sweep, textOr, tinyGrid, waitFor } from "./_sweep_helpers.ts";
 
 const CONFIG: SweepConfig = {
   dataset: "synthetic",
@@ -77,6 +77,59 @@ Deno.test("an array task finds its run by SLURM_ARRAY_TASK_ID, notes the GPU, an
       assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr);
       assert(bad.stderr.startsWith(message), bad.stderr);
     }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("warned before its time limit, a task stops training and is requeued, at most --max-requeue times", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const config: SweepConfig = {
+      ...CONFIG,
+      losses: ["cross_entropy"],
+      epochs: [400],
+      trainArgs: { ...CONFIG.trainArgs, "synthetic-per-class": 200, "save-interval": 100 },
+    };
+    await writeManifest(root, newManifest(config, expandGrid(root, config)));
+    const run = expandGrid(root, config)[0].name;
+    // Attempt 1 of 3 is requeued; the 4th attempt (3 restarts) is not, and the run is failed with the reason.
+    for (const [restarts, state] of [["0", "queued"], ["3", "failed"]] as const) {
+      const task = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          `--config=${DENO_JSON}`,
+          "-A",
+          SWEEP,
+          "--slurm-array-task",
+          "--runs-dir",
+          root,
+          "--backend",
+          "cpu",
+        ],
+        stdout: "null",
+        stderr: "piped",
+        env: { ...SLURM_ENV, SLURM_ARRAY_TASK_ID: "0", SLURM_RESTART_COUNT: restarts },
+      }).spawn();
+      const attempt = Number(restarts) + 1;
+      await waitFor("training to run", async () => {
+        const log = await textOr(runLog(root, run));
+        return log.includes(`attempt ${attempt} `) && log.split(`attempt ${attempt} `)[1].includes("epoch ");
+      });
+      // What the batch script sends on Slurm's USR1.
+      task.kill("SIGUSR2");
+      const out = await task.output();
+      assertEquals(out.code, 4, new TextDecoder().decode(out.stderr));
+      const entry = (await readManifest(root))!.runs[run];
+      assertEquals(entry.state, state, entry.reason);
+      if (state === "queued") {
+        assert(entry.reason!.startsWith("train interrupted (SIGUSR2): time limit near; requeued (restart 1 of 3)"));
+      } else {
+        assert(entry.reason!.startsWith("interrupted 4 times by its time limit; --max-requeue 3 reached"));
+      }
+    }
+    const log = await Deno.readTextFile(runLog(root, run));
+    assert(log.includes("resuming after epoch"), log);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
