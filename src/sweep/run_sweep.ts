@@ -4,6 +4,8 @@
  * each run's state. Re-running the same sweep skips evaluated runs, resumes
  * interrupted training (`--load`), evaluates trained runs, and retries failed
  * runs (except diverged ones, which would diverge again, unless asked).
+ * {@linkcode runStages}, one run's train-then-evaluate, is shared with the
+ * Slurm array tasks (`array_task.ts`).
  *
  * @module
  */

@@ -10,9 +10,10 @@
  * child starts in this process's folder with `INIT_CWD` set to it.
  *
  * Children never outlive the sweep: each one is known to
- * {@linkcode signalChildren} (the sweep forwards SIGINT/SIGTERM, and a Slurm
- * task SIGUSR1, to them) and starts with `NCL_DIE_WITH_PARENT=1`, which makes
- * the train and evaluate tasks exit when their parent dies, even by SIGKILL.
+ * {@linkcode signalChildren} (a local sweep stopped by SIGINT/SIGTERM, and a
+ * Slurm array task warned of its time limit, send them SIGTERM) and starts
+ * with `NCL_DIE_WITH_PARENT=1`, which makes the train and evaluate tasks exit
+ * when their parent dies, even by SIGKILL.
  *
  * @module
  */
