@@ -215,7 +215,7 @@ Deno.test({
         stderr: "piped",
       }).output();
 
-      // Slurm holds a requeued task back (BeginTime, about two minutes); let it start now.
+      // Slurm holds a requeued task back (BeginTime, about two minutes); let it start sooner.
       await waitFor("the task to be requeued", async () => {
         const job = ((await squeueJobs()) ?? []).find((j) => j.id === task);
         return job?.state === "PENDING" && job.where.includes("BeginTime");
@@ -223,7 +223,9 @@ Deno.test({
         const out = await textOr(joinPath(root, "logs", "slurm", `${task}.out`));
         throw new Error(`${e.message}\n${await textOr(log)}\n${out}\n${JSON.stringify(await squeueJobs())}`);
       });
-      await scontrol("update", `jobid=${task}`, "StartTime=now");
+      // Not "now": slurmd revokes the killed incarnation's credential with one-second resolution, and a
+      // restart within that second fails ("Job credential revoked"); a few seconds leave room on a busy machine.
+      await scontrol("update", `jobid=${task}`, "StartTime=now+5");
       await waitFor("the requeued run to be evaluated", async () => {
         const state = (await readManifest(root))!.runs[run].state;
         return state === "evaluated" || state === "failed";
