@@ -38,9 +38,21 @@ export interface FlagSpec {
    * numbers checked against `min`/`max` one by one. A repeated list flag adds
    * to the values given before it (`--run a --run b,c` is `[a, b, c]`).
    * `path` / `paths`: a file or folder / a comma list of them, made absolute
-   * (see the module doc for the rule).
+   * (see the module doc for the rule). `strings`: a repeatable flag whose
+   * values are kept whole, commas included (`--sbatch-arg --exclude=n1,n2`).
    */
-  type: "string" | "number" | "int" | "boolean" | "choice" | "list" | "numbers" | "ints" | "path" | "paths";
+  type:
+    | "string"
+    | "strings"
+    | "number"
+    | "int"
+    | "boolean"
+    | "choice"
+    | "list"
+    | "numbers"
+    | "ints"
+    | "path"
+    | "paths";
   /**
    * For `path` / `paths`: what the path names. {@linkcode runTask} checks,
    * before the task starts, that an existing path is of this kind and that no
@@ -157,6 +169,8 @@ function convert(key: string, raw: string, spec: FlagSpec, cwd: string | undefin
       return raw;
     case "list":
       return splitList(raw);
+    case "strings":
+      return [raw];
     case "numbers":
     case "ints":
       return splitList(raw).map((item) => toNumber(key, item, spec, spec.type === "ints"));

@@ -10,6 +10,7 @@
  *
  *   deno task reproduce                     # runs/reproduce/{runs,figures,report.html,report.md}
  *   deno task reproduce --out runs/repro2 --jobs 1
+ *   deno task reproduce --executor slurm --partition cpu --time 1:00:00   # the runs as a job array, the rest after it
  */
 import { joinPath } from "../src/io.ts";
 import {
@@ -34,7 +35,7 @@ import { writeJsonAtomic } from "../src/io.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { type FlagSpec, runTask } from "./_cli.ts";
 import { formatDuration } from "./_progress.ts";
-import { executeSweep, RUN_FLAGS } from "./sweep.ts";
+import { executeSweep, EXECUTOR_FLAGS, RUN_FLAGS, slurmOptionsFromFlags, submitSweep, taskCommand } from "./sweep.ts";
 
 const FLAGS: FlagSpec[] = [
   {
@@ -51,6 +52,13 @@ const FLAGS: FlagSpec[] = [
     help: "with --backend auto, build the native backend first when it is missing (--no-setup: use what loads)",
   },
   ...RUN_FLAGS.map((s) => (s.name === "jobs" ? { ...s, default: 2 } : s)),
+  ...EXECUTOR_FLAGS,
+  {
+    name: "report-only",
+    type: "boolean",
+    default: false,
+    help: "(run by the Slurm report job) skip the sweep: figures, checks and report of the runs there",
+  },
 ];
 
 await runTask("deno task reproduce [--out DIR] [--jobs N] [--backend B]", FLAGS, async (v) => {
@@ -59,7 +67,15 @@ await runTask("deno task reproduce [--out DIR] [--jobs N] [--backend B]", FLAGS,
   if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
   const runsDir = joinPath(out, "runs");
   const config = sweepPreset("small");
-  const summary = await executeSweep(runsDir, config, v, { dryRun: false, preset: "small" });
+  const slurm = slurmOptionsFromFlags(v);
+  if (slurm && !v["report-only"]) {
+    // The runs as a job array; this same command with --report-only draws and checks once they have ended.
+    const reportCommand = await taskCommand("reproduce", ["--out", out, "--report-only", "--no-setup"]);
+    await submitSweep(runsDir, config, v, slurm, { dryRun: false, preset: "small", task: "reproduce", reportCommand });
+    return;
+  }
+  const summary = v["report-only"] ? null : await executeSweep(runsDir, config, v, { dryRun: false, preset: "small" });
+  if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
 
   // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
   const runs = await selectRuns({ roots: [runsDir] });

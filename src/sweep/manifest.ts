@@ -1,24 +1,56 @@
 /**
  * The sweep manifest, `<root>/manifest.json`: the sweep's configuration and
  * the state of each run (pending → training → trained → evaluating →
- * evaluated, or failed with its reason), with timings. It is rewritten
- * atomically after every change, so an interrupted sweep leaves a readable
- * record that the next invocation resumes from.
+ * evaluated, or failed with its reason; queued while a Slurm job waits for it,
+ * interrupted when its process was stopped), with timings and, under Slurm,
+ * its job id. It is rewritten atomically after every change, so an
+ * interrupted sweep leaves a readable record that the next invocation resumes
+ * from.
+ *
+ * Many processes may change it at once (a local sweep's workers, a Slurm
+ * array's tasks on several nodes of a shared file system): every change is a
+ * read-modify-write of the file under an exclusive lock on
+ * `<root>/.manifest.lock` ({@linkcode updateManifest}), so none is lost.
  *
  * @module
  */
 import { UserError } from "../errors.ts";
 import { exists, joinPath, writeJsonAtomic } from "../io.ts";
+import { SWEEP_FILES } from "../run/files.ts";
+import { withLock } from "../run/lock.ts";
 import type { SweepConfig, SweepRun } from "./grid.ts";
 
 /** The manifest's file name inside the sweep root. */
-export const MANIFEST_FILE = "manifest.json";
+export const MANIFEST_FILE = SWEEP_FILES.manifest;
+
+/** The lock file that serialises changes to the manifest. */
+export const MANIFEST_LOCK_FILE = ".manifest.lock";
 
 /** Version of the manifest layout. */
 export const MANIFEST_VERSION = 1;
 
 /** Where a run stands. */
-export type RunState = "pending" | "training" | "trained" | "evaluating" | "evaluated" | "failed";
+export type RunState =
+  | "pending"
+  | "queued"
+  | "training"
+  | "trained"
+  | "evaluating"
+  | "evaluated"
+  | "interrupted"
+  | "failed";
+
+/** Every {@linkcode RunState}, in the order a run passes through them. */
+export const RUN_STATES: readonly RunState[] = [
+  "pending",
+  "queued",
+  "training",
+  "trained",
+  "evaluating",
+  "evaluated",
+  "interrupted",
+  "failed",
+];
 
 /** One run's entry in the manifest. */
 export interface ManifestRun {
@@ -30,9 +62,15 @@ export interface ManifestRun {
   state: RunState;
   /** For `failed`: the stage that failed and why (the subprocess's error line). */
   failedStage?: "train" | "evaluate";
+  /** Why a run failed, was interrupted or requeued. */
   reason?: string;
   /** Exit status of the failing subprocess (3: training diverged). */
   exitCode?: number;
+  /** Under Slurm: the array task running this run, `<array job id>_<task id>`. */
+  jobId?: string;
+  /** Under Slurm: the node it last ran on, and how often Slurm restarted its task (requeues). */
+  node?: string;
+  requeues?: number;
   /** Wall-clock seconds spent training and evaluating, summed over attempts. */
   trainSeconds: number;
   evaluateSeconds: number;
@@ -51,6 +89,21 @@ export interface Manifest {
   updated: string;
   /** Runs by folder name, in grid order. */
   runs: Record<string, ManifestRun>;
+  /** Jobs submitted by `--executor slurm`, newest last. */
+  slurm?: SlurmSubmission[];
+}
+
+/** One `--executor slurm` submission: its job array and the dependent report job. */
+export interface SlurmSubmission {
+  /** The array's job id (`12345`). */
+  arrayJob: string;
+  /** The dependent job that draws the figures and the report. */
+  reportJob: string;
+  /** The batch scripts, as written into `<root>/slurm/`. */
+  scripts: string[];
+  /** Array task ids (grid positions) and their runs. */
+  runs: Record<string, string>;
+  submitted: string;
 }
 
 /** A fresh manifest with every run of `runs` pending. */
@@ -97,6 +150,29 @@ export async function writeManifest(root: string, manifest: Manifest): Promise<v
   manifest.updated = new Date().toISOString();
   await Deno.mkdir(root, { recursive: true });
   await writeJsonAtomic(joinPath(root, MANIFEST_FILE), manifest);
+}
+
+/**
+ * Changes the manifest of `root` safely while other processes may change it
+ * too: under an exclusive lock on `<root>/.manifest.lock`, reads the current
+ * file, lets `change` edit it, and writes it back atomically. Returns what
+ * `change` returns. Throws {@linkcode UserError} when there is no manifest.
+ *
+ * @example
+ * ```ts
+ * await updateManifest("runs/small", (m) => {
+ *   m.runs["mlp-1-ce-30-1"].state = "training";
+ * });
+ * ```
+ */
+export async function updateManifest<T>(root: string, change: (manifest: Manifest) => T | Promise<T>): Promise<T> {
+  return await withLock(joinPath(root, MANIFEST_LOCK_FILE), async () => {
+    const manifest = await readManifest(root);
+    if (!manifest) throw new UserError(`${joinPath(root, MANIFEST_FILE)}: no sweep manifest here`);
+    const result = await change(manifest);
+    await writeManifest(root, manifest);
+    return result;
+  });
 }
 
 /** The configuration as a canonical string: key order and list order do not matter. */

@@ -1,7 +1,8 @@
 /**
  * Sweeps: a grid of independent training runs (losses × widths × training
- * lengths × seeds) trained and evaluated as subprocesses, with a manifest
- * that lets an interrupted sweep resume; presets for the paper's grids and
+ * lengths × seeds) trained and evaluated as subprocesses on this machine, or
+ * as a Slurm job array, with a manifest that lets an interrupted sweep resume
+ * and that many processes update safely; presets for the paper's grids and
  * the small reproduction; and the checks of the paper's claims on the
  * evaluated runs.
  *
@@ -32,25 +33,43 @@ export {
   assertSameConfig,
   type Manifest,
   MANIFEST_FILE,
+  MANIFEST_LOCK_FILE,
   MANIFEST_VERSION,
   type ManifestRun,
   newManifest,
   readManifest,
+  RUN_STATES,
   type RunState,
+  type SlurmSubmission,
+  updateManifest,
   writeManifest,
 } from "./manifest.ts";
-export { errorLineOf, subprocessRunner, type SweepTask, type TaskResult, type TaskRunner } from "./task_runner.ts";
+export {
+  DIE_WITH_PARENT_ENV,
+  errorLineOf,
+  signalChildren,
+  signalReason,
+  subprocessRunner,
+  type SweepTask,
+  type TaskResult,
+  type TaskRunner,
+} from "./task_runner.ts";
 export {
   EXIT_DIVERGED,
+  EXIT_INTERRUPTED,
   type PlannedRun,
   planRun,
   planSweep,
   type RunAction,
+  runStages,
   runSweep,
   stageArguments,
+  type StagesContext,
+  type StagesOutcome,
   type SweepEvent,
   type SweepOptions,
   type SweepSummary,
+  syncManifest,
 } from "./run_sweep.ts";
 export {
   checkReproduction,
@@ -59,3 +78,25 @@ export {
   reproductionMarkdown,
   reproductionTable,
 } from "./reproduction_checks.ts";
+export {
+  arrayScript,
+  arraySpec,
+  reportScript,
+  shellQuote,
+  SLURM_DEFAULTS,
+  type SlurmOptions,
+  slurmTimeSeconds,
+} from "./slurm_script.ts";
+export {
+  findOnPath,
+  SLURM_SCRIPTS_DIR,
+  type SlurmJob,
+  type SlurmSubmitResult,
+  type SlurmSweepOptions,
+  squeueJobs,
+  submitSlurmSweep,
+  type SweepStatus,
+  sweepStatus,
+} from "./slurm.ts";
+export { type ArrayTaskExit, type ArrayTaskOptions, gpuLogLine, runArrayTask } from "./array_task.ts";
+export { drawSweepReport, type SweepReportPaths } from "./sweep_report.ts";

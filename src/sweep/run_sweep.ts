@@ -4,24 +4,33 @@
  * each run's state. Re-running the same sweep skips evaluated runs, resumes
  * interrupted training (`--load`), evaluates trained runs, and retries failed
  * runs (except diverged ones, which would diverge again, unless asked).
+ * {@linkcode runStages}, one run's train-then-evaluate, is shared with the
+ * Slurm array tasks (`array_task.ts`).
  *
  * @module
  */
 import { exists, joinPath } from "../io.ts";
-import { RUN_FILES } from "../run/files.ts";
+import { EXIT } from "../errors.ts";
+import { RUN_FILES, SWEEP_FILES } from "../run/files.ts";
+import { acquireLock, withLock } from "../run/lock.ts";
 import { expandGrid, type SweepConfig, type SweepRun, trainArguments } from "./grid.ts";
 import {
   assertSameConfig,
   type Manifest,
+  MANIFEST_LOCK_FILE,
   type ManifestRun,
   newManifest,
   readManifest,
+  updateManifest,
   writeManifest,
 } from "./manifest.ts";
-import { subprocessRunner, type TaskRunner } from "./task_runner.ts";
+import { signalChildren, subprocessRunner, type TaskResult, type TaskRunner } from "./task_runner.ts";
 
 /** Exit status of `tasks/train.ts` when the loss became NaN. */
-export const EXIT_DIVERGED = 3;
+export const EXIT_DIVERGED: number = EXIT.diverged;
+
+/** Exit status of `tasks/train.ts` stopped by SIGUSR1 or SIGTERM after writing `last.ckpt`. */
+export const EXIT_INTERRUPTED: number = EXIT.interrupted;
 
 /** What a sweep would do with one run. */
 export type RunAction = "train" | "resume" | "evaluate" | "skip";
@@ -48,8 +57,12 @@ export interface SweepOptions {
   retryFailed?: boolean;
   /** Substitute for the subprocesses (tests). */
   runner?: TaskRunner;
+  /** Called with the plan once the sweep holds its folder, before any event. */
+  onStart?: (plan: readonly PlannedRun[]) => void;
   /** Progress events. */
   onEvent?: (event: SweepEvent) => void;
+  /** Stop the sweep's subprocesses on SIGINT/SIGTERM (default true; tests that run sweeps in-process may opt out). */
+  handleSignals?: boolean;
 }
 
 /** A progress event: a run was skipped, started or finished. */
@@ -73,11 +86,12 @@ export interface SweepSummary {
   /** Runs that needed nothing (already evaluated, or diverged before). */
   skipped: number;
   seconds: number;
+  /** The signal that stopped the sweep early, or null when it ran to the end. */
+  stoppedBy: Deno.Signal | null;
 }
 
-/** The manifest of `root`, checked against `config`, or a fresh one (not yet written). */
-async function loadOrCreateManifest(opts: SweepOptions, runs: SweepRun[]): Promise<Manifest> {
-  const existing = await readManifest(opts.root);
+/** The manifest of `root` checked against `config` and put in grid order, or a fresh one; nothing written. */
+function mergeManifest(opts: SweepOptions, runs: SweepRun[], existing: Manifest | null): Manifest {
   if (!existing) return newManifest(opts.config, runs, opts.preset);
   assertSameConfig(opts.root, existing, opts.config);
   // The same grid written in another order (or by an older invocation) gets any missing entry back.
@@ -87,6 +101,20 @@ async function loadOrCreateManifest(opts: SweepOptions, runs: SweepRun[]): Promi
   existing.runs = ordered;
   existing.config = opts.config;
   return existing;
+}
+
+/**
+ * The manifest of `root` for `opts.config` (checked against it, in grid
+ * order, or a fresh one), written under the manifest lock. Throws
+ * {@linkcode UserError} for a manifest of another grid.
+ */
+export async function syncManifest(opts: SweepOptions, runs: SweepRun[]): Promise<Manifest> {
+  await Deno.mkdir(opts.root, { recursive: true });
+  return await withLock(joinPath(opts.root, MANIFEST_LOCK_FILE), async () => {
+    const manifest = mergeManifest(opts, runs, await readManifest(opts.root));
+    await writeManifest(opts.root, manifest);
+    return manifest;
+  });
 }
 
 /** What to do with one run, from its manifest entry and the files in its folder. */
@@ -111,7 +139,7 @@ export async function planRun(entry: ManifestRun, run: SweepRun, retryFailed = f
  */
 export async function planSweep(opts: SweepOptions): Promise<PlannedRun[]> {
   const runs = expandGrid(opts.root, opts.config);
-  const manifest = await loadOrCreateManifest(opts, runs);
+  const manifest = mergeManifest(opts, runs, await readManifest(opts.root));
   return await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed)));
 }
 
@@ -128,10 +156,109 @@ export function stageArguments(
   return { train, evaluate };
 }
 
+/** How {@linkcode runStages} left a run. */
+export type StagesOutcome = "evaluated" | "failed" | "interrupted";
+
+/** What {@linkcode runStages} needs besides the run. */
+export interface StagesContext {
+  root: string;
+  config: SweepConfig;
+  backend: string;
+  runner: TaskRunner;
+  /** Changes this run's manifest entry (a locked read-modify-write) and returns the entry as written. */
+  update: (change: (entry: ManifestRun) => void) => Promise<ManifestRun>;
+  /** The signal that asked this process to stop, if one did: a stage that then fails was interrupted. */
+  stopSignal: () => Deno.Signal | null;
+  /** Called before each stage, with the stage's entry. */
+  onStage?: (stage: "train" | "evaluate", entry: ManifestRun) => void;
+}
+
+/**
+ * Trains (unless the plan says the run is trained) and evaluates one run,
+ * recording each state change in the manifest: `evaluated`, `failed` with the
+ * failing stage, exit status and reason (`killed by SIGKILL (out of memory?)`
+ * for a child killed by a signal), or `interrupted` when the stage stopped
+ * because this process was asked to stop (exit status 4: training wrote
+ * `last.ckpt` and a later attempt resumes from it). Shared by the local
+ * executor and the Slurm array tasks.
+ */
+export async function runStages(ctx: StagesContext, planned: PlannedRun): Promise<StagesOutcome> {
+  const logPath = joinPath(ctx.root, SWEEP_FILES.logs, `${planned.run.name}.log`);
+  const args = stageArguments(ctx.config, planned, ctx.backend);
+  const now = (): string => new Date().toISOString();
+  const ended = async (
+    stage: "train" | "evaluate",
+    result: TaskResult,
+    seconds: number,
+  ): Promise<StagesOutcome | null> => {
+    const signal = ctx.stopSignal();
+    const interrupted = result.code === EXIT_INTERRUPTED || (signal !== null && result.code !== 0);
+    const outcome = result.code === 0 ? null : interrupted ? "interrupted" : "failed";
+    await ctx.update((e) => {
+      if (stage === "train") e.trainSeconds += seconds;
+      else e.evaluateSeconds += seconds;
+      if (outcome === null) return;
+      e.finished = now();
+      if (outcome === "interrupted") {
+        // An interrupted evaluation leaves a trained run; an interrupted training resumes from last.ckpt.
+        e.state = stage === "train" ? "interrupted" : "trained";
+        e.reason = `${stage} interrupted${signal ? ` (${signal})` : ""}`;
+        return;
+      }
+      e.state = "failed";
+      e.failedStage = stage;
+      e.exitCode = result.code;
+      e.reason = result.code === EXIT_DIVERGED && stage === "train"
+        ? result.errorLine || "training diverged"
+        : result.errorLine;
+    });
+    return outcome;
+  };
+  const attempt = async (stage: "train" | "evaluate", stageArgs: string[]): Promise<StagesOutcome | null> => {
+    // Asked to stop before the stage began (between stages, or before the first): do not begin it.
+    if (ctx.stopSignal()) return await ended(stage, { code: EXIT_INTERRUPTED, errorLine: "" }, 0);
+    const entry = await ctx.update((e) => {
+      e.started ??= now();
+      e.state = stage === "train" ? "training" : "evaluating";
+      delete e.failedStage;
+      delete e.reason;
+      delete e.exitCode;
+    });
+    ctx.onStage?.(stage, entry);
+    const t = performance.now();
+    let result: TaskResult;
+    try {
+      result = await ctx.runner(stage, stageArgs, logPath);
+    } catch (e) {
+      // A runner that cannot even start the subprocess fails this run, not the sweep.
+      result = { code: -1, errorLine: (e as Error).message };
+    }
+    return await ended(stage, result, (performance.now() - t) / 1000);
+  };
+  if (args.train) {
+    const outcome = await attempt("train", args.train);
+    if (outcome) return outcome;
+    await ctx.update((e) => void (e.state = "trained"));
+  }
+  const outcome = await attempt("evaluate", args.evaluate);
+  if (outcome) return outcome;
+  await ctx.update((e) => {
+    e.state = "evaluated";
+    e.finished = now();
+  });
+  return "evaluated";
+}
+
 /**
  * Runs the sweep: trains and evaluates every run that needs it, `jobs` at a
- * time, rewriting `<root>/manifest.json` at every state change. A failing run
+ * time, recording every state change in `<root>/manifest.json`. A failing run
  * is marked failed with its reason and the others carry on.
+ *
+ * One sweep at a time per folder: it holds `<root>/.sweep.lock` while it runs
+ * and throws {@linkcode LockedError} when another sweep holds it. On SIGINT or
+ * SIGTERM it stops its subprocesses (training writes `last.ckpt` and exits),
+ * starts no more runs, records the stopped runs as interrupted and returns
+ * with `stoppedBy` set.
  *
  * @example
  * ```ts
@@ -144,101 +271,95 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const runner = opts.runner ?? subprocessRunner();
   const backend = opts.backend ?? "auto";
   const runs = expandGrid(opts.root, opts.config);
-  const manifest = await loadOrCreateManifest(opts, runs);
-  await Deno.mkdir(joinPath(opts.root, "logs"), { recursive: true });
-  let saving: Promise<void> = Promise.resolve();
-  const save = (): Promise<void> => (saving = saving.then(() => writeManifest(opts.root, manifest)));
-  await save();
-
-  const planned = await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed)));
-  const total = runs.length;
-  let done = 0;
-  let skipped = 0;
-  // The time estimate: seconds per training epoch of the runs finished in this invocation.
-  let measuredSeconds = 0;
-  let measuredEpochs = 0;
-  let remainingEpochs = planned.filter((p) => p.action !== "skip").reduce((s, p) => s + p.run.epochs, 0);
-  const jobs = Math.max(1, opts.jobs ?? 1);
-  const eta = (): number => {
-    if (measuredEpochs === 0) return NaN;
-    const left = total - done;
-    return (measuredSeconds / measuredEpochs) * remainingEpochs / Math.max(1, Math.min(jobs, left));
+  await Deno.mkdir(opts.root, { recursive: true });
+  const lock = await acquireLock(joinPath(opts.root, SWEEP_FILES.lock), "sweep", opts.root);
+  let stopSignal: Deno.Signal | null = null;
+  const onSignal = (signal: Deno.Signal) => () => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    signalChildren("SIGTERM");
   };
-  const emit = (kind: SweepEvent["kind"], p: PlannedRun): void =>
-    opts.onEvent?.({ kind, run: manifest.runs[p.run.name], action: p.action, done, total, etaSeconds: eta() });
+  const listeners: [Deno.Signal, () => void][] = opts.handleSignals === false
+    ? []
+    : [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]];
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  try {
+    const manifest = await syncManifest(opts, runs);
+    await Deno.mkdir(joinPath(opts.root, SWEEP_FILES.logs), { recursive: true });
 
-  for (const p of planned) {
-    if (p.action !== "skip") continue;
-    done++;
-    skipped++;
-    emit("skip", p);
-  }
-
-  const work = async (p: PlannedRun): Promise<void> => {
-    const entry = manifest.runs[p.run.name];
-    const logPath = joinPath(opts.root, "logs", `${p.run.name}.log`);
-    const args = stageArguments(opts.config, p, backend);
-    const started = performance.now();
-    entry.started ??= new Date().toISOString();
-    delete entry.failedStage;
-    delete entry.reason;
-    delete entry.exitCode;
-    emit("start", p);
-    const fail = (stage: "train" | "evaluate", code: number, line: string): void => {
-      entry.state = "failed";
-      entry.failedStage = stage;
-      entry.exitCode = code;
-      entry.reason = code === EXIT_DIVERGED && stage === "train" ? line || "training diverged" : line;
+    const planned = await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed)));
+    opts.onStart?.(planned);
+    const total = runs.length;
+    let done = 0;
+    let skipped = 0;
+    // The time estimate: seconds per training epoch of the runs finished in this invocation.
+    let measuredSeconds = 0;
+    let measuredEpochs = 0;
+    let remainingEpochs = planned.filter((p) => p.action !== "skip").reduce((s, p) => s + p.run.epochs, 0);
+    const jobs = Math.max(1, opts.jobs ?? 1);
+    const eta = (): number => {
+      if (measuredEpochs === 0) return NaN;
+      const left = total - done;
+      return (measuredSeconds / measuredEpochs) * remainingEpochs / Math.max(1, Math.min(jobs, left));
     };
-    try {
-      if (args.train) {
-        entry.state = "training";
-        await save();
-        const t = performance.now();
-        const result = await runner("train", args.train, logPath);
-        entry.trainSeconds += (performance.now() - t) / 1000;
-        if (result.code !== 0) {
-          fail("train", result.code, result.errorLine);
-          return;
-        }
-        entry.state = "trained";
-        await save();
-      }
-      entry.state = "evaluating";
-      await save();
-      const t = performance.now();
-      const result = await runner("evaluate", args.evaluate, logPath);
-      entry.evaluateSeconds += (performance.now() - t) / 1000;
-      if (result.code !== 0) fail("evaluate", result.code, result.errorLine);
-      else entry.state = "evaluated";
-    } catch (e) {
-      // A runner that cannot even start the subprocess fails this run, not the sweep.
-      fail(entry.state === "evaluating" ? "evaluate" : "train", -1, (e as Error).message);
-    } finally {
-      entry.finished = new Date().toISOString();
+    const emit = (kind: SweepEvent["kind"], p: PlannedRun): void =>
+      opts.onEvent?.({ kind, run: manifest.runs[p.run.name], action: p.action, done, total, etaSeconds: eta() });
+
+    for (const p of planned) {
+      if (p.action !== "skip") continue;
+      done++;
+      skipped++;
+      emit("skip", p);
+    }
+
+    const work = async (p: PlannedRun): Promise<void> => {
+      const started = performance.now();
+      const update = async (change: (entry: ManifestRun) => void): Promise<ManifestRun> => {
+        const entry = await updateManifest(opts.root, (m) => {
+          change(m.runs[p.run.name]);
+          return m.runs[p.run.name];
+        });
+        manifest.runs[p.run.name] = entry;
+        return entry;
+      };
+      let first = true;
+      await runStages({
+        root: opts.root,
+        config: opts.config,
+        backend,
+        runner,
+        update,
+        stopSignal: () => stopSignal,
+        onStage: () => {
+          if (first) emit("start", p);
+          first = false;
+        },
+      }, p);
       measuredSeconds += (performance.now() - started) / 1000;
       measuredEpochs += p.run.epochs;
       remainingEpochs -= p.run.epochs;
       done++;
-      await save();
       emit("finish", p);
-    }
-  };
+    };
 
-  const queue = planned.filter((p) => p.action !== "skip");
-  const worker = async (): Promise<void> => {
-    for (let p = queue.shift(); p; p = queue.shift()) await work(p);
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, queue.length)) }, worker));
-  await saving;
+    const queue = planned.filter((p) => p.action !== "skip");
+    const worker = async (): Promise<void> => {
+      for (let p = queue.shift(); p && !stopSignal; p = queue.shift()) await work(p);
+    };
+    await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, queue.length)) }, worker));
 
-  const entries = Object.values(manifest.runs);
-  return {
-    manifest,
-    total,
-    evaluated: entries.filter((e) => e.state === "evaluated").length,
-    failed: entries.filter((e) => e.state === "failed"),
-    skipped,
-    seconds: (performance.now() - t0) / 1000,
-  };
+    const entries = Object.values(manifest.runs);
+    return {
+      manifest,
+      total,
+      evaluated: entries.filter((e) => e.state === "evaluated").length,
+      failed: entries.filter((e) => e.state === "failed"),
+      skipped,
+      seconds: (performance.now() - t0) / 1000,
+      stoppedBy: stopSignal,
+    };
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    lock.release();
+  }
 }

@@ -9,6 +9,12 @@
  * A relative path in the arguments means what it means to this process: the
  * child starts in this process's folder with `INIT_CWD` set to it.
  *
+ * Children never outlive the sweep: each one is known to
+ * {@linkcode signalChildren} (a local sweep stopped by SIGINT/SIGTERM, and a
+ * Slurm array task warned of its time limit, send them SIGTERM) and starts
+ * with `NCL_DIE_WITH_PARENT=1`, which makes the train and evaluate tasks exit
+ * when their parent dies, even by SIGKILL.
+ *
  * @module
  */
 
@@ -17,10 +23,42 @@ export type SweepTask = "train" | "evaluate";
 
 /** How a subprocess ended. */
 export interface TaskResult {
-  /** Exit status (0: success; 2: user error; 3: training diverged). */
+  /** Exit status (0: success; 2: user error; 3: training diverged; 4: interrupted, `last.ckpt` written). */
   code: number;
   /** The subprocess's `error: ...` line without the prefix, or its last stderr line; empty on success. */
   errorLine: string;
+  /** The signal that killed it, if one did (then `errorLine` says so). */
+  signal?: Deno.Signal | null;
+}
+
+/** The environment variable that tells a task to exit when its parent process dies. */
+export const DIE_WITH_PARENT_ENV = "NCL_DIE_WITH_PARENT";
+
+const liveChildren = new Set<Deno.ChildProcess>();
+
+/**
+ * Sends `signal` to every subprocess this process's runners have started and
+ * that is still running; returns how many it signalled.
+ */
+export function signalChildren(signal: Deno.Signal): number {
+  let n = 0;
+  for (const child of liveChildren) {
+    try {
+      child.kill(signal);
+      n++;
+    } catch {
+      // It exited between the check and the signal.
+    }
+  }
+  return n;
+}
+
+/**
+ * How a child killed by `signal` is recorded: `killed by SIGTERM`; SIGKILL
+ * adds `(out of memory?)`, since the kernel's OOM killer is its usual sender.
+ */
+export function signalReason(signal: Deno.Signal): string {
+  return signal === "SIGKILL" ? "killed by SIGKILL (out of memory?)" : `killed by ${signal}`;
 }
 
 /**
@@ -37,7 +75,7 @@ function urlPath(url: URL): string {
 }
 
 /** The `--allow-*` flags of `deno task <name>` as `deno.json` declares them. */
-export async function taskPermissions(task: SweepTask): Promise<string[]> {
+export async function taskPermissions(task: string): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", REPO_ROOT))) as {
     tasks?: Record<string, string>;
   };
@@ -86,8 +124,9 @@ export function subprocessRunner(): TaskRunner {
         stderr: "piped",
         // The tasks read relative paths against INIT_CWD when it is set (`deno task` sets it to the
         // user's folder); this process read them against its own folder, so the child must too.
-        env: { NO_COLOR: "1", INIT_CWD: Deno.cwd() },
+        env: { NO_COLOR: "1", INIT_CWD: Deno.cwd(), [DIE_WITH_PARENT_ENV]: "1" },
       }).spawn();
+      liveChildren.add(child);
       let stderrTail = "";
       const decoder = new TextDecoder();
       // Both streams go to the one log, chunk by chunk, as they arrive; stderr's tail is kept for the reason line.
@@ -97,8 +136,14 @@ export function subprocessRunner(): TaskRunner {
           if (keepTail) stderrTail = (stderrTail + decoder.decode(chunk, { stream: true })).slice(-8192);
         }
       };
-      const [status] = await Promise.all([child.status, copy(child.stdout, false), copy(child.stderr, true)]);
+      const [status] = await Promise.all([child.status, copy(child.stdout, false), copy(child.stderr, true)])
+        .finally(() => liveChildren.delete(child));
       const code = status.code;
+      if (status.signal) {
+        const reason = signalReason(status.signal);
+        await log.write(encoder.encode(`${reason}\n`));
+        return { code, errorLine: reason, signal: status.signal };
+      }
       return { code, errorLine: code === 0 ? "" : errorLineOf(stderrTail) || `exit status ${code}` };
     } finally {
       log.close();

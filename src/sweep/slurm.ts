@@ -1,0 +1,325 @@
+/**
+ * Sweeps on a Slurm cluster: the grid planned exactly as the local executor
+ * plans it, then one job array with one task per run still to do and one
+ * dependent job for the figures and the report. The manifest records each
+ * run's array task (`<array id>_<task id>`); a second submission of the same
+ * sweep asks `squeue` which of them are still queued or running and submits
+ * only the others, so no run ever has two live copies.
+ *
+ * Submission is all or nothing: the array is submitted held, the report job
+ * after it, the manifest updated, and only then is the array released; any
+ * refusal on the way (an unknown partition, a bad time format) cancels what
+ * was submitted and is one line naming the problem.
+ *
+ * @module
+ */
+import { basename, dirname } from "node:path";
+import { UserError } from "../errors.ts";
+import { joinPath } from "../io.ts";
+import { SWEEP_FILES } from "../run/files.ts";
+import { acquireLock } from "../run/lock.ts";
+import { expandGrid } from "./grid.ts";
+import { type Manifest, readManifest, RUN_STATES, type RunState, updateManifest } from "./manifest.ts";
+import { type PlannedRun, planRun, planSweep, type SweepOptions, syncManifest } from "./run_sweep.ts";
+import { arrayScript, reportScript, type SlurmOptions } from "./slurm_script.ts";
+
+/** The folder of a sweep's batch scripts. */
+export const SLURM_SCRIPTS_DIR = "slurm";
+
+/** A job or array task as `squeue` lists it. */
+export interface SlurmJob {
+  /** `12_3` for an array task, `13` for a plain job. */
+  id: string;
+  /** The array's job id (the job's own id for a plain job). */
+  arrayJob: string;
+  /** The array task id, or null for a plain job. */
+  taskId: number | null;
+  /** `PENDING`, `RUNNING`, `COMPLETING`, … */
+  state: string;
+  /** Time used so far (`M:SS`). */
+  time: string;
+  /** Nodes when running, else why it waits (`Dependency`, `Resources`, `BeginTime`). */
+  where: string;
+}
+
+/** The outcome of a Slurm command. */
+interface CommandOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The full path of `command` on PATH, or null. */
+export function findOnPath(command: string): string | null {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    const path = joinPath(dir, command);
+    try {
+      const info = Deno.statSync(path);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return path;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+async function slurmCommand(command: string, args: string[], cwd?: string): Promise<CommandOutput> {
+  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped", stdin: "null", cwd })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Slurm's complaint as one line: `sbatch: error: Batch job submission failed: Invalid partition` → the reason. */
+function complaint(stderr: string, code: number): string {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const errors = lines.filter((l) => /error/i.test(l));
+  const line = (errors.at(-1) ?? lines.at(-1) ?? `exit status ${code}`).replace(/^\w+: (error: )?/, "");
+  return line.replace(/^Batch job submission failed: /, "");
+}
+
+/**
+ * The caller's jobs that Slurm still holds (pending, running, completing, …),
+ * one entry per array task; null when `squeue` is not on PATH. Throws
+ * {@linkcode UserError} when squeue fails (the controller is down).
+ */
+export async function squeueJobs(): Promise<SlurmJob[] | null> {
+  if (!findOnPath("squeue")) return null;
+  const out = await slurmCommand("squeue", ["--me", "--noheader", "--array", "--format=%i|%F|%K|%T|%M|%R"]);
+  if (out.code !== 0) throw new UserError(`squeue failed: ${complaint(out.stderr, out.code)}`);
+  const jobs: SlurmJob[] = [];
+  for (const line of out.stdout.split("\n")) {
+    const f = line.trim().split("|");
+    if (f.length < 6) continue;
+    const task = Number(f[2]);
+    jobs.push({
+      id: f[0],
+      arrayJob: f[1],
+      taskId: Number.isInteger(task) && f[2] !== "" ? task : null,
+      state: f[3],
+      time: f[4],
+      where: f[5].replace(/^\((.*)\)$/, "$1"),
+    });
+  }
+  return jobs;
+}
+
+/** Submits a batch script with `sbatch --parsable`; its job id, or a {@linkcode UserError} with Slurm's reason. */
+async function sbatch(script: string, extra: string[], cwd: string): Promise<string> {
+  const out = await slurmCommand("sbatch", ["--parsable", ...extra, script], cwd);
+  const id = out.stdout.trim().split(";")[0];
+  if (out.code !== 0 || !/^\d+$/.test(id)) {
+    throw new UserError(
+      `--executor slurm: sbatch refused the job: ${complaint(out.stderr, out.code)}; nothing submitted`,
+    );
+  }
+  return id;
+}
+
+async function scancel(ids: string[]): Promise<void> {
+  if (ids.length > 0) await slurmCommand("scancel", ids);
+}
+
+/** Options of {@linkcode submitSlurmSweep}. */
+export interface SlurmSweepOptions extends SweepOptions {
+  slurm: SlurmOptions;
+  /** The repository, absolute (where the jobs run). */
+  repo: string;
+  /** The array task's command (argv); it reads `SLURM_ARRAY_TASK_ID`. */
+  arrayCommand: string[];
+  /** The report job's command (argv). */
+  reportCommand: string[];
+  /** The command line that submitted, for the scripts' header. */
+  commandLine: string;
+  /** Print the scripts instead of submitting (nothing written). */
+  dryRun?: boolean;
+}
+
+/** What {@linkcode submitSlurmSweep} did. */
+export interface SlurmSubmitResult {
+  /** Runs submitted now, with their array task id. */
+  submitted: { taskId: number; planned: PlannedRun }[];
+  /** Runs already queued or running in a live job: not submitted again. */
+  live: { name: string; jobId: string }[];
+  /** Runs that needed nothing (evaluated, or diverged before). */
+  skipped: PlannedRun[];
+  arrayJob?: string;
+  reportJob?: string;
+  /** The scripts: paths written (or, for a dry run, where they would go) and their text. */
+  scripts: { path: string; text: string }[];
+}
+
+/** A sweep folder whose path Slurm's `#SBATCH --output` could not take literally. */
+function checkRootForSlurm(root: string): void {
+  if (/[\s%'"\\]/.test(root)) {
+    throw new UserError(
+      `--runs-dir ${root}: Slurm's --output cannot take a path with spaces, quotes or '%'; choose another folder`,
+    );
+  }
+}
+
+/**
+ * Plans the sweep and submits the runs still to do as one job array plus a
+ * dependent report job (see the module doc). Runs evaluated, diverged (unless
+ * `retryFailed`) or already in a live job are left alone. Throws
+ * {@linkcode UserError} (nothing submitted) when `sbatch` is not on PATH,
+ * Slurm refuses a job, squeue fails, another sweep holds the folder, or its
+ * manifest was written for another grid.
+ */
+export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSubmitResult> {
+  checkRootForSlurm(opts.root);
+  if (!opts.dryRun && !findOnPath("sbatch")) {
+    throw new UserError(
+      "--executor slurm: sbatch is not on PATH; submit from a node of the Slurm cluster, or use --executor local",
+    );
+  }
+  const lock = opts.dryRun
+    ? null
+    : (await Deno.mkdir(opts.root, { recursive: true }),
+      await acquireLock(joinPath(opts.root, SWEEP_FILES.lock), "sweep (slurm submission)", opts.root));
+  try {
+    const runs = expandGrid(opts.root, opts.config);
+    const manifest: Manifest | null = opts.dryRun ? await readManifest(opts.root) : await syncManifest(opts, runs);
+    const planned = opts.dryRun
+      ? await planSweep(opts)
+      : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed)));
+    const jobs = await squeueJobs();
+    const liveIds = new Set((jobs ?? []).map((j) => j.id));
+    const result: SlurmSubmitResult = { submitted: [], live: [], skipped: [], scripts: [] };
+    planned.forEach((p, taskId) => {
+      const jobId = manifest?.runs[p.run.name]?.jobId;
+      if (p.action === "skip") result.skipped.push(p);
+      else if (jobId && liveIds.has(jobId)) result.live.push({ name: p.run.name, jobId });
+      else result.submitted.push({ taskId, planned: p });
+    });
+    if (result.submitted.length === 0) return result;
+
+    const k = String((manifest?.slurm?.length ?? 0) + 1).padStart(3, "0");
+    const scriptsDir = joinPath(opts.root, SLURM_SCRIPTS_DIR);
+    const slurmLogs = joinPath(opts.root, SWEEP_FILES.logs, "slurm");
+    // reproduce's runs live in <out>/runs: name the job after <out> then.
+    const name = `ncl-${basename(opts.root) === "runs" ? basename(dirname(opts.root)) : basename(opts.root)}`;
+    const header = [
+      `nc-losses sweep of ${opts.config.model} on ${opts.config.dataset} in ${opts.root}, submission ${k}`,
+      `written ${new Date().toISOString()} by: ${opts.commandLine}`,
+      "Resubmit by hand with `sbatch <this file>` (the manifest must still list these runs),",
+      "or run the same `deno task sweep … --executor slurm` again: it submits only what is not done nor queued.",
+    ];
+    const arrayPath = joinPath(scriptsDir, `array-${k}.sbatch`);
+    const reportPath = joinPath(scriptsDir, `report-${k}.sbatch`);
+    const arrayText = arrayScript({
+      name,
+      root: opts.root,
+      repo: opts.repo,
+      runs: new Map(result.submitted.map((s) => [s.taskId, s.planned.run.name])),
+      command: opts.arrayCommand,
+      output: joinPath(slurmLogs, "%A_%a.out"),
+      header,
+      slurm: opts.slurm,
+    });
+    // A report job of an earlier submission that has not started yet is replaced by one that waits for all arrays.
+    const liveArrays = [...new Set((manifest?.slurm ?? []).map((s) => s.arrayJob))].filter((a) =>
+      (jobs ?? []).some((j) => j.arrayJob === a && j.taskId !== null)
+    );
+    const staleReports = (manifest?.slurm ?? []).map((s) => s.reportJob).filter((r) =>
+      (jobs ?? []).some((j) => j.id === r && j.state === "PENDING")
+    );
+    const report = (arrayJob: string): string =>
+      reportScript({
+        name: `${name}-report`,
+        repo: opts.repo,
+        after: [...liveArrays, arrayJob],
+        command: opts.reportCommand,
+        output: joinPath(slurmLogs, "report-%j.out"),
+        header,
+        slurm: opts.slurm,
+      });
+    if (opts.dryRun) {
+      result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: report("<array job id>") });
+      return result;
+    }
+
+    await Deno.mkdir(scriptsDir, { recursive: true });
+    await Deno.mkdir(slurmLogs, { recursive: true });
+    await Deno.writeTextFile(arrayPath, arrayText);
+    // Held until the manifest names its tasks, so that no task starts before its run is recorded as queued.
+    const arrayJob = await sbatch(arrayPath, ["--hold"], opts.root);
+    const submittedIds = [arrayJob];
+    try {
+      const reportText = report(arrayJob);
+      await Deno.writeTextFile(reportPath, reportText);
+      const reportJob = await sbatch(reportPath, [], opts.root);
+      submittedIds.push(reportJob);
+      await updateManifest(opts.root, (m) => {
+        for (const s of result.submitted) {
+          const e = m.runs[s.planned.run.name];
+          e.state = "queued";
+          e.jobId = `${arrayJob}_${s.taskId}`;
+          e.requeues = 0;
+          delete e.reason;
+          delete e.failedStage;
+          delete e.exitCode;
+        }
+        (m.slurm ??= []).push({
+          arrayJob,
+          reportJob,
+          scripts: [arrayPath, reportPath],
+          runs: Object.fromEntries(result.submitted.map((s) => [String(s.taskId), s.planned.run.name])),
+          submitted: new Date().toISOString(),
+        });
+      });
+      const released = await slurmCommand("scontrol", ["release", arrayJob]);
+      if (released.code !== 0) {
+        throw new UserError(`scontrol release ${arrayJob} failed: ${complaint(released.stderr, released.code)}`);
+      }
+      result.arrayJob = arrayJob;
+      result.reportJob = reportJob;
+      result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: reportText });
+    } catch (e) {
+      await scancel(submittedIds);
+      throw e;
+    }
+    await scancel(staleReports);
+    return result;
+  } finally {
+    lock?.release();
+  }
+}
+
+/** A sweep's runs by state, and the Slurm jobs of its runs and reports. */
+export interface SweepStatus {
+  manifest: Manifest;
+  counts: Record<RunState, number>;
+  /** Jobs Slurm still holds for this sweep, by run name (array tasks) and report jobs; null: no squeue here. */
+  runJobs: Map<string, SlurmJob> | null;
+  reportJobs: SlurmJob[];
+  /** Runs the manifest shows in a Slurm job that Slurm no longer holds although the run did not finish. */
+  orphaned: string[];
+}
+
+/**
+ * The status of the sweep in `root`: run counts by state from the manifest
+ * and, when the sweep was submitted to Slurm and squeue is on PATH, the jobs
+ * still queued or running. Throws {@linkcode UserError} when `root` has no
+ * manifest.
+ */
+export async function sweepStatus(root: string): Promise<SweepStatus> {
+  const manifest = await readManifest(root);
+  if (!manifest) throw new UserError(`--runs-dir ${root}: no sweep here (no ${SWEEP_FILES.manifest})`);
+  const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
+  for (const r of Object.values(manifest.runs)) counts[r.state]++;
+  const submissions = manifest.slurm ?? [];
+  const jobs = submissions.length > 0 ? await squeueJobs() : null;
+  const runJobs = jobs === null ? null : new Map<string, SlurmJob>();
+  const byId = new Map((jobs ?? []).map((j) => [j.id, j]));
+  const orphaned: string[] = [];
+  for (const r of Object.values(manifest.runs)) {
+    if (!r.jobId) continue;
+    const job = byId.get(r.jobId);
+    if (job) runJobs?.set(r.name, job);
+    else if (jobs !== null && ["queued", "training", "trained", "evaluating"].includes(r.state)) orphaned.push(r.name);
+  }
+  const reportIds = new Set(submissions.map((s) => s.reportJob));
+  return { manifest, counts, runJobs, reportJobs: (jobs ?? []).filter((j) => reportIds.has(j.id)), orphaned };
+}

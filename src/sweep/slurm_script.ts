@@ -1,0 +1,213 @@
+/**
+ * The batch scripts of a sweep on Slurm, as plain text a user can read,
+ * check and resubmit with `sbatch` by hand: one job array whose task `i`
+ * trains then evaluates run `i` of the manifest (grid order), and one job
+ * that draws the figures and the report after the array has ended.
+ *
+ * The array script asks Slurm for a warning signal before the time limit
+ * (`--signal=B:USR1@<s>`, delivered to the batch shell only), passes it on to
+ * the task, and when the task reports that it stopped early with `last.ckpt`
+ * written (exit status 4) requeues itself, at most `maxRequeue` times; the
+ * requeued task resumes from `last.ckpt`.
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+
+/** What `--executor slurm` asks of Slurm; `undefined` leaves a setting to the cluster's defaults. */
+export interface SlurmOptions {
+  partition?: string;
+  /** Time limit per array task, in a format `sbatch --time` accepts (`2-00:00:00`, `90`, `4:00:00`). */
+  time?: string;
+  gpusPerTask?: number;
+  cpusPerTask?: number;
+  /** Memory per node, as `sbatch --mem` takes it (`16G`). */
+  mem?: string;
+  account?: string;
+  qos?: string;
+  /** Further sbatch options, each one word as typed (`--constraint=a100`). */
+  sbatchArgs: string[];
+  /** Array tasks running at once (`--array=…%T`); undefined: no limit. */
+  throttle?: number;
+  /** Seconds before the time limit that Slurm sends SIGUSR1. */
+  signalSeconds: number;
+  /** How often a task interrupted by the time limit or preemption is requeued. */
+  maxRequeue: number;
+}
+
+/** Defaults of the settings that have one. */
+export const SLURM_DEFAULTS = { signalSeconds: 300, maxRequeue: 3 } as const;
+
+/**
+ * Checks a time limit against the formats `sbatch --time` accepts: `M`,
+ * `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`, or `UNLIMITED`/`INFINITE`; throws
+ * {@linkcode UserError} otherwise. Returns the limit in seconds (Infinity for none).
+ *
+ * @example
+ * ```ts
+ * slurmTimeSeconds("2-00:00:00"); // 172800
+ * slurmTimeSeconds("90"); // 5400
+ * ```
+ */
+export function slurmTimeSeconds(time: string): number {
+  if (/^(unlimited|infinite)$/i.test(time)) return Infinity;
+  const bad = (): never => {
+    throw new UserError(
+      `--time: '${time}' is not a Slurm time limit; use minutes, M:S, H:M:S, D-H, D-H:M or D-H:M:S (e.g. 2-00:00:00)`,
+    );
+  };
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(time);
+  if (!m) return bad();
+  const [, d, a, b, c] = m;
+  const n = (x: string | undefined): number => (x === undefined ? 0 : Number(x));
+  if (d !== undefined) return ((n(d) * 24 + n(a)) * 60 + n(b)) * 60 + n(c); // D-H[:M[:S]]
+  if (c !== undefined) return (n(a) * 60 + n(b)) * 60 + n(c); // H:M:S
+  if (b !== undefined) return n(a) * 60 + n(b); // M:S
+  return n(a) * 60; // M
+}
+
+/**
+ * Array task ids as an `--array` range list: `[0, 1, 2, 5, 7, 8]` → `0-2,5,7-8`,
+ * with `%T` when `throttle` is given.
+ */
+export function arraySpec(ids: readonly number[], throttle?: number): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",") + (throttle ? `%${throttle}` : "");
+}
+
+/** A word for bash: left alone when it is plainly safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The `#SBATCH` lines of the resource settings shared by both scripts (`gpus` for the array only). */
+function resourceLines(o: SlurmOptions, gpus: boolean): string[] {
+  const lines: string[] = [];
+  const add = (flag: string, value: string | number | undefined): void => {
+    if (value !== undefined) lines.push(`#SBATCH --${flag}=${value}`);
+  };
+  add("partition", o.partition);
+  add("account", o.account);
+  add("qos", o.qos);
+  add("time", o.time);
+  add("mem", o.mem);
+  add("cpus-per-task", o.cpusPerTask);
+  if (gpus) add("gpus-per-task", o.gpusPerTask);
+  for (const a of o.sbatchArgs) lines.push(`#SBATCH ${a}`);
+  return lines;
+}
+
+/** What the array script runs. */
+export interface ArrayScriptSpec {
+  /** Job name (`ncl-<sweep folder>`). */
+  name: string;
+  /** The sweep folder (absolute). */
+  root: string;
+  /** The repository (absolute): the task runs there. */
+  repo: string;
+  /** Array task id (grid position) → run name, for the script's comment and `--array`. */
+  runs: ReadonlyMap<number, string>;
+  /** The array task's command (argv): it finds its run from the manifest by `SLURM_ARRAY_TASK_ID`. */
+  command: string[];
+  /** Where Slurm writes the batch shell's own output (`%A_%a` patterns allowed). */
+  output: string;
+  /** Lines that say where the script came from. */
+  header: string[];
+  slurm: SlurmOptions;
+}
+
+/**
+ * The job array's batch script.
+ *
+ * @example
+ * ```ts
+ * const text = arrayScript({ name: "ncl-small", root: "/scratch/runs/small", repo: "/home/me/nc-losses",
+ *   runs: new Map([[0, "mlp-05-ce-30-1"]]), command: ["deno", "task", "sweep", "--array-task"],
+ *   output: "/scratch/runs/small/logs/slurm/%A_%a.out", header: [], slurm: { sbatchArgs: [],
+ *   signalSeconds: 300, maxRequeue: 3 } });
+ * text.includes("#SBATCH --array=0"); // true
+ * ```
+ */
+export function arrayScript(spec: ArrayScriptSpec): string {
+  const o = spec.slurm;
+  const ids = [...spec.runs.keys()];
+  const width = Math.max(...ids.map((i) => String(i).length));
+  return [
+    "#!/bin/bash",
+    ...spec.header.map((l) => `# ${l}`),
+    `# Array task i trains, then evaluates, run i of ${spec.root}/manifest.json (grid order):`,
+    ...[...spec.runs].map(([i, name]) => `#   ${String(i).padStart(width)}  ${name}`),
+    "# Each run's output goes to <runs>/logs/<run>.log; this shell's own output to the --output file.",
+    "#",
+    `#SBATCH --job-name=${spec.name}`,
+    `#SBATCH --array=${arraySpec(ids, o.throttle)}`,
+    `#SBATCH --output=${spec.output}`,
+    "#SBATCH --open-mode=append",
+    "#SBATCH --requeue",
+    `#SBATCH --signal=B:USR1@${o.signalSeconds}`,
+    ...resourceLines(o, true),
+    "",
+    "set -u",
+    `cd ${shellQuote(spec.repo)}`,
+    `MAX_REQUEUE=${o.maxRequeue}`,
+    `${spec.command.map(shellQuote).join(" ")} &`,
+    "child=$!",
+    `# Slurm warns this shell alone with USR1, ${o.signalSeconds} s before the time limit. The task gets it as USR2`,
+    "# (Deno answers USR1 by opening its debugger) and stops training after the current step with last.ckpt",
+    "# written (exit status 4). A TERM (scancel, preemption) reaches every process of the job by itself.",
+    "warned=0",
+    `trap 'warned=1; echo "USR1: time limit in ${o.signalSeconds} s or less; stopping"; kill -USR2 "$child" 2>/dev/null' USR1`,
+    `trap 'echo "TERM: stopping"' TERM`,
+    "# A trapped signal interrupts `wait`; wait again until the task has ended.",
+    "while :; do",
+    '  wait "$child"',
+    "  code=$?",
+    '  kill -0 "$child" 2>/dev/null || break',
+    "done",
+    "# Stopped by the warning with last.ckpt written: run again, from last.ckpt, a bounded number of times.",
+    'if [ "$code" -eq 4 ] && [ "$warned" -eq 1 ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "$MAX_REQUEUE" ]; then',
+    '  echo "requeueing ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} (restart $((${SLURM_RESTART_COUNT:-0} + 1)) of $MAX_REQUEUE)"',
+    '  scontrol requeue "${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
+    "fi",
+    'exit "$code"',
+    "",
+  ].join("\n");
+}
+
+/** What the report script runs. */
+export interface ReportScriptSpec {
+  name: string;
+  repo: string;
+  /** Job ids whose end (in any state) the report waits for. */
+  after: string[];
+  command: string[];
+  output: string;
+  header: string[];
+  slurm: SlurmOptions;
+}
+
+/** The dependent job's batch script: draws the figures and the report once the arrays have ended. */
+export function reportScript(spec: ReportScriptSpec): string {
+  return [
+    "#!/bin/bash",
+    ...spec.header.map((l) => `# ${l}`),
+    "# Draws the figures and the report of the evaluated runs once the array has ended (in any state).",
+    "#",
+    `#SBATCH --job-name=${spec.name}`,
+    `#SBATCH --dependency=afterany:${spec.after.join(":")}`,
+    `#SBATCH --output=${spec.output}`,
+    ...resourceLines(spec.slurm, false),
+    "",
+    "set -u",
+    `cd ${shellQuote(spec.repo)}`,
+    `exec ${spec.command.map(shellQuote).join(" ")}`,
+    "",
+  ].join("\n");
+}
