@@ -5,8 +5,7 @@
  * @module
  */
 
-/** The environment variable a sweep sets on its children: exit when the sweep dies. */
-export const DIE_WITH_PARENT_ENV = "NCL_DIE_WITH_PARENT";
+import { DIE_WITH_PARENT_ENV } from "../src/sweep/task_runner.ts";
 
 /**
  * When `NCL_DIE_WITH_PARENT=1`, exits this process (status 4) soon after its

@@ -5,6 +5,7 @@
  * hang into a failure that says what it waited for).
  */
 import { joinPath } from "../src/io.ts";
+import { runTask, taskCommand } from "./_task.ts";
 
 export const SWEEP = new URL("../tasks/sweep.ts", import.meta.url).pathname;
 export const TRAIN = new URL("../tasks/train.ts", import.meta.url).pathname;
@@ -17,26 +18,16 @@ export interface Output {
   stderr: string;
 }
 
-/** Runs `deno run -A tasks/sweep.ts <args>` to its end. */
+/** Runs `deno task sweep <args>` (with the task's own permissions) to its end. */
 export async function sweep(args: string[], env: Record<string, string> = {}): Promise<Output> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", `--config=${CONFIG}`, "-A", SWEEP, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runTask("sweep", args, { env });
 }
 
-/** Starts `tasks/sweep.ts <args>` and leaves it running. */
-export function startSweep(args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", `--config=${CONFIG}`, "-A", SWEEP, ...args],
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+/** Starts `deno task sweep <args>` and leaves it running. */
+export async function startSweep(args: string[]): Promise<Deno.ChildProcess> {
+  const child = (await taskCommand("sweep", args)).spawn();
+  child.stdout.cancel();
+  return child;
 }
 
 /**

@@ -360,3 +360,43 @@ Deno.test("info.json: format 2 ties rows to checkpoints; the previous format is 
   assertEquals(back.trainedWith, undefined);
   await Deno.remove(dir, { recursive: true });
 });
+
+// ---------------------------------------------------------------- the sweep's side
+
+Deno.test("sweep: widths 1.5 and 15 train and evaluate two folders, and a folder of another run is refused", async () => {
+  const { sweep } = await import("./_sweep_helpers.ts");
+  const root = await Deno.makeTempDir({ prefix: "run_sweep_" });
+  const grid = [
+    ...["--dataset", "synthetic", "--model", "mlp", "--mlp-hidden", "4", "--mlp-depth", "1", "--losses", "ce"],
+    ...[
+      "--epochs-list",
+      "2",
+      "--seeds",
+      "1",
+      "--synthetic-per-class",
+      "10",
+      "--synthetic-dim",
+      "8",
+      "--backend",
+      "cpu",
+    ],
+    ...["--train-subset", "10"],
+  ];
+  const r = await sweep(["--runs-dir", root, ...grid, "--widths", "1.5,15"]);
+  assertEquals(r.code, 0, r.stderr);
+  for (const [name, width] of [["mlp-1p5-ce-2-1", 1.5], ["mlp-15-ce-2-1", 15]] as const) {
+    assertEquals((await readRunConfig(`${root}/${name}`)).width, width);
+    assertEquals((await readRunInfo(`${root}/${name}`)).run.width, width);
+  }
+  // A folder whose config.json is another grid point's: the sweep stops before writing anything.
+  const other = await Deno.makeTempDir({ prefix: "run_sweep_" });
+  await Deno.mkdir(`${other}/mlp-2-ce-2-1`);
+  await Deno.copyFile(`${root}/mlp-15-ce-2-1/config.json`, `${other}/mlp-2-ce-2-1/config.json`);
+  const refused = await sweep(["--runs-dir", other, ...grid, "--widths", "2"]);
+  assertEquals(refused.code, 2, refused.stderr);
+  assertEquals(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+  assert(refused.stderr.includes("mlp-2-ce-2-1/config.json: holds a run with width 15"), refused.stderr);
+  assertEquals([...Deno.readDirSync(`${other}/mlp-2-ce-2-1`)].map((e) => e.name), ["config.json"]);
+  await Deno.remove(root, { recursive: true });
+  await Deno.remove(other, { recursive: true });
+});

@@ -28,7 +28,7 @@ async function stderrOf(child: Deno.ChildProcess): Promise<string> {
 
 Deno.test("a second sweep on the same runs folder is refused with one line while the first trains", async () => {
   const root = await Deno.makeTempDir();
-  const first = startSweep(["--runs-dir", root, ...LONG]);
+  const first = await startSweep(["--runs-dir", root, ...LONG]);
   try {
     const trainer = await trainingChild(root, first.pid);
     const second = await sweep(["--runs-dir", root, ...LONG]);
@@ -48,7 +48,7 @@ Deno.test("a second sweep on the same runs folder is refused with one line while
 Deno.test("SIGTERM to a sweep stops its children first and records the run as interrupted", async () => {
   const root = await Deno.makeTempDir();
   try {
-    const first = startSweep(["--runs-dir", root, ...LONG]);
+    const first = await startSweep(["--runs-dir", root, ...LONG]);
     const trainer = await trainingChild(root, first.pid);
     first.kill("SIGTERM");
     const [status, stderr] = await Promise.all([first.status, stderrOf(first)]);
@@ -66,7 +66,7 @@ Deno.test("SIGTERM to a sweep stops its children first and records the run as in
 
 Deno.test("a child killed by SIGKILL is recorded as such, not by its last output line", async () => {
   const root = await Deno.makeTempDir();
-  const first = startSweep(["--runs-dir", root, ...LONG]);
+  const first = await startSweep(["--runs-dir", root, ...LONG]);
   try {
     const trainer = await trainingChild(root, first.pid);
     Deno.kill(trainer, "SIGKILL");
@@ -87,7 +87,7 @@ Deno.test({
     const root = await Deno.makeTempDir();
     let rerun: Deno.ChildProcess | null = null;
     try {
-      const first = startSweep(["--runs-dir", root, ...LONG]);
+      const first = await startSweep(["--runs-dir", root, ...LONG]);
       const trainer = await trainingChild(root, first.pid);
       first.kill("SIGKILL");
       await first.output();
@@ -96,7 +96,7 @@ Deno.test({
         async () => !(await alive(trainer)),
         60,
       );
-      rerun = startSweep(["--runs-dir", root, ...LONG]);
+      rerun = await startSweep(["--runs-dir", root, ...LONG]);
       const pid = rerun.pid;
       await waitFor("the rerun to resume training", async () => {
         const log = await textOr(runLog(root, RUN));

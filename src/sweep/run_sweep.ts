@@ -10,7 +10,8 @@
  * @module
  */
 import { exists, joinPath } from "../io.ts";
-import { EXIT } from "../errors.ts";
+import { EXIT, UserError } from "../errors.ts";
+import { readRunConfig } from "../run/config.ts";
 import { RUN_FILES, SWEEP_FILES } from "../run/files.ts";
 import { acquireLock, withLock } from "../run/lock.ts";
 import { expandGrid, type SweepConfig, type SweepRun, trainArguments } from "./grid.ts";
@@ -119,6 +120,7 @@ export async function syncManifest(opts: SweepOptions, runs: SweepRun[]): Promis
 
 /** What to do with one run, from its manifest entry and the files in its folder. */
 export async function planRun(entry: ManifestRun, run: SweepRun, retryFailed = false): Promise<PlannedRun> {
+  await assertFolderIsRun(run);
   const hasInfo = await exists(joinPath(run.dir, RUN_FILES.info));
   const hasLast = await exists(joinPath(run.dir, RUN_FILES.last));
   if (entry.state === "evaluated" && hasInfo) return { run, action: "skip", note: "evaluated" };
@@ -130,6 +132,33 @@ export async function planRun(entry: ManifestRun, run: SweepRun, retryFailed = f
   if (trainedBefore && hasLast) return { run, action: "evaluate", note: "" };
   if (hasLast) return { run, action: "resume", note: "" };
   return { run, action: "train", note: "" };
+}
+
+/**
+ * Throws {@linkcode UserError} when `run.dir` holds a `config.json` of another
+ * grid point (a folder name that two settings share, a folder reused by
+ * hand): the sweep would otherwise resume, evaluate and report a run under a
+ * name that is not what it trained. Checked before anything is written.
+ */
+export async function assertFolderIsRun(run: SweepRun): Promise<void> {
+  if (!(await exists(joinPath(run.dir, RUN_FILES.config)))) return;
+  const cfg = await readRunConfig(run.dir);
+  const expected = { loss: run.loss, width: run.width, seed: run.seed };
+  for (const [key, value] of Object.entries(expected) as [keyof typeof expected, unknown][]) {
+    if (cfg[key] !== value) {
+      throw new UserError(
+        `${joinPath(run.dir, RUN_FILES.config)}: holds a run with ${key} ${cfg[key]}, but the sweep's run ` +
+          `${run.name} has ${key} ${value}; move that folder away`,
+      );
+    }
+  }
+  // A longer run is one that was extended by hand (train --load -e); a shorter one is another grid point.
+  if (cfg.epochs < run.epochs) {
+    throw new UserError(
+      `${joinPath(run.dir, RUN_FILES.config)}: holds a ${cfg.epochs}-epoch run, but the sweep's run ${run.name} ` +
+        `trains ${run.epochs}; move that folder away`,
+    );
+  }
 }
 
 /**
