@@ -156,6 +156,7 @@ export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
   const start = bytes[6] === 1 ? 10 : 12;
   const header = new TextDecoder(bytes[6] === 3 ? "utf-8" : "latin1").decode(bytes.subarray(start, dataOffset));
 
+  if (/['"]descr['"]\s*:\s*\[/.test(header)) fail("structured dtypes (records) are not supported");
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
   if (descr === undefined) fail(`malformed header (no 'descr' string): ${header.trim().slice(0, 200)}`);
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];

@@ -25,11 +25,11 @@ export async function expandPaths(entries: string[], flag: string): Promise<stri
     const slash = path.lastIndexOf("/");
     const dir = slash < 0 ? "." : path.slice(0, slash) || "/";
     const base = path.slice(slash + 1);
+    if (/[*?]/.test(dir)) throw new UserError(`${flag} ${entry}: wildcards only in the file name, not in folders`);
     if (!/[*?[]/.test(base)) {
       out.push(entry);
       continue;
     }
-    if (/[*?[]/.test(dir)) throw new UserError(`${flag} ${entry}: wildcards only in the file name, not in folders`);
     const pattern = globToRegExp(base);
     const matches: string[] = [];
     try {

@@ -303,7 +303,7 @@ class NpzMember implements ArrayFile {
     const transform = new TransformStream<Uint8Array, Uint8Array>();
     let failure: string | null = null;
     entry.getData(transform.writable).catch((e: unknown) => {
-      failure = (e as Error).message ?? String(e);
+      failure = e instanceof Error ? e.message : String(e);
     });
     const bytes = new StreamBytes(transform.readable, this.name, () => failure);
     try {

@@ -670,21 +670,16 @@ export class NeuralCollapseAccumulator {
     cdnv /= cosines.length;
 
     // Log energy of the normalised centred means u_k: mean over k < l of −log‖u_k − u_l‖,
-    // ‖u_k − u_l‖² = 2 − 2 cos (1 when one of them is zero, having no direction).
+    // ‖u_k − u_l‖² = 2 − 2 cos (1 when one of them is zero, having no direction; 0 when both are).
+    // 2 − 2 cos carries an absolute error of about ε, so squared distances below ε are unresolved and
+    // count as ε: coinciding directions add −½ log ε = 26 ln 2 ≈ 18.0, never Infinity.
     let uniformity = 0;
     p = 0;
     for (let a = 0; a < k; a++) {
       for (let c = a + 1; c < k; c++) {
         const cos = cosines[p++];
         const zeros = (meanNorms[a] > 0 ? 0 : 1) + (meanNorms[c] > 0 ? 0 : 1);
-        const sq = zeros === 0 ? Math.max(0, 2 - 2 * cos) : zeros === 1 ? 1 : 0;
-        if (sq > 0) uniformity -= 0.5 * Math.log(sq);
-        else if (zeros === 0) {
-          throw new UserError(
-            `${this.#names.features}: classes ${a} and ${c} have centred means of the same direction, ` +
-              "so the log-energy uniformity is infinite",
-          );
-        }
+        if (zeros === 0) uniformity -= 0.5 * Math.log(Math.max(Number.EPSILON, 2 - 2 * cos));
       }
     }
     uniformity /= cosines.length;

@@ -45,7 +45,8 @@ export interface NeuralCollapseMetrics {
   self_duality: number;
   /**
    * Log-energy uniformity of the normalised centred means u_k: mean over k < l of −log‖u_k − u_l‖;
-   * the simplex ETF reaches the minimum −½ log(2K/(K−1)) (when K ≤ d + 1).
+   * the simplex ETF reaches the minimum −½ log(2K/(K−1)) (when K ≤ d + 1). A zero centred mean has no
+   * direction (its pairs add 0); coinciding directions add 26 ln 2 ≈ 18.0 (distances below √ε are unresolved).
    */
   uniformity_log: number;
 }
