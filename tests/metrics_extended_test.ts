@@ -11,6 +11,7 @@ import {
   measureBatches,
   NeuralCollapseAccumulator,
   neuralCollapseMetrics,
+  type ProjectorFactory,
 } from "../src/metrics/mod.ts";
 import { joinPath } from "../src/io.ts";
 import { numericData, readArrayFile } from "../src/npy.ts";
@@ -120,4 +121,58 @@ Deno.test("measureBatches over batches of 7 equals the one-shot measurement, on 
       assert.ok(Math.abs(got[key]! - want[key]) <= tol, `threads ${threads}, ${key}: ${got[key]} vs ${want[key]}`);
     }
   }
+});
+
+Deno.test("a projector's scatter (ZᵀZ as one product) gives the same metrics as S summed row by row", () => {
+  const dir = joinPath(new URL(".", import.meta.url).pathname, "fixtures", "metrics", "k10_d20");
+  const load = (name: string) => Deno.readFile(joinPath(dir, name));
+  return (async () => {
+    const { readNpy } = await import("../src/npy.ts");
+    const h = readNpy(await load("features.npy"), "h").data as Float32Array;
+    const y = numericData(readNpy(await load("labels.npy"), "y"), "y");
+    const w = readNpy(await load("weights.npy"), "w").data as Float32Array;
+    /** A float32 projector in plain JavaScript; `scatter` adds projectWithScatter. */
+    const make = (scatter: boolean): ProjectorFactory => (b, m, d) => {
+      const project = (rows: Float32Array, n: number) => {
+        const out = new Float32Array(n * m);
+        for (let i = 0; i < n; i++) {
+          for (let c = 0; c < m; c++) {
+            let t = 0;
+            for (let j = 0; j < d; j++) t += rows[i * d + j] * b[c * d + j];
+            out[i * m + c] = t;
+          }
+        }
+        return out;
+      };
+      return {
+        project,
+        ...(scatter
+          ? {
+            projectWithScatter(rows: Float32Array, n: number, k: number) {
+              const product = project(rows, n);
+              const g = new Float32Array(k * k);
+              for (let i = 0; i < n; i++) {
+                for (let a = 0; a < k; a++) {
+                  for (let c = 0; c < k; c++) {
+                    g[a * k + c] += product[i * m + a] * product[i * m + c];
+                  }
+                }
+              }
+              return { product, scatter: g };
+            },
+          }
+          : {}),
+        dispose() {},
+      };
+    };
+    const rowByRow = neuralCollapseMetrics(h, y, w, null, { projector: make(false) });
+    const asProduct = neuralCollapseMetrics(h, y, w, null, { projector: make(true) });
+    const exact = neuralCollapseMetrics(h, y, w, null);
+    for (const key of Object.keys(exact) as (keyof typeof exact)[]) {
+      const tol = 1e-6 * Math.max(1, Math.abs(exact[key]));
+      assert.ok(Math.abs(asProduct[key] - rowByRow[key]) <= tol, `${key}: ${asProduct[key]} vs ${rowByRow[key]}`);
+      assert.ok(Math.abs(asProduct[key] - exact[key]) <= tol, `${key}: ${asProduct[key]} vs exact ${exact[key]}`);
+    }
+    assert.notEqual(asProduct.nc1, rowByRow.nc1, "the scatter path was not taken");
+  })();
 });

@@ -95,6 +95,12 @@ export interface AccumulatorOptions {
  */
 export interface Projector {
   project(rows: Float32Array, n: number): Float32Array;
+  /**
+   * Optional: the product P = rows · Bᵀ [n, m] and ZᵀZ [k, k] of its first k
+   * columns Z, so that pass 2's scatter S = Σ z zᵀ is a matrix product too
+   * (it is n·k²/2 scalar steps otherwise, the larger cost once K ≳ 500).
+   */
+  projectWithScatter?(rows: Float32Array, n: number, k: number): { product: Float32Array; scatter: Float32Array };
   /** Frees what the projector holds (tensors); called once, when the accumulator is done with it. */
   dispose(): void;
 }
@@ -404,7 +410,12 @@ export class NeuralCollapseAccumulator {
       if (projector) {
         const e32 = this.#e32.subarray(0, rows * d);
         e32.set(e.subarray(0, rows * d));
-        const out = projector.project(e32, rows);
+        let out: Float32Array;
+        if (projector.projectWithScatter) {
+          const both = projector.projectWithScatter(e32, rows, this.numClasses);
+          out = both.product;
+          this.#addScatter(both.scatter);
+        } else out = projector.project(e32, rows);
         if (out.length !== rows * m) {
           throw new Error(`projector returned ${out.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
         }
@@ -412,7 +423,8 @@ export class NeuralCollapseAccumulator {
       } else {
         gemmNT(e, this.#stack, this.#oBuf, rows, m, d);
       }
-      for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r]);
+      const scatterDone = projector?.projectWithScatter !== undefined;
+      for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r], !scatterDone);
     }
     this.#n2 += n;
   }
@@ -505,8 +517,16 @@ export class NeuralCollapseAccumulator {
     this.#n2 += sums.n;
   }
 
-  /** Accuracy, NCC agreement and S += z zᵀ for row r of the product buffer. */
-  #scoreRow(r: number, y: number): void {
+  /** S += G for a [K, K] block G = Σ z zᵀ from a projector (upper triangle, in float64). */
+  #addScatter(g: Float32Array): void {
+    const k = this.numClasses;
+    if (g.length !== k * k) throw new Error(`projector returned a ${g.length}-value scatter, expected ${k * k}`);
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) for (let c = a; c < k; c++) s[a * k + c] += g[a * k + c];
+  }
+
+  /** Accuracy, NCC agreement and (when `scatter`) S += z zᵀ for row r of the product buffer. */
+  #scoreRow(r: number, y: number, scatter: boolean): void {
     const k = this.numClasses;
     const o = this.#oBuf;
     const zOff = r * 2 * k;
@@ -532,6 +552,7 @@ export class NeuralCollapseAccumulator {
       }
     }
     if (ncc !== pred) this.#nccMismatch++;
+    if (!scatter) return;
     const s = this.#scatter;
     for (let a = 0; a < k; a++) {
       const za = o[zOff + a];
