@@ -345,7 +345,30 @@ export function writeNpy(array: NdArray): Uint8Array {
   if (array.data.BYTES_PER_ELEMENT !== info.size) {
     throw new UserError(`writeNpy: ${array.data.constructor.name} cannot hold dtype ${array.dtype}`);
   }
-  const shapeText = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(", ")})`;
+  const header = npyHeader(array.dtype, array.shape);
+  const out = new Uint8Array(header.length + length * info.size);
+  out.set(header, 0);
+  const padded = header.length;
+  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, length * info.size), padded);
+  return out;
+}
+
+/**
+ * The header of a C-order little-endian `.npy` file of `dtype` and `shape`,
+ * padded so that the data starts at a multiple of 64 bytes (version 1.0, or
+ * 2.0 when the header needs more than 65 535 bytes), for writing the data
+ * after it in pieces.
+ *
+ * @example
+ * ```ts
+ * const file = await Deno.open("h.npy", { write: true, create: true });
+ * await file.write(npyHeader("float32", [n, d])); // then n·d float32 values
+ * ```
+ */
+export function npyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
+  const info = DTYPES[dtype];
+  if (info === undefined || dtype === "float16") throw new UserError(`npyHeader: unsupported dtype '${dtype}'`);
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   const dict = `{'descr': '${info.descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   let lenBytes = 2;
   let major = 1;
@@ -358,7 +381,7 @@ export function writeNpy(array: NdArray): Uint8Array {
   const padded = Math.ceil(total / 64) * 64;
   const headerLen = padded - 8 - lenBytes;
   const header = dict + " ".repeat(headerLen - dict.length - 1) + "\n";
-  const out = new Uint8Array(padded + length * info.size);
+  const out = new Uint8Array(padded);
   out.set(MAGIC, 0);
   out[6] = major;
   out[7] = 0;
@@ -366,7 +389,6 @@ export function writeNpy(array: NdArray): Uint8Array {
   if (major === 1) view.setUint16(8, headerLen, true);
   else view.setUint32(8, headerLen, true);
   out.set(new TextEncoder().encode(header), 8 + lenBytes);
-  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, length * info.size), padded);
   return out;
 }
 
