@@ -7,23 +7,12 @@
 import assert from "node:assert/strict";
 import { openArrayFile } from "../src/arrays/mod.ts";
 import { joinPath } from "../src/io.ts";
+import { measure, ROOT } from "./_measure_task.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { numericData, readArrayFile, writeNpy } from "../src/npy.ts";
 
-const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
 const CASE = joinPath(ROOT, "tests", "fixtures", "metrics", "k10_d20");
 const ARRAYS = joinPath(ROOT, "tests", "fixtures", "arrays");
-
-async function measure(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-ffi", "--allow-sys", "tasks/measure.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 async function measureJson(args: string[]): Promise<Record<string, number>> {
   const r = await measure([...args, "--json"]);

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { joinPath } from "../src/io.ts";
+import { measure, ROOT } from "./_measure_task.ts";
 import { writeNpy } from "../src/npy.ts";
 
-const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
 const CASE = joinPath(ROOT, "tests", "fixtures", "metrics", "k10_d20");
 const NPY = joinPath(ROOT, "tests", "fixtures", "metrics", "npy");
 const KEYS = [
@@ -29,17 +29,6 @@ const KEYS = [
   "accuracy",
   "top5",
 ];
-
-async function measure(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-ffi", "--allow-sys", "tasks/measure.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 const fixtureArgs = (bias = true) => [
   "--features",
