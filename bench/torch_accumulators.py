@@ -7,8 +7,10 @@ classifier / nearest-class-centre decisions.
 
     python bench/torch_accumulators.py DIR [--dtype float32|float64] [--threads 2] [--batch 4096]
 
-DIR holds features.npy [N, d], labels.npy [N], weights.npy [K, d] and
-bias.npy [K]; features are read through a memory map, one batch at a time.
+DIR holds features.npy [N, d] (C order, float32 or float64), labels.npy
+[N], weights.npy [K, d] and bias.npy [K]; features are read one batch at a
+time with plain reads (not a memory map, whose file pages would count as
+resident memory).
 Prints one JSON object: nc1, nc1_trace, nc4_ncc (fraction of samples where
 the classifier and the nearest class centre disagree), top1 (percent) and
 the seconds of each phase. Time the whole process from outside.
@@ -32,16 +34,24 @@ def main():
     torch.set_num_threads(a.threads)
     dt = torch.float32 if a.dtype == "float32" else torch.float64
     t0 = time.perf_counter()
-    H = np.load(os.path.join(a.directory, "features.npy"), mmap_mode="r")
+    f = open(os.path.join(a.directory, "features.npy"), "rb")
+    version = np.lib.format.read_magic(f)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran, dtype = read_header(f)
+    assert not fortran and len(shape) == 2, "features must be a C-order [N, d] array"
     y_all = torch.from_numpy(np.load(os.path.join(a.directory, "labels.npy")).astype(np.int64))
     W = torch.from_numpy(np.load(os.path.join(a.directory, "weights.npy"))).to(dt)
     b = torch.from_numpy(np.load(os.path.join(a.directory, "bias.npy"))).to(dt)
-    N, d = H.shape
+    N, d = shape
     K = W.shape[0]
 
+    data_start = f.tell()
+
     def batches():
+        f.seek(data_start)
         for s in range(0, N, a.batch):
-            h = torch.from_numpy(np.array(H[s:s + a.batch])).to(dt)  # a writable copy of the mapped rows
+            rows = min(a.batch, N - s)
+            h = torch.from_numpy(np.fromfile(f, dtype=dtype, count=rows * d).reshape(rows, d)).to(dt)
             yield h, y_all[s:s + a.batch]
 
     # Pass 1: class sums and counts.

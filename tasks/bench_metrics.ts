@@ -95,7 +95,8 @@ const SCALES = { imagenet: { n: 1_280_000, k: 1000, d: 2048 }, peer: { n: 50_000
 async function filesMode(flags: Record<string, unknown>, log: (s: string) => void): Promise<void> {
   const scale = SCALES[(flags.scale ?? "peer") as keyof typeof SCALES];
   const { n, k, d } = flags.scale ? scale : { n: flags.n as number, k: flags.k as number, d: flags.d as number };
-  const imagenet = flags.scale === "imagenet";
+  // Float64 JavaScript runs only up to the peer size's N·K·d (at ImageNet scale it is ~5·10¹² scalar multiply-adds).
+  const withFloat64 = n * k * d <= 2e10;
   const runs = await runScaleBench({
     n,
     k,
@@ -105,10 +106,9 @@ async function filesMode(flags: Record<string, unknown>, log: (s: string) => voi
     dir: `${flags.cache as string}/${n}x${d}-k${k}`,
     keep: flags.keep as boolean,
     repeat: flags.repeat as number,
-    // Float64 JavaScript at ImageNet scale is ~5·10¹² scalar multiply-adds: float32 products only.
-    ours: imagenet ? ["float32"] : ["float32", "float64"],
+    ours: withFloat64 ? ["float32", "float64"] : ["float32"],
     torchPython: flags.torch ? flags["torch-python"] as string : null,
-    torchDtypes: imagenet ? ["float32"] : ["float32", "float64"],
+    torchDtypes: withFloat64 ? ["float32", "float64"] : ["float32"],
   }, log);
   const byName = new Map(runs.map((r) => [r.name, r]));
   const reference = byName.get("ours float64") ?? byName.get("torch float64") ?? null;
