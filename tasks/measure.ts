@@ -41,13 +41,24 @@ const SPECS: FlagSpec[] = [
   {
     name: "features",
     type: "paths",
+    expect: "file",
     help: "features [N, d]: .npy, .npz:key or .json; a comma list or glob of shards is one set",
   },
-  { name: "labels", type: "paths", help: "integer labels [N] in [0, K), one file per features file" },
-  { name: "weights", type: "path", help: "classifier weights W [K, d]" },
-  { name: "bias", type: "path", help: "classifier bias b [K] (default: zeros)" },
-  { name: "npz", type: "path", help: "archive with keys features, labels, W and optionally b (flags above override)" },
-  { name: "ood-features", type: "paths", help: "out-of-distribution features [M, d] for NC5 (list or glob)" },
+  { name: "labels", type: "paths", expect: "file", help: "integer labels [N] in [0, K), one file per features file" },
+  { name: "weights", type: "path", expect: "file", help: "classifier weights W [K, d]" },
+  { name: "bias", type: "path", expect: "file", help: "classifier bias b [K] (default: zeros)" },
+  {
+    name: "npz",
+    type: "path",
+    expect: "file",
+    help: "archive with keys features, labels, W and optionally b (flags above override)",
+  },
+  {
+    name: "ood-features",
+    type: "paths",
+    expect: "file",
+    help: "out-of-distribution features [M, d] for NC5 (list or glob)",
+  },
   { name: "batch-rows", type: "int", min: 1, help: "rows read at a time (default: about 8 M values' worth)" },
   { name: "json", type: "boolean", default: false, help: "print one JSON object" },
   {
@@ -133,6 +144,10 @@ runTask(USAGE, SPECS, async (flags) => {
 
   const open: ArrayFile[] = [];
   try {
+    const featureFiles = await openAll(featureSpecs!, "--features");
+    open.push(...featureFiles);
+    const labelFiles = await openAll(labelSpecs!, "--labels");
+    open.push(...labelFiles);
     const weightsFile = (await openAll([weightSpec!], "--weights"))[0];
     open.push(weightsFile);
     const weights = await readVector(weightsFile, "weights", 2);
@@ -144,8 +159,6 @@ runTask(USAGE, SPECS, async (flags) => {
       bias = await readVector(biasFile, "bias", 1);
       if (bias.length !== k) throw new UserError(`${biasFile.name}: ${bias.length} entries for K = ${k} classes`);
     }
-    const featureFiles = await openAll(featureSpecs!, "--features");
-    open.push(...featureFiles);
     const fShape = featureFiles[0].header.shape;
     if (fShape.length === 2 && fShape[1] !== d) {
       throw new UserError(
@@ -153,8 +166,6 @@ runTask(USAGE, SPECS, async (flags) => {
           `of ${featureFiles[0].name}`,
       );
     }
-    const labelFiles = await openAll(labelSpecs!, "--labels");
-    open.push(...labelFiles);
     if (featureFiles.length !== labelFiles.length) {
       throw new UserError(
         `--labels: ${labelFiles.length} label file(s) for ${featureFiles.length} feature file(s); ` +
