@@ -58,8 +58,26 @@ def _class_means(H, y, K):
     return counts, mu / counts[:, None]
 
 
+def _nc1_forms(Sw, Sb, K):
+    """NC1 as Tirer et al.'s trace quotient and with Han et al.'s top-(K-1) SVD pseudo-inverse of Sigma_B."""
+    tb = np.trace(Sb)
+    U, s, _ = np.linalg.svd(Sb, hermitian=True)
+    r = min(K - 1, Sb.shape[0])
+    keep = s[:r] > 0
+    inv = (U[:, :r][:, keep] / s[:r][keep]) @ U[:, :r][:, keep].T
+    return {
+        "nc1_trace": float(np.trace(Sw) / tb) if tb > 0 else 0.0,
+        "nc1_svd": float(np.sum(Sw * inv) / K),
+    }
+
+
+def _unit(A):
+    norm = np.linalg.norm(A)
+    return A / norm if norm > 0 else A * 0
+
+
 def _common(H, y, W, b, mu, counts, E, nc1):
-    """Every metric except NC1, from the float64 arrays."""
+    """Every metric except NC1 and its other forms, from the float64 arrays."""
     N = H.shape[0]
     K = W.shape[0]
     muG = H.mean(axis=0)
@@ -108,7 +126,22 @@ def _common(H, y, W, b, mu, counts, E, nc1):
         "cdnv": float(terms.mean()),
         "top1": float(100 * np.mean(rank == 0)),
         "top5": float(100 * np.mean(rank < 5)),
+        "nc2_means": _etf_distance(G),
+        "self_duality": float(np.linalg.norm(_unit(Wc) - _unit(M))),
+        # Log energy of the normalised centred means: mean over pairs of -log||u_k - u_l||.
+        "uniformity_log": float(np.mean(-np.log(np.linalg.norm(
+            (M / norms[:, None])[iu[0]] - (M / norms[:, None])[iu[1]], axis=1)))),
     }
+
+
+def nc5(H, mu_ood_features, y, K):
+    """NC5 (Ammar et al. 2024): mean over classes of |cos(mu_k - mu_G, mu_ood - mu_G)|."""
+    H = H.astype(np.float64)
+    _, mu = _class_means(H, y, K)
+    muG = H.mean(axis=0)
+    M = mu - muG
+    o = mu_ood_features.astype(np.float64).mean(axis=0) - muG
+    return float(np.mean(np.abs(M @ o) / (np.linalg.norm(M, axis=1) * np.linalg.norm(o))))
 
 
 def metrics_fast(H, y, W, b):
@@ -126,7 +159,7 @@ def metrics_fast(H, y, W, b):
     Sb = M.T @ M / K
     # tr(Sw Sb^+) = sum(Sw * Sb^+) for symmetric matrices: O(d^2) instead of a d^3 product.
     nc1 = np.sum(Sw * scipy.linalg.pinv(Sb)) / K
-    return _common(H, y, W, b, mu, counts, E, nc1)
+    return {**_common(H, y, W, b, mu, counts, E, nc1), **_nc1_forms(Sw, Sb, K)}
 
 
 def metrics_reference(H, y, W, b):
@@ -148,7 +181,7 @@ def metrics_reference(H, y, W, b):
         Sb += np.outer(mu[k] - muG, mu[k] - muG)
     Sb /= K
     nc1 = np.trace(Sw @ scipy.linalg.pinv(Sb)) / K
-    return _common(H, y, W, b, mu, counts, H - mu[y], nc1)
+    return {**_common(H, y, W, b, mu, counts, H - mu[y], nc1), **_nc1_forms(Sw, Sb, K)}
 
 
 METHODS = {"fast": metrics_fast, "reference": metrics_reference}

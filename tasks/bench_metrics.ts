@@ -8,6 +8,13 @@
  * over the same batches, in float64 or (`--projection float32`) with pass 2's
  * products as float32 matrix products on tfjs (`--backend`, default auto).
  * NumPy's time excludes loading its .npy files.
+ *
+ * From files, whole processes (`--scale imagenet`, or `--torch`): writes the
+ * synthetic features once as `.npy` under `--cache` (K = 1000, d = 2048,
+ * N = 1 280 000 for imagenet: 10.5 GB), times `deno task measure` on them
+ * with its peak resident memory, and with `--torch` the PyTorch accumulators
+ * of `bench/torch_accumulators.py` beside it (float32 against float32,
+ * float64 against float64), with the NC1 agreement; then deletes the files.
  */
 import {
   NeuralCollapseAccumulator,
@@ -21,9 +28,12 @@ import { writeNpy } from "../src/npy.ts";
 import { joinPath } from "../src/io.ts";
 import { UserError } from "../src/errors.ts";
 import { type FlagSpec, runTask } from "./_cli.ts";
+import { type ProcessRun, runScaleBench, summary } from "../bench/scale_bench.ts";
+import { VENV_PYTHON } from "../bench/reference/python.ts";
 
 const USAGE =
-  "deno task bench-metrics [--n 50000] [--k 100] [--d 2048] [--method fast|reference] [--projection float64|float32] [--json]";
+  "deno task bench-metrics [--n 50000] [--k 100] [--d 2048] [--method fast|reference] [--projection float64|float32] [--json]\n" +
+  "       deno task bench-metrics --scale imagenet|peer [--torch] [--repeat 1] [--keep]";
 
 const SPECS: FlagSpec[] = [
   { name: "n", type: "int", default: 50_000, min: 1, help: "number of samples N" },
@@ -62,7 +72,70 @@ const SPECS: FlagSpec[] = [
     help: "time each side this many times and report the fastest (the machine may be shared)",
   },
   { name: "json", type: "boolean", default: false, help: "print one JSON object instead of text" },
+  {
+    name: "scale",
+    type: "choice",
+    choices: ["imagenet", "peer"],
+    help: "whole processes on .npy files: imagenet (K = 1000, d = 2048, N = 1 280 000) or peer (K = 100, N = 50 000)",
+  },
+  { name: "torch", type: "boolean", default: false, help: "also time bench/torch_accumulators.py (files mode)" },
+  {
+    name: "torch-python",
+    type: "string",
+    default: VENV_PYTHON,
+    help: "Python with torch (default: bench-reference's venv)",
+  },
+  { name: "cache", type: "path", default: ".cache/bench-metrics", help: "folder for the synthetic .npy files" },
+  { name: "keep", type: "boolean", default: false, help: "keep the synthetic files" },
 ];
+
+const SCALES = { imagenet: { n: 1_280_000, k: 1000, d: 2048 }, peer: { n: 50_000, k: 100, d: 2048 } };
+
+/** Files mode: prints the table of whole-process times, memory and NC1 agreement. */
+async function filesMode(flags: Record<string, unknown>, log: (s: string) => void): Promise<void> {
+  const scale = SCALES[(flags.scale ?? "peer") as keyof typeof SCALES];
+  const { n, k, d } = flags.scale ? scale : { n: flags.n as number, k: flags.k as number, d: flags.d as number };
+  // Float64 JavaScript runs only up to the peer size's N·K·d (at ImageNet scale it is ~5·10¹² scalar multiply-adds).
+  const withFloat64 = n * k * d <= 2e10;
+  const runs = await runScaleBench({
+    n,
+    k,
+    d,
+    noise: flags.noise as number,
+    seed: flags.seed as number,
+    dir: `${flags.cache as string}/${n}x${d}-k${k}`,
+    keep: flags.keep as boolean,
+    repeat: flags.repeat as number,
+    ours: withFloat64 ? ["float32", "float64"] : ["float32"],
+    torchPython: flags.torch ? flags["torch-python"] as string : null,
+    torchDtypes: withFloat64 ? ["float32", "float64"] : ["float32"],
+  }, log);
+  const byName = new Map(runs.map((r) => [r.name, r]));
+  const reference = byName.get("ours float64") ?? byName.get("torch float64") ?? null;
+  const nc1 = (r: ProcessRun) => r.output.nc1 as number;
+  log("");
+  log(`N = ${n}, K = ${k}, d = ${d}; whole process, 2 threads each; median of ${flags.repeat} run(s)`);
+  log(`${"command".padEnd(16)}${"seconds".padStart(10)}${"peak MiB".padStart(10)}${"NC1".padStart(24)}  rel. to`);
+  for (const r of runs) {
+    const s = summary(r);
+    const rel = reference && reference !== r ? Math.abs(nc1(r) - nc1(reference)) / Math.abs(nc1(reference)) : null;
+    log(
+      `${r.name.padEnd(16)}${s.seconds.toFixed(2).padStart(10)}${s.peakMiB.toFixed(0).padStart(10)}` +
+        `${nc1(r).toPrecision(15).padStart(24)}  ${rel === null ? "" : `${rel.toExponential(1)} (${reference!.name})`}`,
+    );
+  }
+  for (const dt of ["float32", "float64"]) {
+    const a = byName.get(`ours ${dt}`);
+    const b = byName.get(`torch ${dt}`);
+    if (!a || !b) continue;
+    const ratio = summary(b).seconds / summary(a).seconds;
+    const rel = Math.abs(nc1(a) - nc1(b)) / Math.abs(nc1(b));
+    log(`${dt}: ours ${ratio.toFixed(2)}× faster than the torch accumulators; NC1 agrees to ${rel.toExponential(1)}`);
+  }
+  if (flags.json) {
+    console.log(JSON.stringify({ n, k, d, runs: runs.map((r) => ({ ...r, ...summary(r) })) }));
+  }
+}
 
 /** Relative agreement required of every metric. */
 const TOLERANCE = 1e-4;
@@ -143,6 +216,7 @@ runTask(USAGE, SPECS, async (flags) => {
     if (!json) console.log(s);
   };
   if (n < k) throw new UserError(`--n ${n}: need at least one sample per class (K = ${k})`);
+  if (flags.scale !== undefined || flags.torch) return await filesMode(flags, log);
 
   let t = performance.now();
   const data = syntheticFeatures(flags.seed as number, n, k, d, flags.noise as number);

@@ -1,31 +1,65 @@
 /**
- * `deno task measure`: every neural-collapse metric of arrays on disk.
+ * `deno task measure`: every neural-collapse metric of arrays on disk, read
+ * in batches of rows (memory O(K·d + batch·d) whatever N is).
  *
  *   deno task measure --features H.npy --labels y.npy --weights W.npy [--bias b.npy] [--json]
+ *   deno task measure --npz run.npz                       (keys features, labels, W, b)
+ *   deno task measure --features 'h_rank*.npy' --labels 'y_rank*.npy' --weights W.npy
+ *   deno task measure ... --ood-features ood.npy          (adds NC5)
  *                     [--projection float32 [--backend auto|tensorflow|wasm|cpu]]
  *
- * Arrays are `.npy` (little-endian, C order) or nested JSON arrays: features
- * [N, d], labels [N] (integers in [0, K)), weights [K, d], bias [K]; without
- * --bias, b = 0. With --json prints one JSON object, otherwise a table.
- * `--projection float32` does the N·d·K products as float32 matrix products
- * on a tfjs backend (several times faster on large inputs, ≈ 1e-6 relative
- * on NC1); the default is float64 JavaScript on two threads.
+ * Arrays are `.npy` as NumPy writes them (C or Fortran order, either byte
+ * order, float16/32/64, any integer labels, versions 1–3), members of `.npz`
+ * archives (`file.npz:key`), or JSON arrays. Feature and label lists (comma
+ * lists or globs, one file per shard, paired in order) are measured as one
+ * set. With --json prints one JSON object, otherwise a table; on a terminal a
+ * progress bar shows samples/s. `--projection float32` does the N·d·K
+ * products as float32 matrix products on a tfjs backend (several times
+ * faster on large inputs, ≈ 1e-6 relative on NC1); the default is float64
+ * JavaScript on two threads.
  */
-import { type NeuralCollapseMetrics, neuralCollapseMetrics, type ProjectorFactory } from "../src/metrics/mod.ts";
-import { isIntegerDtype, type NdArray, numericData, readArrayFile } from "../src/npy.ts";
+import { measureBatches, type MeasuredMetrics, type ProjectorFactory } from "../src/metrics/mod.ts";
+import {
+  type ArrayFile,
+  expandPaths,
+  featureSource,
+  featureValues,
+  openArrayFile,
+  sampleSource,
+  type Shard,
+} from "../src/arrays/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { type FlagSpec, runTask } from "./_cli.ts";
+import { ProgressBar } from "./_progress.ts";
 
-const USAGE = "deno task measure --features F.npy --labels L.npy --weights W.npy [--bias B.npy] [--json] " +
-  "[--projection float64|float32] [--backend auto|tensorflow|wasm|cpu]   (.npy or .json)";
+const USAGE = "deno task measure (--features F.npy --labels L.npy --weights W.npy [--bias B.npy] | --npz A.npz) " +
+  "[--ood-features O.npy] [--json] [--projection float64|float32] [--backend auto|tensorflow|wasm|cpu]";
 
 const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
 const SPECS: FlagSpec[] = [
-  { name: "features", type: "path", expect: "file", help: "features [N, d] (.npy or .json)" },
-  { name: "labels", type: "path", expect: "file", help: "integer labels [N] in [0, K)" },
+  {
+    name: "features",
+    type: "paths",
+    expect: "file",
+    help: "features [N, d]: .npy, .npz:key or .json; a comma list or glob of shards is one set",
+  },
+  { name: "labels", type: "paths", expect: "file", help: "integer labels [N] in [0, K), one file per features file" },
   { name: "weights", type: "path", expect: "file", help: "classifier weights W [K, d]" },
   { name: "bias", type: "path", expect: "file", help: "classifier bias b [K] (default: zeros)" },
+  {
+    name: "npz",
+    type: "path",
+    expect: "file",
+    help: "archive with keys features, labels, W and optionally b (flags above override)",
+  },
+  {
+    name: "ood-features",
+    type: "paths",
+    expect: "file",
+    help: "out-of-distribution features [M, d] for NC5 (list or glob)",
+  },
+  { name: "batch-rows", type: "int", min: 1, help: "rows read at a time (default: about 8 M values' worth)" },
   { name: "json", type: "boolean", default: false, help: "print one JSON object" },
   {
     name: "projection",
@@ -43,99 +77,162 @@ const SPECS: FlagSpec[] = [
 ];
 
 /** Output rows: JSON key, metric field, description. */
-const ROWS: [string, keyof NeuralCollapseMetrics, string][] = [
+const ROWS: [string, keyof MeasuredMetrics, string][] = [
   ["nc1", "nc1", "tr(Σ_W Σ_B^†)/K"],
+  ["nc1_trace", "nc1_trace", "tr(Σ_W)/tr(Σ_B) (Tirer et al.)"],
+  ["nc1_svd", "nc1_svd", "tr(Σ_W Σ_B^†)/K, top-(K−1) SVD of Σ_B (Han et al.)"],
   ["nc2", "nc2", "simplex-ETF distance of the centred classifier"],
+  ["nc2_means", "nc2_means", "simplex-ETF distance of the centred class means"],
   ["nc3", "nc3", "self-duality: ETF distance of W̃H"],
+  ["self_duality", "self_duality", "‖W̃/‖W̃‖ − M̃/‖M̃‖‖_F (Papyan et al.)"],
   ["nc4_bias", "nc4_bias", "‖W μ_G + b‖ (reference NC4)"],
   ["nc4_ncc", "nc4_ncc", "classifier vs nearest-class-centre mismatch (fraction)"],
+  ["nc5", "nc5", "mean |cos(μ_k − μ_G, μ_OOD − μ_G)| (Ammar et al.)"],
   ["equinorm_means", "equinorm_means", "std/mean of ‖μ_k − μ_G‖"],
   ["equinorm_weights", "equinorm_weights", "std/mean of ‖w_k‖"],
   ["equiangularity", "equiangularity", "std of pairwise cosines of centred means"],
   ["max_angle", "max_angle", "mean |cos + 1/(K−1)|"],
+  ["uniformity_log", "uniformity_log", "mean −log‖u_k − u_l‖ of normalised centred means"],
   ["cdnv", "cdnv", "class-distance normalised variance"],
   ["accuracy", "top1", "top-1 accuracy (%)"],
   ["top5", "top5", "top-5 accuracy (%)"],
 ];
 
-function requirePath(flags: Record<string, unknown>, name: string): string {
-  const v = flags[name];
-  if (typeof v !== "string" || v === "") throw new UserError(`--${name} is required; usage: ${USAGE}`);
-  return v;
-}
+/** Values read at a time: 32 MB of float32, enough for full-speed matrix products. */
+const BATCH_VALUES = 1 << 23;
 
-function requireShape(a: NdArray, path: string, what: string, ndim: number): void {
-  if (a.shape.length !== ndim) {
-    throw new UserError(`${path}: ${what} must be ${ndim}-dimensional, got shape [${a.shape.join(", ")}]`);
+async function openAll(specs: string[], flag: string): Promise<ArrayFile[]> {
+  const files: ArrayFile[] = [];
+  try {
+    for (const spec of await expandPaths(specs, flag)) files.push(await openArrayFile(spec));
+  } catch (e) {
+    for (const f of files) f.close();
+    throw e;
   }
+  return files;
 }
 
-function asFloats(a: NdArray, path: string): Float32Array | Float64Array {
-  if (a.dtype === "bool") throw new UserError(`${path}: expected numbers, got dtype bool`);
-  const d = numericData(a, path);
-  return d instanceof Float32Array || d instanceof Float64Array ? d : Float64Array.from(d);
+async function readVector(file: ArrayFile, what: string, shape: number): Promise<Float32Array | Float64Array> {
+  const a = await file.readAll();
+  if (a.shape.length !== shape) {
+    throw new UserError(`${file.name}: ${what} must be ${shape}-dimensional, got shape [${a.shape.join(", ")}]`);
+  }
+  return featureValues(a.data, file.name, a.dtype);
 }
 
 runTask(USAGE, SPECS, async (flags) => {
-  const paths = {
-    features: requirePath(flags, "features"),
-    labels: requirePath(flags, "labels"),
-    weights: requirePath(flags, "weights"),
-    bias: typeof flags.bias === "string" ? flags.bias : "",
-  };
-  const features = await readArrayFile(paths.features);
-  const labels = await readArrayFile(paths.labels);
-  const weights = await readArrayFile(paths.weights);
-  const bias = paths.bias === "" ? null : await readArrayFile(paths.bias);
-
-  requireShape(features, paths.features, "features", 2);
-  requireShape(labels, paths.labels, "labels", 1);
-  requireShape(weights, paths.weights, "weights", 2);
-  const [n, d] = features.shape;
-  const [k, dw] = weights.shape;
-  if (labels.shape[0] !== n) {
-    throw new UserError(`${paths.labels}: ${labels.shape[0]} labels for ${n} feature rows in ${paths.features}`);
+  const npz = flags.npz as string | undefined;
+  const fromNpz = (key: string) => (npz === undefined ? undefined : `${npz}:${key}`);
+  const featureSpecs = (flags.features as string[] | undefined) ?? (npz ? [fromNpz("features")!] : undefined);
+  const labelSpecs = (flags.labels as string[] | undefined) ?? (npz ? [fromNpz("labels")!] : undefined);
+  const weightSpec = (flags.weights as string | undefined) ?? fromNpz("W");
+  for (const [name, v] of [["features", featureSpecs], ["labels", labelSpecs], ["weights", weightSpec]] as const) {
+    if (v === undefined || v.length === 0) throw new UserError(`--${name} is required (or --npz); usage: ${USAGE}`);
   }
-  if (dw !== d) {
-    throw new UserError(`${paths.weights}: shape [${k}, ${dw}] does not match feature dimension d = ${d}`);
-  }
-  if (labels.dtype !== "float64" && !isIntegerDtype(labels.dtype)) {
-    throw new UserError(`${paths.labels}: labels must have an integer dtype, got ${labels.dtype}`);
-  }
-  if (bias !== null) {
-    requireShape(bias, paths.bias, "bias", 1);
-    if (bias.shape[0] !== k) throw new UserError(`${paths.bias}: ${bias.shape[0]} entries for K = ${k} classes`);
-  }
-
-  let projector: ProjectorFactory | undefined;
-  let projectionNote = "float64";
-  if (flags.projection === "float32") {
-    // Loaded only here: the default path needs no tfjs and no permissions beyond reading.
-    const { selectBackend } = await import("../src/backend/mod.ts");
-    const backend = await selectBackend((flags.backend ?? "auto") as typeof BACKEND_CHOICES[number], {
-      needsConvTraining: false,
+  let biasSpec = flags.bias as string | undefined;
+  if (biasSpec === undefined && npz !== undefined) {
+    // b is optional in an archive: use it when present.
+    const probe = await openArrayFile(fromNpz("b")!).catch((e) => {
+      if (e instanceof UserError && e.message.includes("no array 'b'")) return null;
+      throw e;
     });
-    projector = (await import("../src/backend/projector.ts")).tfProjector;
-    projectionNote = `float32 products on tfjs ${backend.name}`;
-  } else if (flags.backend !== undefined) {
-    throw new UserError("--backend applies only with --projection float32");
+    if (probe !== null) {
+      probe.close();
+      biasSpec = fromNpz("b");
+    }
   }
 
-  const m = neuralCollapseMetrics(
-    asFloats(features, paths.features),
-    numericData(labels, paths.labels),
-    asFloats(weights, paths.weights),
-    bias === null ? null : asFloats(bias, paths.bias),
-    { names: paths, projector },
-  );
+  const open: ArrayFile[] = [];
+  try {
+    const featureFiles = await openAll(featureSpecs!, "--features");
+    open.push(...featureFiles);
+    const labelFiles = await openAll(labelSpecs!, "--labels");
+    open.push(...labelFiles);
+    const weightsFile = (await openAll([weightSpec!], "--weights"))[0];
+    open.push(weightsFile);
+    const weights = await readVector(weightsFile, "weights", 2);
+    const [k, d] = weightsFile.header.shape;
+    let bias: Float32Array | Float64Array | null = null;
+    if (biasSpec !== undefined) {
+      const biasFile = (await openAll([biasSpec], "--bias"))[0];
+      open.push(biasFile);
+      bias = await readVector(biasFile, "bias", 1);
+      if (bias.length !== k) throw new UserError(`${biasFile.name}: ${bias.length} entries for K = ${k} classes`);
+    }
+    const fShape = featureFiles[0].header.shape;
+    if (fShape.length === 2 && fShape[1] !== d) {
+      throw new UserError(
+        `${weightsFile.name}: shape [${k}, ${d}] does not match feature dimension d = ${fShape[1]} ` +
+          `of ${featureFiles[0].name}`,
+      );
+    }
+    if (featureFiles.length !== labelFiles.length) {
+      throw new UserError(
+        `--labels: ${labelFiles.length} label file(s) for ${featureFiles.length} feature file(s); ` +
+          "give one labels file per features file, in the same order",
+      );
+    }
+    const shards: Shard[] = featureFiles.map((features, i) => ({ features, labels: labelFiles[i] }));
+    const batchRows = (flags["batch-rows"] as number | undefined) ?? Math.max(1, Math.floor(BATCH_VALUES / d));
+    const source = sampleSource(shards, k, d, batchRows);
+    const oodFiles = flags["ood-features"] ? await openAll(flags["ood-features"] as string[], "--ood-features") : [];
+    open.push(...oodFiles);
+    const ood = oodFiles.length > 0 ? featureSource(oodFiles, d, batchRows) : undefined;
 
-  if (flags.json) {
-    console.log(JSON.stringify(Object.fromEntries(ROWS.map(([key, field]) => [key, m[field]]))));
-    return;
-  }
-  console.log(`N = ${n}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}; projections ${projectionNote}`);
-  for (const [key, field, description] of ROWS) {
-    console.log(`${key.padEnd(18)}${formatValue(m[field]).padStart(14)}   ${description}`);
+    let projector: ProjectorFactory | undefined;
+    let projectionNote = "float64";
+    if (flags.projection === "float32") {
+      // Loaded only here: the default path needs no tfjs and no permissions beyond reading.
+      const { selectBackend } = await import("../src/backend/mod.ts");
+      const backend = await selectBackend((flags.backend ?? "auto") as typeof BACKEND_CHOICES[number], {
+        needsConvTraining: false,
+      });
+      projector = (await import("../src/backend/projector.ts")).tfProjector;
+      projectionNote = `float32 products on tfjs ${backend.name}`;
+    } else if (flags.backend !== undefined) {
+      throw new UserError("--backend applies only with --projection float32");
+    }
+
+    const bars = new Map<string, ProgressBar>();
+    const started = new Map<string, number>();
+    const m = await measureBatches(source, d, weights, bias, {
+      names: {
+        features: featureFiles.map((f) => f.name).join(", "),
+        labels: labelFiles.map((f) => f.name).join(", "),
+        weights: weightsFile.name,
+        bias: biasSpec ?? "bias",
+      },
+      projector,
+      outOfDistribution: ood,
+      onProgress: (pass, done, total) => {
+        let bar = bars.get(pass);
+        if (bar === undefined) {
+          for (const b of bars.values()) b.done();
+          bar = new ProgressBar(pass, total);
+          bars.set(pass, bar);
+          started.set(pass, performance.now());
+        }
+        const seconds = (performance.now() - started.get(pass)!) / 1000;
+        bar.update(done, seconds > 0 ? `${Math.round(done / seconds)} samples/s` : "");
+      },
+    });
+    for (const b of bars.values()) b.done();
+
+    const rows = ROWS.filter(([, field]) => m[field] !== undefined);
+    if (flags.json) {
+      console.log(JSON.stringify(Object.fromEntries(rows.map(([key, field]) => [key, m[field]]))));
+      return;
+    }
+    const shardNote = shards.length > 1 ? ` in ${shards.length} shards` : "";
+    console.log(
+      `N = ${source.count}${shardNote}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}` +
+        `${ood ? `, ${ood.count} out-of-distribution samples` : ""}; projections ${projectionNote}`,
+    );
+    for (const [key, field, description] of rows) {
+      console.log(`${key.padEnd(18)}${formatValue(m[field]!).padStart(14)}   ${description}`);
+    }
+  } finally {
+    for (const f of open) f.close();
   }
 });
 

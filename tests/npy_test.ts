@@ -88,11 +88,12 @@ function rejects(f: () => unknown, pattern: RegExp): void {
   });
 }
 
-Deno.test("rejects Fortran order, big-endian, unsupported dtypes, and malformed files, naming the file", async () => {
+Deno.test("rejects unsupported dtypes and malformed files, naming the file", async () => {
   const bytes = async (name: string) => await Deno.readFile(joinPath(DIR, name));
   rejects(() => readNpy(new Uint8Array(0), "e.npy"), /^e\.npy: not a \.npy file/);
-  await assert.rejects(async () => readNpy(await bytes("fortran.npy"), "fortran.npy"), /fortran\.npy: Fortran-order/);
-  await assert.rejects(async () => readNpy(await bytes("bigendian.npy"), "b.npy"), /b\.npy: big-endian dtype '>f8'/);
+  const f8 = readNpy(await bytes("f8_2x3.npy"), "f8.npy");
+  assert.deepEqual(readNpy(await bytes("fortran.npy"), "fortran.npy"), f8);
+  assert.deepEqual(readNpy(await bytes("bigendian.npy"), "b.npy"), f8);
   await assert.rejects(async () => readNpy(await bytes("complex.npy"), "c.npy"), /c\.npy: unsupported dtype '<c8'/);
   const good = await bytes("f8_2x3.npy");
   rejects(() => readNpy(good.subarray(0, good.length - 8), "t.npy"), /needs 48 data bytes, file has 40/);

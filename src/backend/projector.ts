@@ -38,6 +38,23 @@ export const tfProjector: ProjectorFactory = (b: Float32Array, m: number, d: num
         out.dispose();
       }
     },
+    projectWithScatter(rows: Float32Array, n: number, k: number): { product: Float32Array; scatter: Float32Array } {
+      if (rhs === null) throw new Error("projector used after dispose()");
+      if (rows.length !== n * d) throw new Error(`projector: ${rows.length} values are not ${n} rows of ${d}`);
+      const right = rhs;
+      // Z = the first k columns of the product; ZᵀZ [k, k] is a GEMM here instead of n·k²/2 scalar steps in JS.
+      const [out, scatter] = tf.tidy(() => {
+        const product = tf.matMul(tf.tensor2d(rows, [n, d]), right);
+        const z = tf.slice(product, [0, 0], [n, k]);
+        return [product, tf.matMul(z, z, true, false)];
+      });
+      try {
+        return { product: out.dataSync() as Float32Array, scatter: scatter.dataSync() as Float32Array };
+      } finally {
+        out.dispose();
+        scatter.dispose();
+      }
+    },
     dispose(): void {
       rhs?.dispose();
       rhs = null;

@@ -31,7 +31,9 @@ const START_TIMEOUT_MS = 3000;
 
 /** The message that hands a block of rows to a worker. */
 export interface Pass2Job {
-  state: Pass2State;
+  /** What pass 2 needs; null when this worker already received the state numbered `stateId`. */
+  state: Pass2State | null;
+  stateId: number;
   features: FeatureArray;
   labels: Int32Array;
   /** Int32 [1]: the flag. */
@@ -40,10 +42,16 @@ export interface Pass2Job {
   sums: SharedArrayBuffer;
 }
 
-/** A started worker waiting for its rows. */
+/** A started worker waiting for its rows (a worker serves any number of blocks until stopped). */
 export interface Pass2Helper {
   worker: Worker;
+  /** The pass-2 state this worker holds, so that it is sent once, not with every block of a stream. */
+  stateId?: number;
 }
+
+/** One numbered copy of each accumulator's pass-2 state, made on its first parallel block. */
+const states = new WeakMap<NeuralCollapseAccumulator, { id: number; state: Pass2State }>();
+let nextStateId = 1;
 
 const WORKER_URL = new URL("./_pass2_worker.ts", import.meta.url);
 
@@ -96,7 +104,11 @@ export function addPass2Parallel(
   const k = acc.numClasses;
   const blocks = helpers.length + 1;
   const rowsPer = Math.ceil(n / blocks);
-  const state = acc.pass2State();
+  let numbered = states.get(acc);
+  if (numbered === undefined) {
+    numbered = { id: nextStateId++, state: acc.pass2State() };
+    states.set(acc, numbered);
+  }
   const jobs: { start: number; end: number; flag: Int32Array; sums: Float64Array }[] = [];
   const shared = features.buffer instanceof SharedArrayBuffer;
   for (let h = 0; h < helpers.length; h++) {
@@ -108,10 +120,18 @@ export function addPass2Parallel(
     const block = shared ? features.subarray(start * d, end * d) : features.slice(start * d, end * d);
     const blockLabels = new Int32Array(end - start);
     for (let i = start; i < end; i++) blockLabels[i - start] = labels[i];
-    const job: Pass2Job = { state, features: block, labels: blockLabels, flag: flag.buffer, sums: sums.buffer };
+    const job: Pass2Job = {
+      state: helpers[h].stateId === numbered.id ? null : numbered.state,
+      stateId: numbered.id,
+      features: block,
+      labels: blockLabels,
+      flag: flag.buffer,
+      sums: sums.buffer,
+    };
     try {
       const transfer = shared ? [blockLabels.buffer] : [block.buffer as ArrayBuffer, blockLabels.buffer];
       helpers[h].worker.postMessage(job, transfer);
+      helpers[h].stateId = numbered.id;
       jobs.push({ start, end, flag, sums });
     } catch {
       jobs.push({ start, end, flag: new Int32Array([CANCELLED]), sums });

@@ -7,18 +7,21 @@
 /// <reference lib="deno.worker" />
 import { NeuralCollapseAccumulator } from "./neural_collapse_accumulator.ts";
 import { DONE, FAILED, IDLE, type Pass2Job, RUNNING, writeSums } from "./_parallel_pass2.ts";
+import type { Pass2State } from "./neural_collapse_accumulator.ts";
+
+/** The last pass-2 state received; later blocks of the same measurement come without it. */
+let held: { id: number; state: Pass2State } | null = null;
 
 self.onmessage = (e: MessageEvent<Pass2Job>) => {
   const job = e.data;
+  if (job.state !== null) held = { id: job.stateId, state: job.state };
   const flag = new Int32Array(job.flag);
   // The calling thread may have given up waiting and taken the block back.
-  if (Atomics.compareExchange(flag, 0, IDLE, RUNNING) !== IDLE) {
-    self.close();
-    return;
-  }
+  if (Atomics.compareExchange(flag, 0, IDLE, RUNNING) !== IDLE) return;
   let outcome = FAILED;
   try {
-    const acc = NeuralCollapseAccumulator.fromPass2State(job.state);
+    if (held === null || held.id !== job.stateId) throw new Error("pass-2 state missing");
+    const acc = NeuralCollapseAccumulator.fromPass2State(held.state);
     acc.addPass2(job.features, job.labels);
     writeSums(acc.pass2Sums(), new Float64Array(job.sums));
     outcome = DONE;
@@ -27,6 +30,5 @@ self.onmessage = (e: MessageEvent<Pass2Job>) => {
   } finally {
     Atomics.store(flag, 0, outcome);
     Atomics.notify(flag, 0);
-    self.close();
   }
 };

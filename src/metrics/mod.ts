@@ -26,8 +26,21 @@ export {
   type ProjectorFactory,
 } from "./neural_collapse_accumulator.ts";
 export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
+export {
+  type BatchSource,
+  type LabelledBatch,
+  measureBatches,
+  type MeasureBatchesOptions,
+  type UnlabelledSource,
+} from "./measure_batches.ts";
 export { simplexEtfDistance } from "./simplex_etf_distance.ts";
 export { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
 export { type SyntheticFeatures, syntheticFeatures } from "./synthetic_features.ts";
 export { topKAccuracy, trueClassRank } from "./top_k_accuracy.ts";
-export { DEFAULT_INPUT_NAMES, type InputNames, type NeuralCollapseMetrics } from "./types.ts";
+export {
+  DEFAULT_INPUT_NAMES,
+  type InputNames,
+  type MeasuredMetrics,
+  type NeuralCollapseMetrics,
+  type OutOfDistributionMetrics,
+} from "./types.ts";

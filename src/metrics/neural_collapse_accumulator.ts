@@ -72,7 +72,7 @@ import { dot, gemmNT } from "./_gemm.ts";
 import { simplexEtfDistance } from "./simplex_etf_distance.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";
 import { trueClassRank } from "./top_k_accuracy.ts";
-import { DEFAULT_INPUT_NAMES, type InputNames, type NeuralCollapseMetrics } from "./types.ts";
+import { DEFAULT_INPUT_NAMES, type InputNames, type MeasuredMetrics } from "./types.ts";
 
 /** Features of one batch: [n, d] row-major. */
 export type FeatureArray = Float32Array | Float64Array;
@@ -95,6 +95,12 @@ export interface AccumulatorOptions {
  */
 export interface Projector {
   project(rows: Float32Array, n: number): Float32Array;
+  /**
+   * Optional: the product P = rows · Bᵀ [n, m] and ZᵀZ [k, k] of its first k
+   * columns Z, so that pass 2's scatter S = Σ z zᵀ is a matrix product too
+   * (it is n·k²/2 scalar steps otherwise, the larger cost once K ≳ 500).
+   */
+  projectWithScatter?(rows: Float32Array, n: number, k: number): { product: Float32Array; scatter: Float32Array };
   /** Frees what the projector holds (tensors); called once, when the accumulator is done with it. */
   dispose(): void;
 }
@@ -171,6 +177,10 @@ export class NeuralCollapseAccumulator {
   #phase: "pass1" | "pass2" | "done" = "pass1";
   /** Made by fromPass2State: holds pass-2 sums only, to merge elsewhere. */
   #pass2Only = false;
+
+  // Out-of-distribution samples (NC5): their count and Σ h.
+  #oodSum: Float64Array | null = null;
+  #oodCount = 0;
 
   // Pass 1: n_k and Σ_{y_i=k} h_i.
   #counts: Float64Array;
@@ -281,6 +291,32 @@ export class NeuralCollapseAccumulator {
     this.#n1 += n;
   }
 
+  /**
+   * Adds out-of-distribution features [n, d] (no labels) to their mean
+   * μ_G^OOD, for NC5; any time before `result()`.
+   */
+  addOutOfDistribution(features: FeatureArray): void {
+    if (this.#phase === "done") throw new Error("addOutOfDistribution after result()");
+    const d = this.dim;
+    if (features.length % d !== 0) {
+      throw new UserError(`out-of-distribution features: ${features.length} values do not form rows of d = ${d}`);
+    }
+    const sum = this.#oodSum ??= new Float64Array(d);
+    const n = features.length / d;
+    for (let i = 0; i < n; i++) {
+      let bad = 0;
+      for (let j = 0; j < d; j++) {
+        const x = features[i * d + j];
+        sum[j] += x;
+        bad += x - x;
+      }
+      if (bad !== 0) {
+        assertFinite(features.subarray(i * d, (i + 1) * d), "out-of-distribution features", d, this.#oodCount + i);
+      }
+    }
+    this.#oodCount += n;
+  }
+
   /** Ends pass 1: fixes μ_k, μ_G and everything pass 2 needs. Throws if a class has no samples. */
   startPass2(): void {
     if (this.#phase !== "pass1") throw new Error("startPass2 called twice");
@@ -374,7 +410,12 @@ export class NeuralCollapseAccumulator {
       if (projector) {
         const e32 = this.#e32.subarray(0, rows * d);
         e32.set(e.subarray(0, rows * d));
-        const out = projector.project(e32, rows);
+        let out: Float32Array;
+        if (projector.projectWithScatter) {
+          const both = projector.projectWithScatter(e32, rows, this.numClasses);
+          out = both.product;
+          this.#addScatter(both.scatter);
+        } else out = projector.project(e32, rows);
         if (out.length !== rows * m) {
           throw new Error(`projector returned ${out.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
         }
@@ -382,7 +423,8 @@ export class NeuralCollapseAccumulator {
       } else {
         gemmNT(e, this.#stack, this.#oBuf, rows, m, d);
       }
-      for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r]);
+      const scatterDone = projector?.projectWithScatter !== undefined;
+      for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r], !scatterDone);
     }
     this.#n2 += n;
   }
@@ -475,8 +517,16 @@ export class NeuralCollapseAccumulator {
     this.#n2 += sums.n;
   }
 
-  /** Accuracy, NCC agreement and S += z zᵀ for row r of the product buffer. */
-  #scoreRow(r: number, y: number): void {
+  /** S += G for a [K, K] block G = Σ z zᵀ from a projector (upper triangle, in float64). */
+  #addScatter(g: Float32Array): void {
+    const k = this.numClasses;
+    if (g.length !== k * k) throw new Error(`projector returned a ${g.length}-value scatter, expected ${k * k}`);
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) for (let c = a; c < k; c++) s[a * k + c] += g[a * k + c];
+  }
+
+  /** Accuracy, NCC agreement and (when `scatter`) S += z zᵀ for row r of the product buffer. */
+  #scoreRow(r: number, y: number, scatter: boolean): void {
     const k = this.numClasses;
     const o = this.#oBuf;
     const zOff = r * 2 * k;
@@ -502,6 +552,7 @@ export class NeuralCollapseAccumulator {
       }
     }
     if (ncc !== pred) this.#nccMismatch++;
+    if (!scatter) return;
     const s = this.#scatter;
     for (let a = 0; a < k; a++) {
       const za = o[zOff + a];
@@ -510,8 +561,8 @@ export class NeuralCollapseAccumulator {
     }
   }
 
-  /** Every metric; call after pass 2 has seen all samples. */
-  result(): NeuralCollapseMetrics {
+  /** Every metric (NC5 too after `addOutOfDistribution`); call after pass 2 has seen all samples. */
+  result(): MeasuredMetrics {
     if (this.#phase !== "pass2") throw new Error("result() needs startPass2() and pass 2 first, and returns only once");
     if (this.#pass2Only) {
       throw new Error("result() needs pass 1: an accumulator from fromPass2State only holds pass-2 sums to merge");
@@ -542,19 +593,37 @@ export class NeuralCollapseAccumulator {
     const { values, vectors } = symmetricEigen(gram, k);
     const lambdaMax = values[k - 1];
     const tau = 2 * Math.max(k, d) * Number.EPSILON * lambdaMax;
+    // Han et al.'s form keeps the top min(K − 1, d) eigenpairs whatever their size (exact zeros excepted).
+    const svdKeep = Math.min(k - 1, d);
     let nc1 = 0;
+    let nc1Svd = 0;
     for (let j = 0; j < k; j++) {
       const lambda = values[j];
-      if (!(lambda > tau)) continue;
+      const inPinv = lambda > tau;
+      const inSvd = j >= k - svdKeep && lambda > 0;
+      if (!inPinv && !inSvd) continue;
       let q = 0;
       for (let a = 0; a < k; a++) {
         let t = 0;
         for (let c = 0; c < k; c++) t += s[a * k + c] * vectors[c * k + j];
         q += vectors[a * k + j] * t;
       }
-      nc1 += q / (lambda * lambda);
+      if (inPinv) nc1 += q / (lambda * lambda);
+      if (inSvd) nc1Svd += q / (lambda * lambda);
     }
     nc1 /= n;
+    nc1Svd /= n;
+
+    // Tirer et al.'s trace quotient tr(Σ_W)/tr(Σ_B), tr(Σ_W) = (1/N) Σ_i ‖e_i‖², tr(Σ_B) = (1/K) Σ_k ‖μ_k − μ_G‖².
+    let traceW = 0;
+    let traceB = 0;
+    for (let c = 0; c < k; c++) {
+      traceW += this.#sqDist[c];
+      traceB += gram[c * k + c];
+    }
+    traceW /= n;
+    traceB /= k;
+    const nc1Trace = traceB > 0 ? traceW / traceB : 0;
 
     // W̃ = W − 1 w̄ᵀ, the classifier centred over classes.
     const wMean = new Float64Array(d);
@@ -570,6 +639,9 @@ export class NeuralCollapseAccumulator {
     const wh = new Float64Array(k * k);
     gemmNT(wCentred, mRows, wh, k, k, d);
     const nc3 = simplexEtfDistance(wh, k);
+    // The class means' own ETF distance: M̃M̃ᵀ is the Gram.
+    const nc2Means = simplexEtfDistance(gram, k);
+    const selfDuality = normalisedDifference(wCentred, mRows);
 
     // Reference NC4: ‖W μ_G + b‖₂.
     let nc4Bias = 0;
@@ -618,6 +690,35 @@ export class NeuralCollapseAccumulator {
     }
     cdnv /= cosines.length;
 
+    // Log energy of the normalised centred means u_k: mean over k < l of −log‖u_k − u_l‖,
+    // ‖u_k − u_l‖² = 2 − 2 cos (1 when one of them is zero, having no direction; 0 when both are).
+    // 2 − 2 cos carries an absolute error of about ε, so squared distances below ε are unresolved and
+    // count as ε: coinciding directions add −½ log ε = 26 ln 2 ≈ 18.0, never Infinity.
+    let uniformity = 0;
+    p = 0;
+    for (let a = 0; a < k; a++) {
+      for (let c = a + 1; c < k; c++) {
+        const cos = cosines[p++];
+        const zeros = (meanNorms[a] > 0 ? 0 : 1) + (meanNorms[c] > 0 ? 0 : 1);
+        if (zeros === 0) uniformity -= 0.5 * Math.log(Math.max(Number.EPSILON, 2 - 2 * cos));
+      }
+    }
+    uniformity /= cosines.length;
+
+    // NC5 (Ammar et al. 2024): mean over classes of |cos∠(μ_k − μ_G, μ_G^OOD − μ_G)|.
+    let nc5: number | undefined;
+    if (this.#oodSum !== null && this.#oodCount > 0) {
+      const ood = new Float64Array(d);
+      for (let j = 0; j < d; j++) ood[j] = this.#oodSum[j] / this.#oodCount - this.#muG[j];
+      const oodNorm = Math.sqrt(dot(ood, 0, ood, 0, d));
+      nc5 = 0;
+      for (let c = 0; c < k; c++) {
+        const denom = meanNorms[c] * oodNorm;
+        if (denom > 0) nc5 += Math.abs(dot(mRows, c * d, ood, 0, d)) / denom;
+      }
+      nc5 /= k;
+    }
+
     return {
       nc1,
       nc2,
@@ -631,6 +732,12 @@ export class NeuralCollapseAccumulator {
       cdnv,
       top1: (100 * this.#top1) / n,
       top5: (100 * this.#top5) / n,
+      nc1_trace: nc1Trace,
+      nc1_svd: nc1Svd,
+      nc2_means: nc2Means,
+      self_duality: selfDuality,
+      uniformity_log: uniformity,
+      ...(nc5 === undefined ? {} : { nc5 }),
     };
   }
 
@@ -665,6 +772,23 @@ function assertFinite(x: ArrayLike<number>, name: string, width: number | null, 
       throw new UserError(`${name}: non-finite value ${x[i]} at ${where}`);
     }
   }
+}
+
+/**
+ * ‖A/‖A‖_F − B/‖B‖_F‖_F for two matrices of the same size, a zero matrix
+ * normalising to 0 (as in NC2 and NC3).
+ */
+function normalisedDifference(a: Float64Array, b: Float64Array): number {
+  const na = Math.sqrt(dot(a, 0, a, 0, a.length));
+  const nb = Math.sqrt(dot(b, 0, b, 0, b.length));
+  const sa = na > 0 ? 1 / na : 0;
+  const sb = nb > 0 ? 1 / nb : 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const t = a[i] * sa - b[i] * sb;
+    sum += t * t;
+  }
+  return Math.sqrt(sum);
 }
 
 /** Population standard deviation (ddof = 0) over the entries of x. */

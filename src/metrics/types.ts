@@ -35,7 +35,33 @@ export interface NeuralCollapseMetrics {
   top1: number;
   /** Top-5 accuracy of the logits Wh + b, in percent; 100 when K ≤ 5. */
   top5: number;
+  /** NC1 as Tirer et al.'s trace quotient tr(Σ_W)/tr(Σ_B) (0 when Σ_B = 0, as NC1's pseudo-inverse convention). */
+  nc1_trace: number;
+  /** NC1 = tr(Σ_W Σ_B^†)/K with Σ_B^† from its top min(K − 1, d) eigenpairs, as Han et al.'s truncated SVD. */
+  nc1_svd: number;
+  /** Simplex-ETF distance of the centred class means' normalised Gram M̃M̃ᵀ, in [0, 2]. */
+  nc2_means: number;
+  /** Papyan et al.'s self-duality distance ‖W̃/‖W̃‖_F − M̃/‖M̃‖_F‖_F, in [0, 2]. */
+  self_duality: number;
+  /**
+   * Log-energy uniformity of the normalised centred means u_k: mean over k < l of −log‖u_k − u_l‖;
+   * the simplex ETF reaches the minimum −½ log(2K/(K−1)) (when K ≤ d + 1). A zero centred mean has no
+   * direction (its pairs add 0); coinciding directions add 26 ln 2 ≈ 18.0 (distances below √ε are unresolved).
+   */
+  uniformity_log: number;
 }
+
+/** The metric that needs out-of-distribution features. */
+export interface OutOfDistributionMetrics {
+  /**
+   * NC5 (Ammar et al. 2024), only with out-of-distribution features: mean over k of
+   * |cos∠(μ_k − μ_G, μ_G^OOD − μ_G)| (0 when the OOD mean is orthogonal to every class mean).
+   */
+  nc5: number;
+}
+
+/** What a measurement returns: every metric, and NC5 when out-of-distribution features were given. */
+export type MeasuredMetrics = NeuralCollapseMetrics & Partial<OutOfDistributionMetrics>;
 
 /** How error messages name each input: a file path in `deno task measure`, a role otherwise. */
 export interface InputNames {
