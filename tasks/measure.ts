@@ -18,6 +18,7 @@
  * faster on large inputs, ≈ 1e-6 relative on NC1); the default is float64
  * JavaScript on two threads.
  */
+import { METRICS } from "../src/metrics/table.ts";
 import { measureBatches, type MeasuredMetrics, type ProjectorFactory } from "../src/metrics/mod.ts";
 import {
   type ArrayFile,
@@ -76,27 +77,10 @@ const SPECS: FlagSpec[] = [
   },
 ];
 
-/** Output rows: JSON key, metric field, description. */
-const ROWS: [string, keyof MeasuredMetrics, string][] = [
-  ["nc1", "nc1", "tr(Σ_W Σ_B^†)/K"],
-  ["nc1_trace", "nc1_trace", "tr(Σ_W)/tr(Σ_B) (Tirer et al.)"],
-  ["nc1_svd", "nc1_svd", "tr(Σ_W Σ_B^†)/K, top-(K−1) SVD of Σ_B (Han et al.)"],
-  ["nc2", "nc2", "simplex-ETF distance of the centred classifier"],
-  ["nc2_means", "nc2_means", "simplex-ETF distance of the centred class means"],
-  ["nc3", "nc3", "self-duality: ETF distance of W̃H"],
-  ["self_duality", "self_duality", "‖W̃/‖W̃‖ − M̃/‖M̃‖‖_F (Papyan et al.)"],
-  ["nc4_bias", "nc4_bias", "‖W μ_G + b‖ (reference NC4)"],
-  ["nc4_ncc", "nc4_ncc", "classifier vs nearest-class-centre mismatch (fraction)"],
-  ["nc5", "nc5", "mean |cos(μ_k − μ_G, μ_OOD − μ_G)| (Ammar et al.)"],
-  ["equinorm_means", "equinorm_means", "std/mean of ‖μ_k − μ_G‖"],
-  ["equinorm_weights", "equinorm_weights", "std/mean of ‖w_k‖"],
-  ["equiangularity", "equiangularity", "std of pairwise cosines of centred means"],
-  ["max_angle", "max_angle", "mean |cos + 1/(K−1)|"],
-  ["uniformity_log", "uniformity_log", "mean −log‖u_k − u_l‖ of normalised centred means"],
-  ["cdnv", "cdnv", "class-distance normalised variance"],
-  ["accuracy", "top1", "top-1 accuracy (%)"],
-  ["top5", "top5", "top-5 accuracy (%)"],
-];
+/** Output rows: the metric table's rows that are measured from features. */
+const ROWS = METRICS.filter((m) => m.features).map((m) =>
+  [m.key, m.key as keyof MeasuredMetrics, m.definition] as const
+);
 
 /** Values read at a time: 32 MB of float32, enough for full-speed matrix products. */
 const BATCH_VALUES = 1 << 23;

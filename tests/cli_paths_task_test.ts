@@ -92,7 +92,7 @@ Deno.test("deno task from another folder: relative paths are the user's folder's
     assertEquals(ufm.code, 0, ufm.stderr);
     assert(await exists(joinPath(user, "out", "ufm", "ufm.json")), ufm.stdout);
     assertEquals(measure.code, 0, measure.stderr);
-    assertEquals(JSON.parse(measure.stdout).accuracy, 100);
+    assertEquals(JSON.parse(measure.stdout).top1, 100);
     assertEquals(plot.code, 0, plot.stderr);
     assert(plot.stdout.includes(`${user}/figs/`), plot.stdout);
     assert(await exists(joinPath(user, "figs", "cifar100-wide_resnet50-w2-e200-nc1.svg")), plot.stdout);

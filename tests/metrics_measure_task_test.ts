@@ -26,7 +26,7 @@ const KEYS = [
   "max_angle",
   "uniformity_log",
   "cdnv",
-  "accuracy",
+  "top1",
   "top5",
 ];
 
@@ -49,7 +49,7 @@ Deno.test("measure --json prints exactly one object with every key, matching Num
   const got = JSON.parse(lines[0]);
   assert.deepEqual(Object.keys(got), KEYS);
   for (const key of KEYS) {
-    const want = expected[key === "accuracy" ? "top1" : key];
+    const want = expected[key];
     assert.ok(Math.abs(got[key] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${key}: ${got[key]} vs ${want}`);
   }
   assert.equal(table.code, 0, table.stderr);
@@ -70,7 +70,7 @@ Deno.test("measure --projection float32 on wasm and on auto matches NumPy to 1e-
   for (const r of [wasm, auto]) {
     for (const key of KEYS) {
       const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
-      const want = expected[key === "accuracy" ? "top1" : key];
+      const want = expected[key];
       // The table prints 6 decimals or 5 significant digits.
       assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
     }
@@ -98,7 +98,7 @@ Deno.test("measure reads JSON arrays and defaults the bias to zero", async () =>
     ]);
     assert.equal(r.code, 0, r.stderr);
     const m = JSON.parse(r.stdout);
-    assert.equal(m.accuracy, 100);
+    assert.equal(m.top1, 100);
     // μ_G = (0.1, 0.05), b = 0: W μ_G = (0.1, −0.1).
     assert.ok(Math.abs(m.nc4_bias - Math.SQRT2 * 0.1) < 1e-15, `${m.nc4_bias}`);
   } finally {

@@ -30,12 +30,12 @@ import { datasetForConfig, modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
 import { readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
 import { acquireLock } from "../run/lock.ts";
-import { INFO_METRICS, type InfoMetric } from "../run/metric_keys.ts";
+import { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 import { restoreVariables } from "../train/checkpoint.ts";
 import { evaluateBatches } from "../train/eval.ts";
 
 export { readRunConfig } from "../run/config.ts";
-export { INFO_METRICS, type InfoMetric } from "../run/metric_keys.ts";
+export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 export type { RunInfo } from "../run/info.ts";
 
 /** Options of {@linkcode evaluateRun}. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { metricInfo } from "../metrics/table.ts";
 import { aggregateSeeds } from "./aggregate_seeds.ts";
 import { lossStyle } from "./loss_style.ts";
 import type { LineFigure, LineSeries, MetricKey, RunRecord } from "./types.ts";
@@ -20,24 +21,22 @@ interface MetricFigure {
   /** File-name part. */
   file: string;
   title: string;
-  yLabel: string;
 }
 
 /** The figures drawn per setting, in order. */
 export const DYNAMICS_METRICS: readonly MetricFigure[] = [
-  { key: "nc1", file: "nc1", title: "NC1: within-class variability", yLabel: "NC1 = tr(Σ_W Σ_B†) / K" },
-  { key: "nc2", file: "nc2", title: "NC2: classifier vs simplex ETF", yLabel: "NC2 (distance to ETF)" },
-  { key: "nc3", file: "nc3", title: "NC3: self-duality of W and H", yLabel: "NC3 (W–H alignment)" },
-  { key: "nc4_bias", file: "nc4", title: "NC4 (reference): response to the global mean", yLabel: "‖W μ_G + b‖₂" },
+  { key: "nc1", file: "nc1", title: "NC1: within-class variability" },
+  { key: "nc2", file: "nc2", title: "NC2: classifier vs simplex ETF" },
+  { key: "nc3", file: "nc3", title: "NC3: self-duality of W and H" },
+  { key: "nc4_bias", file: "nc4", title: "NC4 (reference): response to the global mean" },
   {
     key: "nc4_ncc",
     file: "nc4-ncc",
     title: "NC4 (Papyan et al.): disagreement with nearest class centre",
-    yLabel: "NCC mismatch",
   },
-  { key: "train_top1", file: "train-top1", title: "Training accuracy", yLabel: "train top-1 (%)" },
-  { key: "val_top1", file: "val-top1", title: "Validation accuracy", yLabel: "validation top-1 (%)" },
-  { key: "test_top1", file: "test-top1", title: "Test accuracy", yLabel: "test top-1 (%)" },
+  { key: "train_top1", file: "train-top1", title: "Training accuracy" },
+  { key: "val_top1", file: "val-top1", title: "Validation accuracy" },
+  { key: "test_top1", file: "test-top1", title: "Test accuracy" },
 ];
 
 /** The key runs of one setting share; one set of dynamics figures per setting. */
@@ -111,7 +110,7 @@ export function dynamicsFigures(runs: readonly RunRecord[], options: DynamicsOpt
         title: m.title,
         subtitle,
         xLabel: "epoch",
-        yLabel: m.yLabel,
+        yLabel: metricInfo(m.key).label,
         xScale: "linear",
         yScale: m.key === "nc1" && logNc1 ? "log" : "linear",
         series: lossSeries(group, m.key),

@@ -17,6 +17,7 @@ import { dynamicsFigures } from "./dynamics_figures.ts";
 import { heatmapFigures, type MissingRun } from "./heatmap_figures.ts";
 import { lossStyle } from "./loss_style.ts";
 import { renderSvg } from "./render_svg.ts";
+import { metricInfo } from "../metrics/table.ts";
 import { runName } from "../run/naming.ts";
 import { settingsRecord } from "../run/config.ts";
 import type { FigureSpec, MetricKey, RenderOptions, RunRecord } from "./types.ts";
@@ -68,16 +69,11 @@ export interface ReportOutput {
   missing: MissingRun[];
 }
 
-/** The metrics of the final-metrics table: column header and `info.json` key. */
-const FINAL_COLUMNS: { header: string; key: MetricKey; digits: number }[] = [
-  { header: "NC1", key: "nc1", digits: 4 },
-  { header: "NC2", key: "nc2", digits: 4 },
-  { header: "NC3", key: "nc3", digits: 4 },
-  { header: "NC4 ‖Wμ_G+b‖", key: "nc4_bias", digits: 4 },
-  { header: "NC4 NCC mismatch", key: "nc4_ncc", digits: 4 },
-  { header: "train top-1 (%)", key: "train_top1", digits: 2 },
-  { header: "test top-1 (%)", key: "test_top1", digits: 2 },
-];
+/** The metrics of the final-metrics table, in order; headers and digits come from the metric table. */
+const FINAL_COLUMNS = (["nc1", "nc2", "nc3", "nc4_bias", "nc4_ncc", "train_top1", "test_top1"] as const).map((key) => {
+  const { label, digits } = metricInfo(key);
+  return { header: label, key, digits };
+});
 
 function fmt(v: number | null | undefined, digits: number): string {
   if (typeof v !== "number" || !Number.isFinite(v)) return "–";

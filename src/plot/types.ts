@@ -8,13 +8,13 @@
  *
  * @module
  */
-import { INFO_METRICS } from "../run/metric_keys.ts";
+import { CHECKPOINT_METRICS } from "../metrics/table.ts";
 
 export type { BestCheckpoint, RunInfo, RunSummary } from "../run/info.ts";
 export type { RunRecord } from "../run/load.ts";
 
 /** Names of the per-checkpoint series in `info.json`; each is `[epochs.length]`, `null` where not measured. */
-export const METRIC_KEYS = INFO_METRICS;
+export const METRIC_KEYS = CHECKPOINT_METRICS;
 
 /** One of {@linkcode METRIC_KEYS}. */
 export type MetricKey = typeof METRIC_KEYS[number];

@@ -27,7 +27,7 @@ import { UserError } from "../errors.ts";
 import { joinPath, readTextOrFail, writeJsonAtomic } from "../io.ts";
 import type { CheckpointIdentity } from "./checkpoint.ts";
 import { RUN_FILES } from "./files.ts";
-import { INFO_METRICS, type InfoMetric } from "./metric_keys.ts";
+import { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 
 /** Version of the `info.json` layout written by {@linkcode writeRunInfo}. */
 export const INFO_FORMAT = 2;

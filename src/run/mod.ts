@@ -27,7 +27,7 @@ export {
   writeRunConfig,
 } from "./config.ts";
 export { type BestCheckpoint, parseRunInfo, readRunInfo, type RunInfo, type RunSummary, writeRunInfo } from "./info.ts";
-export { INFO_METRICS, type InfoMetric } from "./metric_keys.ts";
+export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 export {
   type Checkpoint,
   checkpointEpoch,
