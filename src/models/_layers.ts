@@ -131,6 +131,17 @@ export class ParamStore {
   }
 
   /**
+   * Queues a running-statistic update from a training batch's `mean` and
+   * biased `variance` over `count` values per channel (for forward passes
+   * written without {@linkcode ParamStore.applyBatchNorm}); takes ownership of
+   * both tensors (kept out of any tidy scope).
+   */
+  queueBatchNormUpdate(bn: BatchNormParams, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+    if (this.#recomputing) return;
+    this.#pending.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance), count });
+  }
+
+  /**
    * Runs `f` without queueing running-statistic updates: for the second
    * forward pass of a block under gradient checkpointing, whose batch
    * statistics were already queued by the first. Returns `f()`.
