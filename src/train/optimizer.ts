@@ -12,8 +12,8 @@
  * one flat vector, updated by a handful of ops, and split back (as PyTorch's
  * fused optimisers do). The MLP is one group; the ResNets' groups keep the
  * transient copies a few megabytes each. Every element sees the same
- * operations as in a per-variable update; only the sum of squares of the
- * clipping norm is added in a different order.
+ * operations, in the same order, as in a per-variable update followed by
+ * {@linkcode clipByGlobalNorm}: the results are the same to the last bit.
  */
 import { tf } from "../backend/tf.ts";
 
@@ -100,12 +100,11 @@ export class Optimizer {
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
+      // The squared norm is summed per variable first, exactly as clipByGlobalNorm does, so that a step
+      // gives the same numbers as before the update was grouped (summing the flat vector in one go rounds
+      // differently, and training runs drift apart from those rounding differences).
+      const coef = clipNorm > 0 ? clipCoefficient(tf.addN(grads.map((g) => tf.sum(tf.square(g)))), clipNorm) : null;
       const flatGrads = this.#groups.map((g) => flatten(grads, g));
-      let coef: tf.Tensor | null = null;
-      if (clipNorm > 0) {
-        const squares = flatGrads.map((g) => tf.sum(tf.square(g)));
-        coef = clipCoefficient(squares.length === 1 ? squares[0] : tf.addN(squares), clipNorm);
-      }
       this.#groups.forEach((group, k) => {
         const p = flatten(this.variables, group);
         let g = coef ? tf.mul(flatGrads[k], coef) : flatGrads[k];
