@@ -18,6 +18,7 @@ import {
 } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
 import { Rng } from "../src/rng.ts";
+import { ParamStore } from "../src/models/_layers.ts";
 
 await tf.setBackend("cpu");
 
@@ -248,4 +249,35 @@ Deno.test("MLP: the same seed gives the same step losses; a step leaves no tenso
     disposeModel(m);
   }
   assertEquals(losses[0], losses[1]);
+});
+
+Deno.test("running statistics: layers updated together equal the per-layer PyTorch update bit for bit", () => {
+  const rng = new Rng(12);
+  const store = new ParamStore(new Rng(1));
+  // Two counts (200 and 50 values per channel), so two groups; one group has a single layer.
+  const layers = [store.batchNorm("a", 3), store.batchNorm("b", 5), store.batchNorm("c", 4)];
+  const counts = [200, 200, 50];
+  const stats = layers.map((bn) => ({
+    mean: Float32Array.from({ length: bn.gamma.size }, () => rng.normal()),
+    variance: Float32Array.from({ length: bn.gamma.size }, () => 1 + rng.uniform()),
+  }));
+  const before = tf.memory().numTensors;
+  layers.forEach((bn, i) =>
+    store.queueBatchNormUpdate(bn, tf.tensor1d(stats[i].mean), tf.tensor1d(stats[i].variance), counts[i])
+  );
+  store.applyBatchNormUpdates();
+  assertEquals(tf.memory().numTensors, before, "tensors left behind");
+  layers.forEach((bn, i) => {
+    // The same float32 operations, one layer at a time.
+    const [m, v] = tf.tidy(() => {
+      const one = (x: Float32Array, init: number, unbias: boolean) => {
+        const batch = unbias ? tf.mul(tf.tensor1d(x), counts[i] / (counts[i] - 1)) : tf.tensor1d(x);
+        return tf.add(tf.mul(tf.fill([x.length], init), 0.9), tf.mul(batch, 0.1)).dataSync();
+      };
+      return [one(stats[i].mean, 0, false), one(stats[i].variance, 1, true)];
+    });
+    assertEquals(bn.runningMean.dataSync(), m, `running mean of layer ${i}`);
+    assertEquals(bn.runningVar.dataSync(), v, `running variance of layer ${i}`);
+  });
+  tf.dispose(layers.flatMap((bn) => [bn.gamma, bn.beta, bn.runningMean, bn.runningVar]));
 });
