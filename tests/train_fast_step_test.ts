@@ -1,6 +1,6 @@
 /**
- * The faster training step must compute what the plain one did: the grouped
- * (flat) optimiser update equals a per-variable update written out by hand,
+ * The faster training step must compute what the plain one did: the update
+ * with clipping folded in equals PyTorch's formulas and the old two-call update,
  * the MLP's hand-written backward pass equals the gradient tape's, a step
  * leaves no tensor behind, and the same seed gives the same losses.
  */
@@ -9,13 +9,7 @@ import { tf } from "../src/backend/tf.ts";
 import { createModel, type Model } from "../src/models/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { DEFAULT_CONFIG } from "../src/train/config.ts";
-import {
-  clipByGlobalNorm,
-  groupConsecutive,
-  Optimizer,
-  OPTIMIZER_GROUP_ELEMENTS,
-  type OptimizerConfig,
-} from "../src/train/optimizer.ts";
+import { clipByGlobalNorm, Optimizer, type OptimizerConfig } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
 import { Rng } from "../src/rng.ts";
 import { ParamStore } from "../src/models/_layers.ts";
@@ -33,14 +27,7 @@ function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rel: number, wh
   assert(err <= rel * Math.max(scale, 1e-30), `${what}: max error ${err} for scale ${scale}`);
 }
 
-Deno.test("groupConsecutive packs neighbours up to the limit; a larger variable stands alone", () => {
-  assertEquals(groupConsecutive([3, 3, 5, 1], 6), [[0, 1], [2, 3]]);
-  assertEquals(groupConsecutive([10, 2, 2], 6), [[0], [1, 2]]);
-  assertEquals(groupConsecutive([1, 1, 1], 100), [[0, 1, 2]]);
-  assertEquals(groupConsecutive([], 4), []);
-});
-
-/** PyTorch's SGD/Adam step on one variable, clipped by `clipByGlobalNorm`: the reference for the grouped update. */
+/** PyTorch's SGD/Adam step on one variable, clipped by `clipByGlobalNorm`: the reference for `apply`. */
 function perVariableStep(
   ps: Float32Array[],
   gs: Float32Array[],
@@ -77,7 +64,7 @@ function perVariableStep(
   });
 }
 
-Deno.test("the grouped optimiser update equals the per-variable one (SGD, Nesterov, Adam; one and several groups)", () => {
+Deno.test("Optimizer.apply with clipNorm equals PyTorch's clip_grad_norm_ then SGD/Adam step (SGD, Nesterov, Adam)", () => {
   const rng = new Rng(3);
   const shapes = [[3, 4], [4], [2, 2, 2], [5], [30], [2, 3]];
   const configs: OptimizerConfig[] = [
@@ -86,15 +73,14 @@ Deno.test("the grouped optimiser update equals the per-variable one (SGD, Nester
     { opt: "sgd", momentum: 0, weightDecay: 0, nesterov: false },
     { opt: "adam", momentum: 0, weightDecay: 5e-4, nesterov: false },
   ];
-  // The default limit makes one group; a limit of 20 makes [0], [1, 2], [3], [4] (larger than a group), [5].
-  for (const limit of [OPTIMIZER_GROUP_ELEMENTS, 20]) {
+  {
     const used = shapes;
     for (const cfg of configs) {
       for (const clip of [2, 0.01, 0]) {
         const before = tf.memory().numTensors;
         const init = used.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()));
         const vars = init.map((v, i) => tf.tidy(() => tf.variable(tf.tensor(v, used[i]))));
-        const opt = new Optimizer(vars, cfg, limit);
+        const opt = new Optimizer(vars, cfg);
         const ref = init.map((v) => Float32Array.from(v));
         const state = init.map((v) => [new Float32Array(v.length), new Float32Array(v.length)]);
         for (let step = 1; step <= 2; step++) {
@@ -110,7 +96,7 @@ Deno.test("the grouped optimiser update equals the per-variable one (SGD, Nester
             v.dataSync(),
             ref[i],
             2e-6,
-            `${cfg.opt} nesterov=${cfg.nesterov} clip=${clip} limit=${limit} var ${i}`,
+            `${cfg.opt} nesterov=${cfg.nesterov} clip=${clip} var ${i}`,
           );
           assertClose(opt.slots[i][0].dataSync(), state[i][0], 2e-6, `${cfg.opt} slot of var ${i}`);
         });
@@ -122,7 +108,7 @@ Deno.test("the grouped optimiser update equals the per-variable one (SGD, Nester
   }
 });
 
-/** The update as it was before it was grouped: `clipByGlobalNorm`, then SGD one variable at a time. */
+/** The update as trainStep made it before clipping moved into `apply`: `clipByGlobalNorm`, then SGD one variable at a time. */
 function legacySgdStep(
   vars: tf.Variable[],
   slots: tf.Variable[],
@@ -141,16 +127,16 @@ function legacySgdStep(
   });
 }
 
-Deno.test("the grouped update is bit-identical to the per-variable update it replaced", () => {
+Deno.test("Optimizer.apply with clipNorm is bit-identical to clipByGlobalNorm followed by apply", () => {
   const rng = new Rng(8);
   const shapes = [[7, 5], [7], [7], [3, 7], [3]];
   const cfg: OptimizerConfig = { opt: "sgd", momentum: 0.9, weightDecay: 5e-4, nesterov: false };
   const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()));
   const make = () => init.map((v, i) => tf.tidy(() => tf.variable(tf.tensor(v, shapes[i]))));
-  const grouped = make();
+  const folded = make();
   const legacy = make();
   const legacySlots = legacy.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v))));
-  const opt = new Optimizer(grouped, cfg);
+  const opt = new Optimizer(folded, cfg);
   for (let step = 0; step < 3; step++) {
     const grads = init.map((v, i) =>
       tf.tensor(Float32Array.from({ length: v.length }, () => 3 * rng.normal()), shapes[i])
@@ -159,12 +145,12 @@ Deno.test("the grouped update is bit-identical to the per-variable update it rep
     legacySgdStep(legacy, legacySlots, grads, cfg, 0.1);
     tf.dispose(grads);
   }
-  grouped.forEach((v, i) => {
+  folded.forEach((v, i) => {
     assertEquals(v.dataSync(), legacy[i].dataSync(), `variable ${i}`);
     assertEquals(opt.slots[i][0].dataSync(), legacySlots[i].dataSync(), `momentum of variable ${i}`);
   });
   opt.dispose();
-  tf.dispose([...grouped, ...legacy, ...legacySlots]);
+  tf.dispose([...folded, ...legacy, ...legacySlots]);
 });
 
 function mlp(seed = 4): Model {
