@@ -2,7 +2,8 @@
  * The faster training step must compute what the plain one did: the update
  * with clipping folded in equals PyTorch's formulas and the old two-call update,
  * the MLP's hand-written backward pass equals the gradient tape's, a step
- * leaves no tensor behind, and the same seed gives the same losses.
+ * leaves no tensor behind, and the same seed gives the same losses; the
+ * evaluation batch changes no score.
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
@@ -11,6 +12,8 @@ import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { DEFAULT_CONFIG } from "../src/train/config.ts";
 import { clipByGlobalNorm, Optimizer, type OptimizerConfig } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
+import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/train/eval.ts";
+import { batches, makeSyntheticDataset } from "../src/data/mod.ts";
 import { Rng } from "../src/rng.ts";
 import { ParamStore } from "../src/models/_layers.ts";
 
@@ -266,4 +269,21 @@ Deno.test("running statistics: layers updated together equal the per-layer PyTor
     assertEquals(bn.runningVar.dataSync(), v, `running variance of layer ${i}`);
   });
   tf.dispose(layers.flatMap((bn) => [bn.gamma, bn.beta, bn.runningMean, bn.runningVar]));
+});
+
+Deno.test("evaluation: MLPs get a large batch, convolutional models the one asked for; the batch changes no score", async () => {
+  assertEquals(evaluationBatchSize({ name: "mlp" }, 128), EVALUATION_BATCH_VECTORS);
+  assertEquals(evaluationBatchSize({ name: "mlp" }, 10_000), 10_000);
+  assertEquals(evaluationBatchSize({ name: "wide_resnet50" }, 128), 128);
+  assertEquals(evaluationBatchSize({ name: "resnet18" }, 64), 64);
+  const ds = makeSyntheticDataset({ numClasses: 5, dim: 6, trainPerClass: 40, valPerClass: 4 });
+  const m = mlp(3);
+  const lossFn = makeLoss("cross_entropy", DEFAULT_CONFIG);
+  const [small, large] = await Promise.all(
+    [7, 4096].map((b) => evaluateBatches(m, lossFn, batches(ds, ds.train, { batchSize: b }), ds.sampleShape)),
+  );
+  assertEquals(large.top1, small.top1);
+  assertEquals(large.top5, small.top5);
+  assertClose([large.loss], [small.loss], 1e-6, "loss");
+  disposeModel(m);
 });
