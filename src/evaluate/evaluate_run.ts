@@ -22,6 +22,7 @@ import { exists, joinPath, writeJsonAtomic } from "../io.ts";
 import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { NeuralCollapseAccumulator, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
+import { evaluationBatchSize } from "../train/eval.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import type { TrainConfig } from "../train/config.ts";
@@ -29,7 +30,7 @@ import { readCheckpoint, restoreVariables } from "../train/checkpoint.ts";
 import { readRunConfig } from "../train/resume.ts";
 
 export { readRunConfig } from "../train/resume.ts";
-import { evaluateBatches, evaluationBatchSize } from "../train/eval.ts";
+import { evaluateBatches } from "../train/eval.ts";
 import { datasetForConfig, modelForConfig, RUN_FILES } from "../train/train.ts";
 import { INFO_METRICS, type InfoMetric } from "./info_keys.ts";
 
