@@ -42,7 +42,13 @@ const SPECS: FlagSpec[] = [
   { name: "setup", type: "boolean", default: false, help: "create bench/reference/.venv (torch, numpy, scipy) first" },
   { name: "python", type: "string", default: "python3", help: "interpreter that creates the venv (--setup)" },
   { name: "reps", type: "int", default: 5, min: 1, help: "timed repetitions per measurement (the median is reported)" },
-  { name: "warmup", type: "int", default: 2, min: 0, help: "untimed training steps before timing" },
+  {
+    name: "warmup",
+    type: "int",
+    default: 2,
+    min: 0,
+    help: "untimed repetitions (training steps or evaluation passes) before timing",
+  },
   {
     name: "workloads",
     type: "list",
