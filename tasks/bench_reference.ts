@@ -1,8 +1,10 @@
 /**
  * `deno task bench-reference`: our TensorFlow.js code beside the reference
  * implementation's PyTorch on the same machine and the same inputs, back to
- * back: images/s of a WideResNet-50 training step per tfjs backend and for
- * PyTorch, seconds to compute NC1–NC4 on K = 100, d = 2048, N = 50 000
+ * back: images/s and peak resident memory of each workload of
+ * `REFERENCE_WORKLOADS` (training steps of the MLP, ResNet-18 and
+ * WideResNet-50 at two widths, and the MLP's evaluation forward passes), each
+ * side in a process of its own; seconds to compute NC1–NC4 on K = 100, d = 2048, N = 50 000
  * synthetic features with `src/metrics` (float64 JavaScript, and float32
  * products on the native backend or wasm) and with the reference's method, the
  * ratios to the reference, and whether the metric values agree to 1e-4.
@@ -11,6 +13,7 @@
 import { type FlagSpec, runTask } from "./_cli.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
+import { EVALUATION_BATCH_VECTORS } from "../src/train/eval.ts";
 import { UserError } from "../src/errors.ts";
 import { joinPath, writeJsonAtomic } from "../src/io.ts";
 import { writeNpy } from "../src/npy.ts";
@@ -20,41 +23,53 @@ import {
   formatAgreement,
   formatTable,
   median,
+  memoryRow,
   metricAgreement,
   metricsRow,
   parseReferenceOutput,
-  TRAIN_TARGET,
-  trainingRow,
+  REFERENCE_WORKLOADS,
+  throughputRow,
+  type WorkloadResult,
 } from "../bench/reference/compare.ts";
-import { timeMetrics, timeTrainingSteps } from "../bench/reference/ours.ts";
+import { timeMetrics } from "../bench/reference/ours.ts";
 import { tfProjector } from "../src/backend/projector.ts";
 import { runReference, setupVenv } from "../bench/reference/python.ts";
 
 const USAGE =
-  "deno task bench-reference [--setup] [--reps 5] [--widths 0.25,1] [--skip-train] [--skip-metrics] [--json out.json]";
+  "deno task bench-reference [--setup] [--reps 5] [--workloads mlp,mlp-eval,...] [--skip-train] [--skip-metrics] [--json out.json]";
 
 const SPECS: FlagSpec[] = [
   { name: "setup", type: "boolean", default: false, help: "create bench/reference/.venv (torch, numpy, scipy) first" },
   { name: "python", type: "string", default: "python3", help: "interpreter that creates the venv (--setup)" },
   { name: "reps", type: "int", default: 5, min: 1, help: "timed repetitions per measurement (the median is reported)" },
-  { name: "warmup", type: "int", default: 2, min: 0, help: "untimed training steps before timing" },
   {
-    name: "widths",
-    type: "numbers",
+    name: "warmup",
+    type: "int",
+    default: 2,
     min: 0,
-    minExclusive: true,
-    default: [0.25, 1],
-    help: "WideResNet-50 widths to train",
+    help: "untimed repetitions (training steps or evaluation passes) before timing",
   },
-  { name: "backends", type: "list", default: ["tensorflow", "cpu"], help: "our tfjs backends to train on" },
   {
-    name: "cpu-max-width",
-    type: "number",
-    default: 0.25,
-    min: 0,
-    help: "the cpu backend trains only widths up to this (one step takes minutes), with one timed repetition",
+    name: "workloads",
+    type: "list",
+    default: Object.keys(REFERENCE_WORKLOADS),
+    help: `workloads to time, each side in its own process (${Object.keys(REFERENCE_WORKLOADS).join(", ")})`,
   },
-  { name: "skip-train", type: "boolean", default: false, help: "skip the training comparison" },
+  {
+    name: "backends",
+    type: "list",
+    default: ["tensorflow"],
+    help: "our tfjs backends (tensorflow, cpu; wasm: MLP only)",
+  },
+  {
+    name: "eval-batch",
+    type: "int",
+    default: EVALUATION_BATCH_VECTORS,
+    min: 1,
+    help: "evaluation batch of mlp-eval on both sides (the batch deno task evaluate uses for MLPs)",
+  },
+  { name: "eval-samples", type: "int", default: 10_000, min: 1, help: "inputs per evaluation pass of mlp-eval" },
+  { name: "skip-train", type: "boolean", default: false, help: "skip the workloads (training and evaluation)" },
   { name: "skip-metrics", type: "boolean", default: false, help: "skip the metrics comparison" },
   { name: "n", type: "int", default: 50_000, min: 2, help: "samples N of the synthetic features" },
   { name: "noise", type: "number", default: 20, min: 0, help: "within-class noise of the synthetic features" },
@@ -72,6 +87,21 @@ const SPECS: FlagSpec[] = [
 const K = 100;
 const D = 2048;
 
+/** Runs `ours_worker.ts` in a process of its own with `args` (the workload id first); returns its result. */
+async function runOurs(args: string[]): Promise<WorkloadResult & { backend: string; leaked_tensors: number }> {
+  const worker = new URL("../bench/reference/ours_worker.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-ffi", "--allow-sys", worker, "--workload", ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new UserError(`ours_worker.ts ${args.join(" ")} exited with ${out.code}`);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const r = JSON.parse(lines.at(-1)!);
+  if (r.leaked_tensors !== 0) console.log(`  warning: the workload left ${r.leaked_tensors} tensors behind`);
+  return r;
+}
+
 await runTask(USAGE, SPECS, async (flags) => {
   if (flags.setup) {
     const check = await setupVenv(flags.python as string, (l) => console.log(`setup: ${l}`));
@@ -81,11 +111,16 @@ await runTask(USAGE, SPECS, async (flags) => {
       } (as expected)`,
     );
   }
-  const widths = flags.widths as number[];
+  const workloads = flags.workloads as string[];
+  for (const w of workloads) {
+    if (!REFERENCE_WORKLOADS[w]) {
+      throw new UserError(`--workloads: unknown '${w}'; choose from ${Object.keys(REFERENCE_WORKLOADS).join(", ")}`);
+    }
+  }
   const backends = flags.backends as string[];
   for (const b of backends) {
-    if (b !== "tensorflow" && b !== "cpu") {
-      throw new UserError(`--backends: '${b}' cannot train; choose tensorflow and/or cpu (wasm has no conv gradients)`);
+    if (b !== "tensorflow" && b !== "cpu" && b !== "wasm") {
+      throw new UserError(`--backends: '${b}' is not a backend; choose tensorflow, cpu and/or wasm`);
     }
   }
   const reps = flags.reps as number;
@@ -106,52 +141,56 @@ await runTask(USAGE, SPECS, async (flags) => {
   Deno.env.set("TF_NUM_INTEROP_THREADS", "1");
   const native = await loadNativeBackend();
   if (!native.ok && backends.includes("tensorflow")) {
-    console.log(`tensorflow backend unavailable (${native.reason}): the training comparison runs on cpu only`);
+    console.log(`tensorflow backend unavailable (${native.reason}): workloads run on the other backends only`);
   }
 
   if (!flags["skip-train"]) {
-    const training: unknown[] = [];
-    for (const width of widths) {
-      const ours: { backend: string; seconds: number[]; leaked: number }[] = [];
+    const results: unknown[] = [];
+    const evalArgs = ["--eval-batch", String(flags["eval-batch"]), "--eval-samples", String(flags["eval-samples"])];
+    const gb = (b: number | null) => b === null ? "?" : `${(b / 1e9).toFixed(2)} GB`;
+    for (const id of workloads) {
+      const spec = REFERENCE_WORKLOADS[id];
+      const common = ["--reps", String(reps), "--warmup", String(warmup), ...evalArgs];
+      const ours: (WorkloadResult & { backend: string; leaked_tensors: number })[] = [];
       for (const backend of backends) {
         if (backend === "tensorflow" && !native.ok) continue;
-        if (backend === "cpu" && width > (flags["cpu-max-width"] as number)) continue;
-        await selectBackend(backend as "tensorflow" | "cpu", { needsConvTraining: true });
-        const r = backend === "cpu" ? 1 : reps;
-        const w = backend === "cpu" ? Math.min(warmup, 1) : warmup;
-        console.log(`training: tfjs ${backend}, width ${width}, ${w} warm-up + ${r} timed steps`);
-        const t = await timeTrainingSteps(width, r, w);
-        ours.push({ backend, seconds: t.seconds, leaked: t.leakedTensors });
-        console.log(`  step seconds: ${t.seconds.map((v) => v.toFixed(2)).join(" ")}`);
+        if (backend === "wasm" && spec.model !== "mlp") continue; // no Conv2DBackpropFilter on wasm
+        if (backend === "cpu" && spec.model === "wide_resnet50") continue; // one step takes more than 20 minutes
+        console.log(`${id}: tfjs ${backend}, ${warmup} warm-up + ${reps} timed repetitions, own process`);
+        const r = await runOurs([id, "--backend", backend, ...common]);
+        ours.push(r);
+        console.log(
+          `  seconds: ${r.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(r.peak_rss_bytes)}`,
+        );
       }
-      console.log(`training: pytorch, width ${width}, ${warmup} warm-up + ${reps} timed steps`);
-      const ref = parseReferenceOutput(
-        await runReference(["--widths", String(width), "--reps", String(reps), "--warmup", String(warmup)]),
+      console.log(`${id}: pytorch, ${warmup} warm-up + ${reps} timed repetitions, own process`);
+      const steps = ["--steps-per-rep", String(spec.stepsPerRep)];
+      const refOut = parseReferenceOutput(await runReference(["--workload", id, ...common, ...steps]));
+      const ref = refOut.workload!;
+      const refVersion = refOut.versions.torch;
+      console.log(
+        `  seconds: ${ref.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(ref.peak_rss_bytes)}`,
       );
-      const refTrain = ref.train![0];
-      console.log(`  step seconds: ${refTrain.step_seconds.map((v) => v.toFixed(2)).join(" ")}`);
-      if (refTrain.params_expected !== null && refTrain.params !== refTrain.params_expected) {
-        throw new Error(`PyTorch model has ${refTrain.params} parameters, expected ${refTrain.params_expected}`);
+      if (ref.params !== ours[0]?.params && ours.length > 0) {
+        throw new Error(`${id}: PyTorch's model has ${ref.params} parameters, ours ${ours[0].params}`);
       }
+      if (ref.params_expected !== null && ref.params !== ref.params_expected) {
+        throw new Error(`${id}: PyTorch model has ${ref.params} parameters, expected ${ref.params_expected}`);
+      }
+      const note = `median of ${reps}`;
       for (const o of ours) {
-        const ips = 100 / median(o.seconds);
-        const target = o.backend === "tensorflow" && width === 0.25 ? TRAIN_TARGET : null;
-        const note = o.seconds.length === 1 ? "1 timed step" : `median of ${o.seconds.length}`;
-        rows.push(trainingRow(`tfjs ${o.backend}`, width, ips, refTrain, target, note));
+        rows.push(throughputRow(`tfjs ${o.backend}`, id, o.images_per_second, ref.images_per_second, note));
       }
-      rows.push(
-        trainingRow(
-          `pytorch ${ref.versions.torch}`,
-          width,
-          refTrain.images_per_second,
-          undefined,
-          null,
-          `median of ${refTrain.step_seconds.length}, ${ref.threads} threads`,
-        ),
-      );
-      training.push({ width, ours, pytorch: refTrain });
+      rows.push(throughputRow(`pytorch ${refVersion}`, id, ref.images_per_second, null, `${note}, 2 threads`));
+      for (const o of ours) {
+        if (o.peak_rss_bytes !== null) {
+          rows.push(memoryRow(`tfjs ${o.backend}`, id, o.peak_rss_bytes, ref.peak_rss_bytes));
+        }
+      }
+      if (ref.peak_rss_bytes !== null) rows.push(memoryRow(`pytorch ${refVersion}`, id, ref.peak_rss_bytes, null));
+      results.push({ workload: id, ours, pytorch: ref });
     }
-    record.training = training;
+    record.workloads = results;
   }
 
   if (!flags["skip-metrics"]) {

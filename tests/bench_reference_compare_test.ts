@@ -4,10 +4,14 @@ import {
   formatAgreement,
   formatTable,
   median,
+  MEMORY_LIMIT,
+  memoryRow,
   metricAgreement,
   metricsRow,
   parseReferenceOutput,
+  REFERENCE_WORKLOADS,
   relativeDifference,
+  throughputRow,
   trainingRow,
 } from "../bench/reference/compare.ts";
 import { UserError } from "../src/errors.ts";
@@ -82,4 +86,41 @@ Deno.test("formatTable and formatAgreement lay out aligned Markdown with verdict
   assert(lines[5].includes("40.00×") && lines[5].includes("≥ 20×") && lines[5].includes("met"));
   const agree = formatAgreement(metricAgreement(ref.nc!.metrics, ref.nc!.metrics));
   assertEquals(agree.split("\n").filter((l) => l.includes("PASS")).length, 4);
+});
+
+Deno.test("workload rows: throughput > 1 when we are faster; memory > 1 when we use less; WRN memory target", () => {
+  const line = JSON.stringify({
+    versions: { torch: "2.5.1" },
+    threads: 2,
+    mkldnn: true,
+    cuda: false,
+    workload: {
+      workload: "mlp",
+      step_seconds: [0.003, 0.0025],
+      images_per_second: 40000,
+      peak_rss_bytes: 3e8,
+      params: 335882,
+      params_expected: null,
+    },
+  });
+  const ref = parseReferenceOutput(line).workload!;
+  assertEquals(ref.workload, "mlp");
+  const fast = throughputRow("tfjs tensorflow", "mlp", 20000, ref.images_per_second);
+  assertEquals(fast.ratio, 0.5);
+  assertEquals(fast.target, 1);
+  assertEquals(fast.workload, REFERENCE_WORKLOADS.mlp.label);
+  assertEquals(throughputRow("tfjs tensorflow", "mlp-eval", 1, 1).target, 1);
+  assertEquals(throughputRow("pytorch", "mlp", 1, null).ratio, null);
+  const mem = memoryRow("tfjs tensorflow", "wrn50-1", 4e9, 3e9);
+  assertEquals(mem.ratio, 0.75);
+  assertEquals(mem.value, 4);
+  assertAlmostEquals(mem.target!, 1 / MEMORY_LIMIT, 1e-12);
+  assert(formatTable([mem]).includes("short"), "4 GB against 3 GB is more than 1.25×");
+  assertEquals(memoryRow("tfjs tensorflow", "mlp", 4e8, 3e8).target, null, "no memory target for the MLP");
+  const bad = JSON.parse(line);
+  delete bad.workload.images_per_second;
+  assertThrows(() => parseReferenceOutput(JSON.stringify(bad)), UserError, "malformed workload");
+  for (const [id, spec] of Object.entries(REFERENCE_WORKLOADS)) {
+    assert(spec.stepsPerRep >= 1 && spec.width > 0, id);
+  }
 });

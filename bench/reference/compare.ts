@@ -21,8 +21,95 @@ export const COMPARED_METRICS = ["nc1", "nc2", "nc3", "nc4_bias"] as const;
 export type ComparedMetric = typeof COMPARED_METRICS[number];
 /** Relative agreement required of every compared metric. */
 export const AGREEMENT_TOLERANCE = 1e-4;
-/** Our native-backend training throughput must reach this fraction of PyTorch's (width 0.25). */
-export const TRAIN_TARGET = 0.8;
+/** Our native-backend training throughput must reach this fraction of PyTorch's (issue #13: every model). */
+export const TRAIN_TARGET = 1;
+/** Our evaluation forward passes must reach this fraction of PyTorch's inference images/s. */
+export const EVAL_TARGET = 1;
+/** Peak resident memory of our WideResNet steps may be at most this multiple of PyTorch's. */
+export const MEMORY_LIMIT = 1.25;
+
+/** A workload both sides run, each in a process of its own (so that peak resident memory is the workload's). */
+export interface WorkloadSpec {
+  /** What the table calls it. */
+  label: string;
+  /** `createModel`'s name. */
+  model: "mlp" | "resnet18" | "wide_resnet50";
+  width: number;
+  /** `train`: one SGD step per repetition; `eval`: one evaluation pass over `evalSamples` inputs. */
+  kind: "train" | "eval";
+  /** Our sample shape (NHWC images, or vectors). */
+  sampleShape: number[];
+  /** Steps timed together per repetition (the MLP's step is milliseconds). */
+  stepsPerRep: number;
+}
+
+/**
+ * The workloads of `deno task bench-reference`, by the id that both
+ * `ours_worker.ts` and `reference_bench.py --workload` take. Training: batch
+ * 100, K = 10, cross entropy, SGD lr 0.1 momentum 0.9 weight decay 5e-4, clip
+ * 2. Evaluation: what `deno task evaluate` does per batch of the MLP.
+ */
+export const REFERENCE_WORKLOADS: Readonly<Record<string, WorkloadSpec>> = {
+  "mlp": {
+    label: "train MLP 784-3×256-10",
+    model: "mlp",
+    width: 1,
+    kind: "train",
+    sampleShape: [784],
+    stepsPerRep: 50,
+  },
+  "mlp-eval": {
+    label: "evaluate MLP 784-3×256-10",
+    model: "mlp",
+    width: 1,
+    kind: "eval",
+    sampleShape: [784],
+    stepsPerRep: 1,
+  },
+  "resnet18-0.25": {
+    label: "train ResNet-18 w=0.25",
+    model: "resnet18",
+    width: 0.25,
+    kind: "train",
+    sampleShape: [32, 32, 3],
+    stepsPerRep: 1,
+  },
+  "resnet18-1": {
+    label: "train ResNet-18 w=1",
+    model: "resnet18",
+    width: 1,
+    kind: "train",
+    sampleShape: [32, 32, 3],
+    stepsPerRep: 1,
+  },
+  "wrn50-0.25": {
+    label: "train WRN-50 w=0.25",
+    model: "wide_resnet50",
+    width: 0.25,
+    kind: "train",
+    sampleShape: [32, 32, 3],
+    stepsPerRep: 1,
+  },
+  "wrn50-1": {
+    label: "train WRN-50 w=1",
+    model: "wide_resnet50",
+    width: 1,
+    kind: "train",
+    sampleShape: [32, 32, 3],
+    stepsPerRep: 1,
+  },
+};
+
+/** One workload's timing and memory from one process (either side). */
+export interface WorkloadResult {
+  workload: string;
+  /** Seconds per step (training) or per evaluation pass, one per repetition. */
+  step_seconds: number[];
+  images_per_second: number;
+  /** The process's peak resident set (getrusage maxRSS), bytes; null where unknown. */
+  peak_rss_bytes: number | null;
+  params: number;
+}
 /** Our metric computation must be this many times faster than the reference's method. */
 export const METRICS_TARGET = 20;
 
@@ -62,6 +149,8 @@ export interface ReferenceOutput {
   train?: ReferenceTraining[];
   nc?: ReferenceMetrics;
   params?: { width: number; params: number; params_expected: number | null }[];
+  /** With `--workload`: that workload's result. */
+  workload?: WorkloadResult & { params_expected: number | null };
 }
 
 function isFiniteNumber(v: unknown): v is number {
@@ -91,6 +180,10 @@ export function parseReferenceOutput(stdout: string): ReferenceOutput {
     if (!isFiniteNumber(t.width) || !isFiniteNumber(t.images_per_second) || !Array.isArray(t.step_seconds)) {
       throw new UserError(`reference_bench.py: malformed training entry ${JSON.stringify(t).slice(0, 200)}`);
     }
+  }
+  const w = out.workload;
+  if (w && (typeof w.workload !== "string" || !isFiniteNumber(w.images_per_second) || !Array.isArray(w.step_seconds))) {
+    throw new UserError(`reference_bench.py: malformed workload entry ${JSON.stringify(w).slice(0, 200)}`);
   }
   if (out.nc) {
     if (!isFiniteNumber(out.nc.median_seconds)) throw new UserError("reference_bench.py: nc.median_seconds missing");
@@ -143,7 +236,7 @@ export interface ComparisonRow {
   /** Who ran it: `tfjs tensorflow`, `tfjs cpu`, `ours`, `pytorch`, `reference method`. */
   side: string;
   value: number;
-  unit: "img/s" | "s";
+  unit: "img/s" | "s" | "GB";
   /** Ours relative to the reference, oriented so that > 1 means we are faster; null on the reference's own row. */
   ratio: number | null;
   /** The ratio we aim for, when there is one. */
@@ -167,6 +260,50 @@ export function trainingRow(
     unit: "img/s",
     ratio: reference ? imagesPerSecond / reference.images_per_second : null,
     target,
+    note,
+  };
+}
+
+/** A throughput row of a {@linkcode REFERENCE_WORKLOADS} entry: images/s, ratio to PyTorch's (> 1: we are faster). */
+export function throughputRow(
+  side: string,
+  id: string,
+  imagesPerSecond: number,
+  referenceImagesPerSecond: number | null,
+  note = "",
+): ComparisonRow {
+  const spec = REFERENCE_WORKLOADS[id];
+  return {
+    workload: spec?.label ?? id,
+    side,
+    value: imagesPerSecond,
+    unit: "img/s",
+    ratio: referenceImagesPerSecond === null ? null : imagesPerSecond / referenceImagesPerSecond,
+    target: referenceImagesPerSecond === null ? null : spec?.kind === "eval" ? EVAL_TARGET : TRAIN_TARGET,
+    note,
+  };
+}
+
+/**
+ * A peak-memory row: GB resident, and PyTorch's peak over ours (> 1: we use
+ * less). The WideResNets' target, ours ≤ {@linkcode MEMORY_LIMIT}× PyTorch's,
+ * is this ratio ≥ 1 / MEMORY_LIMIT.
+ */
+export function memoryRow(
+  side: string,
+  id: string,
+  bytes: number,
+  referenceBytes: number | null,
+  note = "",
+): ComparisonRow {
+  const spec = REFERENCE_WORKLOADS[id];
+  return {
+    workload: `${spec?.label ?? id}: peak RSS`,
+    side,
+    value: bytes / 1e9,
+    unit: "GB",
+    ratio: referenceBytes === null ? null : referenceBytes / bytes,
+    target: referenceBytes === null || spec?.model !== "wide_resnet50" ? null : 1 / MEMORY_LIMIT,
     note,
   };
 }

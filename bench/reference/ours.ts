@@ -1,15 +1,17 @@
 /**
  * Our side of `deno task bench-reference`, doing the same work as
- * `reference_bench.py`: a WideResNet-50 training step (`createModel` +
- * `Optimizer` + `trainStep`, cross entropy, SGD lr 0.1 momentum 0.9 weight
- * decay 5e-4, clip 2, batch 100 of 32×32×3, K = 10) on the active tfjs
- * backend, and `neuralCollapseMetrics` on features held in memory.
+ * `reference_bench.py`: one workload of `REFERENCE_WORKLOADS` (a training
+ * step with `createModel` + `Optimizer` + `trainStep`, cross entropy, SGD lr
+ * 0.1 momentum 0.9 weight decay 5e-4, clip 2, batch 100, K = 10; or the MLP's
+ * evaluation passes) on the active tfjs backend, and `neuralCollapseMetrics`
+ * on features held in memory.
  * Each repetition is timed alone so that the caller can take the median.
  *
  * @module
  */
+import process from "node:process";
 import { tf } from "../../src/backend/mod.ts";
-import { allVariables, createModel, type ModelConfig } from "../../src/models/mod.ts";
+import { allVariables, createModel } from "../../src/models/mod.ts";
 import { crossEntropy } from "../../src/losses/mod.ts";
 import { Optimizer } from "../../src/train/optimizer.ts";
 import { trainStep } from "../../src/train/train.ts";
@@ -20,70 +22,14 @@ import {
   type SyntheticFeatures,
 } from "../../src/metrics/mod.ts";
 import { Rng } from "../../src/rng.ts";
+import { batchStats } from "../../src/train/eval.ts";
+import type { WorkloadSpec } from "./compare.ts";
 
 /** Seconds of each timed repetition, after the untimed warm-up ones. */
 export interface RepTimes {
   seconds: number[];
   /** Tensors left behind by the workload (0 expected). */
   leakedTensors: number;
-}
-
-/**
- * Times `reps` training steps of the reference's WideResNet-50 at `width`
- * on the active backend, after `warmup` untimed ones. Each step ends by
- * reading the batch statistics back, as the training loop does, so
- * asynchronous backends cannot hide work.
- *
- * @example
- * ```ts
- * const { seconds } = await timeTrainingSteps(0.25, 5, 2);
- * const imagesPerSecond = 100 / median(seconds);
- * ```
- */
-export async function timeTrainingSteps(
-  width: number,
-  reps: number,
-  warmup: number,
-  batch = 100,
-  numClasses = 10,
-): Promise<RepTimes> {
-  const before = tf.memory().numTensors;
-  const cfg: ModelConfig = {
-    model: "wide_resnet50",
-    numClasses,
-    sampleShape: [32, 32, 3],
-    width,
-    bias: true,
-    seed: 1,
-  };
-  const model = createModel(cfg);
-  const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), {
-    opt: "sgd",
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    nesterov: false,
-  });
-  const rng = new Rng(2);
-  const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, () => rng.normal());
-  const y = Int32Array.from({ length: batch }, () => rng.int(numClasses));
-  const step = async () => {
-    const stats = trainStep(model, optimizer, crossEntropy, x, y, cfg.sampleShape, 0.1, 2);
-    await stats.data();
-    stats.dispose();
-  };
-  const seconds: number[] = [];
-  try {
-    for (let i = 0; i < warmup; i++) await step();
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await step();
-      seconds.push((performance.now() - t0) / 1000);
-    }
-  } finally {
-    optimizer.dispose();
-    tf.dispose(allVariables(model).map((v) => v.variable));
-  }
-  return { seconds, leakedTensors: tf.memory().numTensors - before };
 }
 
 /**
@@ -104,4 +50,108 @@ export function timeMetrics(
     seconds.push((performance.now() - t0) / 1000);
   }
   return { seconds, metrics: metrics! };
+}
+
+/**
+ * The process's peak resident set so far (getrusage's `ru_maxrss`, as
+ * PyTorch's side reads it), in bytes; null where unavailable.
+ */
+export function peakRssBytes(): number | null {
+  try {
+    return process.resourceUsage().maxRSS * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Options of {@linkcode timeWorkload}. */
+export interface WorkloadTiming {
+  reps: number;
+  warmup: number;
+  /** Steps timed together per repetition (training). */
+  stepsPerRep: number;
+  /** Evaluation: batch and samples per pass. */
+  evalBatch: number;
+  evalSamples: number;
+}
+
+/**
+ * Times one workload of `REFERENCE_WORKLOADS` on the active backend: seconds
+ * per training step (batch 100; each step ends by reading the batch
+ * statistics back, as the training loop does) or per
+ * evaluation pass over `evalSamples` random inputs in batches of `evalBatch`,
+ * each batch doing what `deno task evaluate` does: forward in evaluation
+ * mode, the loss, the top-1/top-5 hits, and the features and statistics read
+ * back. Returns the repetitions' seconds, images/s of the median, and the
+ * number of trainable parameters.
+ *
+ * @example
+ * ```ts
+ * const r = await timeWorkload(REFERENCE_WORKLOADS["mlp"], { reps: 5, warmup: 2, stepsPerRep: 50, evalBatch: 1000, evalSamples: 10000 });
+ * ```
+ */
+export async function timeWorkload(
+  spec: WorkloadSpec,
+  t: WorkloadTiming,
+): Promise<RepTimes & { imagesPerSecond: number; params: number }> {
+  const before = tf.memory().numTensors;
+  const numClasses = 10;
+  const model = createModel({
+    model: spec.model,
+    numClasses,
+    sampleShape: spec.sampleShape,
+    width: spec.width,
+    bias: true,
+    seed: 1,
+  });
+  const params = model.store.trainable.reduce((s, v) => s + v.variable.size, 0);
+  const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), {
+    opt: "sgd",
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    nesterov: false,
+  });
+  const sampleSize = spec.sampleShape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(2);
+  const n = spec.kind === "train" ? 100 : t.evalSamples;
+  const x = Float32Array.from({ length: n * sampleSize }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, () => rng.int(numClasses));
+  const trainOnce = async () => {
+    const stats = trainStep(model, optimizer, crossEntropy, x, y, spec.sampleShape, 0.1, 2);
+    await stats.data();
+    stats.dispose();
+  };
+  const evaluateOnce = async () => {
+    for (let s = 0; s < n; s += t.evalBatch) {
+      const m = Math.min(t.evalBatch, n - s);
+      const [h, stats] = tf.tidy(() => {
+        const xs = tf.tensor(x.subarray(s * sampleSize, (s + m) * sampleSize), [m, ...spec.sampleShape]);
+        const ys = tf.tensor1d(y.subarray(s, s + m), "int32");
+        const { logits, features } = model.forward(xs, false);
+        return [features, batchStats(logits, ys, crossEntropy(logits, ys))];
+      });
+      await h.data();
+      await stats.data();
+      tf.dispose([h, stats]);
+    }
+  };
+  const once = spec.kind === "train" ? trainOnce : evaluateOnce;
+  const steps = spec.kind === "train" ? t.stepsPerRep : 1;
+  const seconds: number[] = [];
+  try {
+    for (let i = 0; i < t.warmup * steps; i++) await once();
+    for (let i = 0; i < t.reps; i++) {
+      const t0 = performance.now();
+      for (let j = 0; j < steps; j++) await once();
+      seconds.push((performance.now() - t0) / 1000 / steps);
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose(allVariables(model).map((v) => v.variable));
+  }
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const mid = sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]
+    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return { seconds, leakedTensors: tf.memory().numTensors - before, imagesPerSecond: n / mid, params };
 }

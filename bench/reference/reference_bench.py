@@ -25,12 +25,18 @@ numbers beside it.
 
 Prints one JSON object on stdout (schema: bench/reference/README.md).
 
+3. One workload of WORKLOADS (--workload ID): the MLP, ResNet-18 or
+   WideResNet-50 training step, or the MLP's evaluation passes, with the
+   process's peak resident memory (one process per workload).
+
 Usage:
   python reference_bench.py [--widths 0.25,1] [--reps 5] [--warmup 2]
                             [--nc-dir DIR] [--nc-samples 2000] [--threads 2]
+  python reference_bench.py --workload mlp [--reps 5] [--warmup 2] [--steps-per-rep 50]
 """
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -91,6 +97,154 @@ class WideResNet50(nn.Module):
         h = self.blocks(F.relu(self.bn1(self.conv1(x))))
         h = F.avg_pool2d(h, 4).flatten(1)
         return self.fc(h), h
+
+
+class BasicBlock(nn.Module):
+    """ResNet-18's block as src/models/resnet18.ts builds it: 3x3 (stride) to floor(p * width), BN, ReLU, 3x3 to p, BN."""
+
+    def __init__(self, in_c, base, stride, width):
+        super().__init__()
+        inner = max(1, int(base * width))
+        self.conv1 = nn.Conv2d(in_c, inner, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(inner)
+        self.conv2 = nn.Conv2d(inner, base, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(base)
+        self.shortcut = None
+        if stride != 1 or in_c != base:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_c, base, 1, stride=stride, bias=False), nn.BatchNorm2d(base))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet18(nn.Module):
+    """Stem 3x3 to 64 + BN + ReLU, two basic blocks per stage (64, 128, 256, 512; strides 1, 2, 2, 2), global pool."""
+
+    def __init__(self, num_classes=10, width=1.0):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        blocks = []
+        in_c = 64
+        for s, base in enumerate([64, 128, 256, 512]):
+            for b in range(2):
+                blocks.append(BasicBlock(in_c, base, 2 if b == 0 and s > 0 else 1, width))
+                in_c = base
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(in_c, num_classes, bias=True)
+
+    def forward(self, x):
+        h = self.blocks(F.relu(self.bn1(self.conv1(x))))
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return self.fc(h), h
+
+
+class Mlp(nn.Module):
+    """src/models/mlp.ts: depth x [linear without bias, BN, ReLU] of `hidden` units, then the linear classifier."""
+
+    def __init__(self, in_dim=784, num_classes=10, depth=3, hidden=256):
+        super().__init__()
+        layers = []
+        for _ in range(depth):
+            layers += [nn.Linear(in_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU()]
+            in_dim = hidden
+        self.body = nn.Sequential(*layers)
+        self.fc = nn.Linear(in_dim, num_classes, bias=True)
+
+    def forward(self, x):
+        h = self.body(x.flatten(1))
+        return self.fc(h), h
+
+
+# The workloads of one-workload runs (--workload): model, its width, what is timed, batch, input shape.
+WORKLOADS = {
+    "mlp": ("mlp", 1.0, "train", 100, (784,)),
+    "mlp-eval": ("mlp", 1.0, "eval", None, (784,)),
+    "resnet18-0.25": ("resnet18", 0.25, "train", 100, (3, 32, 32)),
+    "resnet18-1": ("resnet18", 1.0, "train", 100, (3, 32, 32)),
+    "wrn50-0.25": ("wrn50", 0.25, "train", 100, (3, 32, 32)),
+    "wrn50-1": ("wrn50", 1.0, "train", 100, (3, 32, 32)),
+}
+
+
+def build(model, width, classes=10):
+    if model == "mlp":
+        return Mlp(784, classes)
+    if model == "resnet18":
+        return ResNet18(classes, width)
+    return WideResNet50(classes, width)
+
+
+def peak_rss_bytes():
+    """The process's peak resident set (getrusage's ru_maxrss, KiB on Linux), in bytes."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def time_workload(name, reps, warmup, steps_per_rep, eval_batch, eval_samples, classes=10):
+    """One workload of WORKLOADS; each repetition times `steps_per_rep` steps (or one evaluation pass)."""
+    model_name, width, kind, batch, shape = WORKLOADS[name]
+    torch.manual_seed(1)
+    model = build(model_name, width, classes)
+    g = torch.Generator().manual_seed(2)
+    if kind == "train":
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        x = torch.randn(batch, *shape, generator=g)
+        y = torch.randint(0, classes, (batch,), generator=g)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            logits, _ = model(x)
+            loss = F.cross_entropy(logits, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
+            opt.step()
+            return loss.item()  # the reference reads the loss every step
+        images = batch * steps_per_rep
+    else:
+        # What `deno task evaluate` does per batch: forward in evaluation mode, the loss summed, top-1 and
+        # top-5 hits, and the features and statistics read back (features for the NC metrics).
+        model.eval()
+        batch = eval_batch
+        x_all = torch.randn(eval_samples, *shape, generator=g)
+        y_all = torch.randint(0, classes, (eval_samples,), generator=g)
+
+        def step():
+            with torch.no_grad():
+                for s in range(0, eval_samples, batch):
+                    x, y = x_all[s:s + batch], y_all[s:s + batch]
+                    logits, h = model(x)
+                    loss = F.cross_entropy(logits, y, reduction="sum")
+                    top = logits.topk(min(5, classes), dim=1).indices == y[:, None]
+                    stats = torch.stack([loss, top[:, 0].sum().float(), top.sum().float()])
+                    h.numpy(), stats.numpy()
+        images = eval_samples
+        steps_per_rep = 1
+    for _ in range(warmup):
+        for _ in range(steps_per_rep):
+            step()
+    seconds = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(steps_per_rep):
+            step()
+        seconds.append((time.perf_counter() - t0) / steps_per_rep)
+    median = statistics.median(seconds)
+    return {
+        "workload": name,
+        "model": model_name,
+        "width": width,
+        "kind": kind,
+        "batch": batch,
+        "params": count_params(model),
+        "params_expected": EXPECTED_PARAMS.get(width) if model_name == "wrn50" else None,
+        "step_seconds": seconds,
+        "median_step_seconds": median,
+        "images_per_second": images / steps_per_rep / median,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
 
 
 def count_params(model):
@@ -259,6 +413,10 @@ def main(argv):
     p.add_argument("--nc-reps", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--params-only", action="store_true", help="only count parameters")
+    p.add_argument("--workload", choices=sorted(WORKLOADS), help="time only this workload (its own process)")
+    p.add_argument("--steps-per-rep", type=int, default=1, help="steps timed together per repetition")
+    p.add_argument("--eval-batch", type=int, default=1000, help="evaluation batch (--workload mlp-eval)")
+    p.add_argument("--eval-samples", type=int, default=10000, help="samples per evaluation pass")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     widths = [float(w) for w in args.widths.split(",") if w.strip()]
@@ -269,7 +427,10 @@ def main(argv):
         "mkldnn": torch.backends.mkldnn.is_available(),
         "cuda": torch.cuda.is_available(),
     }
-    if args.params_only:
+    if args.workload:
+        out["workload"] = time_workload(args.workload, args.reps, args.warmup, args.steps_per_rep, args.eval_batch,
+                                        args.eval_samples)
+    elif args.params_only:
         out["params"] = [{"width": w, "params": count_params(WideResNet50(10, w)), "params_expected":
                           EXPECTED_PARAMS.get(w)} for w in widths]
     else:

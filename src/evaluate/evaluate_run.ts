@@ -22,6 +22,7 @@ import { exists, joinPath, removeTemporaries } from "../io.ts";
 import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { NeuralCollapseAccumulator, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
+import { evaluationBatchSize } from "../train/eval.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
@@ -251,13 +252,15 @@ async function measureWith(
   ds: Dataset,
   opts: { augment: boolean; batchSize: number; seed: number },
 ): Promise<Record<InfoMetric, number | null>> {
+  // Batch size changes no result here (evaluation mode); the MLP runs far faster in large batches.
+  const batchSize = evaluationBatchSize(model, opts.batchSize);
   const cache = ds.train.n * model.featureDim <= FEATURE_CACHE_VALUES ? [] as Float32Array[] : null;
   let lossSum = 0;
   // With augmentation, both passes must see the same crops and flips: each
   // pass draws from a fresh generator with the same seed.
   const trainBatches = () =>
     batches(ds, ds.train, {
-      batchSize: opts.batchSize,
+      batchSize,
       augment: opts.augment,
       rng: opts.augment ? new Rng(opts.seed) : undefined,
     });
@@ -287,12 +290,12 @@ async function measureWith(
   }
   const m: NeuralCollapseMetrics = acc.result();
   const val = ds.val.n > 0
-    ? await evaluateBatches(model, lossFn, batches(ds, ds.val, { batchSize: opts.batchSize }), ds.sampleShape)
+    ? await evaluateBatches(model, lossFn, batches(ds, ds.val, { batchSize }), ds.sampleShape)
     : null;
   const test = await evaluateBatches(
     model,
     lossFn,
-    batches(ds, ds.test, { batchSize: opts.batchSize }),
+    batches(ds, ds.test, { batchSize }),
     ds.sampleShape,
   );
   return {

@@ -10,6 +10,18 @@ export interface ForwardOutput {
   features: tf.Tensor2D;
 }
 
+/** What {@linkcode Model.trainingPass} returns. */
+export interface TrainingPass {
+  /** Classifier outputs `[B, K]` of the training-mode forward pass. */
+  logits: tf.Tensor2D;
+  /**
+   * Gradients of the loss with respect to every trainable variable, keyed by
+   * `variable.name` (as `tf.variableGrads` returns them), given
+   * `dLogits` = ∂L/∂logits `[B, K]`.
+   */
+  backward(dLogits: tf.Tensor2D): tf.NamedTensorMap;
+}
+
 /** A network: its variables and its forward pass. */
 export interface Model {
   /** Model name as given to `--model`. */
@@ -40,6 +52,15 @@ export interface Model {
    * time). 0 checkpoints every block.
    */
   checkpointMinPositions?: number;
+  /**
+   * Optional, for networks whose backward pass is written out (the MLP): a
+   * training-mode forward pass of `x` that keeps only what its backward pass
+   * needs, queueing running-statistic updates as `forward(x, true)` does.
+   * Call it and the returned `backward` inside one `tf.tidy`. The gradients
+   * equal the gradient tape's of `forward(x, true)`; without a tape and its
+   * bookkeeping the step needs far fewer ops.
+   */
+  trainingPass?(x: tf.Tensor): TrainingPass;
   /** The last layer: W `[K, d]` and b `[K]` (null without `--bias`). */
   classifier(): { weight: tf.Variable; bias: tf.Variable | null };
 }

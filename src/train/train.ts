@@ -30,7 +30,7 @@ import { makeLoss } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "./config.ts";
 import { batchStats, evaluateBatches, scoresFromSums, type SplitScores } from "./eval.ts";
-import { clipByGlobalNorm, Optimizer } from "./optimizer.ts";
+import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
 import { checkpointEpoch, readCheckpoint } from "../run/checkpoint.ts";
@@ -353,16 +353,22 @@ export function trainStep(
   tf.tidy(() => {
     const xs = tf.tensor(x, [y.length, ...sampleShape]);
     const ys = tf.tensor1d(y, "int32");
-    const { value, grads } = tf.variableGrads(() => {
-      const { logits } = model.forward(xs, true);
-      const loss = lossFn(logits, ys);
-      stats = tf.keep(batchStats(logits, ys, loss));
-      return loss;
-    }, optimizer.variables);
-    value.dispose();
-    const ordered = optimizer.variables.map((v) => grads[v.name]);
-    const clipped = clipNorm > 0 ? clipByGlobalNorm(ordered, clipNorm) : ordered;
-    optimizer.apply(clipped, lr);
+    let grads: tf.NamedTensorMap;
+    if (model.trainingPass) {
+      // A hand-written backward pass: only the loss goes on the gradient tape.
+      const pass = model.trainingPass(xs);
+      const { value, grad } = tf.valueAndGrad((l: tf.Tensor) => lossFn(l as tf.Tensor2D, ys))(pass.logits);
+      stats = tf.keep(batchStats(pass.logits, ys, value));
+      grads = pass.backward(grad as tf.Tensor2D);
+    } else {
+      grads = tf.variableGrads(() => {
+        const { logits } = model.forward(xs, true);
+        const loss = lossFn(logits, ys);
+        stats = tf.keep(batchStats(logits, ys, loss));
+        return loss;
+      }, optimizer.variables).grads;
+    }
+    optimizer.apply(optimizer.variables.map((v) => grads[v.name]), lr, clipNorm);
   });
   model.store.applyBatchNormUpdates();
   return stats!;
