@@ -29,7 +29,7 @@ import { batches as iterateBatches } from "../data/batches.ts";
 import { makeLoss } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "./config.ts";
-import { batchStats, evaluateBatches, scoresFromSums, type SplitScores } from "./eval.ts";
+import { batchStats, evaluateBatches, evaluationBatchSize, scoresFromSums, type SplitScores } from "./eval.ts";
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
@@ -287,7 +287,11 @@ async function trainLocked(
         ? await evaluateBatches(
           model,
           lossFn,
-          iterateBatches(dataset, dataset.val, { batchSize: cfg.testBatchSize, shuffle: false, augment: false }),
+          iterateBatches(dataset, dataset.val, {
+            batchSize: evaluationBatchSize(model, cfg.testBatchSize),
+            shuffle: false,
+            augment: false,
+          }),
           dataset.sampleShape,
         )
         : { loss: NaN, top1: NaN, top5: NaN };
