@@ -54,7 +54,7 @@ export {
   makeSyntheticDataset,
   type Split,
 } from "./src/data/mod.ts";
-export { DEFAULT_CONFIG, type TrainConfig } from "./src/train/config.ts";
+export { DEFAULT_CONFIG, type TrainConfig } from "./src/run/train_config.ts";
 export { type EpochRecord, type TrainResult, trainRun } from "./src/train/train.ts";
 export { evaluateRun } from "./src/evaluate/evaluate_run.ts";
 export type { RunInfo } from "./src/run/info.ts";

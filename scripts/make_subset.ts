@@ -7,7 +7,7 @@
  *     apt-get install dataset-fashion-mnist
  *     deno run --allow-read --allow-write --allow-run scripts/make_subset.ts
  */
-import { runTask } from "../tasks/_cli.ts";
+import { runTask } from "../src/cli.ts";
 import { buildFashionMnistSubset } from "../src/data/build_subset.ts";
 
 /** Asks dpkg which version of the Debian package provided the files, for the manifest. */

@@ -5,7 +5,7 @@
  * on 784-d inputs; NumPy's GFLOP/s for the same product beside them.
  * Record the figures in BENCHMARKS.md.
  */
-import { runTask } from "./_cli.ts";
+import { runTask } from "../src/cli.ts";
 import { type BackendName, selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { UserError } from "../src/errors.ts";
@@ -44,109 +44,111 @@ function times(t: { seconds: number; cpuSeconds: number }): { seconds: number; c
   return { seconds: t.seconds, cpuSeconds: t.cpuSeconds };
 }
 
-await runTask(USAGE, [
-  { name: "backends", type: "list", default: [...ALL_BACKENDS], help: "backends to measure, in order" },
-  { name: "workloads", type: "list", default: [...ALL_WORKLOADS], help: "what to measure" },
-  { name: "min-seconds", type: "number", default: 3, min: 0, help: "time each measurement for at least this long" },
-  { name: "json", type: "path", expect: "file", help: "also write the rows to this JSON file" },
-], async (flags) => {
-  const backends = flags.backends as string[];
-  const workloads = flags.workloads as string[];
-  for (const b of backends) {
-    if (!(ALL_BACKENDS as readonly string[]).includes(b)) {
-      throw new UserError(`--backends: unknown backend '${b}'; choose from ${ALL_BACKENDS.join(", ")}`);
-    }
-  }
-  for (const w of workloads) {
-    if (!(ALL_WORKLOADS as readonly string[]).includes(w)) {
-      throw new UserError(`--workloads: unknown workload '${w}'; choose from ${ALL_WORKLOADS.join(", ")}`);
-    }
-  }
-  const minSeconds = flags["min-seconds"] as number;
-  const rows: Row[] = [];
-  const report = (r: Row): void => {
-    rows.push(r);
-    const value = r.value === null ? "—" : r.value.toFixed(r.value >= 100 ? 0 : 2);
-    const time = r.seconds === undefined
-      ? ""
-      : `${fmtSeconds(r.seconds)} wall, ${fmtSeconds(r.cpuSeconds!)} CPU per rep`;
-    console.log(
-      `${r.backend.padEnd(11)} ${r.workload.padEnd(30)} ${value.padStart(8)} ${r.unit.padEnd(8)} ${
-        time.padEnd(32)
-      } ${r.note}`,
-    );
-  };
-
-  if (workloads.includes("matmul")) {
-    const np = await numpyMatMulGflops(MATMUL_N, minSeconds);
-    report({
-      backend: "numpy",
-      workload: `matMul ${MATMUL_N}x${MATMUL_N} f32`,
-      value: typeof np === "string" ? null : np.gflops,
-      unit: "GFLOP/s",
-      ...(typeof np === "string" ? {} : times(np)),
-      note: typeof np === "string" ? np : `NumPy ${np.numpy}`,
-    });
-  }
-  for (const backend of backends) {
-    let note = "";
-    if (backend === "tensorflow") {
-      const native = await loadNativeBackend();
-      if (!native.ok) {
-        report({ backend, workload: "(all)", value: null, unit: "", note: `skipped: ${native.reason}` });
-        continue;
+if (import.meta.main) {
+  await runTask(USAGE, [
+    { name: "backends", type: "list", default: [...ALL_BACKENDS], help: "backends to measure, in order" },
+    { name: "workloads", type: "list", default: [...ALL_WORKLOADS], help: "what to measure" },
+    { name: "min-seconds", type: "number", default: 3, min: 0, help: "time each measurement for at least this long" },
+    { name: "json", type: "path", expect: "file", help: "also write the rows to this JSON file" },
+  ], async (flags) => {
+    const backends = flags.backends as string[];
+    const workloads = flags.workloads as string[];
+    for (const b of backends) {
+      if (!(ALL_BACKENDS as readonly string[]).includes(b)) {
+        throw new UserError(`--backends: unknown backend '${b}'; choose from ${ALL_BACKENDS.join(", ")}`);
       }
-      note = `${native.info.package}, TF ${native.info.tensorflowVersion}, ${native.info.gpu ? "GPU" : "CPU"}`;
     }
-    await selectBackend(backend as BackendName, { needsConvTraining: false });
-    // The plain-JS backend takes minutes per WRN step: one untimed warm-up
-    // would double that for little gain, so it gets a single timed step.
-    const t: TimingOptions = backend === "cpu"
-      ? { warmup: 0, minReps: 1, minSeconds: 0 }
-      : { warmup: 1, minReps: 3, minSeconds };
+    for (const w of workloads) {
+      if (!(ALL_WORKLOADS as readonly string[]).includes(w)) {
+        throw new UserError(`--workloads: unknown workload '${w}'; choose from ${ALL_WORKLOADS.join(", ")}`);
+      }
+    }
+    const minSeconds = flags["min-seconds"] as number;
+    const rows: Row[] = [];
+    const report = (r: Row): void => {
+      rows.push(r);
+      const value = r.value === null ? "—" : r.value.toFixed(r.value >= 100 ? 0 : 2);
+      const time = r.seconds === undefined
+        ? ""
+        : `${fmtSeconds(r.seconds)} wall, ${fmtSeconds(r.cpuSeconds!)} CPU per rep`;
+      console.log(
+        `${r.backend.padEnd(11)} ${r.workload.padEnd(30)} ${value.padStart(8)} ${r.unit.padEnd(8)} ${
+          time.padEnd(32)
+        } ${r.note}`,
+      );
+    };
+
     if (workloads.includes("matmul")) {
-      const r = await matMulGflops(MATMUL_N, t);
+      const np = await numpyMatMulGflops(MATMUL_N, minSeconds);
       report({
-        backend,
+        backend: "numpy",
         workload: `matMul ${MATMUL_N}x${MATMUL_N} f32`,
-        value: r.gflops,
+        value: typeof np === "string" ? null : np.gflops,
         unit: "GFLOP/s",
-        ...times(r),
-        note,
+        ...(typeof np === "string" ? {} : times(np)),
+        note: typeof np === "string" ? np : `NumPy ${np.numpy}`,
       });
     }
-    if (workloads.includes("mlp")) {
-      const r = await trainStepThroughput(MLP_STEP, t);
-      report({
-        backend,
-        workload: "MLP step, batch 100, 784-d",
-        value: r.imagesPerSecond,
-        unit: "img/s",
-        ...times(r),
-        note,
-      });
-    }
-    if (workloads.includes("wrn")) {
-      const workload = "WRN-50 w=0.25 step, batch 100";
-      if (backend === "wasm") {
+    for (const backend of backends) {
+      let note = "";
+      if (backend === "tensorflow") {
+        const native = await loadNativeBackend();
+        if (!native.ok) {
+          report({ backend, workload: "(all)", value: null, unit: "", note: `skipped: ${native.reason}` });
+          continue;
+        }
+        note = `${native.info.package}, TF ${native.info.tensorflowVersion}, ${native.info.gpu ? "GPU" : "CPU"}`;
+      }
+      await selectBackend(backend as BackendName, { needsConvTraining: false });
+      // The plain-JS backend takes minutes per WRN step: one untimed warm-up
+      // would double that for little gain, so it gets a single timed step.
+      const t: TimingOptions = backend === "cpu"
+        ? { warmup: 0, minReps: 1, minSeconds: 0 }
+        : { warmup: 1, minReps: 3, minSeconds };
+      if (workloads.includes("matmul")) {
+        const r = await matMulGflops(MATMUL_N, t);
         report({
           backend,
-          workload,
-          value: null,
-          unit: "img/s",
-          note: "skipped: no WASM Conv2DBackpropFilter in tfjs 4.22",
+          workload: `matMul ${MATMUL_N}x${MATMUL_N} f32`,
+          value: r.gflops,
+          unit: "GFLOP/s",
+          ...times(r),
+          note,
         });
-      } else {
-        const r = await trainStepThroughput(WRN_STEP, t);
-        report({ backend, workload, value: r.imagesPerSecond, unit: "img/s", ...times(r), note });
+      }
+      if (workloads.includes("mlp")) {
+        const r = await trainStepThroughput(MLP_STEP, t);
+        report({
+          backend,
+          workload: "MLP step, batch 100, 784-d",
+          value: r.imagesPerSecond,
+          unit: "img/s",
+          ...times(r),
+          note,
+        });
+      }
+      if (workloads.includes("wrn")) {
+        const workload = "WRN-50 w=0.25 step, batch 100";
+        if (backend === "wasm") {
+          report({
+            backend,
+            workload,
+            value: null,
+            unit: "img/s",
+            note: "skipped: no WASM Conv2DBackpropFilter in tfjs 4.22",
+          });
+        } else {
+          const r = await trainStepThroughput(WRN_STEP, t);
+          report({ backend, workload, value: r.imagesPerSecond, unit: "img/s", ...times(r), note });
+        }
       }
     }
-  }
-  console.log(
-    `(${navigator.hardwareConcurrency} CPU threads; load average ${
-      Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
-    }; ` +
-      `tfjs ${tf.version_core}; wall-clock figures shrink when other processes share the CPUs)`,
-  );
-  if (flags.json) await writeJsonAtomic(flags.json as string, rows);
-});
+    console.log(
+      `(${navigator.hardwareConcurrency} CPU threads; load average ${
+        Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+      }; ` +
+        `tfjs ${tf.version_core}; wall-clock figures shrink when other processes share the CPUs)`,
+    );
+    if (flags.json) await writeJsonAtomic(flags.json as string, rows);
+  });
+}

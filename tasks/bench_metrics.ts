@@ -27,7 +27,7 @@ import { tfProjector } from "../src/backend/projector.ts";
 import { writeNpy } from "../src/npy.ts";
 import { joinPath } from "../src/io.ts";
 import { UserError } from "../src/errors.ts";
-import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FlagSpec, runTask } from "../src/cli.ts";
 import { type ProcessRun, runScaleBench, summary } from "../bench/scale_bench.ts";
 import { VENV_PYTHON } from "../bench/reference/python.ts";
 
@@ -206,91 +206,95 @@ function measureStreaming(
   return acc.result();
 }
 
-runTask(USAGE, SPECS, async (flags) => {
-  const n = flags.n as number;
-  const k = flags.k as number;
-  const d = flags.d as number;
-  const batch = flags.batch as number;
-  const json = flags.json as boolean;
-  const log = (s: string) => {
-    if (!json) console.log(s);
-  };
-  if (n < k) throw new UserError(`--n ${n}: need at least one sample per class (K = ${k})`);
-  if (flags.scale !== undefined || flags.torch) return await filesMode(flags, log);
+if (import.meta.main) {
+  await runTask(USAGE, SPECS, async (flags) => {
+    const n = flags.n as number;
+    const k = flags.k as number;
+    const d = flags.d as number;
+    const batch = flags.batch as number;
+    const json = flags.json as boolean;
+    const log = (s: string) => {
+      if (!json) console.log(s);
+    };
+    if (n < k) throw new UserError(`--n ${n}: need at least one sample per class (K = ${k})`);
+    if (flags.scale !== undefined || flags.torch) return await filesMode(flags, log);
 
-  let t = performance.now();
-  const data = syntheticFeatures(flags.seed as number, n, k, d, flags.noise as number);
-  log(`synthetic data N=${n} K=${k} d=${d}: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    let t = performance.now();
+    const data = syntheticFeatures(flags.seed as number, n, k, d, flags.noise as number);
+    log(`synthetic data N=${n} K=${k} d=${d}: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-  let projector: ProjectorFactory | undefined;
-  let variant = "float64";
-  if (flags.projection === "float32") {
-    const backend = await selectBackend(flags.backend as BackendName, { needsConvTraining: false });
-    projector = tfProjector;
-    variant = `float32 products on tfjs ${backend.name}`;
-  }
-  const repeat = flags.repeat as number;
-  let oursSeconds = Infinity;
-  let ours: NeuralCollapseMetrics | null = null;
-  for (let r = 0; r < repeat; r++) {
-    t = performance.now();
-    ours = measureStreaming(data, n, k, d, batch, projector);
-    oursSeconds = Math.min(oursSeconds, (performance.now() - t) / 1000);
-  }
-  log(
-    `ours (streaming, ${variant}, batch ${batch}): ${oursSeconds.toFixed(2)} s${
-      repeat > 1 ? ` (best of ${repeat})` : ""
-    }`,
-  );
-
-  const numpy = await runNumpy(flags.python as string, flags.method as string, repeat, data, n, k, d);
-  if (ours === null) throw new Error("unreachable: repeat >= 1");
-  const keys = Object.keys(ours) as (keyof NeuralCollapseMetrics)[];
-  if (typeof numpy === "string") {
-    log(`NumPy comparison skipped: ${numpy}`);
-    if (json) console.log(JSON.stringify({ n, k, d, ours_seconds: oursSeconds, numpy_skipped: numpy, metrics: ours }));
-    return;
-  }
-  const ratio = oursSeconds / numpy.seconds;
-  log(`NumPy/SciPy (${flags.method}): ${numpy.seconds.toFixed(2)} s${repeat > 1 ? ` (best of ${repeat})` : ""}`);
-  log(`ratio ours/NumPy: ${ratio.toFixed(2)}`);
-  let worst = 0;
-  const disagree: string[] = [];
-  log("");
-  log(`${"metric".padEnd(18)}${"ours".padStart(22)}${"NumPy".padStart(22)}${"rel. diff".padStart(12)}`);
-  for (const key of keys) {
-    const a = ours[key];
-    const b = numpy.metrics[key];
-    const rel = Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-    const diff = a === b ? 0 : rel;
-    // Rates count samples: a near-tie rounded differently flips one sample, 1/N (or 100/N percent).
-    const oneSample = key === "nc4_ncc" ? 1 / n : key === "top1" || key === "top5" ? 100 / n : 0;
-    const ok = diff <= TOLERANCE || Math.abs(a - b) <= oneSample;
-    if (!ok) disagree.push(key);
-    worst = Math.max(worst, ok ? 0 : diff);
+    let projector: ProjectorFactory | undefined;
+    let variant = "float64";
+    if (flags.projection === "float32") {
+      const backend = await selectBackend(flags.backend as BackendName, { needsConvTraining: false });
+      projector = tfProjector;
+      variant = `float32 products on tfjs ${backend.name}`;
+    }
+    const repeat = flags.repeat as number;
+    let oursSeconds = Infinity;
+    let ours: NeuralCollapseMetrics | null = null;
+    for (let r = 0; r < repeat; r++) {
+      t = performance.now();
+      ours = measureStreaming(data, n, k, d, batch, projector);
+      oursSeconds = Math.min(oursSeconds, (performance.now() - t) / 1000);
+    }
     log(
-      `${key.padEnd(18)}${a.toPrecision(12).padStart(22)}${b.toPrecision(12).padStart(22)}${
-        diff.toExponential(1).padStart(12)
-      }${ok ? "" : "  DISAGREE"}`,
+      `ours (streaming, ${variant}, batch ${batch}): ${oursSeconds.toFixed(2)} s${
+        repeat > 1 ? ` (best of ${repeat})` : ""
+      }`,
     );
-  }
-  const agree = disagree.length === 0;
-  log("");
-  log(agree ? `all metrics agree to ${TOLERANCE} relative` : `metrics disagree: ${disagree.join(", ")}`);
-  if (json) {
-    console.log(JSON.stringify({
-      n,
-      k,
-      d,
-      ours_seconds: oursSeconds,
-      numpy_seconds: numpy.seconds,
-      numpy_method: flags.method,
-      ratio,
-      agree,
-      disagree,
-      metrics: ours,
-      numpy_metrics: numpy.metrics,
-    }));
-  }
-  if (!agree) Deno.exit(1);
-});
+
+    const numpy = await runNumpy(flags.python as string, flags.method as string, repeat, data, n, k, d);
+    if (ours === null) throw new Error("unreachable: repeat >= 1");
+    const keys = Object.keys(ours) as (keyof NeuralCollapseMetrics)[];
+    if (typeof numpy === "string") {
+      log(`NumPy comparison skipped: ${numpy}`);
+      if (json) {
+        console.log(JSON.stringify({ n, k, d, ours_seconds: oursSeconds, numpy_skipped: numpy, metrics: ours }));
+      }
+      return;
+    }
+    const ratio = oursSeconds / numpy.seconds;
+    log(`NumPy/SciPy (${flags.method}): ${numpy.seconds.toFixed(2)} s${repeat > 1 ? ` (best of ${repeat})` : ""}`);
+    log(`ratio ours/NumPy: ${ratio.toFixed(2)}`);
+    let worst = 0;
+    const disagree: string[] = [];
+    log("");
+    log(`${"metric".padEnd(18)}${"ours".padStart(22)}${"NumPy".padStart(22)}${"rel. diff".padStart(12)}`);
+    for (const key of keys) {
+      const a = ours[key];
+      const b = numpy.metrics[key];
+      const rel = Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+      const diff = a === b ? 0 : rel;
+      // Rates count samples: a near-tie rounded differently flips one sample, 1/N (or 100/N percent).
+      const oneSample = key === "nc4_ncc" ? 1 / n : key === "top1" || key === "top5" ? 100 / n : 0;
+      const ok = diff <= TOLERANCE || Math.abs(a - b) <= oneSample;
+      if (!ok) disagree.push(key);
+      worst = Math.max(worst, ok ? 0 : diff);
+      log(
+        `${key.padEnd(18)}${a.toPrecision(12).padStart(22)}${b.toPrecision(12).padStart(22)}${
+          diff.toExponential(1).padStart(12)
+        }${ok ? "" : "  DISAGREE"}`,
+      );
+    }
+    const agree = disagree.length === 0;
+    log("");
+    log(agree ? `all metrics agree to ${TOLERANCE} relative` : `metrics disagree: ${disagree.join(", ")}`);
+    if (json) {
+      console.log(JSON.stringify({
+        n,
+        k,
+        d,
+        ours_seconds: oursSeconds,
+        numpy_seconds: numpy.seconds,
+        numpy_method: flags.method,
+        ratio,
+        agree,
+        disagree,
+        metrics: ours,
+        numpy_metrics: numpy.metrics,
+      }));
+    }
+    if (!agree) Deno.exit(1);
+  });
+}

@@ -10,7 +10,7 @@
  * ratios to the reference, and whether the metric values agree to 1e-4.
  * `--setup` first builds the Python side (bench/reference/README.md).
  */
-import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FlagSpec, runTask } from "../src/cli.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { EVALUATION_BATCH_VECTORS } from "../src/train/eval.ts";
@@ -102,153 +102,155 @@ async function runOurs(args: string[]): Promise<WorkloadResult & { backend: stri
   return r;
 }
 
-await runTask(USAGE, SPECS, async (flags) => {
-  if (flags.setup) {
-    const check = await setupVenv(flags.python as string, (l) => console.log(`setup: ${l}`));
-    console.log(
-      `setup: torch ${check.versions.torch}, CUDA ${check.cuda}, oneDNN ${check.mkldnn}; parameters ${
-        (check.params ?? []).map((p) => `w=${p.width}: ${p.params}`).join(", ")
-      } (as expected)`,
-    );
-  }
-  const workloads = flags.workloads as string[];
-  for (const w of workloads) {
-    if (!REFERENCE_WORKLOADS[w]) {
-      throw new UserError(`--workloads: unknown '${w}'; choose from ${Object.keys(REFERENCE_WORKLOADS).join(", ")}`);
-    }
-  }
-  const backends = flags.backends as string[];
-  for (const b of backends) {
-    if (b !== "tensorflow" && b !== "cpu" && b !== "wasm") {
-      throw new UserError(`--backends: '${b}' is not a backend; choose tensorflow, cpu and/or wasm`);
-    }
-  }
-  const reps = flags.reps as number;
-  const warmup = flags.warmup as number;
-  const rows: ComparisonRow[] = [];
-  const record: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    cpus: navigator.hardwareConcurrency,
-    loadavg_at_start: Deno.loadavg(),
-    tfjs: tf.version_core,
-    reps,
-  };
-  console.log(`${navigator.hardwareConcurrency} CPU threads, load average ${Deno.loadavg().join(" ")}`);
-
-  // Two compute threads on both sides, like torch.set_num_threads(2); TensorFlow reads these when
-  // its context is created, so before the native backend loads.
-  Deno.env.set("TF_NUM_INTRAOP_THREADS", "2");
-  Deno.env.set("TF_NUM_INTEROP_THREADS", "1");
-  const native = await loadNativeBackend();
-  if (!native.ok && backends.includes("tensorflow")) {
-    console.log(`tensorflow backend unavailable (${native.reason}): workloads run on the other backends only`);
-  }
-
-  if (!flags["skip-train"]) {
-    const results: unknown[] = [];
-    const evalArgs = ["--eval-batch", String(flags["eval-batch"]), "--eval-samples", String(flags["eval-samples"])];
-    const gb = (b: number | null) => b === null ? "?" : `${(b / 1e9).toFixed(2)} GB`;
-    for (const id of workloads) {
-      const spec = REFERENCE_WORKLOADS[id];
-      const common = ["--reps", String(reps), "--warmup", String(warmup), ...evalArgs];
-      const ours: (WorkloadResult & { backend: string; leaked_tensors: number })[] = [];
-      for (const backend of backends) {
-        if (backend === "tensorflow" && !native.ok) continue;
-        if (backend === "wasm" && spec.model !== "mlp") continue; // no Conv2DBackpropFilter on wasm
-        if (backend === "cpu" && spec.model === "wide_resnet50") continue; // one step takes more than 20 minutes
-        console.log(`${id}: tfjs ${backend}, ${warmup} warm-up + ${reps} timed repetitions, own process`);
-        const r = await runOurs([id, "--backend", backend, ...common]);
-        ours.push(r);
-        console.log(
-          `  seconds: ${r.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(r.peak_rss_bytes)}`,
-        );
-      }
-      console.log(`${id}: pytorch, ${warmup} warm-up + ${reps} timed repetitions, own process`);
-      const steps = ["--steps-per-rep", String(spec.stepsPerRep)];
-      const refOut = parseReferenceOutput(await runReference(["--workload", id, ...common, ...steps]));
-      const ref = refOut.workload!;
-      const refVersion = refOut.versions.torch;
+if (import.meta.main) {
+  await runTask(USAGE, SPECS, async (flags) => {
+    if (flags.setup) {
+      const check = await setupVenv(flags.python as string, (l) => console.log(`setup: ${l}`));
       console.log(
-        `  seconds: ${ref.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(ref.peak_rss_bytes)}`,
+        `setup: torch ${check.versions.torch}, CUDA ${check.cuda}, oneDNN ${check.mkldnn}; parameters ${
+          (check.params ?? []).map((p) => `w=${p.width}: ${p.params}`).join(", ")
+        } (as expected)`,
       );
-      if (ref.params !== ours[0]?.params && ours.length > 0) {
-        throw new Error(`${id}: PyTorch's model has ${ref.params} parameters, ours ${ours[0].params}`);
-      }
-      if (ref.params_expected !== null && ref.params !== ref.params_expected) {
-        throw new Error(`${id}: PyTorch model has ${ref.params} parameters, expected ${ref.params_expected}`);
-      }
-      const note = `median of ${reps}`;
-      for (const o of ours) {
-        rows.push(throughputRow(`tfjs ${o.backend}`, id, o.images_per_second, ref.images_per_second, note));
-      }
-      rows.push(throughputRow(`pytorch ${refVersion}`, id, ref.images_per_second, null, `${note}, 2 threads`));
-      for (const o of ours) {
-        if (o.peak_rss_bytes !== null) {
-          rows.push(memoryRow(`tfjs ${o.backend}`, id, o.peak_rss_bytes, ref.peak_rss_bytes));
-        }
-      }
-      if (ref.peak_rss_bytes !== null) rows.push(memoryRow(`pytorch ${refVersion}`, id, ref.peak_rss_bytes, null));
-      results.push({ workload: id, ours, pytorch: ref });
     }
-    record.workloads = results;
-  }
+    const workloads = flags.workloads as string[];
+    for (const w of workloads) {
+      if (!REFERENCE_WORKLOADS[w]) {
+        throw new UserError(`--workloads: unknown '${w}'; choose from ${Object.keys(REFERENCE_WORKLOADS).join(", ")}`);
+      }
+    }
+    const backends = flags.backends as string[];
+    for (const b of backends) {
+      if (b !== "tensorflow" && b !== "cpu" && b !== "wasm") {
+        throw new UserError(`--backends: '${b}' is not a backend; choose tensorflow, cpu and/or wasm`);
+      }
+    }
+    const reps = flags.reps as number;
+    const warmup = flags.warmup as number;
+    const rows: ComparisonRow[] = [];
+    const record: Record<string, unknown> = {
+      date: new Date().toISOString(),
+      cpus: navigator.hardwareConcurrency,
+      loadavg_at_start: Deno.loadavg(),
+      tfjs: tf.version_core,
+      reps,
+    };
+    console.log(`${navigator.hardwareConcurrency} CPU threads, load average ${Deno.loadavg().join(" ")}`);
 
-  if (!flags["skip-metrics"]) {
-    const n = flags.n as number;
-    console.log(`metrics: generating N = ${n}, K = ${K}, d = ${D} synthetic features`);
-    const data = syntheticFeatures(1, n, K, D, flags.noise as number);
-    const dir = await Deno.makeTempDir({ prefix: "bench-reference-" });
-    try {
-      await Deno.writeFile(
-        joinPath(dir, "features.npy"),
-        writeNpy({ dtype: "float32", shape: [n, D], data: data.features }),
-      );
-      await Deno.writeFile(joinPath(dir, "labels.npy"), writeNpy({ dtype: "int32", shape: [n], data: data.labels }));
-      await Deno.writeFile(
-        joinPath(dir, "weights.npy"),
-        writeNpy({ dtype: "float32", shape: [K, D], data: data.weights }),
-      );
-      await Deno.writeFile(joinPath(dir, "bias.npy"), writeNpy({ dtype: "float32", shape: [K], data: data.bias }));
-      const metricReps = flags["metric-reps"] as number;
-      // Ours twice: float64 JavaScript (the default), then float32 products on the fastest tfjs backend here.
-      const projectedOn = native.ok ? "tensorflow" : "wasm";
-      const variants: { side: string; backend: "tensorflow" | "wasm" | null }[] = [
-        { side: "ours, float64 JS (2 threads)", backend: null },
-        { side: `ours, float32 products (tfjs ${projectedOn})`, backend: projectedOn },
-      ];
-      const ours = [];
-      for (const v of variants) {
-        if (v.backend) await selectBackend(v.backend, { needsConvTraining: false });
-        console.log(`metrics: ${v.side}, ${metricReps} repetitions`);
-        const t = timeMetrics(data, metricReps, v.backend ? tfProjector : undefined);
-        console.log(`  seconds: ${t.seconds.map((x) => x.toFixed(2)).join(" ")}`);
-        ours.push({ ...v, ...t });
-      }
-      console.log(`metrics: the reference's method (per-sample loops on ${flags["nc-samples"]} samples)`);
-      const ref = parseReferenceOutput(
-        await runReference(["--widths", "", "--nc-dir", dir, "--nc-samples", String(flags["nc-samples"])]),
-      ).nc!;
-      const results = [];
-      let allPass = true;
-      for (const o of ours) {
-        rows.push(metricsRow(o.side, median(o.seconds), ref.median_seconds, `median of ${metricReps}`));
-        const agreement = metricAgreement(o.metrics, ref.metrics);
-        allPass &&= agreement.every((a) => a.pass);
-        results.push({ side: o.side, seconds: o.seconds, metrics: o.metrics, agreement });
-        console.log();
-        console.log(formatAgreement(agreement, o.side));
-      }
-      rows.push(metricsRow("reference method", ref.median_seconds, null, ref.note));
-      record.metrics = { ours: results, reference: ref };
-      console.log(`agreement: ${allPass ? "PASS" : "FAIL"}`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    // Two compute threads on both sides, like torch.set_num_threads(2); TensorFlow reads these when
+    // its context is created, so before the native backend loads.
+    Deno.env.set("TF_NUM_INTRAOP_THREADS", "2");
+    Deno.env.set("TF_NUM_INTEROP_THREADS", "1");
+    const native = await loadNativeBackend();
+    if (!native.ok && backends.includes("tensorflow")) {
+      console.log(`tensorflow backend unavailable (${native.reason}): workloads run on the other backends only`);
     }
-  }
-  record.rows = rows;
-  record.loadavg_at_end = Deno.loadavg();
-  console.log();
-  console.log(formatTable(rows));
-  console.log(`load average at the end: ${Deno.loadavg().join(" ")}`);
-  if (flags.json) await writeJsonAtomic(flags.json as string, record);
-});
+
+    if (!flags["skip-train"]) {
+      const results: unknown[] = [];
+      const evalArgs = ["--eval-batch", String(flags["eval-batch"]), "--eval-samples", String(flags["eval-samples"])];
+      const gb = (b: number | null) => b === null ? "?" : `${(b / 1e9).toFixed(2)} GB`;
+      for (const id of workloads) {
+        const spec = REFERENCE_WORKLOADS[id];
+        const common = ["--reps", String(reps), "--warmup", String(warmup), ...evalArgs];
+        const ours: (WorkloadResult & { backend: string; leaked_tensors: number })[] = [];
+        for (const backend of backends) {
+          if (backend === "tensorflow" && !native.ok) continue;
+          if (backend === "wasm" && spec.model !== "mlp") continue; // no Conv2DBackpropFilter on wasm
+          if (backend === "cpu" && spec.model === "wide_resnet50") continue; // one step takes more than 20 minutes
+          console.log(`${id}: tfjs ${backend}, ${warmup} warm-up + ${reps} timed repetitions, own process`);
+          const r = await runOurs([id, "--backend", backend, ...common]);
+          ours.push(r);
+          console.log(
+            `  seconds: ${r.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(r.peak_rss_bytes)}`,
+          );
+        }
+        console.log(`${id}: pytorch, ${warmup} warm-up + ${reps} timed repetitions, own process`);
+        const steps = ["--steps-per-rep", String(spec.stepsPerRep)];
+        const refOut = parseReferenceOutput(await runReference(["--workload", id, ...common, ...steps]));
+        const ref = refOut.workload!;
+        const refVersion = refOut.versions.torch;
+        console.log(
+          `  seconds: ${ref.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(ref.peak_rss_bytes)}`,
+        );
+        if (ref.params !== ours[0]?.params && ours.length > 0) {
+          throw new Error(`${id}: PyTorch's model has ${ref.params} parameters, ours ${ours[0].params}`);
+        }
+        if (ref.params_expected !== null && ref.params !== ref.params_expected) {
+          throw new Error(`${id}: PyTorch model has ${ref.params} parameters, expected ${ref.params_expected}`);
+        }
+        const note = `median of ${reps}`;
+        for (const o of ours) {
+          rows.push(throughputRow(`tfjs ${o.backend}`, id, o.images_per_second, ref.images_per_second, note));
+        }
+        rows.push(throughputRow(`pytorch ${refVersion}`, id, ref.images_per_second, null, `${note}, 2 threads`));
+        for (const o of ours) {
+          if (o.peak_rss_bytes !== null) {
+            rows.push(memoryRow(`tfjs ${o.backend}`, id, o.peak_rss_bytes, ref.peak_rss_bytes));
+          }
+        }
+        if (ref.peak_rss_bytes !== null) rows.push(memoryRow(`pytorch ${refVersion}`, id, ref.peak_rss_bytes, null));
+        results.push({ workload: id, ours, pytorch: ref });
+      }
+      record.workloads = results;
+    }
+
+    if (!flags["skip-metrics"]) {
+      const n = flags.n as number;
+      console.log(`metrics: generating N = ${n}, K = ${K}, d = ${D} synthetic features`);
+      const data = syntheticFeatures(1, n, K, D, flags.noise as number);
+      const dir = await Deno.makeTempDir({ prefix: "bench-reference-" });
+      try {
+        await Deno.writeFile(
+          joinPath(dir, "features.npy"),
+          writeNpy({ dtype: "float32", shape: [n, D], data: data.features }),
+        );
+        await Deno.writeFile(joinPath(dir, "labels.npy"), writeNpy({ dtype: "int32", shape: [n], data: data.labels }));
+        await Deno.writeFile(
+          joinPath(dir, "weights.npy"),
+          writeNpy({ dtype: "float32", shape: [K, D], data: data.weights }),
+        );
+        await Deno.writeFile(joinPath(dir, "bias.npy"), writeNpy({ dtype: "float32", shape: [K], data: data.bias }));
+        const metricReps = flags["metric-reps"] as number;
+        // Ours twice: float64 JavaScript (the default), then float32 products on the fastest tfjs backend here.
+        const projectedOn = native.ok ? "tensorflow" : "wasm";
+        const variants: { side: string; backend: "tensorflow" | "wasm" | null }[] = [
+          { side: "ours, float64 JS (2 threads)", backend: null },
+          { side: `ours, float32 products (tfjs ${projectedOn})`, backend: projectedOn },
+        ];
+        const ours = [];
+        for (const v of variants) {
+          if (v.backend) await selectBackend(v.backend, { needsConvTraining: false });
+          console.log(`metrics: ${v.side}, ${metricReps} repetitions`);
+          const t = timeMetrics(data, metricReps, v.backend ? tfProjector : undefined);
+          console.log(`  seconds: ${t.seconds.map((x) => x.toFixed(2)).join(" ")}`);
+          ours.push({ ...v, ...t });
+        }
+        console.log(`metrics: the reference's method (per-sample loops on ${flags["nc-samples"]} samples)`);
+        const ref = parseReferenceOutput(
+          await runReference(["--widths", "", "--nc-dir", dir, "--nc-samples", String(flags["nc-samples"])]),
+        ).nc!;
+        const results = [];
+        let allPass = true;
+        for (const o of ours) {
+          rows.push(metricsRow(o.side, median(o.seconds), ref.median_seconds, `median of ${metricReps}`));
+          const agreement = metricAgreement(o.metrics, ref.metrics);
+          allPass &&= agreement.every((a) => a.pass);
+          results.push({ side: o.side, seconds: o.seconds, metrics: o.metrics, agreement });
+          console.log();
+          console.log(formatAgreement(agreement, o.side));
+        }
+        rows.push(metricsRow("reference method", ref.median_seconds, null, ref.note));
+        record.metrics = { ours: results, reference: ref };
+        console.log(`agreement: ${allPass ? "PASS" : "FAIL"}`);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
+    record.rows = rows;
+    record.loadavg_at_end = Deno.loadavg();
+    console.log();
+    console.log(formatTable(rows));
+    console.log(`load average at the end: ${Deno.loadavg().join(" ")}`);
+    if (flags.json) await writeJsonAtomic(flags.json as string, record);
+  });
+}

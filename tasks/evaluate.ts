@@ -15,7 +15,7 @@ import { UserError } from "../src/errors.ts";
 import { evaluateRun, readRunConfig } from "../src/evaluate/evaluate_run.ts";
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
-import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, runTask } from "../src/cli.ts";
 import { formatDuration, ProgressBar } from "./_progress.ts";
 import { dieWithParent } from "./_process.ts";
 

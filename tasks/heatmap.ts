@@ -6,7 +6,7 @@
  *
  *   deno task heatmap --runs runs/ --dataset cifar100 --out my-figures/
  */
-import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FlagSpec, runTask } from "../src/cli.ts";
 import { type FigureFormat, heatmapFigures, selectRuns, writeFigures } from "../src/plot/mod.ts";
 import { RENDER_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources } from "./plot.ts";
 

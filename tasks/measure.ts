@@ -30,7 +30,7 @@ import {
   type Shard,
 } from "../src/arrays/mod.ts";
 import { UserError } from "../src/errors.ts";
-import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FlagSpec, runTask } from "../src/cli.ts";
 import { ProgressBar } from "./_progress.ts";
 
 const USAGE = "deno task measure (--features F.npy --labels L.npy --weights W.npy [--bias B.npy] | --npz A.npz) " +
@@ -104,121 +104,123 @@ async function readVector(file: ArrayFile, what: string, shape: number): Promise
   return featureValues(a.data, file.name, a.dtype);
 }
 
-runTask(USAGE, SPECS, async (flags) => {
-  const npz = flags.npz as string | undefined;
-  const fromNpz = (key: string) => (npz === undefined ? undefined : `${npz}:${key}`);
-  const featureSpecs = (flags.features as string[] | undefined) ?? (npz ? [fromNpz("features")!] : undefined);
-  const labelSpecs = (flags.labels as string[] | undefined) ?? (npz ? [fromNpz("labels")!] : undefined);
-  const weightSpec = (flags.weights as string | undefined) ?? fromNpz("W");
-  for (const [name, v] of [["features", featureSpecs], ["labels", labelSpecs], ["weights", weightSpec]] as const) {
-    if (v === undefined || v.length === 0) throw new UserError(`--${name} is required (or --npz); usage: ${USAGE}`);
-  }
-  let biasSpec = flags.bias as string | undefined;
-  if (biasSpec === undefined && npz !== undefined) {
-    // b is optional in an archive: use it when present.
-    const probe = await openArrayFile(fromNpz("b")!).catch((e) => {
-      if (e instanceof UserError && e.message.includes("no array 'b'")) return null;
-      throw e;
-    });
-    if (probe !== null) {
-      probe.close();
-      biasSpec = fromNpz("b");
+if (import.meta.main) {
+  await runTask(USAGE, SPECS, async (flags) => {
+    const npz = flags.npz as string | undefined;
+    const fromNpz = (key: string) => (npz === undefined ? undefined : `${npz}:${key}`);
+    const featureSpecs = (flags.features as string[] | undefined) ?? (npz ? [fromNpz("features")!] : undefined);
+    const labelSpecs = (flags.labels as string[] | undefined) ?? (npz ? [fromNpz("labels")!] : undefined);
+    const weightSpec = (flags.weights as string | undefined) ?? fromNpz("W");
+    for (const [name, v] of [["features", featureSpecs], ["labels", labelSpecs], ["weights", weightSpec]] as const) {
+      if (v === undefined || v.length === 0) throw new UserError(`--${name} is required (or --npz); usage: ${USAGE}`);
     }
-  }
-
-  const open: ArrayFile[] = [];
-  try {
-    const featureFiles = await openAll(featureSpecs!, "--features");
-    open.push(...featureFiles);
-    const labelFiles = await openAll(labelSpecs!, "--labels");
-    open.push(...labelFiles);
-    const weightsFile = (await openAll([weightSpec!], "--weights"))[0];
-    open.push(weightsFile);
-    const weights = await readVector(weightsFile, "weights", 2);
-    const [k, d] = weightsFile.header.shape;
-    let bias: Float32Array | Float64Array | null = null;
-    if (biasSpec !== undefined) {
-      const biasFile = (await openAll([biasSpec], "--bias"))[0];
-      open.push(biasFile);
-      bias = await readVector(biasFile, "bias", 1);
-      if (bias.length !== k) throw new UserError(`${biasFile.name}: ${bias.length} entries for K = ${k} classes`);
-    }
-    const fShape = featureFiles[0].header.shape;
-    if (fShape.length === 2 && fShape[1] !== d) {
-      throw new UserError(
-        `${weightsFile.name}: shape [${k}, ${d}] does not match feature dimension d = ${fShape[1]} ` +
-          `of ${featureFiles[0].name}`,
-      );
-    }
-    if (featureFiles.length !== labelFiles.length) {
-      throw new UserError(
-        `--labels: ${labelFiles.length} label file(s) for ${featureFiles.length} feature file(s); ` +
-          "give one labels file per features file, in the same order",
-      );
-    }
-    const shards: Shard[] = featureFiles.map((features, i) => ({ features, labels: labelFiles[i] }));
-    const batchRows = (flags["batch-rows"] as number | undefined) ?? Math.max(1, Math.floor(BATCH_VALUES / d));
-    const source = sampleSource(shards, k, d, batchRows);
-    const oodFiles = flags["ood-features"] ? await openAll(flags["ood-features"] as string[], "--ood-features") : [];
-    open.push(...oodFiles);
-    const ood = oodFiles.length > 0 ? featureSource(oodFiles, d, batchRows) : undefined;
-
-    let projector: ProjectorFactory | undefined;
-    let projectionNote = "float64";
-    if (flags.projection === "float32") {
-      // Loaded only here: the default path needs no tfjs and no permissions beyond reading.
-      const { selectBackend } = await import("../src/backend/mod.ts");
-      const backend = await selectBackend((flags.backend ?? "auto") as typeof BACKEND_CHOICES[number], {
-        needsConvTraining: false,
+    let biasSpec = flags.bias as string | undefined;
+    if (biasSpec === undefined && npz !== undefined) {
+      // b is optional in an archive: use it when present.
+      const probe = await openArrayFile(fromNpz("b")!).catch((e) => {
+        if (e instanceof UserError && e.message.includes("no array 'b'")) return null;
+        throw e;
       });
-      projector = (await import("../src/backend/projector.ts")).tfProjector;
-      projectionNote = `float32 products on tfjs ${backend.name}`;
-    } else if (flags.backend !== undefined) {
-      throw new UserError("--backend applies only with --projection float32");
+      if (probe !== null) {
+        probe.close();
+        biasSpec = fromNpz("b");
+      }
     }
 
-    const bars = new Map<string, ProgressBar>();
-    const started = new Map<string, number>();
-    const m = await measureBatches(source, d, weights, bias, {
-      names: {
-        features: featureFiles.map((f) => f.name).join(", "),
-        labels: labelFiles.map((f) => f.name).join(", "),
-        weights: weightsFile.name,
-        bias: biasSpec ?? "bias",
-      },
-      projector,
-      outOfDistribution: ood,
-      onProgress: (pass, done, total) => {
-        let bar = bars.get(pass);
-        if (bar === undefined) {
-          for (const b of bars.values()) b.done();
-          bar = new ProgressBar(pass, total);
-          bars.set(pass, bar);
-          started.set(pass, performance.now());
-        }
-        const seconds = (performance.now() - started.get(pass)!) / 1000;
-        bar.update(done, seconds > 0 ? `${Math.round(done / seconds)} samples/s` : "");
-      },
-    });
-    for (const b of bars.values()) b.done();
+    const open: ArrayFile[] = [];
+    try {
+      const featureFiles = await openAll(featureSpecs!, "--features");
+      open.push(...featureFiles);
+      const labelFiles = await openAll(labelSpecs!, "--labels");
+      open.push(...labelFiles);
+      const weightsFile = (await openAll([weightSpec!], "--weights"))[0];
+      open.push(weightsFile);
+      const weights = await readVector(weightsFile, "weights", 2);
+      const [k, d] = weightsFile.header.shape;
+      let bias: Float32Array | Float64Array | null = null;
+      if (biasSpec !== undefined) {
+        const biasFile = (await openAll([biasSpec], "--bias"))[0];
+        open.push(biasFile);
+        bias = await readVector(biasFile, "bias", 1);
+        if (bias.length !== k) throw new UserError(`${biasFile.name}: ${bias.length} entries for K = ${k} classes`);
+      }
+      const fShape = featureFiles[0].header.shape;
+      if (fShape.length === 2 && fShape[1] !== d) {
+        throw new UserError(
+          `${weightsFile.name}: shape [${k}, ${d}] does not match feature dimension d = ${fShape[1]} ` +
+            `of ${featureFiles[0].name}`,
+        );
+      }
+      if (featureFiles.length !== labelFiles.length) {
+        throw new UserError(
+          `--labels: ${labelFiles.length} label file(s) for ${featureFiles.length} feature file(s); ` +
+            "give one labels file per features file, in the same order",
+        );
+      }
+      const shards: Shard[] = featureFiles.map((features, i) => ({ features, labels: labelFiles[i] }));
+      const batchRows = (flags["batch-rows"] as number | undefined) ?? Math.max(1, Math.floor(BATCH_VALUES / d));
+      const source = sampleSource(shards, k, d, batchRows);
+      const oodFiles = flags["ood-features"] ? await openAll(flags["ood-features"] as string[], "--ood-features") : [];
+      open.push(...oodFiles);
+      const ood = oodFiles.length > 0 ? featureSource(oodFiles, d, batchRows) : undefined;
 
-    const rows = ROWS.filter(([, field]) => m[field] !== undefined);
-    if (flags.json) {
-      console.log(JSON.stringify(Object.fromEntries(rows.map(([key, field]) => [key, m[field]]))));
-      return;
+      let projector: ProjectorFactory | undefined;
+      let projectionNote = "float64";
+      if (flags.projection === "float32") {
+        // Loaded only here: the default path needs no tfjs and no permissions beyond reading.
+        const { selectBackend } = await import("../src/backend/mod.ts");
+        const backend = await selectBackend((flags.backend ?? "auto") as typeof BACKEND_CHOICES[number], {
+          needsConvTraining: false,
+        });
+        projector = (await import("../src/backend/projector.ts")).tfProjector;
+        projectionNote = `float32 products on tfjs ${backend.name}`;
+      } else if (flags.backend !== undefined) {
+        throw new UserError("--backend applies only with --projection float32");
+      }
+
+      const bars = new Map<string, ProgressBar>();
+      const started = new Map<string, number>();
+      const m = await measureBatches(source, d, weights, bias, {
+        names: {
+          features: featureFiles.map((f) => f.name).join(", "),
+          labels: labelFiles.map((f) => f.name).join(", "),
+          weights: weightsFile.name,
+          bias: biasSpec ?? "bias",
+        },
+        projector,
+        outOfDistribution: ood,
+        onProgress: (pass, done, total) => {
+          let bar = bars.get(pass);
+          if (bar === undefined) {
+            for (const b of bars.values()) b.done();
+            bar = new ProgressBar(pass, total);
+            bars.set(pass, bar);
+            started.set(pass, performance.now());
+          }
+          const seconds = (performance.now() - started.get(pass)!) / 1000;
+          bar.update(done, seconds > 0 ? `${Math.round(done / seconds)} samples/s` : "");
+        },
+      });
+      for (const b of bars.values()) b.done();
+
+      const rows = ROWS.filter(([, field]) => m[field] !== undefined);
+      if (flags.json) {
+        console.log(JSON.stringify(Object.fromEntries(rows.map(([key, field]) => [key, m[field]]))));
+        return;
+      }
+      const shardNote = shards.length > 1 ? ` in ${shards.length} shards` : "";
+      console.log(
+        `N = ${source.count}${shardNote}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}` +
+          `${ood ? `, ${ood.count} out-of-distribution samples` : ""}; projections ${projectionNote}`,
+      );
+      for (const [key, field, description] of rows) {
+        console.log(`${key.padEnd(18)}${formatValue(m[field]!).padStart(14)}   ${description}`);
+      }
+    } finally {
+      for (const f of open) f.close();
     }
-    const shardNote = shards.length > 1 ? ` in ${shards.length} shards` : "";
-    console.log(
-      `N = ${source.count}${shardNote}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}` +
-        `${ood ? `, ${ood.count} out-of-distribution samples` : ""}; projections ${projectionNote}`,
-    );
-    for (const [key, field, description] of rows) {
-      console.log(`${key.padEnd(18)}${formatValue(m[field]!).padStart(14)}   ${description}`);
-    }
-  } finally {
-    for (const f of open) f.close();
-  }
-});
+  });
+}
 
 function formatValue(v: number): string {
   return v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6) ? v.toExponential(4) : v.toFixed(6);

@@ -9,7 +9,7 @@
  *   deno task plot --runs runs/ --width 2 --epochs 800            # into runs/figures/
  *   deno task plot --run runs/a --run runs/b --format png --font-size 16
  */
-import { type FlagSpec, type FlagValues, repositoryPath, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, repositoryPath, runTask } from "../src/cli.ts";
 import {
   DEFAULT_RENDER,
   dynamicsFigures,

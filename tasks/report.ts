@@ -6,7 +6,7 @@
  *
  *   deno task report --runs runs/                 # runs/report/report.html and report.md
  */
-import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FlagSpec, runTask } from "../src/cli.ts";
 import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
 import { renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
 

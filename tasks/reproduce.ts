@@ -33,7 +33,7 @@ import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperiment, ufmReportSection } from ".
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { writeJsonAtomic } from "../src/io.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { type FlagSpec, runTask } from "./_cli.ts";
+import { type FlagSpec, runTask } from "../src/cli.ts";
 import { formatDuration } from "./_progress.ts";
 import { executeSweep, EXECUTOR_FLAGS, RUN_FLAGS, slurmOptionsFromFlags, submitSweep, taskCommand } from "./sweep.ts";
 
@@ -61,75 +61,86 @@ const FLAGS: FlagSpec[] = [
   },
 ];
 
-await runTask("deno task reproduce [--out DIR] [--jobs N] [--backend B]", FLAGS, async (v) => {
-  const t0 = performance.now();
-  const out = v["out"] as string;
-  if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
-  const runsDir = joinPath(out, "runs");
-  const config = sweepPreset("small");
-  const slurm = slurmOptionsFromFlags(v);
-  if (slurm && !v["report-only"]) {
-    // The runs as a job array; this same command with --report-only draws and checks once they have ended.
-    const reportCommand = await taskCommand("reproduce", ["--out", out, "--report-only", "--no-setup"]);
-    await submitSweep(runsDir, config, v, slurm, { dryRun: false, preset: "small", task: "reproduce", reportCommand });
-    return;
-  }
-  const summary = v["report-only"] ? null : await executeSweep(runsDir, config, v, { dryRun: false, preset: "small" });
-  if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
+if (import.meta.main) {
+  await runTask("deno task reproduce [--out DIR] [--jobs N] [--backend B]", FLAGS, async (v) => {
+    const t0 = performance.now();
+    const out = v["out"] as string;
+    if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
+    const runsDir = joinPath(out, "runs");
+    const config = sweepPreset("small");
+    const slurm = slurmOptionsFromFlags(v);
+    if (slurm && !v["report-only"]) {
+      // The runs as a job array; this same command with --report-only draws and checks once they have ended.
+      const reportCommand = await taskCommand("reproduce", ["--out", out, "--report-only", "--no-setup"]);
+      await submitSweep(runsDir, config, v, slurm, {
+        dryRun: false,
+        preset: "small",
+        task: "reproduce",
+        reportCommand,
+      });
+      return;
+    }
+    const summary = v["report-only"]
+      ? null
+      : await executeSweep(runsDir, config, v, { dryRun: false, preset: "small" });
+    if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
 
-  // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
-  const runs = await selectRuns({ roots: [runsDir] });
-  const figuresDir = joinPath(out, "figures");
-  const dynamics = dynamicsFigures(runs);
-  const grid = heatmapFigures(runs);
-  const paths = await writeFigures([...dynamics, ...grid.figures], figuresDir, "svg");
+    // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
+    const runs = await selectRuns({ roots: [runsDir] });
+    const figuresDir = joinPath(out, "figures");
+    const dynamics = dynamicsFigures(runs);
+    const grid = heatmapFigures(runs);
+    const paths = await writeFigures([...dynamics, ...grid.figures], figuresDir, "svg");
 
-  const checks = checkReproduction(runs);
-  const failed = checks.filter((c) => c.pass === false);
-  const section: ReportSection = {
-    title: "Reproduction checks",
-    markdown: [
-      `The claims of the paper checked on the longest run of each loss (${Math.max(...config.epochs)} epochs, MLP on ${
-        runs[0]?.info.run.dataset ?? config.dataset
-      }): training accuracy reaches 100%; ` +
-      `NC1 at the last epoch is at most ${NC1_RATIO_LIMIT} × its value after epoch 1; NC2 and NC3 end lower ` +
-      `than after epoch 1. The spread of final test accuracy across losses is shown without a threshold.`,
-      "",
-      reproductionMarkdown(checks),
-      "",
-      failed.length === 0 ? "**All claims hold.**" : `**${failed.length} claim(s) failed.**`,
-    ].join("\n"),
-  };
-  // The theory side: the UFM at its defaults (K = 10, d = 32, n = 50), all four losses and the sweeps.
-  const ufm = ufmExperiment({ base: { ...UFM_DEFAULTS }, losses: [...LOSS_NAMES], ...DEFAULT_SWEEPS });
-  await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
-  await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
-  const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));
-  console.log(
-    `ufm: ${ufm.runs.length} losses solved at the UFM defaults, largest NC1/NC2/NC3 at the optimum ` +
-      `${worstUfm.toExponential(1)} (${ufm.seconds.toFixed(1)} s)`,
-  );
-  const report = buildReport(runs, [section, ufmReportSection(ufm)], {
-    title: "Are all losses created equal? Small reproduction on Fashion-MNIST",
+    const checks = checkReproduction(runs);
+    const failed = checks.filter((c) => c.pass === false);
+    const section: ReportSection = {
+      title: "Reproduction checks",
+      markdown: [
+        `The claims of the paper checked on the longest run of each loss (${
+          Math.max(...config.epochs)
+        } epochs, MLP on ${runs[0]?.info.run.dataset ?? config.dataset}): training accuracy reaches 100%; ` +
+        `NC1 at the last epoch is at most ${NC1_RATIO_LIMIT} × its value after epoch 1; NC2 and NC3 end lower ` +
+        `than after epoch 1. The spread of final test accuracy across losses is shown without a threshold.`,
+        "",
+        reproductionMarkdown(checks),
+        "",
+        failed.length === 0 ? "**All claims hold.**" : `**${failed.length} claim(s) failed.**`,
+      ].join("\n"),
+    };
+    // The theory side: the UFM at its defaults (K = 10, d = 32, n = 50), all four losses and the sweeps.
+    const ufm = ufmExperiment({ base: { ...UFM_DEFAULTS }, losses: [...LOSS_NAMES], ...DEFAULT_SWEEPS });
+    await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
+    await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
+    const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));
+    console.log(
+      `ufm: ${ufm.runs.length} losses solved at the UFM defaults, largest NC1/NC2/NC3 at the optimum ` +
+        `${worstUfm.toExponential(1)} (${ufm.seconds.toFixed(1)} s)`,
+    );
+    const report = buildReport(runs, [section, ufmReportSection(ufm)], {
+      title: "Are all losses created equal? Small reproduction on Fashion-MNIST",
+    });
+    const written = await writeReport(out, report);
+
+    console.log(reproductionTable(checks));
+    console.log(
+      `\nreproduce: ${runs.length} runs (${summary?.failed.length ?? 0} failed), ${paths.length} figures in ` +
+        `${figuresDir}, report ${written.html} and ${written.markdown}, in ${
+          formatDuration((performance.now() - t0) / 1000)
+        }`,
+    );
+    // The paper's theory: the UFM's global optimum is a Neural Collapse point for every loss.
+    const ufmFails = worstUfm < 1e-4 ? 0 : 1;
+    if (ufmFails) {
+      console.log(`FAIL: the UFM optimum is not collapsed (largest NC metric ${worstUfm.toExponential(1)})`);
+    }
+    if (failed.length + ufmFails > 0) {
+      console.log(`FAIL: ${failed.length + ufmFails} claim(s) do not hold`);
+      Deno.exit(1);
+    }
+    console.log("PASS: every claim holds");
   });
-  const written = await writeReport(out, report);
-
-  console.log(reproductionTable(checks));
-  console.log(
-    `\nreproduce: ${runs.length} runs (${summary?.failed.length ?? 0} failed), ${paths.length} figures in ` +
-      `${figuresDir}, report ${written.html} and ${written.markdown}, in ${
-        formatDuration((performance.now() - t0) / 1000)
-      }`,
-  );
-  // The paper's theory: the UFM's global optimum is a Neural Collapse point for every loss.
-  const ufmFails = worstUfm < 1e-4 ? 0 : 1;
-  if (ufmFails) console.log(`FAIL: the UFM optimum is not collapsed (largest NC metric ${worstUfm.toExponential(1)})`);
-  if (failed.length + ufmFails > 0) {
-    console.log(`FAIL: ${failed.length + ufmFails} claim(s) do not hold`);
-    Deno.exit(1);
-  }
-  console.log("PASS: every claim holds");
-});
+}
 
 /**
  * The small preset takes minutes on the native backend and several times

@@ -4,7 +4,7 @@
  * See `scripts/setup/native_setup.ts` for the steps and `docs/native-backend.md`
  * for the why. Idempotent: a second run checks and returns in seconds.
  */
-import { runTask } from "./_cli.ts";
+import { runTask } from "../src/cli.ts";
 import { UserError } from "../src/errors.ts";
 import { ROOT, setupNative } from "../scripts/setup/native_setup.ts";
 import { run, since } from "../scripts/setup/_run.ts";

@@ -46,7 +46,7 @@ import {
 } from "../src/sweep/mod.ts";
 import { taskPermissions } from "../src/sweep/task_runner.ts";
 import { drawSweepReport } from "../src/sweep/sweep_report.ts";
-import { type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 import { TRAIN_FLAGS } from "./train.ts";
 

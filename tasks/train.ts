@@ -14,13 +14,13 @@ import { DATASET_NAMES, describeDataset } from "../src/data/mod.ts";
 import { EXIT, UserError } from "../src/errors.ts";
 import { LOSS_NAMES, type LossName } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
 import { planResume } from "../src/run/resume.ts";
 import { checkRunFits } from "../src/run/budget.ts";
 import { datasetForConfig, trainRun } from "../src/train/train.ts";
-import { type FlagSpec, type FlagValues, parseFlags, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, parseFlags, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 import { dieWithParent, stopOnSignals } from "./_process.ts";
 

@@ -22,7 +22,7 @@ import {
   type UfmResult,
   validateUfmOptions,
 } from "../src/ufm/mod.ts";
-import { type FlagSpec, type FlagValues, runTask } from "./_cli.ts";
+import { type FlagSpec, type FlagValues, runTask } from "../src/cli.ts";
 
 const D = UFM_DEFAULTS;
 const SPECS: FlagSpec[] = [

@@ -11,7 +11,7 @@ import { loadNativeBackend } from "../src/backend/native.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { Rng } from "../src/rng.ts";
-import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { trainRun } from "../src/train/train.ts";
 
 const native = await loadNativeBackend();

@@ -6,7 +6,7 @@ import {
   helpText,
   parseFlags,
   repositoryPath,
-} from "../tasks/_cli.ts";
+} from "../src/cli.ts";
 import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
 import { UserError } from "../src/errors.ts";
 import { runTask } from "./_task.ts";

@@ -5,7 +5,7 @@ import { evaluateRun, INFO_METRICS } from "../src/evaluate/evaluate_run.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { createModel } from "../src/models/mod.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
-import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { restoreVariables } from "../src/train/checkpoint.ts";
 import { readCheckpoint } from "../src/run/checkpoint.ts";
 import { trainRun } from "../src/train/train.ts";

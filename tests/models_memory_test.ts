@@ -9,7 +9,7 @@ import { createModel, type Model } from "../src/models/mod.ts";
 import { checkpointed } from "../src/models/_checkpointing.ts";
 import { ParamStore, relu } from "../src/models/_layers.ts";
 import { makeLoss } from "../src/losses/mod.ts";
-import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { Optimizer } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
 import { Rng } from "../src/rng.ts";

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { buildReport, parseRunInfo, type ReportSection, type RunRecord } from "../src/plot/mod.ts";
 import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
 import { assertWellFormedXml } from "./fixtures/plot/xml.ts";
-import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { runTask } from "./_task.ts";
 
 const specs = grid([0.5, 2], [100, 200], [1], ["cross_entropy", "label_smoothing"], 6);

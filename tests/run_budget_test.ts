@@ -2,7 +2,7 @@
 import { assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { checkRunFits, runMemoryItems } from "../src/run/budget.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 
 const mlp: TrainConfig = { ...DEFAULT_CONFIG, dataset: "synthetic", model: "mlp", width: 1 };
 const GB = 1e9;

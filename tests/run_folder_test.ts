@@ -25,7 +25,7 @@ import {
 import { datasetForConfig } from "../src/run/factories.ts";
 import { expandGrid } from "../src/sweep/grid.ts";
 import { evaluateRun } from "../src/evaluate/evaluate_run.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 import { trainRun } from "../src/train/train.ts";
 
 await tf.setBackend("cpu");

@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
-import { parseFlags } from "../tasks/_cli.ts";
+import { parseFlags } from "../src/cli.ts";
 import { expandGrid, parseLossName, type SweepConfig, sweepPreset, trainArguments } from "../src/sweep/mod.ts";
 import { SWEEP_FLAGS, sweepConfigFromFlags } from "../tasks/sweep.ts";
 

@@ -9,7 +9,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { createModel, type Model } from "../src/models/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
-import { DEFAULT_CONFIG } from "../src/train/config.ts";
+import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { clipByGlobalNorm, Optimizer, type OptimizerConfig } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
 import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/train/eval.ts";

@@ -10,7 +10,7 @@ import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { encodeCheckpoint, readCheckpoint, readCheckpointHeader } from "../src/run/checkpoint.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 import { planResume } from "../src/run/resume.ts";
 import { trainRun } from "../src/train/train.ts";
 import { runTask } from "./_task.ts";

@@ -6,7 +6,7 @@ import { countTrainableParameters, createModel } from "../src/models/mod.ts";
 import { ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint } from "../src/run/checkpoint.ts";
-import { DEFAULT_CONFIG, effectiveSaveInterval, type TrainConfig } from "../src/train/config.ts";
+import { DEFAULT_CONFIG, effectiveSaveInterval, type TrainConfig } from "../src/run/train_config.ts";
 import { clipByGlobalNorm, Optimizer } from "../src/train/optimizer.ts";
 import { learningRate } from "../src/train/schedule.ts";
 import { trainRun } from "../src/train/train.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "./train_config.ts";
 
 /** Bytes of one item of a run's memory estimate, and the flag that sets it. */
 export interface BudgetItem {

@@ -22,7 +22,7 @@
 import { UserError } from "../errors.ts";
 import { joinPath, readTextOrFail, writeFileAtomic } from "../io.ts";
 import { LOSS_NAMES } from "../losses/names.ts";
-import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "../train/config.ts";
+import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "./train_config.ts";
 import { RUN_FILES } from "./files.ts";
 
 /** Version of the `config.json` layout written by {@linkcode writeRunConfig}. */

@@ -8,7 +8,7 @@
 import type { Dataset } from "../data/types.ts";
 import { loadDataset } from "../data/load_dataset.ts";
 import { createModel, type Model } from "../models/mod.ts";
-import type { TrainConfig } from "../train/config.ts";
+import type { TrainConfig } from "./train_config.ts";
 
 /**
  * Loads the dataset a configuration trains on (the same split and subset on

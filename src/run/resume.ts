@@ -17,7 +17,7 @@
  */
 import { UserError } from "../errors.ts";
 import { exists, joinPath } from "../io.ts";
-import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "../train/config.ts";
+import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "./train_config.ts";
 import { checkpointEpoch, readCheckpointHeader } from "./checkpoint.ts";
 import {
   conflictingSettings,

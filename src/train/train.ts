@@ -28,7 +28,7 @@ import type { Dataset } from "../data/types.ts";
 import { batches as iterateBatches } from "../data/batches.ts";
 import { makeLoss } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
-import { effectiveSaveInterval, type TrainConfig } from "./config.ts";
+import { effectiveSaveInterval, type TrainConfig } from "../run/train_config.ts";
 import { batchStats, evaluateBatches, evaluationBatchSize, scoresFromSums, type SplitScores } from "./eval.ts";
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";

@@ -24,7 +24,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EXIT, UserError } from "../src/errors.ts";
+import { EXIT, UserError } from "./errors.ts";
 
 /** The repository root (the folder of `deno.json`), absolute. */
 const REPOSITORY_ROOT = fileURLToPath(new URL("../", import.meta.url));
