@@ -4,8 +4,8 @@
  * from `last.ckpt` when there is one) and evaluates it, with the same stage
  * arguments as the local executor, recording each state change in the shared
  * manifest. Slurm's warning before the time limit (SIGUSR1 to the batch
- * shell, passed on to this process as SIGUSR2: Deno answers SIGUSR1 by
- * opening its debugger) is passed to the running stage as SIGTERM; training
+ * shell, passed on to this process as SIGUSR2, its own stop signal) is
+ * passed to the running stage as SIGTERM; training
  * then writes `last.ckpt` and stops, and the task reports exit status 4 so
  * that the batch script requeues it, at most `maxRequeue` times. A SIGTERM
  * sent to the whole job (scancel, preemption) leaves the run interrupted,

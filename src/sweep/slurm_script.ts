@@ -160,7 +160,7 @@ export function arrayScript(spec: ArrayScriptSpec): string {
     `${spec.command.map(shellQuote).join(" ")} &`,
     "child=$!",
     `# Slurm warns this shell alone with USR1, ${o.signalSeconds} s before the time limit. The task gets it as USR2`,
-    "# (Deno answers USR1 by opening its debugger) and stops training after the current step with last.ckpt",
+    "# (its own stop signal, distinct from Slurm's warning) and stops training after the current step with last.ckpt",
     "# written (exit status 4). A TERM (scancel, preemption) reaches every process of the job by itself.",
     "warned=0",
     `trap 'warned=1; echo "USR1: time limit in ${o.signalSeconds} s or less; stopping"; kill -USR2 "$child" 2>/dev/null' USR1`,
