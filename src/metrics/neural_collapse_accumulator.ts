@@ -51,6 +51,20 @@
  *   |cos + 1| (the two centred means must be antipodal).
  * - Top-5 with K ≤ 5 is 100 (every class is in the top 5).
  *
+ * Scale: every product would overflow or underflow float64 for data far from
+ * 1 (‖h‖² of h ~ 1e160, λ² of features ~ 1e-100), so features and W are
+ * first multiplied by powers of two 2^s_h, 2^s_W that bring their largest
+ * |value| near 1 (`_scale.ts`; s = 0, no change at all, when it lies in
+ * [2^-16, 2^16]). Power-of-two scaling is exact, so the scale-invariant metrics
+ * (NC1 in all forms, NC2, NC3, NC2 of the means, self-duality, equinorm,
+ * equiangularity, max-angle, CDNV, uniformity, NC5, nc4_ncc) equal those of
+ * the unscaled data, and top-1/top-5 are the same because b is scaled with
+ * the logits (b · 2^(s_h + s_W)). nc4_bias is scaled back at the end; when
+ * the logits' scale or the true nc4_bias does not fit in float64 the
+ * measurement stops with a UserError rather than return Infinity.
+ * The feature scale follows the largest |h| seen in pass 1, the sums being
+ * rescaled (exactly) when it changes.
+ *
  * Standard deviations are population ones (divide by the count, NumPy's
  * default `ddof=0`).
  *
@@ -69,6 +83,7 @@
  */
 import { UserError } from "../errors.ts";
 import { dot, gemmNT } from "./_gemm.ts";
+import { maxAbs, scaleInPlace, scaleShift, timesPowerOfTwo } from "./_scale.ts";
 import { simplexEtfDistance } from "./simplex_etf_distance.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";
 import { trueClassRank } from "./top_k_accuracy.ts";
@@ -125,6 +140,8 @@ export interface Pass2State {
   meanLogits: Float64Array;
   /** [K, K]: ‖μ_y − μ_k‖². */
   meanDistances: Float64Array;
+  /** Features are used as h · 2^featureShift (means, stack and logits are in that scale). */
+  featureShift: number;
 }
 
 /** Pass-2 sums over some of the samples ({@linkcode NeuralCollapseAccumulator.pass2Sums}), to merge. */
@@ -174,6 +191,11 @@ export class NeuralCollapseAccumulator {
   /** W [K, d] and b [K] in float64. */
   #w: Float64Array;
   #b: Float64Array;
+  /** W is held as W · 2^weightShift, features as h · 2^featureShift (see the module notes on scale). */
+  #weightShift = 0;
+  #featureShift = 0;
+  /** Largest |h| seen in pass 1, which fixes featureShift. */
+  #featureMax = 0;
   #phase: "pass1" | "pass2" | "done" = "pass1";
   /** Made by fromPass2State: holds pass-2 sums only, to merge elsewhere. */
   #pass2Only = false;
@@ -181,6 +203,9 @@ export class NeuralCollapseAccumulator {
   // Out-of-distribution samples (NC5): their count and Σ h.
   #oodSum: Float64Array | null = null;
   #oodCount = 0;
+  /** The OOD sum holds Σ h · 2^oodShift; oodMax is the largest |h| so far. */
+  #oodShift = 0;
+  #oodMax = 0;
 
   // Pass 1: n_k and Σ_{y_i=k} h_i.
   #counts: Float64Array;
@@ -247,6 +272,8 @@ export class NeuralCollapseAccumulator {
     }
     assertFinite(weights, this.#names.weights, dim, 0);
     this.#w = Float64Array.from(weights);
+    this.#weightShift = scaleShift(maxAbs(weights));
+    scaleInPlace(this.#w, this.#weightShift);
     this.#b = new Float64Array(k);
     if (bias !== null) {
       if (bias.length !== k) throw new UserError(`${this.#names.bias}: expected K = ${k} values, got ${bias.length}`);
@@ -274,18 +301,13 @@ export class NeuralCollapseAccumulator {
     const n = this.#checkBatch(features, labels, this.#n1);
     const d = this.dim;
     const sums = this.#sums;
+    this.#rescaleFeatures(features);
+    const f = 2 ** this.#featureShift;
     for (let i = 0; i < n; i++) {
       const y = labels[i];
       const o = y * d;
       const r = i * d;
-      // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check per row.
-      let bad = 0;
-      for (let j = 0; j < d; j++) {
-        const x = features[r + j];
-        sums[o + j] += x;
-        bad += x - x;
-      }
-      if (bad !== 0) assertFinite(features.subarray(r, r + d), this.#names.features, d, this.#n1 + i);
+      for (let j = 0; j < d; j++) sums[o + j] += features[r + j] * f;
       this.#counts[y]++;
     }
     this.#n1 += n;
@@ -303,18 +325,39 @@ export class NeuralCollapseAccumulator {
     }
     const sum = this.#oodSum ??= new Float64Array(d);
     const n = features.length / d;
+    this.#oodShift = this.#rescaleOod(features, sum);
+    const f = 2 ** this.#oodShift;
     for (let i = 0; i < n; i++) {
-      let bad = 0;
-      for (let j = 0; j < d; j++) {
-        const x = features[i * d + j];
-        sum[j] += x;
-        bad += x - x;
-      }
-      if (bad !== 0) {
-        assertFinite(features.subarray(i * d, (i + 1) * d), "out-of-distribution features", d, this.#oodCount + i);
-      }
+      for (let j = 0; j < d; j++) sum[j] += features[i * d + j] * f;
     }
     this.#oodCount += n;
+  }
+
+  /**
+   * Checks a pass-1 batch of features for non-finite values and sets the
+   * feature shift for the largest |h| so far, first rescaling the class sums
+   * to it (exactly) when it changes.
+   */
+  #rescaleFeatures(features: FeatureArray): void {
+    // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check.
+    let bad = 0;
+    for (let i = 0; i < features.length; i++) bad += features[i] - features[i];
+    if (bad !== 0) assertFinite(features, this.#names.features, this.dim, this.#n1);
+    this.#featureMax = Math.max(this.#featureMax, maxAbs(features));
+    const next = scaleShift(this.#featureMax);
+    if (next !== this.#featureShift) scaleInPlace(this.#sums, next - this.#featureShift);
+    this.#featureShift = next;
+  }
+
+  /** As #rescaleFeatures for out-of-distribution features: checks them, rescales their sum, returns their shift. */
+  #rescaleOod(features: FeatureArray, sum: Float64Array): number {
+    let bad = 0;
+    for (let i = 0; i < features.length; i++) bad += features[i] - features[i];
+    if (bad !== 0) assertFinite(features, "out-of-distribution features", this.dim, this.#oodCount);
+    this.#oodMax = Math.max(this.#oodMax, maxAbs(features));
+    const next = scaleShift(this.#oodMax);
+    if (next !== this.#oodShift) scaleInPlace(sum, next - this.#oodShift);
+    return next;
   }
 
   /** Ends pass 1: fixes μ_k, μ_G and everything pass 2 needs. Throws if a class has no samples. */
@@ -347,9 +390,20 @@ export class NeuralCollapseAccumulator {
       for (let j = 0; j < d; j++) stack[c * d + j] = mu[c * d + j] - muG[j];
     }
     stack.set(this.#w, k * d);
+    // The logits Wh + b are used as 2^(s_h + s_W) (Wh + b): b joins them in that scale.
+    const logitShift = this.#featureShift + this.#weightShift;
+    const b = this.#b.map((x) => timesPowerOfTwo(x, logitShift));
     const meanLogits = new Float64Array(k * k);
     gemmNT(mu, this.#w, meanLogits, k, k, d);
-    for (let y = 0; y < k; y++) for (let c = 0; c < k; c++) meanLogits[y * k + c] += this.#b[c];
+    for (let y = 0; y < k; y++) for (let c = 0; c < k; c++) meanLogits[y * k + c] += b[c];
+    if (!meanLogits.every(Number.isFinite)) {
+      throw new UserError(
+        `${this.#names.bias}: the logits Wh + b overflow float64 once W and the features are scaled near 1 ` +
+          `(|b| up to ${maxAbs(this.#b)}, |W| up to ${timesPowerOfTwo(maxAbs(this.#w), -this.#weightShift)}, ` +
+          `|h| up to ${this.#featureMax}); rescale b or the inputs`,
+      );
+    }
+    this.#b = b;
     const meanDist = new Float64Array(k * k);
     for (let a = 0; a < k; a++) {
       for (let c = a + 1; c < k; c++) {
@@ -385,6 +439,7 @@ export class NeuralCollapseAccumulator {
     const m = 2 * this.numClasses;
     const mu = this.#mu;
     const e = this.#eBuf;
+    const f = 2 ** this.#featureShift;
     const projector = this.#projector;
     const chunk = projector ? PROJECTOR_ROWS : CHUNK_ROWS;
     for (let start = 0; start < n; start += chunk) {
@@ -397,12 +452,16 @@ export class NeuralCollapseAccumulator {
         const eOff = r * d;
         let sq = 0;
         for (let j = 0; j < d; j++) {
-          const t = features[hOff + j] - mu[mOff + j];
+          const t = features[hOff + j] * f - mu[mOff + j];
           e[eOff + j] = t;
           sq += t * t;
         }
         if (!Number.isFinite(sq)) {
           assertFinite(features.subarray(hOff, hOff + d), this.#names.features, d, this.#n2 + i);
+          throw new UserError(
+            `${this.#names.features}: row ${this.#n2 + i} is far larger in pass 2 than any row of pass 1; ` +
+              "pass 2 must revisit exactly the samples of pass 1",
+          );
         }
         this.#sqDist[y] += sq;
         this.#counts2[y]++;
@@ -451,6 +510,7 @@ export class NeuralCollapseAccumulator {
       stack: this.#stack.slice(),
       meanLogits: this.#meanLogits.slice(),
       meanDistances: this.#meanDist.slice(),
+      featureShift: this.#featureShift,
     };
   }
 
@@ -480,6 +540,7 @@ export class NeuralCollapseAccumulator {
     acc.#stack = state.stack.slice();
     acc.#meanLogits = state.meanLogits.slice();
     acc.#meanDist = state.meanDistances.slice();
+    acc.#featureShift = state.featureShift;
     acc.#phase = "pass2";
     acc.#pass2Only = true;
     return acc;
@@ -643,13 +704,23 @@ export class NeuralCollapseAccumulator {
     const nc2Means = simplexEtfDistance(gram, k);
     const selfDuality = normalisedDifference(wCentred, mRows);
 
-    // Reference NC4: ‖W μ_G + b‖₂.
-    let nc4Bias = 0;
-    for (let c = 0; c < k; c++) {
-      const t = dot(w, c * d, this.#muG, 0, d) + this.#b[c];
-      nc4Bias += t * t;
+    // Reference NC4: ‖W μ_G + b‖₂, computed as 2^(s_h + s_W) (W μ_G + b), scaled again by 2^t
+    // (exact) so that its squares stay in range, and scaled back at the end.
+    const t4 = new Float64Array(k);
+    for (let c = 0; c < k; c++) t4[c] = dot(w, c * d, this.#muG, 0, d) + this.#b[c];
+    const t4Shift = scaleShift(maxAbs(t4));
+    scaleInPlace(t4, t4Shift);
+    let nc4Sq = 0;
+    for (let c = 0; c < k; c++) nc4Sq += t4[c] * t4[c];
+    const nc4Scaled = Math.sqrt(nc4Sq);
+    const nc4Shift = t4Shift + this.#featureShift + this.#weightShift;
+    const nc4Bias = timesPowerOfTwo(nc4Scaled, -nc4Shift);
+    if (!Number.isFinite(nc4Bias)) {
+      throw new UserError(
+        `${this.#names.weights}, ${this.#names.bias}, ${this.#names.features}: nc4_bias = ‖W μ_G + b‖ ≈ ` +
+          `2^${Math.round(Math.log2(nc4Scaled) - nc4Shift)} overflows float64`,
+      );
     }
-    nc4Bias = Math.sqrt(nc4Bias);
 
     // Equinorm: std/mean of ‖μ_k − μ_G‖ and of ‖w_k‖.
     const meanNorms = new Float64Array(k);
@@ -708,8 +779,13 @@ export class NeuralCollapseAccumulator {
     // NC5 (Ammar et al. 2024): mean over classes of |cos∠(μ_k − μ_G, μ_G^OOD − μ_G)|.
     let nc5: number | undefined;
     if (this.#oodSum !== null && this.#oodCount > 0) {
+      // μ_G^OOD − μ_G in the scale of the larger of the two (smaller shift); cosines ignore the scale.
+      const common = Math.min(this.#oodShift, this.#featureShift);
       const ood = new Float64Array(d);
-      for (let j = 0; j < d; j++) ood[j] = this.#oodSum[j] / this.#oodCount - this.#muG[j];
+      for (let j = 0; j < d; j++) {
+        ood[j] = timesPowerOfTwo(this.#oodSum[j] / this.#oodCount, common - this.#oodShift) -
+          timesPowerOfTwo(this.#muG[j], common - this.#featureShift);
+      }
       const oodNorm = Math.sqrt(dot(ood, 0, ood, 0, d));
       nc5 = 0;
       for (let c = 0; c < k; c++) {
