@@ -20,7 +20,7 @@ import { renderSvg } from "./render_svg.ts";
 import { metricInfo } from "../metrics/table.ts";
 import { runName } from "../run/naming.ts";
 import { settingsRecord } from "../run/config.ts";
-import type { FigureSpec, MetricKey, RenderOptions, RunRecord } from "./types.ts";
+import type { FigureSpec, RenderOptions, RunRecord } from "./types.ts";
 
 /**
  * A section another part of the package adds to the report.
