@@ -36,9 +36,9 @@ await runTask(
     { name: "out", type: "string", default: "data/fashion-mnist-subset", help: "folder to write the subset into" },
   ],
   async (values) => {
-    const source = values["source"] as string;
+    const source = values["source"];
     const pkg = source === "/usr/share/datasets/fashion-mnist" ? await debianPackageVersion() : undefined;
-    const sums = await buildFashionMnistSubset(source, values["out"] as string, { sourcePackage: pkg });
+    const sums = await buildFashionMnistSubset(source, values["out"], { sourcePackage: pkg });
     for (const [file, sha] of Object.entries(sums)) console.log(`${sha}  ${file}`);
   },
 );

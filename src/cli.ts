@@ -18,6 +18,11 @@
  *   from {@linkcode repositoryPath} (e.g. `runs/figures`), is relative to the
  *   repository root, where the README says outputs go, whatever the folder.
  *
+ * Specs written through {@linkcode defineFlags} keep their literal types, so
+ * {@linkcode parseFlags} and {@linkcode runTask} hand the task typed values
+ * (`values.lr` is a `number`, `values["save-path"]` a `string | undefined`,
+ * a `choice` the union of its choices): tasks read them without casts.
+ *
  * A task that starts another (sweep, reproduce) passes absolute paths, and
  * the sweep's runner sets the child's `INIT_CWD` to its own folder, so a
  * child reads every path as its parent did.
@@ -28,6 +33,20 @@ import { EXIT, UserError } from "./errors.ts";
 
 /** The repository root (the folder of `deno.json`), absolute. */
 const REPOSITORY_ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** The kinds of flag {@linkcode parseFlags} understands; see {@linkcode FlagSpec.type}. */
+export type FlagType =
+  | "string"
+  | "strings"
+  | "number"
+  | "int"
+  | "boolean"
+  | "choice"
+  | "list"
+  | "numbers"
+  | "ints"
+  | "path"
+  | "paths";
 
 /** How one flag is parsed and validated. */
 export interface FlagSpec {
@@ -41,18 +60,7 @@ export interface FlagSpec {
    * (see the module doc for the rule). `strings`: a repeatable flag whose
    * values are kept whole, commas included (`--sbatch-arg --exclude=n1,n2`).
    */
-  type:
-    | "string"
-    | "strings"
-    | "number"
-    | "int"
-    | "boolean"
-    | "choice"
-    | "list"
-    | "numbers"
-    | "ints"
-    | "path"
-    | "paths";
+  type: FlagType;
   /**
    * For `path` / `paths`: what the path names. {@linkcode runTask} checks,
    * before the task starts, that an existing path is of this kind and that no
@@ -60,18 +68,70 @@ export interface FlagSpec {
    */
   expect?: "file" | "folder";
   /** Extra spellings, with dashes, e.g. `["-e", "--epochs"]`. */
-  aliases?: string[];
+  aliases?: readonly string[];
   default?: unknown;
   choices?: readonly string[];
   min?: number;
   max?: number;
   /** `min` is exclusive (value must be greater). */
   minExclusive?: boolean;
+  /**
+   * The configuration field this flag fills (e.g. `momentum` for `--mom`),
+   * for tasks whose flags build a configuration object as data: the parser
+   * ignores it; see `TRAIN_FLAGS` in `tasks/train.ts`.
+   */
+  config?: string;
   help: string;
 }
 
-/** Parsed values keyed by flag name (dashes kept, e.g. `values["save-path"]`). */
-export type FlagValues = Record<string, unknown>;
+/**
+ * What a flag of spec `S` parses to: `number` for `number`/`int`, `number[]`
+ * for `numbers`/`ints`, `string[]` for `list`/`strings`/`paths`, the union of
+ * the `choices` for `choice`, `boolean`, else `string`.
+ */
+export type FlagValue<S extends FlagSpec> = S["type"] extends "number" | "int" ? number
+  : S["type"] extends "boolean" ? boolean
+  : S["type"] extends "choice" ? (S extends { choices: readonly (infer C)[] } ? C : string)
+  : S["type"] extends "numbers" | "ints" ? number[]
+  : S["type"] extends "list" | "strings" | "paths" ? string[]
+  : S["type"] extends "string" | "path" ? string
+  : unknown;
+
+/**
+ * Parsed values keyed by flag name (dashes kept, e.g. `values["save-path"]`),
+ * typed by the specs: a flag without a `default` may be `undefined`. Specs
+ * whose names are not literal types (`FlagSpec[]`) give `unknown` values.
+ *
+ * @example
+ * ```ts
+ * const SPECS = defineFlags([{ name: "lr", type: "number", default: 0.1, help: "learning rate" }]);
+ * const lr: number = parseFlags(["--lr", "0.05"], SPECS).lr;
+ * ```
+ */
+export type FlagValues<S extends readonly FlagSpec[] = readonly FlagSpec[]> = {
+  [K in S[number] as K["name"]]: string extends K["name"] ? unknown
+    : K extends { default: undefined } ? FlagValue<K> | undefined
+    : K extends { default: unknown } ? FlagValue<K>
+    : FlagValue<K> | undefined;
+};
+
+/**
+ * The specs as written, with their literal types kept (names, types,
+ * choices, defaults), so that {@linkcode parseFlags} and {@linkcode runTask}
+ * give typed values.
+ *
+ * @example
+ * ```ts
+ * const FLAGS = defineFlags([
+ *   { name: "epochs", aliases: ["-e"], type: "int", default: 5, help: "epochs" },
+ *   { name: "out", type: "path", help: "output folder" },
+ * ]);
+ * // parseFlags(args, FLAGS): { epochs: number; out: string | undefined }
+ * ```
+ */
+export function defineFlags<const S extends readonly FlagSpec[]>(specs: S): S {
+  return specs;
+}
 
 /** Options of {@linkcode parseFlags}. */
 export interface ParseOptions {
@@ -92,13 +152,17 @@ export interface ParseOptions {
  * v.out; // "/home/me/figs"
  * ```
  */
-export function parseFlags(args: string[], specs: FlagSpec[], options: ParseOptions = {}): FlagValues {
+export function parseFlags<const S extends readonly FlagSpec[]>(
+  args: string[],
+  specs: S,
+  options: ParseOptions = {},
+): FlagValues<S> {
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) {
     byName.set(`--${s.name}`, s);
     for (const a of s.aliases ?? []) byName.set(a, s);
   }
-  const values: FlagValues = {};
+  const values: Record<string, unknown> = {};
   for (const s of specs) if (s.default !== undefined) values[s.name] = defaultValue(s);
   const givenLists = new Set<string>();
   for (let i = 0; i < args.length; i++) {
@@ -144,7 +208,8 @@ export function parseFlags(args: string[], specs: FlagSpec[], options: ParseOpti
     } else values[spec.name] = value;
     if (Array.isArray(value)) givenLists.add(spec.name);
   }
-  return values;
+  // Each value was made by `convert` (or is the spec's default) for its spec's type, which is what FlagValues<S> says.
+  return values as FlagValues<S>;
 }
 
 function defaultValue(spec: FlagSpec): unknown {
@@ -238,7 +303,7 @@ function formatDefault(spec: FlagSpec): string {
 }
 
 /** A help text listing every flag with its default. */
-export function helpText(usage: string, specs: FlagSpec[]): string {
+export function helpText(usage: string, specs: readonly FlagSpec[]): string {
   const lines = [usage, "", "Flags:"];
   for (const s of specs) {
     const names = [`--${s.name}`, ...(s.aliases ?? [])].join(", ");
@@ -264,7 +329,7 @@ function statOrNull(path: string): Deno.FileInfo | null {
  * must be a folder. Throws {@linkcode UserError} naming the flag, so that a
  * mistyped output folder fails before any work, not after it.
  */
-export function checkPathFlags(values: FlagValues, specs: FlagSpec[]): void {
+export function checkPathFlags(values: Readonly<Record<string, unknown>>, specs: readonly FlagSpec[]): void {
   for (const spec of specs) {
     const value = values[spec.name];
     if (!spec.expect || value === undefined) continue;
@@ -327,10 +392,10 @@ export function fileSystemErrorLine(e: unknown): string | null {
  * no permission) into one line on stderr and exit status 2. Any other error
  * is a bug and keeps its stack trace.
  */
-export async function runTask(
+export async function runTask<const S extends readonly FlagSpec[]>(
   usage: string,
-  specs: FlagSpec[],
-  main: (values: FlagValues) => Promise<void>,
+  specs: S,
+  main: (values: FlagValues<S>) => Promise<void>,
 ): Promise<void> {
   const args = Deno.args;
   if (args.includes("--help") || args.includes("-h")) {

@@ -51,8 +51,8 @@ if (import.meta.main) {
     { name: "min-seconds", type: "number", default: 3, min: 0, help: "time each measurement for at least this long" },
     { name: "json", type: "path", expect: "file", help: "also write the rows to this JSON file" },
   ], async (flags) => {
-    const backends = flags.backends as string[];
-    const workloads = flags.workloads as string[];
+    const backends = flags.backends;
+    const workloads = flags.workloads;
     for (const b of backends) {
       if (!(ALL_BACKENDS as readonly string[]).includes(b)) {
         throw new UserError(`--backends: unknown backend '${b}'; choose from ${ALL_BACKENDS.join(", ")}`);
@@ -63,7 +63,7 @@ if (import.meta.main) {
         throw new UserError(`--workloads: unknown workload '${w}'; choose from ${ALL_WORKLOADS.join(", ")}`);
       }
     }
-    const minSeconds = flags["min-seconds"] as number;
+    const minSeconds = flags["min-seconds"];
     const rows: Row[] = [];
     const report = (r: Row): void => {
       rows.push(r);
@@ -99,6 +99,7 @@ if (import.meta.main) {
         }
         note = `${native.info.package}, TF ${native.info.tensorflowVersion}, ${native.info.gpu ? "GPU" : "CPU"}`;
       }
+      // A --backends list item, checked against ALL_BACKENDS above (list flags carry no choices).
       await selectBackend(backend as BackendName, { needsConvTraining: false });
       // The plain-JS backend takes minutes per WRN step: one untimed warm-up
       // would double that for little gain, so it gets a single timed step.
@@ -149,6 +150,6 @@ if (import.meta.main) {
       }; ` +
         `tfjs ${tf.version_core}; wall-clock figures shrink when other processes share the CPUs)`,
     );
-    if (flags.json) await writeJsonAtomic(flags.json as string, rows);
+    if (flags.json) await writeJsonAtomic(flags.json, rows);
   });
 }

@@ -22,12 +22,12 @@ import {
   type ProjectorFactory,
   syntheticFeatures,
 } from "../src/metrics/mod.ts";
-import { type BackendName, selectBackend } from "../src/backend/mod.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 import { tfProjector } from "../src/backend/projector.ts";
 import { writeNpy } from "../src/npy.ts";
 import { joinPath } from "../src/io.ts";
 import { UserError } from "../src/errors.ts";
-import { type FlagSpec, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 import { type ProcessRun, runScaleBench, summary } from "../bench/scale_bench.ts";
 import { VENV_PYTHON } from "../bench/reference/python.ts";
 
@@ -35,7 +35,7 @@ const USAGE =
   "deno task bench-metrics [--n 50000] [--k 100] [--d 2048] [--method fast|reference] [--projection float64|float32] [--json]\n" +
   "       deno task bench-metrics --scale imagenet|peer [--torch] [--repeat 1] [--keep]";
 
-const SPECS: FlagSpec[] = [
+const SPECS = defineFlags([
   { name: "n", type: "int", default: 50_000, min: 1, help: "number of samples N" },
   { name: "k", type: "int", default: 100, min: 2, help: "number of classes K" },
   { name: "d", type: "int", default: 2048, min: 1, help: "feature dimension d" },
@@ -87,31 +87,32 @@ const SPECS: FlagSpec[] = [
   },
   { name: "cache", type: "path", default: ".cache/bench-metrics", help: "folder for the synthetic .npy files" },
   { name: "keep", type: "boolean", default: false, help: "keep the synthetic files" },
-];
+]);
 
 const SCALES = { imagenet: { n: 1_280_000, k: 1000, d: 2048 }, peer: { n: 50_000, k: 100, d: 2048 } };
 
 /** Files mode: prints the table of whole-process times, memory and NC1 agreement. */
-async function filesMode(flags: Record<string, unknown>, log: (s: string) => void): Promise<void> {
-  const scale = SCALES[(flags.scale ?? "peer") as keyof typeof SCALES];
-  const { n, k, d } = flags.scale ? scale : { n: flags.n as number, k: flags.k as number, d: flags.d as number };
+async function filesMode(flags: FlagValues<typeof SPECS>, log: (s: string) => void): Promise<void> {
+  const scale = SCALES[flags.scale ?? "peer"];
+  const { n, k, d } = flags.scale ? scale : { n: flags.n, k: flags.k, d: flags.d };
   // Float64 JavaScript runs only up to the peer size's N·K·d (at ImageNet scale it is ~5·10¹² scalar multiply-adds).
   const withFloat64 = n * k * d <= 2e10;
   const runs = await runScaleBench({
     n,
     k,
     d,
-    noise: flags.noise as number,
-    seed: flags.seed as number,
-    dir: `${flags.cache as string}/${n}x${d}-k${k}`,
-    keep: flags.keep as boolean,
-    repeat: flags.repeat as number,
+    noise: flags.noise,
+    seed: flags.seed,
+    dir: `${flags.cache}/${n}x${d}-k${k}`,
+    keep: flags.keep,
+    repeat: flags.repeat,
     ours: withFloat64 ? ["float32", "float64"] : ["float32"],
-    torchPython: flags.torch ? flags["torch-python"] as string : null,
+    torchPython: flags.torch ? flags["torch-python"] : null,
     torchDtypes: withFloat64 ? ["float32", "float64"] : ["float32"],
   }, log);
   const byName = new Map(runs.map((r) => [r.name, r]));
   const reference = byName.get("ours float64") ?? byName.get("torch float64") ?? null;
+  // Not a flag: a field of the JSON line the benchmarked process printed (every variant prints a numeric nc1).
   const nc1 = (r: ProcessRun) => r.output.nc1 as number;
   log("");
   log(`N = ${n}, K = ${k}, d = ${d}; whole process, 2 threads each; median of ${flags.repeat} run(s)`);
@@ -208,11 +209,11 @@ function measureStreaming(
 
 if (import.meta.main) {
   await runTask(USAGE, SPECS, async (flags) => {
-    const n = flags.n as number;
-    const k = flags.k as number;
-    const d = flags.d as number;
-    const batch = flags.batch as number;
-    const json = flags.json as boolean;
+    const n = flags.n;
+    const k = flags.k;
+    const d = flags.d;
+    const batch = flags.batch;
+    const json = flags.json;
     const log = (s: string) => {
       if (!json) console.log(s);
     };
@@ -220,17 +221,17 @@ if (import.meta.main) {
     if (flags.scale !== undefined || flags.torch) return await filesMode(flags, log);
 
     let t = performance.now();
-    const data = syntheticFeatures(flags.seed as number, n, k, d, flags.noise as number);
+    const data = syntheticFeatures(flags.seed, n, k, d, flags.noise);
     log(`synthetic data N=${n} K=${k} d=${d}: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     let projector: ProjectorFactory | undefined;
     let variant = "float64";
     if (flags.projection === "float32") {
-      const backend = await selectBackend(flags.backend as BackendName, { needsConvTraining: false });
+      const backend = await selectBackend(flags.backend, { needsConvTraining: false });
       projector = tfProjector;
       variant = `float32 products on tfjs ${backend.name}`;
     }
-    const repeat = flags.repeat as number;
+    const repeat = flags.repeat;
     let oursSeconds = Infinity;
     let ours: NeuralCollapseMetrics | null = null;
     for (let r = 0; r < repeat; r++) {
@@ -244,7 +245,7 @@ if (import.meta.main) {
       }`,
     );
 
-    const numpy = await runNumpy(flags.python as string, flags.method as string, repeat, data, n, k, d);
+    const numpy = await runNumpy(flags.python, flags.method, repeat, data, n, k, d);
     if (ours === null) throw new Error("unreachable: repeat >= 1");
     const keys = Object.keys(ours) as (keyof NeuralCollapseMetrics)[];
     if (typeof numpy === "string") {

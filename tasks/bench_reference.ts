@@ -10,7 +10,7 @@
  * ratios to the reference, and whether the metric values agree to 1e-4.
  * `--setup` first builds the Python side (bench/reference/README.md).
  */
-import { type FlagSpec, runTask } from "../src/cli.ts";
+import { defineFlags, runTask } from "../src/cli.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { EVALUATION_BATCH_VECTORS } from "../src/train/eval.ts";
@@ -38,7 +38,7 @@ import { runReference, setupVenv } from "../bench/reference/python.ts";
 const USAGE =
   "deno task bench-reference [--setup] [--reps 5] [--workloads mlp,mlp-eval,...] [--skip-train] [--skip-metrics] [--json out.json]";
 
-const SPECS: FlagSpec[] = [
+const SPECS = defineFlags([
   { name: "setup", type: "boolean", default: false, help: "create bench/reference/.venv (torch, numpy, scipy) first" },
   { name: "python", type: "string", default: "python3", help: "interpreter that creates the venv (--setup)" },
   { name: "reps", type: "int", default: 5, min: 1, help: "timed repetitions per measurement (the median is reported)" },
@@ -82,7 +82,7 @@ const SPECS: FlagSpec[] = [
   },
   { name: "metric-reps", type: "int", default: 3, min: 1, help: "repetitions of each metric computation" },
   { name: "json", type: "path", expect: "file", help: "also write every measurement to this JSON file" },
-];
+]);
 
 const K = 100;
 const D = 2048;
@@ -105,27 +105,27 @@ async function runOurs(args: string[]): Promise<WorkloadResult & { backend: stri
 if (import.meta.main) {
   await runTask(USAGE, SPECS, async (flags) => {
     if (flags.setup) {
-      const check = await setupVenv(flags.python as string, (l) => console.log(`setup: ${l}`));
+      const check = await setupVenv(flags.python, (l) => console.log(`setup: ${l}`));
       console.log(
         `setup: torch ${check.versions.torch}, CUDA ${check.cuda}, oneDNN ${check.mkldnn}; parameters ${
           (check.params ?? []).map((p) => `w=${p.width}: ${p.params}`).join(", ")
         } (as expected)`,
       );
     }
-    const workloads = flags.workloads as string[];
+    const workloads = flags.workloads;
     for (const w of workloads) {
       if (!REFERENCE_WORKLOADS[w]) {
         throw new UserError(`--workloads: unknown '${w}'; choose from ${Object.keys(REFERENCE_WORKLOADS).join(", ")}`);
       }
     }
-    const backends = flags.backends as string[];
+    const backends = flags.backends;
     for (const b of backends) {
       if (b !== "tensorflow" && b !== "cpu" && b !== "wasm") {
         throw new UserError(`--backends: '${b}' is not a backend; choose tensorflow, cpu and/or wasm`);
       }
     }
-    const reps = flags.reps as number;
-    const warmup = flags.warmup as number;
+    const reps = flags.reps;
+    const warmup = flags.warmup;
     const rows: ComparisonRow[] = [];
     const record: Record<string, unknown> = {
       date: new Date().toISOString(),
@@ -195,9 +195,9 @@ if (import.meta.main) {
     }
 
     if (!flags["skip-metrics"]) {
-      const n = flags.n as number;
+      const n = flags.n;
       console.log(`metrics: generating N = ${n}, K = ${K}, d = ${D} synthetic features`);
-      const data = syntheticFeatures(1, n, K, D, flags.noise as number);
+      const data = syntheticFeatures(1, n, K, D, flags.noise);
       const dir = await Deno.makeTempDir({ prefix: "bench-reference-" });
       try {
         await Deno.writeFile(
@@ -210,7 +210,7 @@ if (import.meta.main) {
           writeNpy({ dtype: "float32", shape: [K, D], data: data.weights }),
         );
         await Deno.writeFile(joinPath(dir, "bias.npy"), writeNpy({ dtype: "float32", shape: [K], data: data.bias }));
-        const metricReps = flags["metric-reps"] as number;
+        const metricReps = flags["metric-reps"];
         // Ours twice: float64 JavaScript (the default), then float32 products on the fastest tfjs backend here.
         const projectedOn = native.ok ? "tensorflow" : "wasm";
         const variants: { side: string; backend: "tensorflow" | "wasm" | null }[] = [
@@ -251,6 +251,6 @@ if (import.meta.main) {
     console.log();
     console.log(formatTable(rows));
     console.log(`load average at the end: ${Deno.loadavg().join(" ")}`);
-    if (flags.json) await writeJsonAtomic(flags.json as string, record);
+    if (flags.json) await writeJsonAtomic(flags.json, record);
   });
 }

@@ -9,17 +9,17 @@
  *   deno task evaluate --bias --save-path ./wideres50_cifar100/wideres50-2-ce-800-1/ --seed 1 --width 2 -e 800 \
  *     --model wide_resnet50 --dataset cifar100
  */
-import { type BackendName, BACKENDS, selectBackend } from "../src/backend/mod.ts";
+import { BACKENDS, selectBackend } from "../src/backend/mod.ts";
 import { DATASET_NAMES } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { evaluateRun, readRunConfig } from "../src/evaluate/evaluate_run.ts";
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
-import { type FlagSpec, type FlagValues, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 import { formatDuration, ProgressBar } from "./_progress.ts";
 import { dieWithParent } from "./_process.ts";
 
-const FLAGS: FlagSpec[] = [
+const FLAGS = defineFlags([
   { name: "save-path", type: "path", expect: "folder", help: "run folder to evaluate (required)" },
   { name: "dataset-root", type: "path", expect: "folder", help: "dataset folder, if it moved since training" },
   {
@@ -47,42 +47,35 @@ const FLAGS: FlagSpec[] = [
   { name: "seed", type: "int", min: 0, help: "(reference flag, checked)" },
   { name: "loss", type: "choice", choices: LOSS_NAMES, help: "(reference flag, checked)" },
   { name: "bias", type: "boolean", help: "(reference flag, checked)" },
-];
+]);
 
-const CHECKED: [flag: string, key: string][] = [
-  ["epochs", "epochs"],
-  ["width", "width"],
-  ["model", "model"],
-  ["dataset", "dataset"],
-  ["seed", "seed"],
-  ["loss", "loss"],
-  ["bias", "bias"],
-];
+/** The reference flags checked against the run's `config.json`; each is named as the config field it matches. */
+const CHECKED = ["epochs", "width", "model", "dataset", "seed", "loss", "bias"] as const;
 
 const pct = (v: number | null | undefined): string => typeof v === "number" ? v.toFixed(2) : "–";
 
-async function main(v: FlagValues): Promise<void> {
-  const dir = v["save-path"] as string | undefined;
+async function main(v: FlagValues<typeof FLAGS>): Promise<void> {
+  const dir = v["save-path"];
   if (!dir) throw new UserError("--save-path: required (the run folder to evaluate)");
   const cfg = await readRunConfig(dir);
-  for (const [flag, key] of CHECKED) {
+  for (const flag of CHECKED) {
     const given = v[flag];
-    const actual = (cfg as unknown as Record<string, unknown>)[key];
+    const actual = cfg[flag];
     if (given !== undefined && given !== actual) {
       console.error(`note: --${flag} ${given} differs from the run's config (${actual}); using the run's config`);
     }
   }
-  const backend = await selectBackend(v["backend"] as BackendName, { needsConvTraining: isConvolutional(cfg.model) });
+  const backend = await selectBackend(v["backend"], { needsConvTraining: isConvolutional(cfg.model) });
   const projection = v["projection"] === "float32" ? ", NC projections in float32" : "";
   console.error(`evaluate: ${dir} (${cfg.model}, ${cfg.loss}, ${cfg.dataset}) on backend ${backend.name}${projection}`);
   let bar: ProgressBar | null = null;
   const t0 = performance.now();
   const info = await evaluateRun(dir, {
-    augment: v["eval-augment"] as boolean,
-    force: v["force"] as boolean,
-    batchSize: v["test-batch-size"] as number,
-    projection: v["projection"] as "float64" | "float32",
-    datasetRoot: v["dataset-root"] as string | undefined,
+    augment: v["eval-augment"],
+    force: v["force"],
+    batchSize: v["test-batch-size"],
+    projection: v["projection"],
+    datasetRoot: v["dataset-root"],
     onStart: (total, skipped) => {
       if (skipped > 0) console.error(`${skipped} checkpoint(s) already evaluated (--force to redo)`);
       bar = new ProgressBar("checkpoints", total);

@@ -6,15 +6,15 @@
  *
  *   deno task heatmap --runs runs/ --dataset cifar100 --out my-figures/
  */
-import { type FlagSpec, runTask } from "../src/cli.ts";
-import { type FigureFormat, heatmapFigures, selectRuns, writeFigures } from "../src/plot/mod.ts";
+import { defineFlags, runTask } from "../src/cli.ts";
+import { heatmapFigures, selectRuns, writeFigures } from "../src/plot/mod.ts";
 import { RENDER_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources } from "./plot.ts";
 
-const FLAGS: FlagSpec[] = [
+const FLAGS = defineFlags([
   ...RUN_FLAGS,
   { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
   ...RENDER_FLAGS,
-];
+]);
 
 if (import.meta.main) {
   await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
@@ -22,8 +22,8 @@ if (import.meta.main) {
     const { figures, missing } = heatmapFigures(runs);
     const paths = await writeFigures(
       figures,
-      values.out as string,
-      values.format as FigureFormat,
+      values.out,
+      values.format,
       renderOptions(values),
     );
     console.log(`${runs.length} runs → ${paths.length} figures:`);

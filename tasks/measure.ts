@@ -30,7 +30,7 @@ import {
   type Shard,
 } from "../src/arrays/mod.ts";
 import { UserError } from "../src/errors.ts";
-import { type FlagSpec, runTask } from "../src/cli.ts";
+import { defineFlags, runTask } from "../src/cli.ts";
 import { ProgressBar } from "./_progress.ts";
 
 const USAGE = "deno task measure (--features F.npy --labels L.npy --weights W.npy [--bias B.npy] | --npz A.npz) " +
@@ -38,7 +38,7 @@ const USAGE = "deno task measure (--features F.npy --labels L.npy --weights W.np
 
 const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
-const SPECS: FlagSpec[] = [
+const SPECS = defineFlags([
   {
     name: "features",
     type: "paths",
@@ -75,7 +75,7 @@ const SPECS: FlagSpec[] = [
     choices: BACKEND_CHOICES,
     help: "tfjs backend of --projection float32 (default auto: native, else wasm)",
   },
-];
+]);
 
 /** Output rows: the metric table's rows that are measured from features. */
 const ROWS = METRICS.filter((m) => m.features).map((m) =>
@@ -106,15 +106,15 @@ async function readVector(file: ArrayFile, what: string, shape: number): Promise
 
 if (import.meta.main) {
   await runTask(USAGE, SPECS, async (flags) => {
-    const npz = flags.npz as string | undefined;
+    const npz = flags.npz;
     const fromNpz = (key: string) => (npz === undefined ? undefined : `${npz}:${key}`);
-    const featureSpecs = (flags.features as string[] | undefined) ?? (npz ? [fromNpz("features")!] : undefined);
-    const labelSpecs = (flags.labels as string[] | undefined) ?? (npz ? [fromNpz("labels")!] : undefined);
-    const weightSpec = (flags.weights as string | undefined) ?? fromNpz("W");
+    const featureSpecs = flags.features ?? (npz ? [fromNpz("features")!] : undefined);
+    const labelSpecs = flags.labels ?? (npz ? [fromNpz("labels")!] : undefined);
+    const weightSpec = flags.weights ?? fromNpz("W");
     for (const [name, v] of [["features", featureSpecs], ["labels", labelSpecs], ["weights", weightSpec]] as const) {
       if (v === undefined || v.length === 0) throw new UserError(`--${name} is required (or --npz); usage: ${USAGE}`);
     }
-    let biasSpec = flags.bias as string | undefined;
+    let biasSpec = flags.bias;
     if (biasSpec === undefined && npz !== undefined) {
       // b is optional in an archive: use it when present.
       const probe = await openArrayFile(fromNpz("b")!).catch((e) => {
@@ -158,9 +158,9 @@ if (import.meta.main) {
         );
       }
       const shards: Shard[] = featureFiles.map((features, i) => ({ features, labels: labelFiles[i] }));
-      const batchRows = (flags["batch-rows"] as number | undefined) ?? Math.max(1, Math.floor(BATCH_VALUES / d));
+      const batchRows = flags["batch-rows"] ?? Math.max(1, Math.floor(BATCH_VALUES / d));
       const source = sampleSource(shards, k, d, batchRows);
-      const oodFiles = flags["ood-features"] ? await openAll(flags["ood-features"] as string[], "--ood-features") : [];
+      const oodFiles = flags["ood-features"] ? await openAll(flags["ood-features"], "--ood-features") : [];
       open.push(...oodFiles);
       const ood = oodFiles.length > 0 ? featureSource(oodFiles, d, batchRows) : undefined;
 

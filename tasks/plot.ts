@@ -9,12 +9,11 @@
  *   deno task plot --runs runs/ --width 2 --epochs 800            # into runs/figures/
  *   deno task plot --run runs/a --run runs/b --format png --font-size 16
  */
-import { type FlagSpec, type FlagValues, repositoryPath, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagValues, repositoryPath, runTask } from "../src/cli.ts";
 import {
   DEFAULT_RENDER,
   dynamicsFigures,
   FIGURE_FORMATS,
-  type FigureFormat,
   type RenderOptions,
   type RunFilter,
   type RunSources,
@@ -23,7 +22,7 @@ import {
 } from "../src/plot/mod.ts";
 
 /** `--runs`, `--run` and the configuration filters. */
-export const RUN_FLAGS: FlagSpec[] = [
+export const RUN_FLAGS = defineFlags([
   {
     name: "runs",
     type: "paths",
@@ -35,10 +34,10 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "epochs", type: "ints", aliases: ["-e"], help: "keep runs of these training lengths (comma list)" },
   { name: "dataset", type: "list", help: "keep runs on these datasets (comma list)" },
   { name: "model", type: "list", help: "keep runs of these models (comma list)" },
-];
+]);
 
 /** `--width-px`, `--height-px`, `--font-size`. */
-export const SIZE_FLAGS: FlagSpec[] = [
+export const SIZE_FLAGS = defineFlags([
   {
     name: "width-px",
     type: "int",
@@ -63,22 +62,22 @@ export const SIZE_FLAGS: FlagSpec[] = [
     default: DEFAULT_RENDER.fontSize,
     help: "base font size in pixels",
   },
-];
+]);
 
 /** `--format` and the size flags. */
-export const RENDER_FLAGS: FlagSpec[] = [
+export const RENDER_FLAGS = defineFlags([
   { name: "format", type: "choice", choices: FIGURE_FORMATS, default: "svg", help: "figure file format" },
   ...SIZE_FLAGS,
-];
+]);
 
 /**
  * The run sources of parsed flags; the repository's `runs/` when neither
  * `--runs` nor `--run` is given (both may be repeated or comma lists). Runs
  * found under `--runs` that cannot be read are skipped with a warning.
  */
-export function runSources(values: FlagValues): RunSources {
-  const roots = (values["runs"] as string[] | undefined) ?? [];
-  const dirs = (values["run"] as string[] | undefined) ?? [];
+export function runSources(values: FlagValues<typeof RUN_FLAGS>): RunSources {
+  const roots = values["runs"] ?? [];
+  const dirs = values["run"] ?? [];
   // A broken run found by scanning is skipped with a warning; one named by --run stays an error.
   const onSkip = (dir: string, reason: string) => console.error(`warning: skipping ${dir}: ${reason}`);
   if (roots.length === 0 && dirs.length === 0) return { roots: [repositoryPath("runs")], onSkip };
@@ -86,39 +85,39 @@ export function runSources(values: FlagValues): RunSources {
 }
 
 /** The configuration filter of the parsed flags. */
-export function runFilter(values: FlagValues): RunFilter {
+export function runFilter(values: FlagValues<typeof RUN_FLAGS>): RunFilter {
   return {
-    width: values.width as number[] | undefined,
-    epochs: values.epochs as number[] | undefined,
-    dataset: values.dataset as string[] | undefined,
-    model: values.model as string[] | undefined,
+    width: values.width,
+    epochs: values.epochs,
+    dataset: values.dataset,
+    model: values.model,
   };
 }
 
 /** The size and font options of the parsed flags. */
-export function renderOptions(values: FlagValues): RenderOptions {
+export function renderOptions(values: FlagValues<typeof SIZE_FLAGS>): RenderOptions {
   return {
-    widthPx: values["width-px"] as number,
-    heightPx: values["height-px"] as number,
-    fontSize: values["font-size"] as number,
+    widthPx: values["width-px"],
+    heightPx: values["height-px"],
+    fontSize: values["font-size"],
   };
 }
 
-const FLAGS: FlagSpec[] = [
+const FLAGS = defineFlags([
   ...RUN_FLAGS,
   { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
   { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
   ...RENDER_FLAGS,
-];
+]);
 
 if (import.meta.main) {
   await runTask("deno task plot [flags]", FLAGS, async (values) => {
     const runs = await selectRuns(runSources(values), runFilter(values));
-    const figures = dynamicsFigures(runs, { logNc1: values["log-nc1"] as boolean });
+    const figures = dynamicsFigures(runs, { logNc1: values["log-nc1"] });
     const paths = await writeFigures(
       figures,
-      values.out as string,
-      values.format as FigureFormat,
+      values.out,
+      values.format,
       renderOptions(values),
     );
     console.log(`${runs.length} runs → ${paths.length} figures:`);

@@ -6,11 +6,11 @@
  *
  *   deno task report --runs runs/                 # runs/report/report.html and report.md
  */
-import { type FlagSpec, runTask } from "../src/cli.ts";
+import { defineFlags, runTask } from "../src/cli.ts";
 import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
 import { renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
 
-const FLAGS: FlagSpec[] = [
+const FLAGS = defineFlags([
   ...RUN_FLAGS,
   {
     name: "out",
@@ -29,18 +29,18 @@ const FLAGS: FlagSpec[] = [
     help: "dynamics figures for the widest, longest setting per dataset and model, or for every setting",
   },
   ...SIZE_FLAGS,
-];
+]);
 
 if (import.meta.main) {
   await runTask("deno task report [flags]", FLAGS, async (values) => {
     const runs = await selectRuns(runSources(values), runFilter(values));
     const report = buildReport(runs, [], {
-      title: values.title as string | undefined,
+      title: values.title,
       render: renderOptions(values),
-      logNc1: values["log-nc1"] as boolean,
-      dynamics: values.dynamics as "largest" | "all",
+      logNc1: values["log-nc1"],
+      dynamics: values.dynamics,
     });
-    const paths = await writeReport(values.out as string, report);
+    const paths = await writeReport(values.out, report);
     console.log(`${runs.length} runs → ${paths.html} and ${paths.markdown} (${report.figures.length} figures)`);
     if (report.missing.length) {
       console.log(`${report.missing.length} runs missing from the grid (listed in the report)`);

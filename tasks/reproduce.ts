@@ -33,11 +33,11 @@ import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperiment, ufmReportSection } from ".
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { writeJsonAtomic } from "../src/io.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { type FlagSpec, runTask } from "../src/cli.ts";
+import { defineFlags, runTask } from "../src/cli.ts";
 import { formatDuration } from "./_progress.ts";
 import { executeSweep, EXECUTOR_FLAGS, RUN_FLAGS, slurmOptionsFromFlags, submitSweep, taskCommand } from "./sweep.ts";
 
-const FLAGS: FlagSpec[] = [
+const FLAGS = defineFlags([
   {
     name: "out",
     type: "path",
@@ -59,12 +59,12 @@ const FLAGS: FlagSpec[] = [
     default: false,
     help: "(run by the Slurm report job) skip the sweep: figures, checks and report of the runs there",
   },
-];
+]);
 
 if (import.meta.main) {
   await runTask("deno task reproduce [--out DIR] [--jobs N] [--backend B]", FLAGS, async (v) => {
     const t0 = performance.now();
-    const out = v["out"] as string;
+    const out = v["out"];
     if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
     const runsDir = joinPath(out, "runs");
     const config = sweepPreset("small");

@@ -31,9 +31,9 @@ if (import.meta.main) {
     const t0 = performance.now();
     const log = (line: string): void => console.log(`setup: ${line}`);
     const result = await setupNative({
-      gpu: flags.gpu as boolean,
-      force: flags.force as boolean,
-      fromRegistries: flags["from-registries"] as boolean,
+      gpu: flags.gpu,
+      force: flags.force,
+      fromRegistries: flags["from-registries"],
       log,
     });
     if (flags.verify) {

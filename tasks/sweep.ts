@@ -46,16 +46,18 @@ import {
 } from "../src/sweep/mod.ts";
 import { taskPermissions } from "../src/sweep/task_runner.ts";
 import { drawSweepReport } from "../src/sweep/sweep_report.ts";
-import { type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 import { TRAIN_FLAGS } from "./train.ts";
 
 /** Train flags passed through to every run: given values only (no defaults), so the preset's stand. */
-export const PASSTHROUGH_TRAIN_FLAGS: FlagSpec[] = TRAIN_FLAGS.filter((s) => !SWEEP_OWNED_TRAIN_FLAGS.includes(s.name))
+export const PASSTHROUGH_TRAIN_FLAGS: readonly FlagSpec[] = TRAIN_FLAGS.filter((s) =>
+  !SWEEP_OWNED_TRAIN_FLAGS.includes(s.name)
+)
   .map((s) => ({ ...s, default: undefined, help: `(train) ${s.help}` }));
 
 /** The flags that pick and shape the grid; `reproduce` shares the execution ones. */
-export const GRID_FLAGS: FlagSpec[] = [
+export const GRID_FLAGS = defineFlags([
   { name: "preset", type: "string", default: "small", help: `grid preset: ${SWEEP_PRESET_NAMES.join(", ")}` },
   { name: "losses", type: "list", help: "losses (names or ce,ls,fl,mse; comma list)" },
   { name: "widths", type: "numbers", help: "width multipliers (comma list)" },
@@ -63,17 +65,17 @@ export const GRID_FLAGS: FlagSpec[] = [
   { name: "seeds", type: "ints", help: "seeds (comma list)" },
   { name: "dataset", type: "string", help: "dataset (default: the preset's)" },
   { name: "model", type: "string", help: "model (default: the preset's)" },
-];
+]);
 
 /** Flags of running a sweep. */
-export const RUN_FLAGS: FlagSpec[] = [
+export const RUN_FLAGS = defineFlags([
   { name: "backend", type: "choice", choices: BACKENDS, default: "auto", help: "compute backend of every run" },
   { name: "jobs", type: "int", min: 1, max: 64, default: 1, help: "runs trained in parallel (one process each)" },
   { name: "retry-failed", type: "boolean", default: false, help: "also retry runs whose training diverged" },
-];
+]);
 
 /** Where the runs execute, and what `--executor slurm` asks of Slurm; `reproduce` shares them. */
-export const EXECUTOR_FLAGS: FlagSpec[] = [
+export const EXECUTOR_FLAGS = defineFlags([
   {
     name: "executor",
     type: "choice",
@@ -104,10 +106,10 @@ export const EXECUTOR_FLAGS: FlagSpec[] = [
     default: SLURM_DEFAULTS.signalSeconds,
     help: "(slurm) seconds before the time limit that a run is told to checkpoint (--signal=B:USR1@S)",
   },
-];
+]);
 
 /** Every flag of `deno task sweep`. */
-export const SWEEP_FLAGS: FlagSpec[] = [
+export const SWEEP_FLAGS = defineFlags([
   ...GRID_FLAGS,
   {
     name: "runs-dir",
@@ -137,18 +139,27 @@ export const SWEEP_FLAGS: FlagSpec[] = [
     help: "(internal, run by the report job) draw the figures and the report of the sweep",
   },
   ...PASSTHROUGH_TRAIN_FLAGS,
-];
+]);
 
 /** The flags only `--executor slurm` takes (those without a default). */
-const SLURM_ONLY = ["partition", "time", "gpus-per-task", "cpus-per-task", "mem", "account", "qos", "throttle"];
+const SLURM_ONLY = [
+  "partition",
+  "time",
+  "gpus-per-task",
+  "cpus-per-task",
+  "mem",
+  "account",
+  "qos",
+  "throttle",
+] as const;
 
 /**
  * The Slurm settings of parsed flags, or null for `--executor local`. Throws
  * {@linkcode UserError} for a Slurm flag without `--executor slurm`, a time
  * limit Slurm would not parse, or a warning signal not before the limit.
  */
-export function slurmOptionsFromFlags(v: FlagValues): SlurmOptions | null {
-  const extra = (v["sbatch-arg"] as string[] | undefined) ?? [];
+export function slurmOptionsFromFlags(v: FlagValues<typeof EXECUTOR_FLAGS>): SlurmOptions | null {
+  const extra = v["sbatch-arg"] ?? [];
   if (v["executor"] !== "slurm") {
     const given = SLURM_ONLY.find((name) => v[name] !== undefined) ?? (extra.length > 0 ? "sbatch-arg" : undefined);
     if (given) throw new UserError(`--${given}: only with --executor slurm`);
@@ -160,8 +171,8 @@ export function slurmOptionsFromFlags(v: FlagValues): SlurmOptions | null {
       throw new UserError(`--sbatch-arg ${a}: set by the sweep itself`);
     }
   }
-  const signalSeconds = v["signal-seconds"] as number;
-  const time = v["time"] as string | undefined;
+  const signalSeconds = v["signal-seconds"];
+  const time = v["time"];
   if (time !== undefined) {
     const limit = slurmTimeSeconds(time);
     if (limit <= signalSeconds) {
@@ -171,17 +182,17 @@ export function slurmOptionsFromFlags(v: FlagValues): SlurmOptions | null {
     }
   }
   return {
-    partition: v["partition"] as string | undefined,
+    partition: v["partition"],
     time,
-    gpusPerTask: v["gpus-per-task"] as number | undefined,
-    cpusPerTask: v["cpus-per-task"] as number | undefined,
-    mem: v["mem"] as string | undefined,
-    account: v["account"] as string | undefined,
-    qos: v["qos"] as string | undefined,
+    gpusPerTask: v["gpus-per-task"],
+    cpusPerTask: v["cpus-per-task"],
+    mem: v["mem"],
+    account: v["account"],
+    qos: v["qos"],
     sbatchArgs: extra,
-    throttle: v["throttle"] as number | undefined,
+    throttle: v["throttle"],
     signalSeconds,
-    maxRequeue: v["max-requeue"] as number,
+    maxRequeue: v["max-requeue"],
   };
 }
 
@@ -213,11 +224,11 @@ function thisCommandLine(task: string): string {
 export async function submitSweep(
   root: string,
   config: SweepConfig,
-  v: FlagValues,
+  v: FlagValues<typeof RUN_FLAGS>,
   slurm: SlurmOptions,
   opts: { dryRun: boolean; preset?: string; task: string; reportCommand: string[] },
 ): Promise<void> {
-  const backend = v["backend"] as string;
+  const backend = v["backend"];
   const arrayArgs = ["--slurm-array-task", "--runs-dir", root, "--backend", backend];
   arrayArgs.push("--max-requeue", String(slurm.maxRequeue));
   if (slurm.gpusPerTask) arrayArgs.push("--gpus-per-task", String(slurm.gpusPerTask));
@@ -226,7 +237,7 @@ export async function submitSweep(
     config,
     preset: opts.preset,
     backend,
-    retryFailed: v["retry-failed"] as boolean,
+    retryFailed: v["retry-failed"],
     slurm,
     repo: REPO,
     arrayCommand: await taskCommand("sweep", arrayArgs),
@@ -285,21 +296,21 @@ export async function printStatus(root: string): Promise<void> {
 }
 
 /** The run of this Slurm array task (`--slurm-array-task`), from the environment Slurm sets. */
-async function arrayTask(v: FlagValues, root: string): Promise<number> {
+async function arrayTask(v: FlagValues<typeof SWEEP_FLAGS>, root: string): Promise<number> {
   const env = (name: string): string | undefined => Deno.env.get(name);
   const index = env("SLURM_ARRAY_TASK_ID");
   if (index === undefined || !/^\d+$/.test(index)) {
     throw new UserError("--slurm-array-task: SLURM_ARRAY_TASK_ID is not set; this mode runs inside a Slurm job array");
   }
-  const gpus = v["gpus-per-task"] as number | undefined;
+  const gpus = v["gpus-per-task"];
   return await runArrayTask({
     root,
     index: Number(index),
     jobId: `${env("SLURM_ARRAY_JOB_ID") ?? "?"}_${index}`,
     restarts: Number(env("SLURM_RESTART_COUNT") ?? 0) || 0,
-    maxRequeue: v["max-requeue"] as number,
+    maxRequeue: v["max-requeue"],
     node: env("SLURMD_NODENAME") ?? "?",
-    backend: v["backend"] as string,
+    backend: v["backend"],
     gpusPerTask: gpus,
     probeGpu: gpus ? () => probeGpu(gpus) : undefined,
     liveJobs: async () => new Set(((await squeueJobs().catch(() => null)) ?? []).map((j) => j.id)),
@@ -332,15 +343,16 @@ console.log(JSON.stringify(r.ok ? { ok: true, gpu: r.info.gpu, package: r.info.p
  * any passed-through train flags overriding it. Throws {@linkcode UserError} on
  * a bad value.
  */
-export function sweepConfigFromFlags(v: FlagValues): SweepConfig {
-  const config = sweepPreset(v["preset"] as string);
-  if (v["losses"] !== undefined) config.losses = (v["losses"] as string[]).map((l) => parseLossName(l));
-  config.widths = (v["widths"] as number[] | undefined) ?? config.widths;
-  config.epochs = (v["epochs-list"] as number[] | undefined) ?? config.epochs;
-  config.seeds = (v["seeds"] as number[] | undefined) ?? config.seeds;
-  if (v["dataset"] !== undefined) config.dataset = v["dataset"] as string;
-  if (v["model"] !== undefined) config.model = v["model"] as string;
+export function sweepConfigFromFlags(v: FlagValues<typeof SWEEP_FLAGS>): SweepConfig {
+  const config = sweepPreset(v["preset"]);
+  if (v["losses"] !== undefined) config.losses = v["losses"].map((l) => parseLossName(l));
+  config.widths = v["widths"] ?? config.widths;
+  config.epochs = v["epochs-list"] ?? config.epochs;
+  config.seeds = v["seeds"] ?? config.seeds;
+  if (v["dataset"] !== undefined) config.dataset = v["dataset"];
+  if (v["model"] !== undefined) config.model = v["model"];
   for (const spec of PASSTHROUGH_TRAIN_FLAGS) {
+    // A train flag: its value is a string, number or boolean (TRAIN_FLAGS has no list flags), untyped here by the filter.
     if (v[spec.name] !== undefined) config.trainArgs[spec.name] = v[spec.name] as TrainArgValue;
   }
   validateSweepConfig(config);
@@ -395,11 +407,11 @@ export function eventLine(e: SweepEvent): string {
 export async function executeSweep(
   root: string,
   config: SweepConfig,
-  v: FlagValues,
+  v: FlagValues<typeof RUN_FLAGS>,
   opts: { dryRun: boolean; preset?: string },
 ): Promise<SweepSummary | null> {
-  const backend = v["backend"] as BackendName;
-  const base = { root, config, preset: opts.preset, backend, retryFailed: v["retry-failed"] as boolean };
+  const backend = v["backend"];
+  const base = { root, config, preset: opts.preset, backend, retryFailed: v["retry-failed"] };
   if (opts.dryRun) {
     for (const p of await planSweep(base)) {
       const args = stageArguments(config, p, backend);
@@ -414,7 +426,7 @@ export async function executeSweep(
   await refuseWhileInSlurm(root);
   const note = await gpuNote(config, backend);
   if (note) console.error(note);
-  const jobs = v["jobs"] as number;
+  const jobs = v["jobs"];
   const tty = isTerminal();
   let bar = new ProgressBar("runs", 0);
   const summary = await runSweep({
@@ -453,8 +465,8 @@ export async function executeSweep(
 
 if (import.meta.main) {
   await runTask("deno task sweep [--preset small|paper-cifar10|paper-cifar100] [flags]", SWEEP_FLAGS, async (v) => {
-    const preset = v["preset"] as string;
-    const root = (v["runs-dir"] as string | undefined) ?? repositoryPath("runs", preset);
+    const preset = v["preset"];
+    const root = v["runs-dir"] ?? repositoryPath("runs", preset);
     if (v["slurm-array-task"]) Deno.exit(await arrayTask(v, root));
     if (v["slurm-report"]) {
       const r = await drawSweepReport(root);
@@ -464,7 +476,7 @@ if (import.meta.main) {
     if (v["status"]) return await printStatus(root);
     const config = sweepConfigFromFlags(v);
     const slurm = slurmOptionsFromFlags(v);
-    const dryRun = v["dry-run"] as boolean;
+    const dryRun = v["dry-run"];
     if (slurm) {
       const reportCommand = await taskCommand("sweep", ["--slurm-report", "--runs-dir", root]);
       return await submitSweep(root, config, v, slurm, { dryRun, preset, task: "sweep", reportCommand });

@@ -12,7 +12,7 @@
 import { BACKENDS, selectBackend, tf } from "../src/backend/mod.ts";
 import { DATASET_NAMES, describeDataset } from "../src/data/mod.ts";
 import { EXIT, UserError } from "../src/errors.ts";
-import { LOSS_NAMES, type LossName } from "../src/losses/mod.ts";
+import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
@@ -20,63 +20,176 @@ import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
 import { planResume } from "../src/run/resume.ts";
 import { checkRunFits } from "../src/run/budget.ts";
 import { datasetForConfig, trainRun } from "../src/train/train.ts";
-import { type FlagSpec, type FlagValues, parseFlags, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagSpec, type FlagValue, type FlagValues, parseFlags, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 import { dieWithParent, stopOnSignals } from "./_process.ts";
 
 const D = DEFAULT_CONFIG;
 
-/** The train flags; `sweep` reuses them. */
-export const TRAIN_FLAGS: FlagSpec[] = [
-  { name: "dataset", type: "choice", choices: DATASET_NAMES, default: D.dataset, help: "dataset" },
+/**
+ * The train flags; `sweep` reuses them. `config` names the {@linkcode TrainConfig}
+ * field a flag fills: {@linkcode configFromFlags} is a loop over these.
+ */
+export const TRAIN_FLAGS = defineFlags([
+  { name: "dataset", config: "dataset", type: "choice", choices: DATASET_NAMES, default: D.dataset, help: "dataset" },
   {
     name: "dataset-root",
+    config: "datasetRoot",
     type: "path",
     expect: "folder",
     help: "dataset folder (default: the dataset's usual place)",
   },
-  { name: "download", type: "boolean", default: false, help: "fetch CIFAR archives when missing" },
-  { name: "model", type: "choice", choices: MODEL_NAMES, default: D.model, help: "network" },
-  { name: "width", type: "number", min: 0, minExclusive: true, max: 16, default: D.width, help: "width multiplier" },
-  { name: "epochs", aliases: ["-e"], type: "int", min: 1, default: D.epochs, help: "training epochs" },
-  { name: "seed", type: "int", min: 0, default: D.seed, help: "random seed" },
-  { name: "loss", type: "choice", choices: LOSS_NAMES, default: D.loss, help: "loss" },
-  { name: "rescale", type: "number", min: 0, minExclusive: true, default: D.rescale, help: "MSE target scale" },
-  { name: "gamma", type: "number", min: 0, default: D.gamma, help: "focal-loss gamma" },
-  { name: "smoothing", type: "number", min: 0, max: 0.999, default: D.smoothing, help: "label-smoothing alpha" },
-  { name: "opt", type: "choice", choices: OPTIMIZER_NAMES, default: D.opt, help: "optimiser" },
-  { name: "lr", type: "number", min: 0, minExclusive: true, default: D.lr, help: "learning rate" },
-  { name: "mom", aliases: ["--momentum"], type: "number", min: 0, max: 0.9999, default: D.momentum, help: "momentum" },
-  { name: "decay", aliases: ["--weight-decay"], type: "number", min: 0, default: D.weightDecay, help: "weight decay" },
-  { name: "nesterov", type: "boolean", default: D.nesterov, help: "Nesterov momentum" },
+  { name: "download", config: "download", type: "boolean", default: false, help: "fetch CIFAR archives when missing" },
+  { name: "model", config: "model", type: "choice", choices: MODEL_NAMES, default: D.model, help: "network" },
+  {
+    name: "width",
+    config: "width",
+    type: "number",
+    min: 0,
+    minExclusive: true,
+    max: 16,
+    default: D.width,
+    help: "width multiplier",
+  },
+  {
+    name: "epochs",
+    config: "epochs",
+    aliases: ["-e"],
+    type: "int",
+    min: 1,
+    default: D.epochs,
+    help: "training epochs",
+  },
+  { name: "seed", config: "seed", type: "int", min: 0, default: D.seed, help: "random seed" },
+  { name: "loss", config: "loss", type: "choice", choices: LOSS_NAMES, default: D.loss, help: "loss" },
+  {
+    name: "rescale",
+    config: "rescale",
+    type: "number",
+    min: 0,
+    minExclusive: true,
+    default: D.rescale,
+    help: "MSE target scale",
+  },
+  { name: "gamma", config: "gamma", type: "number", min: 0, default: D.gamma, help: "focal-loss gamma" },
+  {
+    name: "smoothing",
+    config: "smoothing",
+    type: "number",
+    min: 0,
+    max: 0.999,
+    default: D.smoothing,
+    help: "label-smoothing alpha",
+  },
+  { name: "opt", config: "opt", type: "choice", choices: OPTIMIZER_NAMES, default: D.opt, help: "optimiser" },
+  { name: "lr", config: "lr", type: "number", min: 0, minExclusive: true, default: D.lr, help: "learning rate" },
+  {
+    name: "mom",
+    config: "momentum",
+    aliases: ["--momentum"],
+    type: "number",
+    min: 0,
+    max: 0.9999,
+    default: D.momentum,
+    help: "momentum",
+  },
+  {
+    name: "decay",
+    config: "weightDecay",
+    aliases: ["--weight-decay"],
+    type: "number",
+    min: 0,
+    default: D.weightDecay,
+    help: "weight decay",
+  },
+  { name: "nesterov", config: "nesterov", type: "boolean", default: D.nesterov, help: "Nesterov momentum" },
   {
     name: "lr_scheduler",
+    config: "lrScheduler",
     aliases: ["--lr-scheduler"],
     type: "choice",
     choices: SCHEDULER_NAMES,
     default: D.lrScheduler,
     help: "schedule",
   },
-  { name: "clip-norm", type: "number", min: 0, default: D.clipNorm, help: "global gradient-norm clip (0: off)" },
-  { name: "batch-size", aliases: ["-b"], type: "int", min: 1, default: D.batchSize, help: "training batch" },
+  {
+    name: "clip-norm",
+    config: "clipNorm",
+    type: "number",
+    min: 0,
+    default: D.clipNorm,
+    help: "global gradient-norm clip (0: off)",
+  },
+  {
+    name: "batch-size",
+    config: "batchSize",
+    aliases: ["-b"],
+    type: "int",
+    min: 1,
+    default: D.batchSize,
+    help: "training batch",
+  },
   {
     name: "test-batch-size",
+    config: "testBatchSize",
     aliases: ["-tb"],
     type: "int",
     min: 1,
     default: D.testBatchSize,
     help: "evaluation batch",
   },
-  { name: "save-interval", type: "int", min: 0, default: 0, help: "checkpoint every N epochs (0: E/100, at least 1)" },
-  { name: "save-path", type: "path", expect: "folder", help: "run folder (required)" },
-  { name: "data-aug", type: "boolean", default: D.dataAug, help: "random crop + flip (--no-data-aug: off)" },
-  { name: "bias", type: "boolean", default: D.bias, help: "classifier bias (--no-bias: none)" },
-  { name: "load", type: "boolean", default: false, help: "resume from the run folder's last checkpoint" },
-  { name: "backend", type: "choice", choices: BACKENDS, default: D.backend, help: "compute backend" },
-  { name: "train-subset", type: "int", min: 0, default: 0, help: "keep N training images per class (0: all)" },
-  { name: "mlp-depth", type: "int", min: 1, max: 32, default: D.mlpDepth, help: "MLP hidden layers" },
+  {
+    name: "save-interval",
+    config: "saveInterval",
+    type: "int",
+    min: 0,
+    default: 0,
+    help: "checkpoint every N epochs (0: E/100, at least 1)",
+  },
+  { name: "save-path", config: "savePath", type: "path", expect: "folder", help: "run folder (required)" },
+  {
+    name: "data-aug",
+    config: "dataAug",
+    type: "boolean",
+    default: D.dataAug,
+    help: "random crop + flip (--no-data-aug: off)",
+  },
+  { name: "bias", config: "bias", type: "boolean", default: D.bias, help: "classifier bias (--no-bias: none)" },
+  {
+    name: "load",
+    config: "load",
+    type: "boolean",
+    default: false,
+    help: "resume from the run folder's last checkpoint",
+  },
+  {
+    name: "backend",
+    config: "backend",
+    type: "choice",
+    choices: BACKENDS,
+    default: D.backend,
+    help: "compute backend",
+  },
+  {
+    name: "train-subset",
+    config: "trainSubset",
+    type: "int",
+    min: 0,
+    default: 0,
+    help: "keep N training images per class (0: all)",
+  },
+  {
+    name: "mlp-depth",
+    config: "mlpDepth",
+    type: "int",
+    min: 1,
+    max: 32,
+    default: D.mlpDepth,
+    help: "MLP hidden layers",
+  },
   {
     name: "mlp-hidden",
+    config: "mlpHidden",
     type: "int",
     min: 1,
     default: D.mlpHidden,
@@ -84,14 +197,30 @@ export const TRAIN_FLAGS: FlagSpec[] = [
   },
   {
     name: "checkpointing",
+    config: "checkpointing",
     type: "boolean",
     default: D.checkpointing,
     help: "ResNets: recompute block activations in the backward pass (--no-checkpointing: faster, far more memory)",
   },
-  { name: "synthetic-dim", type: "int", min: 1, default: D.syntheticDim, help: "synthetic: dimension" },
-  { name: "synthetic-classes", type: "int", min: 2, default: D.syntheticClasses, help: "synthetic: classes" },
+  {
+    name: "synthetic-dim",
+    config: "syntheticDim",
+    type: "int",
+    min: 1,
+    default: D.syntheticDim,
+    help: "synthetic: dimension",
+  },
+  {
+    name: "synthetic-classes",
+    config: "syntheticClasses",
+    type: "int",
+    min: 2,
+    default: D.syntheticClasses,
+    help: "synthetic: classes",
+  },
   {
     name: "synthetic-per-class",
+    config: "syntheticPerClass",
     type: "int",
     min: 1,
     default: D.syntheticPerClass,
@@ -99,72 +228,56 @@ export const TRAIN_FLAGS: FlagSpec[] = [
   },
   {
     name: "synthetic-separation",
+    config: "syntheticSeparation",
     type: "number",
     min: 0,
     default: D.syntheticSeparation,
     help: "synthetic: mean separation",
   },
-];
+]);
 
-/** Turns parsed flags into a {@linkcode TrainConfig}. */
-export function configFromFlags(v: FlagValues): TrainConfig {
-  return {
-    dataset: v["dataset"] as string,
-    datasetRoot: (v["dataset-root"] as string | undefined) ?? "",
-    download: v["download"] as boolean,
-    model: v["model"] as string,
-    width: v["width"] as number,
-    epochs: v["epochs"] as number,
-    seed: v["seed"] as number,
-    loss: v["loss"] as LossName,
-    rescale: v["rescale"] as number,
-    gamma: v["gamma"] as number,
-    smoothing: v["smoothing"] as number,
-    opt: v["opt"] as "sgd" | "adam",
-    lr: v["lr"] as number,
-    momentum: v["mom"] as number,
-    weightDecay: v["decay"] as number,
-    nesterov: v["nesterov"] as boolean,
-    lrScheduler: v["lr_scheduler"] as "step" | "cos",
-    clipNorm: v["clip-norm"] as number,
-    batchSize: v["batch-size"] as number,
-    testBatchSize: v["test-batch-size"] as number,
-    saveInterval: v["save-interval"] as number,
-    savePath: (v["save-path"] as string | undefined) ?? "",
-    dataAug: v["data-aug"] as boolean,
-    bias: v["bias"] as boolean,
-    load: v["load"] as boolean,
-    backend: v["backend"] as TrainConfig["backend"],
-    trainSubset: v["train-subset"] as number,
-    mlpDepth: v["mlp-depth"] as number,
-    mlpHidden: v["mlp-hidden"] as number,
-    checkpointing: v["checkpointing"] as boolean,
-    syntheticDim: v["synthetic-dim"] as number,
-    syntheticClasses: v["synthetic-classes"] as number,
-    syntheticPerClass: v["synthetic-per-class"] as number,
-    syntheticSeparation: v["synthetic-separation"] as number,
-  };
+/** The parsed train flags, typed. */
+export type TrainFlagValues = FlagValues<typeof TRAIN_FLAGS>;
+
+/**
+ * `never` for a spec whose `config` is not a {@linkcode TrainConfig} field or
+ * whose value type does not fit that field; the assignment below makes a
+ * mismatch a compile error.
+ */
+type ConfigFits<S> = S extends { config: infer K } & FlagSpec
+  ? K extends keyof TrainConfig ? FlagValue<S> extends TrainConfig[K] ? S : never : never
+  : S;
+const _everyConfigFits: readonly ConfigFits<(typeof TRAIN_FLAGS)[number]>[] = TRAIN_FLAGS;
+
+/** Turns parsed flags into a {@linkcode TrainConfig}: each spec's value into its `config` field. */
+export function configFromFlags(v: TrainFlagValues): TrainConfig {
+  // The two flags without a default: no dataset folder means the dataset's usual place; a run folder is required.
+  const cfg: TrainConfig = { ...DEFAULT_CONFIG, datasetRoot: "", savePath: "" };
+  for (const s of TRAIN_FLAGS) setConfig(cfg, s, v[s.name]);
+  return cfg;
 }
 
-/** The config field a train flag sets, read off {@linkcode configFromFlags} so that the two cannot drift apart. */
-function configKeyOf(flag: string): keyof TrainConfig {
-  const probe = Symbol(flag);
-  const cfg = configFromFlags({ [flag]: probe }) as unknown as Record<string, unknown>;
-  return Object.keys(cfg).find((k) => cfg[k] === probe) as keyof TrainConfig;
+/** Sets the field `spec.config` of `cfg` to `value`, if the flag fills one and has a value. */
+function setConfig(cfg: Partial<TrainConfig>, spec: FlagSpec, value: unknown): void {
+  // `_everyConfigFits` checks at compile time that each flag's value type fits its field.
+  if (spec.config !== undefined && value !== undefined) {
+    (cfg as unknown as Record<string, unknown>)[spec.config] = value;
+  }
 }
 
 /** The settings `args` spell out, and the flag that set each; the defaults the parser fills in do not count. */
 function givenSettings(args: string[]): { given: Partial<TrainConfig>; flagOf: Map<string, string> } {
-  const values = parseFlags(args, TRAIN_FLAGS.map((s) => ({ ...s, default: undefined })));
-  const given: Record<string, unknown> = {};
+  const specs: readonly FlagSpec[] = TRAIN_FLAGS.map((s) => ({ ...s, default: undefined }));
+  const values = parseFlags(args, specs);
+  const given: Partial<TrainConfig> = {};
   const flagOf = new Map<string, string>();
   for (const [flag, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    const key = configKeyOf(flag);
-    given[key] = value;
-    flagOf.set(key, flag);
+    const spec = specs.find((s) => s.name === flag);
+    if (value === undefined || spec?.config === undefined) continue;
+    setConfig(given, spec, value);
+    flagOf.set(spec.config, flag);
   }
-  return { given: given as Partial<TrainConfig>, flagOf };
+  return { given, flagOf };
 }
 
 /** `--flag value` as typed (`--no-flag` for a false boolean). */
@@ -173,7 +286,7 @@ function flagText(flag: string, value: unknown): string {
   return `--${flag} ${value}`;
 }
 
-async function main(v: FlagValues): Promise<void> {
+async function main(v: TrainFlagValues): Promise<void> {
   let cfg = configFromFlags(v);
   if (!cfg.savePath) throw new UserError("--save-path: required (the run folder)");
   if (cfg.load) {

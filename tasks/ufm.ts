@@ -22,10 +22,10 @@ import {
   type UfmResult,
   validateUfmOptions,
 } from "../src/ufm/mod.ts";
-import { type FlagSpec, type FlagValues, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 
 const D = UFM_DEFAULTS;
-const SPECS: FlagSpec[] = [
+const SPECS = defineFlags([
   { name: "K", type: "int", default: D.K, help: "number of classes K (>= 2)" },
   { name: "d", type: "int", default: D.d, help: "feature dimension d (>= K - 1)" },
   { name: "n", type: "int", default: D.n, help: "samples per class n (>= 1)" },
@@ -56,7 +56,7 @@ const SPECS: FlagSpec[] = [
     default: "runs/ufm",
     help: "output folder (ufm.json and SVG figures)",
   },
-];
+]);
 
 function fmt(v: number, digits = 6): string {
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(digits) : v.toExponential(2);
@@ -84,34 +84,34 @@ function row(r: UfmResult): string[] {
   ];
 }
 
-async function main(v: FlagValues): Promise<void> {
-  const losses = (v["loss"] as string[]).map(expandLossAbbreviation); // ce, mse, fl, ls as in sweep
+async function main(v: FlagValues<typeof SPECS>): Promise<void> {
+  const losses = v["loss"].map(expandLossAbbreviation); // ce, mse, fl, ls as in sweep
   if (losses.length === 0) throw new UserError("--loss: give at least one loss");
   const lossParams = {
-    gamma: v["gamma"] as number,
-    smoothing: v["smoothing"] as number,
-    rescale: v["rescale"] as number,
+    gamma: v["gamma"],
+    smoothing: v["smoothing"],
+    rescale: v["rescale"],
   };
   for (const l of losses) ufmLoss(l, lossParams); // unknown names and bad parameters fail here, before any work
   const base: UfmOptions = {
     ...UFM_DEFAULTS,
-    K: v["K"] as number,
-    d: v["d"] as number,
-    n: v["n"] as number,
-    lambdaW: v["lambda-w"] as number,
-    lambdaH: v["lambda-h"] as number,
-    lambdaB: v["lambda-b"] as number,
+    K: v["K"],
+    d: v["d"],
+    n: v["n"],
+    lambdaW: v["lambda-w"],
+    lambdaH: v["lambda-h"],
+    lambdaB: v["lambda-b"],
     lossParams,
-    seed: v["seed"] as number,
-    maxIters: v["iters"] as number,
-    gradTol: v["grad-tol"] as number,
-    initScale: v["init-scale"] as number,
+    seed: v["seed"],
+    maxIters: v["iters"],
+    gradTol: v["grad-tol"],
+    initScale: v["init-scale"],
   };
   validateUfmOptions(base);
-  const sweep = v["sweep"] as boolean;
-  const gammas = sweep ? v["sweep-gamma"] as number[] : [];
-  const smoothings = sweep ? v["sweep-smoothing"] as number[] : [];
-  const lambdas = sweep ? v["sweep-lambda"] as number[] : [];
+  const sweep = v["sweep"];
+  const gammas = sweep ? v["sweep-gamma"] : [];
+  const smoothings = sweep ? v["sweep-smoothing"] : [];
+  const lambdas = sweep ? v["sweep-lambda"] : [];
   for (const g of gammas) ufmLoss("focal_loss", { gamma: g });
   for (const a of smoothings) ufmLoss("label_smoothing", { smoothing: a });
   for (const l of lambdas) if (!(l > 0)) throw new UserError(`--sweep-lambda: values must be > 0, got ${l}`);
@@ -162,7 +162,7 @@ async function main(v: FlagValues): Promise<void> {
     );
   }
 
-  const out = v["out"] as string;
+  const out = v["out"];
   await Deno.mkdir(out, { recursive: true });
   const jsonPath = joinPath(out, "ufm.json");
   await writeJsonAtomic(jsonPath, { task: "ufm", config: { ...base, losses, gammas, smoothings, lambdas }, ...record });

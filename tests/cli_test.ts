@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import {
   checkPathFlags,
+  defineFlags,
   fileSystemErrorLine,
   type FlagSpec,
   helpText,
@@ -8,6 +9,7 @@ import {
   repositoryPath,
 } from "../src/cli.ts";
 import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 import { UserError } from "../src/errors.ts";
 import { runTask } from "./_task.ts";
 
@@ -61,6 +63,63 @@ Deno.test("every flag of the reference train script is accepted", () => {
     true,
     20,
   ]);
+});
+
+Deno.test("the flag-to-config mapping is data: each train flag's `config` is a distinct TrainConfig field, and every field has a flag", () => {
+  const keys = TRAIN_FLAGS.flatMap((s) => "config" in s ? [s.config] : []);
+  assertEquals(new Set(keys).size, keys.length, `a field filled by two flags: ${keys}`);
+  // Runtime settings (`load`, `backend`, `savePath`, ...) are flags too: no field is left to a default.
+  assertEquals([...keys].sort(), Object.keys(DEFAULT_CONFIG).sort());
+  // Each flag's parsed value lands in its field.
+  const cfg = configFromFlags(parseFlags(["--mom", "0.5", "--decay", "0.25", "--lr-scheduler", "cos"], TRAIN_FLAGS));
+  assertEquals([cfg.momentum, cfg.weightDecay, cfg.lrScheduler], [0.5, 0.25, "cos"]);
+  // Defaults: every field from DEFAULT_CONFIG but the two paths, which stay empty when not given.
+  assertEquals(configFromFlags(parseFlags([], TRAIN_FLAGS)), { ...DEFAULT_CONFIG, datasetRoot: "", savePath: "" });
+});
+
+Deno.test("parsed values are typed by their specs (checked by deno check)", () => {
+  const specs = defineFlags([
+    { name: "lr", type: "number", default: 0.1, help: "learning rate" },
+    { name: "save-path", type: "path", help: "run folder" },
+    { name: "seeds", type: "ints", default: [1], help: "seeds" },
+    { name: "runs", type: "paths", help: "run folders" },
+    { name: "opt", type: "choice", choices: ["sgd", "adam"], default: "sgd", help: "optimiser" },
+    { name: "bias", type: "boolean", default: true, help: "bias" },
+  ]);
+  const v = parseFlags(["--lr", "0.5", "--opt", "adam", "--seeds", "3,4"], specs, { cwd: "/w" });
+  const lr: number = v.lr;
+  const savePath: string | undefined = v["save-path"];
+  const seeds: number[] = v.seeds;
+  const runs: string[] | undefined = v.runs;
+  const opt: "sgd" | "adam" = v.opt;
+  const bias: boolean = v.bias;
+  // @ts-expect-error a flag without a default may be undefined
+  const required: string = v["save-path"];
+  // @ts-expect-error a number is not a string
+  const wrong: string = v.lr;
+  // @ts-expect-error no such flag
+  v.epochs;
+  assertEquals([lr, savePath, seeds, runs, opt, bias, required, wrong], [
+    0.5,
+    undefined,
+    [3, 4],
+    undefined,
+    "adam",
+    true,
+    undefined,
+    0.5,
+  ]);
+  // The train flags carry the types of the fields they fill.
+  const t = parseFlags([], TRAIN_FLAGS);
+  const fields: Pick<TrainConfig, "lr" | "momentum" | "opt" | "lrScheduler" | "backend" | "nesterov"> = {
+    lr: t.lr,
+    momentum: t.mom,
+    opt: t.opt,
+    lrScheduler: t.lr_scheduler,
+    backend: t.backend,
+    nesterov: t.nesterov,
+  };
+  assertEquals(fields.opt, DEFAULT_CONFIG.opt);
 });
 
 Deno.test("--no-checkpointing turns gradient checkpointing off; it is on by default", () => {
