@@ -13,7 +13,10 @@
  *
  * @module
  */
-import type { FeatureArray, NeuralCollapseAccumulator, Pass2State, Pass2Sums } from "./neural_collapse_accumulator.ts";
+import type { Pass2State } from "./class_means.ts";
+import type { NeuralCollapseAccumulator } from "./neural_collapse_accumulator.ts";
+import type { Pass2Sums } from "./pass2_sums.ts";
+import type { FeatureArray } from "./_validate.ts";
 
 /** Flag values, shared with the worker. */
 export const IDLE = 0;

@@ -1,13 +1,13 @@
 /**
- * Worker of `_parallel_pass2.ts`: runs pass 2 of the neural-collapse
- * accumulator over one block of rows and writes the sums into shared memory.
+ * Worker of `_parallel_pass2.ts`: runs pass 2 ({@linkcode Pass2Accumulator})
+ * over one block of rows and writes the sums into shared memory.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
-import { NeuralCollapseAccumulator } from "./neural_collapse_accumulator.ts";
+import type { Pass2State } from "./class_means.ts";
+import { Pass2Accumulator } from "./pass2_sums.ts";
 import { DONE, FAILED, IDLE, type Pass2Job, RUNNING, writeSums } from "./_parallel_pass2.ts";
-import type { Pass2State } from "./neural_collapse_accumulator.ts";
 
 /** The last pass-2 state received; later blocks of the same measurement come without it. */
 let held: { id: number; state: Pass2State } | null = null;
@@ -21,9 +21,9 @@ self.onmessage = (e: MessageEvent<Pass2Job>) => {
   let outcome = FAILED;
   try {
     if (held === null || held.id !== job.stateId) throw new Error("pass-2 state missing");
-    const acc = NeuralCollapseAccumulator.fromPass2State(held.state);
-    acc.addPass2(job.features, job.labels);
-    writeSums(acc.pass2Sums(), new Float64Array(job.sums));
+    const acc = new Pass2Accumulator(held.state);
+    acc.add(job.features, job.labels);
+    writeSums(acc.sums(), new Float64Array(job.sums));
     outcome = DONE;
   } catch {
     // The calling thread runs the block itself and reports any error there.

@@ -1,0 +1,250 @@
+/**
+ * Pass 1 of the neural-collapse measurement: class counts and sums (and the
+ * mean of out-of-distribution features, for NC5), then {@linkcode ClassMeans.freeze}
+ * fixes μ_k, μ_G and everything pass 2 needs. See `neural_collapse_accumulator.ts`
+ * for the notation, the scaling and the degenerate cases.
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import { gemmNT } from "./_gemm.ts";
+import { maxAbs, scaleInPlace, scaleShift, timesPowerOfTwo } from "./_scale.ts";
+import { assertFinite, checkBatch, type FeatureArray } from "./_validate.ts";
+import type { InputNames } from "./types.ts";
+
+/**
+ * What pass 2 needs from pass 1, so that any thread can run pass 2 over some
+ * of the samples ({@linkcode Pass2Accumulator}).
+ */
+export interface Pass2State {
+  /** Number of classes K. */
+  numClasses: number;
+  /** Feature dimension d. */
+  dim: number;
+  /** μ_k [K, d]. */
+  means: Float64Array;
+  /** [M rows; W rows] [2K, d]: row k is μ_k − μ_G, row K + k is w_k. */
+  stack: Float64Array;
+  /** [K, K]: entry (y, k) is w_k·μ_y + b_k. */
+  meanLogits: Float64Array;
+  /** [K, K]: ‖μ_y − μ_k‖². */
+  meanDistances: Float64Array;
+  /** Features are used as h · 2^featureShift (means, stack and logits are in that scale). */
+  featureShift: number;
+}
+
+/** Pass 1's result: the pass-2 state and what the metrics need besides the pass-2 sums. */
+export interface FrozenMeans extends Pass2State {
+  /** Samples per class n_k [K]. */
+  counts: Float64Array;
+  /** Samples N. */
+  n: number;
+  /** μ_G [d]. */
+  globalMean: Float64Array;
+  /** W · 2^weightShift [K, d]. */
+  weights: Float64Array;
+  /** b · 2^(featureShift + weightShift) [K]. */
+  bias: Float64Array;
+  /** W is held as W · 2^weightShift. */
+  weightShift: number;
+}
+
+/** Mean of the out-of-distribution features, as Σ h · 2^shift over `count` samples. */
+export interface OodSum {
+  sum: Float64Array;
+  count: number;
+  shift: number;
+}
+
+/** Pass 1: class counts and sums of features [n, d] with labels [n], batch by batch. */
+export class ClassMeans {
+  /** Number of classes K. */
+  readonly numClasses: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+  #names: InputNames;
+  /** W [K, d] · 2^weightShift and b [K], float64. */
+  #w: Float64Array;
+  #b: Float64Array;
+  #weightShift: number;
+  /** Features are summed as h · 2^featureShift; featureMax is the largest |h| so far. */
+  #featureShift = 0;
+  #featureMax = 0;
+  #counts: Float64Array;
+  #sums: Float64Array;
+  #n = 0;
+  // Out-of-distribution samples (NC5): Σ h · 2^oodShift and their count.
+  #oodSum: Float64Array | null = null;
+  #oodCount = 0;
+  #oodShift = 0;
+  #oodMax = 0;
+
+  /** Checks K, d, W [K, d] and b [K] (null for 0); see the accumulator for the conditions. */
+  constructor(numClasses: number, dim: number, weights: FeatureArray, bias: FeatureArray | null, names: InputNames) {
+    this.#names = names;
+    if (!Number.isInteger(numClasses) || numClasses < 2) {
+      throw new UserError(`${names.weights}: need at least 2 classes, got K = ${numClasses}`);
+    }
+    if (!Number.isInteger(dim) || dim < 1) {
+      throw new UserError(`${names.features}: feature dimension must be at least 1, got d = ${dim}`);
+    }
+    const k = numClasses;
+    this.numClasses = k;
+    this.dim = dim;
+    if (weights.length !== k * dim) {
+      throw new UserError(
+        `${names.weights}: expected K × d = ${k} × ${dim} = ${k * dim} values, got ${weights.length}`,
+      );
+    }
+    assertFinite(weights, names.weights, dim, 0);
+    this.#w = Float64Array.from(weights);
+    this.#weightShift = scaleShift(maxAbs(weights));
+    scaleInPlace(this.#w, this.#weightShift);
+    this.#b = new Float64Array(k);
+    if (bias !== null) {
+      if (bias.length !== k) throw new UserError(`${names.bias}: expected K = ${k} values, got ${bias.length}`);
+      assertFinite(bias, names.bias, null, 0);
+      this.#b.set(bias);
+    }
+    this.#counts = new Float64Array(k);
+    this.#sums = new Float64Array(k * dim);
+  }
+
+  /** Adds a batch of features [n, d] with labels [n] to the class counts and sums. */
+  add(features: FeatureArray, labels: ArrayLike<number>): void {
+    const n = checkBatch(features, labels, this.#n, this.numClasses, this.dim, this.#names);
+    const d = this.dim;
+    const sums = this.#sums;
+    this.#rescaleFeatures(features);
+    const f = 2 ** this.#featureShift;
+    for (let i = 0; i < n; i++) {
+      const y = labels[i];
+      const o = y * d;
+      const r = i * d;
+      for (let j = 0; j < d; j++) sums[o + j] += features[r + j] * f;
+      this.#counts[y]++;
+    }
+    this.#n += n;
+  }
+
+  /** Adds out-of-distribution features [n, d] (no labels) to their mean μ_G^OOD, for NC5. */
+  addOutOfDistribution(features: FeatureArray): void {
+    const d = this.dim;
+    if (features.length % d !== 0) {
+      throw new UserError(`out-of-distribution features: ${features.length} values do not form rows of d = ${d}`);
+    }
+    const sum = this.#oodSum ??= new Float64Array(d);
+    const n = features.length / d;
+    this.#oodShift = this.#rescaleOod(features, sum);
+    const f = 2 ** this.#oodShift;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) sum[j] += features[i * d + j] * f;
+    }
+    this.#oodCount += n;
+  }
+
+  /** The out-of-distribution sum so far, or null when there is none. */
+  ood(): OodSum | null {
+    if (this.#oodSum === null || this.#oodCount === 0) return null;
+    return { sum: this.#oodSum, count: this.#oodCount, shift: this.#oodShift };
+  }
+
+  /**
+   * Checks a batch of features for non-finite values and sets the feature
+   * shift for the largest |h| so far, first rescaling the class sums to it
+   * (exactly) when it changes.
+   */
+  #rescaleFeatures(features: FeatureArray): void {
+    // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check.
+    let bad = 0;
+    for (let i = 0; i < features.length; i++) bad += features[i] - features[i];
+    if (bad !== 0) assertFinite(features, this.#names.features, this.dim, this.#n);
+    this.#featureMax = Math.max(this.#featureMax, maxAbs(features));
+    const next = scaleShift(this.#featureMax);
+    if (next !== this.#featureShift) scaleInPlace(this.#sums, next - this.#featureShift);
+    this.#featureShift = next;
+  }
+
+  /** As #rescaleFeatures for out-of-distribution features: checks them, rescales their sum, returns their shift. */
+  #rescaleOod(features: FeatureArray, sum: Float64Array): number {
+    let bad = 0;
+    for (let i = 0; i < features.length; i++) bad += features[i] - features[i];
+    if (bad !== 0) assertFinite(features, "out-of-distribution features", this.dim, this.#oodCount);
+    this.#oodMax = Math.max(this.#oodMax, maxAbs(features));
+    const next = scaleShift(this.#oodMax);
+    if (next !== this.#oodShift) scaleInPlace(sum, next - this.#oodShift);
+    return next;
+  }
+
+  /** Fixes μ_k, μ_G and everything pass 2 needs. Throws if a class has no samples. */
+  freeze(): FrozenMeans {
+    const k = this.numClasses;
+    const d = this.dim;
+    const names = this.#names;
+    if (this.#n === 0) throw new UserError(`${names.features}: no samples`);
+    for (let c = 0; c < k; c++) {
+      if (this.#counts[c] === 0) {
+        throw new UserError(
+          `${names.labels}: class ${c} has no samples, so its mean μ_${c} is undefined ` +
+            `(K = ${k} classes from the ${k} rows of ${names.weights}; measure only classes present in both)`,
+        );
+      }
+    }
+    const mu = new Float64Array(k * d);
+    const muG = new Float64Array(d);
+    for (let c = 0; c < k; c++) {
+      const inv = 1 / this.#counts[c];
+      for (let j = 0; j < d; j++) {
+        const s = this.#sums[c * d + j];
+        mu[c * d + j] = s * inv;
+        muG[j] += s;
+      }
+    }
+    for (let j = 0; j < d; j++) muG[j] /= this.#n;
+    const stack = new Float64Array(2 * k * d);
+    for (let c = 0; c < k; c++) {
+      for (let j = 0; j < d; j++) stack[c * d + j] = mu[c * d + j] - muG[j];
+    }
+    stack.set(this.#w, k * d);
+    // The logits Wh + b are used as 2^(s_h + s_W) (Wh + b): b joins them in that scale.
+    const logitShift = this.#featureShift + this.#weightShift;
+    const b = this.#b.map((x) => timesPowerOfTwo(x, logitShift));
+    const meanLogits = new Float64Array(k * k);
+    gemmNT(mu, this.#w, meanLogits, k, k, d);
+    for (let y = 0; y < k; y++) for (let c = 0; c < k; c++) meanLogits[y * k + c] += b[c];
+    if (!meanLogits.every(Number.isFinite)) {
+      throw new UserError(
+        `${names.bias}: the logits Wh + b overflow float64 once W and the features are scaled near 1 ` +
+          `(|b| up to ${maxAbs(this.#b)}, |W| up to ${timesPowerOfTwo(maxAbs(this.#w), -this.#weightShift)}, ` +
+          `|h| up to ${this.#featureMax}); rescale b or the inputs`,
+      );
+    }
+    const meanDist = new Float64Array(k * k);
+    for (let a = 0; a < k; a++) {
+      for (let c = a + 1; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const t = mu[a * d + j] - mu[c * d + j];
+          s += t * t;
+        }
+        meanDist[a * k + c] = s;
+        meanDist[c * k + a] = s;
+      }
+    }
+    return {
+      numClasses: k,
+      dim: d,
+      means: mu,
+      stack,
+      meanLogits,
+      meanDistances: meanDist,
+      featureShift: this.#featureShift,
+      counts: this.#counts.slice(),
+      n: this.#n,
+      globalMean: muG,
+      weights: this.#w,
+      bias: b,
+      weightShift: this.#weightShift,
+    };
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Pass 2 of the neural-collapse measurement: with the class means of pass 1
+ * fixed ({@linkcode Pass2State}), mergeable sums over the centred features
+ * e_i = h_i − μ_{y_i}. This is what a worker thread computes over its block of
+ * rows; sums over disjoint blocks add up ({@linkcode Pass2Accumulator.merge}).
+ * See `neural_collapse_accumulator.ts` for the formulas and the float32
+ * projection.
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import { gemmNT } from "./_gemm.ts";
+import { assertFinite, checkBatch, type FeatureArray } from "./_validate.ts";
+import type { Pass2State } from "./class_means.ts";
+import { trueClassRank } from "./top_k_accuracy.ts";
+import { DEFAULT_INPUT_NAMES, type InputNames } from "./types.ts";
+
+/**
+ * The float32 product of pass 2 against a fixed right-hand side:
+ * `project(rows, n)` returns rows[n, d] · Bᵀ as a new row-major [n, m]
+ * array, B being the [m, d] matrix the projector was made with.
+ */
+export interface Projector {
+  project(rows: Float32Array, n: number): Float32Array;
+  /**
+   * Optional: the product P = rows · Bᵀ [n, m] and ZᵀZ [k, k] of its first k
+   * columns Z, so that pass 2's scatter S = Σ z zᵀ is a matrix product too
+   * (it is n·k²/2 scalar steps otherwise, the larger cost once K ≳ 500).
+   */
+  projectWithScatter?(rows: Float32Array, n: number, k: number): { product: Float32Array; scatter: Float32Array };
+  /** Frees what the projector holds (tensors); called once, when the accumulator is done with it. */
+  dispose(): void;
+}
+
+/** Makes a {@linkcode Projector} for B [m, d] (row-major float32; the projector may keep it). */
+export type ProjectorFactory = (b: Float32Array, m: number, d: number) => Projector;
+
+/** Options of {@linkcode Pass2Accumulator}. */
+export interface Pass2Options {
+  /** Names used in error messages (default: "features", "labels", "weights", "bias"). */
+  names?: Partial<InputNames>;
+  /** Does the projections as float32 matrix products; without it they are float64 JavaScript. */
+  projector?: ProjectorFactory;
+}
+
+/** Pass-2 sums over some of the samples, to merge. */
+export interface Pass2Sums {
+  /** Samples per class [K]. */
+  counts: Float64Array;
+  /** S = Σ_i z_i z_iᵀ [K, K], upper triangle. */
+  scatter: Float64Array;
+  /** Σ_{y_i=k} ‖h_i − μ_k‖² [K]. */
+  sqDist: Float64Array;
+  /** Samples whose true class is the classifier's top 1. */
+  top1: number;
+  /** Samples whose true class is in the classifier's top 5. */
+  top5: number;
+  /** Samples where the classifier and the nearest class centre disagree. */
+  nccMismatch: number;
+  /** Samples. */
+  n: number;
+}
+
+/** Rows of centred features multiplied at once; 32 keeps the block in L2 and measured fastest. */
+const CHUNK_ROWS = 32;
+/** Rows per call of a projector: large enough that a native GEMM runs at full speed (1024–8192 measured alike). */
+const PROJECTOR_ROWS = 2048;
+
+/** Accumulates {@linkcode Pass2Sums} batch by batch, the means of pass 1 being fixed. */
+export class Pass2Accumulator {
+  /** Number of classes K. */
+  readonly numClasses: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+  #names: InputNames;
+  #mu: Float64Array;
+  #stack: Float64Array;
+  #meanLogits: Float64Array;
+  #meanDist: Float64Array;
+  #featureShift: number;
+  #counts: Float64Array;
+  #scatter: Float64Array;
+  #sqDist: Float64Array;
+  #top1 = 0;
+  #top5 = 0;
+  #nccMismatch = 0;
+  #n = 0;
+  #eBuf: Float64Array;
+  #oBuf: Float64Array;
+  #logits: Float64Array;
+  #projector: Projector | null;
+  /** Centred rows rounded to float32, for the projector. */
+  #e32: Float32Array;
+
+  /** Starts from the means of pass 1 (the arrays are kept, not copied). */
+  constructor(state: Pass2State, options: Pass2Options = {}) {
+    const { numClasses: k, dim: d } = state;
+    if (
+      state.means.length !== k * d || state.stack.length !== 2 * k * d || state.meanLogits.length !== k * k ||
+      state.meanDistances.length !== k * k
+    ) {
+      throw new Error(`pass-2 state does not match K = ${k}, d = ${d}`);
+    }
+    this.numClasses = k;
+    this.dim = d;
+    this.#names = { ...DEFAULT_INPUT_NAMES, ...options.names };
+    this.#mu = state.means;
+    this.#stack = state.stack;
+    this.#meanLogits = state.meanLogits;
+    this.#meanDist = state.meanDistances;
+    this.#featureShift = state.featureShift;
+    this.#counts = new Float64Array(k);
+    this.#scatter = new Float64Array(k * k);
+    this.#sqDist = new Float64Array(k);
+    const factory = options.projector ?? null;
+    const rows = factory ? PROJECTOR_ROWS : CHUNK_ROWS;
+    this.#eBuf = new Float64Array(rows * d);
+    this.#oBuf = new Float64Array(rows * 2 * k);
+    this.#logits = new Float64Array(k);
+    this.#projector = factory ? factory(Float32Array.from(state.stack), 2 * k, d) : null;
+    this.#e32 = new Float32Array(factory ? PROJECTOR_ROWS * d : 0);
+  }
+
+  /** Adds a batch of features [n, d] with labels [n], samples of pass 1. */
+  add(features: FeatureArray, labels: ArrayLike<number>): void {
+    const n = checkBatch(features, labels, this.#n, this.numClasses, this.dim, this.#names);
+    const d = this.dim;
+    const m = 2 * this.numClasses;
+    const mu = this.#mu;
+    const e = this.#eBuf;
+    const f = 2 ** this.#featureShift;
+    const projector = this.#projector;
+    const chunk = projector ? PROJECTOR_ROWS : CHUNK_ROWS;
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      for (let r = 0; r < rows; r++) {
+        const i = start + r;
+        const y = labels[i];
+        const hOff = i * d;
+        const mOff = y * d;
+        const eOff = r * d;
+        let sq = 0;
+        for (let j = 0; j < d; j++) {
+          const t = features[hOff + j] * f - mu[mOff + j];
+          e[eOff + j] = t;
+          sq += t * t;
+        }
+        if (!Number.isFinite(sq)) {
+          assertFinite(features.subarray(hOff, hOff + d), this.#names.features, d, this.#n + i);
+          throw new UserError(
+            `${this.#names.features}: row ${this.#n + i} is far larger in pass 2 than any row of pass 1; ` +
+              "pass 2 must revisit exactly the samples of pass 1",
+          );
+        }
+        this.#sqDist[y] += sq;
+        this.#counts[y]++;
+      }
+      if (projector) {
+        const e32 = this.#e32.subarray(0, rows * d);
+        e32.set(e.subarray(0, rows * d));
+        let out: Float32Array;
+        if (projector.projectWithScatter) {
+          const both = projector.projectWithScatter(e32, rows, this.numClasses);
+          out = both.product;
+          this.#addScatter(both.scatter);
+        } else out = projector.project(e32, rows);
+        if (out.length !== rows * m) {
+          throw new Error(`projector returned ${out.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
+        }
+        this.#oBuf.set(out);
+      } else {
+        gemmNT(e, this.#stack, this.#oBuf, rows, m, d);
+      }
+      const scatterDone = projector?.projectWithScatter !== undefined;
+      for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r], !scatterDone);
+    }
+    this.#n += n;
+  }
+
+  /** Copies of the sums so far. */
+  sums(): Pass2Sums {
+    return {
+      counts: this.#counts.slice(),
+      scatter: this.#scatter.slice(),
+      sqDist: this.#sqDist.slice(),
+      top1: this.#top1,
+      top5: this.#top5,
+      nccMismatch: this.#nccMismatch,
+      n: this.#n,
+    };
+  }
+
+  /** Adds sums over other samples (another accumulator's {@linkcode Pass2Accumulator.sums}) to these. */
+  merge(sums: Pass2Sums): void {
+    const k = this.numClasses;
+    if (sums.counts.length !== k || sums.sqDist.length !== k || sums.scatter.length !== k * k) {
+      throw new Error(`pass-2 sums do not match K = ${k}`);
+    }
+    for (let c = 0; c < k; c++) {
+      this.#counts[c] += sums.counts[c];
+      this.#sqDist[c] += sums.sqDist[c];
+    }
+    for (let i = 0; i < k * k; i++) this.#scatter[i] += sums.scatter[i];
+    this.#top1 += sums.top1;
+    this.#top5 += sums.top5;
+    this.#nccMismatch += sums.nccMismatch;
+    this.#n += sums.n;
+  }
+
+  /** Frees the projector, if any. */
+  dispose(): void {
+    this.#projector?.dispose();
+    this.#projector = null;
+  }
+
+  /** S += G for a [K, K] block G = Σ z zᵀ from a projector (upper triangle, in float64). */
+  #addScatter(g: Float32Array): void {
+    const k = this.numClasses;
+    if (g.length !== k * k) throw new Error(`projector returned a ${g.length}-value scatter, expected ${k * k}`);
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) for (let c = a; c < k; c++) s[a * k + c] += g[a * k + c];
+  }
+
+  /** Accuracy, NCC agreement and (when `scatter`) S += z zᵀ for row r of the product buffer. */
+  #scoreRow(r: number, y: number, scatter: boolean): void {
+    const k = this.numClasses;
+    const o = this.#oBuf;
+    const zOff = r * 2 * k;
+    const wOff = zOff + k;
+    const logits = this.#logits;
+    const ml = this.#meanLogits;
+    for (let c = 0; c < k; c++) logits[c] = o[wOff + c] + ml[y * k + c];
+    const rank = trueClassRank(logits, 0, k, y);
+    if (rank === 0) this.#top1++;
+    if (rank < 5) this.#top5++;
+    let pred = 0;
+    for (let c = 1; c < k; c++) if (logits[c] > logits[pred]) pred = c;
+    // Nearest class centre: argmin_c ‖μ_y − μ_c‖² − 2(z_c − z_y), first index on ties.
+    const zy = o[zOff + y];
+    const md = this.#meanDist;
+    let ncc = 0;
+    let best = Infinity;
+    for (let c = 0; c < k; c++) {
+      const dist = md[y * k + c] - 2 * (o[zOff + c] - zy);
+      if (dist < best) {
+        best = dist;
+        ncc = c;
+      }
+    }
+    if (ncc !== pred) this.#nccMismatch++;
+    if (!scatter) return;
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) {
+      const za = o[zOff + a];
+      const row = a * k;
+      for (let c = a; c < k; c++) s[row + c] += za * o[zOff + c];
+    }
+  }
+}
