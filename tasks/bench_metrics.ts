@@ -17,7 +17,8 @@
  * float64 against float64), with the NC1 agreement; then deletes the files.
  */
 import {
-  NeuralCollapseAccumulator,
+  arraySource,
+  measureBatches,
   type NeuralCollapseMetrics,
   type ProjectorFactory,
   syntheticFeatures,
@@ -185,7 +186,7 @@ async function runNumpy(
   }
 }
 
-/** Both passes over the data in batches, as the evaluate task feeds them. */
+/** Both passes over the data in batches, as the evaluate task feeds them (one thread, as evaluate). */
 function measureStreaming(
   data: ReturnType<typeof syntheticFeatures>,
   n: number,
@@ -193,18 +194,10 @@ function measureStreaming(
   d: number,
   batch: number,
   projector: ProjectorFactory | undefined,
-): NeuralCollapseMetrics {
-  const acc = new NeuralCollapseAccumulator(k, d, data.weights, data.bias, { projector });
-  for (let i = 0; i < n; i += batch) {
-    const end = Math.min(n, i + batch);
-    acc.addPass1(data.features.subarray(i * d, end * d), data.labels.subarray(i, end));
-  }
-  acc.startPass2();
-  for (let i = 0; i < n; i += batch) {
-    const end = Math.min(n, i + batch);
-    acc.addPass2(data.features.subarray(i * d, end * d), data.labels.subarray(i, end));
-  }
-  return acc.result();
+): Promise<NeuralCollapseMetrics> {
+  if (data.labels.length !== n || data.weights.length !== k * d) throw new Error("unreachable: data of N × K × d");
+  const source = arraySource(data.features, data.labels, d, batch);
+  return measureBatches(source, d, data.weights, data.bias, { threads: 1, projector });
 }
 
 if (import.meta.main) {
@@ -236,7 +229,7 @@ if (import.meta.main) {
     let ours: NeuralCollapseMetrics | null = null;
     for (let r = 0; r < repeat; r++) {
       t = performance.now();
-      ours = measureStreaming(data, n, k, d, batch, projector);
+      ours = await measureStreaming(data, n, k, d, batch, projector);
       oursSeconds = Math.min(oursSeconds, (performance.now() - t) / 1000);
     }
     log(

@@ -10,7 +10,8 @@ import { selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { tfProjector } from "../src/backend/projector.ts";
 import {
-  NeuralCollapseAccumulator,
+  arraySource,
+  measureBatches,
   type NeuralCollapseMetrics,
   neuralCollapseMetrics,
   type ProjectorFactory,
@@ -60,12 +61,15 @@ for (const backend of BACKENDS) {
     const whole = neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias, {
       projector: tfProjector,
     });
-    const acc = new NeuralCollapseAccumulator(K, D, data.weights, data.bias, { projector: tfProjector });
-    const batch = (i: number) => data.features.subarray(i * D, Math.min(N, i + 1000) * D);
-    for (let i = 0; i < N; i += 1000) acc.addPass1(batch(i), data.labels.subarray(i, i + 1000));
-    acc.startPass2();
-    for (let i = 0; i < N; i += 1000) acc.addPass2(batch(i), data.labels.subarray(i, i + 1000));
-    const streamed = acc.result();
+    const streamed = await measureBatches(
+      arraySource(data.features, data.labels, D, 1000),
+      D,
+      data.weights,
+      data.bias,
+      {
+        projector: tfProjector,
+      },
+    );
     for (const key of PROJECTED) assertClose(streamed[key], whole[key], 1e-6, key);
   });
 }

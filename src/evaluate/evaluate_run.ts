@@ -20,7 +20,7 @@ import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath, removeTemporaries } from "../io.ts";
 import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
-import { NeuralCollapseAccumulator, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
+import { type BatchSource, measureBatches, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
 import { evaluationBatchSize } from "../train/eval.ts";
 import { allVariables, type Model } from "../models/mod.ts";
@@ -237,20 +237,16 @@ export async function measureCheckpoint(
   const { weight, bias } = model.classifier();
   const W = (await weight.data()) as Float32Array;
   const b = bias ? (await bias.data()) as Float32Array : null;
-  const acc = new NeuralCollapseAccumulator(model.numClasses, model.featureDim, W, b, { projector: opts.projector });
-  try {
-    return await measureWith(acc, model, lossFn, ds, opts);
-  } finally {
-    acc.dispose();
-  }
+  return await measureWith(W, b, model, lossFn, ds, opts);
 }
 
 async function measureWith(
-  acc: NeuralCollapseAccumulator,
+  W: Float32Array,
+  b: Float32Array | null,
   model: Model,
   lossFn: ReturnType<typeof makeLoss>,
   ds: Dataset,
-  opts: { augment: boolean; batchSize: number; seed: number },
+  opts: { augment: boolean; batchSize: number; seed: number; projector?: ProjectorFactory },
 ): Promise<Record<InfoMetric, number | null>> {
   // Batch size changes no result here (evaluation mode); the MLP runs far faster in large batches.
   const batchSize = evaluationBatchSize(model, opts.batchSize);
@@ -277,18 +273,26 @@ async function measureWith(
       return d as Float32Array;
     });
   };
-  for (const batch of trainBatches()) {
-    const h = await features(batch.x, batch.n, true, batch.y);
-    acc.addPass1(h, batch.y.subarray(0, batch.n));
-    cache?.push(h);
-  }
-  acc.startPass2();
-  let i = 0;
-  for (const batch of trainBatches()) {
-    const h = cache ? cache[i++] : await features(batch.x, batch.n, false, batch.y);
-    acc.addPass2(h, batch.y.subarray(0, batch.n));
-  }
-  const m: NeuralCollapseMetrics = acc.result();
+  // Pass 1 also sums the training loss and caches the features (when small) for pass 2.
+  let pass = 0;
+  const source: BatchSource = {
+    count: ds.train.n,
+    async *batches() {
+      const first = pass++ === 0;
+      let i = 0;
+      for (const batch of trainBatches()) {
+        const h = !first && cache ? cache[i++] : await features(batch.x, batch.n, first, batch.y);
+        if (first) cache?.push(h);
+        // batches() reuses its label buffer, and the next batch is read before this one is measured.
+        yield { features: h, labels: batch.y.slice(0, batch.n) };
+      }
+    },
+  };
+  // One thread: the float64 sums in the order of the batches, as on every run before.
+  const m: NeuralCollapseMetrics = await measureBatches(source, model.featureDim, W, b, {
+    threads: 1,
+    projector: opts.projector,
+  });
   const val = ds.val.n > 0
     ? await evaluateBatches(model, lossFn, batches(ds, ds.val, { batchSize }), ds.sampleShape)
     : null;

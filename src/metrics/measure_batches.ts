@@ -2,7 +2,8 @@
  * Neural-collapse measurement of samples that do not fit in memory: both
  * passes of {@linkcode NeuralCollapseAccumulator} over batches that a source
  * reads again from the start for each pass (files on disk, say), so that
- * memory is O(K·d + batch·d) whatever N is.
+ * memory is O(K·d + batch·d) whatever N is. This is the one two-pass loop over
+ * batches: the measure and evaluate tasks and the benchmark run it.
  *
  * @module
  */
@@ -32,6 +33,37 @@ export interface BatchSource {
 export interface UnlabelledSource {
   readonly count: number;
   batches(): AsyncIterable<FeatureArray>;
+}
+
+/**
+ * Features [N, d] and labels [N] held in memory as a {@linkcode BatchSource}
+ * of batches of `batchSize` rows (views, not copies).
+ *
+ * @example
+ * ```ts
+ * const m = await measureBatches(arraySource(features, labels, 512, 1000), 512, W, b);
+ * ```
+ */
+export function arraySource(
+  features: FeatureArray,
+  labels: ArrayLike<number>,
+  dim: number,
+  batchSize: number,
+): BatchSource {
+  const n = labels.length;
+  const rows = (start: number, end: number): ArrayLike<number> =>
+    ArrayBuffer.isView(labels)
+      ? (labels as unknown as Int32Array).subarray(start, end)
+      : Array.from({ length: end - start }, (_, i) => labels[start + i]);
+  return {
+    count: n,
+    async *batches() {
+      for (let i = 0; i < n; i += batchSize) {
+        const end = Math.min(n, i + batchSize);
+        yield { features: features.subarray(i * dim, end * dim), labels: rows(i, end) };
+      }
+    },
+  };
 }
 
 /** Options of {@linkcode measureBatches}. */

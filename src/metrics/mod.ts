@@ -30,6 +30,7 @@ export { Pass2Accumulator, type Pass2Options } from "./pass2_sums.ts";
 export { cdnv, metricsFromSums, nc1FromScatter, nc1Trace, nc2, nc3, nc4Bias } from "./metrics_from_sums.ts";
 export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
 export {
+  arraySource,
   type BatchSource,
   type LabelledBatch,
   measureBatches,
