@@ -15,7 +15,7 @@
  */
 import type { Pass2State } from "./class_means.ts";
 import type { NeuralCollapseAccumulator } from "./neural_collapse_accumulator.ts";
-import type { Pass2Sums } from "./pass2_sums.ts";
+import type { Pass2Sums } from "./pass2_accumulator.ts";
 import type { FeatureArray } from "./_validate.ts";
 
 /** Flag values, shared with the worker. */

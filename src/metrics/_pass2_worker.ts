@@ -6,7 +6,7 @@
  */
 /// <reference lib="deno.worker" />
 import type { Pass2State } from "./class_means.ts";
-import { Pass2Accumulator } from "./pass2_sums.ts";
+import { Pass2Accumulator } from "./pass2_accumulator.ts";
 import { DONE, FAILED, IDLE, type Pass2Job, RUNNING, writeSums } from "./_parallel_pass2.ts";
 
 /** The last pass-2 state received; later blocks of the same measurement come without it. */

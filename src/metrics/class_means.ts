@@ -56,7 +56,17 @@ export interface OodSum {
   shift: number;
 }
 
-/** Pass 1: class counts and sums of features [n, d] with labels [n], batch by batch. */
+/**
+ * Pass 1: class counts and sums of features [n, d] with labels [n], batch by
+ * batch; {@linkcode ClassMeans.freeze} returns the means.
+ *
+ * @example
+ * ```ts
+ * const pass1 = new ClassMeans(10, 512, W, b, DEFAULT_INPUT_NAMES); // W [10, 512], b [10]
+ * for (const [h, y] of batches()) pass1.add(h, y);
+ * const means = pass1.freeze(); // μ_k, μ_G, and the Pass2State of Pass2Accumulator
+ * ```
+ */
 export class ClassMeans {
   /** Number of classes K. */
   readonly numClasses: number;

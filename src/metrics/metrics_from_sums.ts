@@ -10,14 +10,23 @@ import { UserError } from "../errors.ts";
 import { dot, gemmNT } from "./_gemm.ts";
 import { maxAbs, scaleInPlace, scaleShift, timesPowerOfTwo } from "./_scale.ts";
 import type { FrozenMeans, OodSum } from "./class_means.ts";
-import type { Pass2Sums } from "./pass2_sums.ts";
+import type { Pass2Sums } from "./pass2_accumulator.ts";
 import { simplexEtfDistance } from "./simplex_etf_distance.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";
 import { DEFAULT_INPUT_NAMES, type InputNames, type MeasuredMetrics } from "./types.ts";
 
 /**
  * Every metric (NC5 too when `ood` is given) from the means of pass 1 and the
- * sums of pass 2 over the same samples.
+ * sums of pass 2 over the same samples; throws when pass 2 did not see the
+ * samples of pass 1.
+ *
+ * @example
+ * ```ts
+ * const means = pass1.freeze(); // pass1: ClassMeans after every batch
+ * const pass2 = new Pass2Accumulator(means);
+ * for (const [h, y] of batches()) pass2.add(h, y);
+ * const { nc1, nc2, cdnv } = metricsFromSums(means, pass2.sums(), pass1.ood());
+ * ```
  */
 export function metricsFromSums(
   means: FrozenMeans,

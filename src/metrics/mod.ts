@@ -26,8 +26,8 @@ export {
   type ProjectorFactory,
 } from "./neural_collapse_accumulator.ts";
 export { ClassMeans, type FrozenMeans, type OodSum } from "./class_means.ts";
-export { Pass2Accumulator, type Pass2Options } from "./pass2_sums.ts";
-export { cdnv, metricsFromSums, nc1FromScatter, nc1Trace, nc2, nc3, nc4Bias } from "./metrics_from_sums.ts";
+export { Pass2Accumulator, type Pass2Options } from "./pass2_accumulator.ts";
+export { metricsFromSums } from "./metrics_from_sums.ts";
 export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
 export {
   arraySource,

@@ -67,7 +67,7 @@
  *
  * Structure: pass 1 is {@linkcode ClassMeans} (`class_means.ts`), whose
  * `freeze()` gives the means; pass 2 is {@linkcode Pass2Accumulator}
- * (`pass2_sums.ts`), mergeable sums that worker threads compute over blocks
+ * (`pass2_accumulator.ts`), mergeable sums that worker threads compute over blocks
  * of rows; `metrics_from_sums.ts` computes each metric as a pure function of
  * the two. {@linkcode NeuralCollapseAccumulator} runs them in order.
  *
@@ -89,13 +89,13 @@
  */
 import { ClassMeans, type FrozenMeans, type Pass2State } from "./class_means.ts";
 import { metricsFromSums } from "./metrics_from_sums.ts";
-import { Pass2Accumulator, type Pass2Sums, type ProjectorFactory } from "./pass2_sums.ts";
+import { Pass2Accumulator, type Pass2Sums, type ProjectorFactory } from "./pass2_accumulator.ts";
 import type { FeatureArray } from "./_validate.ts";
 import { DEFAULT_INPUT_NAMES, type InputNames, type MeasuredMetrics } from "./types.ts";
 
 export type { FeatureArray } from "./_validate.ts";
 export type { Pass2State } from "./class_means.ts";
-export type { Pass2Sums, Projector, ProjectorFactory } from "./pass2_sums.ts";
+export type { Pass2Sums, Projector, ProjectorFactory } from "./pass2_accumulator.ts";
 
 /** Options of {@linkcode NeuralCollapseAccumulator}. */
 export interface AccumulatorOptions {

@@ -66,7 +66,20 @@ const CHUNK_ROWS = 32;
 /** Rows per call of a projector: large enough that a native GEMM runs at full speed (1024–8192 measured alike). */
 const PROJECTOR_ROWS = 2048;
 
-/** Accumulates {@linkcode Pass2Sums} batch by batch, the means of pass 1 being fixed. */
+/**
+ * Accumulates {@linkcode Pass2Sums} batch by batch, the means of pass 1 being
+ * fixed; accumulators over disjoint samples merge.
+ *
+ * @example
+ * ```ts
+ * const a = new Pass2Accumulator(means); // means from ClassMeans.freeze()
+ * const b = new Pass2Accumulator(means);
+ * a.add(h1, y1);
+ * b.add(h2, y2); // in a worker, say
+ * a.merge(b.sums());
+ * const m = metricsFromSums(means, a.sums());
+ * ```
+ */
 export class Pass2Accumulator {
   /** Number of classes K. */
   readonly numClasses: number;
