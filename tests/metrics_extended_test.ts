@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  arraySource,
   type LabelledBatch,
   measureBatches,
   NeuralCollapseAccumulator,
@@ -66,19 +67,21 @@ Deno.test("uniformity_log stays finite when two class means point the same way",
   assert.ok(Math.abs(m.uniformity_log - (26 * Math.LN2 - 2 * Math.LN2) / 3) < 1e-12, `${m.uniformity_log}`);
 });
 
-Deno.test("nc5: 0 for an out-of-distribution mean orthogonal to the class means, |cos| averaged otherwise", () => {
+Deno.test("nc5: 0 for an out-of-distribution mean orthogonal to the class means, |cos| averaged otherwise", async () => {
   // K = 2 in d = 2: class means ±e_1 (μ_G = 0).
   const features = new Float64Array([1, 0, -1, 0]);
-  const run = (ood: number[]) => {
-    const acc = new NeuralCollapseAccumulator(2, 2, new Float64Array([1, 0, -1, 0]), null);
-    acc.addPass1(features, [0, 1]);
-    acc.addOutOfDistribution(new Float64Array(ood));
-    acc.startPass2();
-    acc.addPass2(features, [0, 1]);
-    return acc.result();
-  };
-  assert.equal(run([0, 3, 0, 1]).nc5, 0);
-  assert.ok(Math.abs(run([1, 1, 1, 1]).nc5! - Math.SQRT1_2) < 1e-15);
+  const run = (ood: number[]) =>
+    measureBatches(arraySource(features, [0, 1], 2, 2), 2, new Float64Array([1, 0, -1, 0]), null, {
+      threads: 1,
+      outOfDistribution: {
+        count: ood.length / 2,
+        async *batches() {
+          yield new Float64Array(ood);
+        },
+      },
+    });
+  assert.equal((await run([0, 3, 0, 1])).nc5, 0);
+  assert.ok(Math.abs((await run([1, 1, 1, 1])).nc5! - Math.SQRT1_2) < 1e-15);
   assert.ok(!("nc5" in neuralCollapseMetrics(features, [0, 1], new Float64Array([1, 0, -1, 0]), null)));
   const acc = new NeuralCollapseAccumulator(2, 2, new Float64Array([1, 0, -1, 0]), null);
   assert.throws(() => acc.addOutOfDistribution(new Float64Array([1, NaN])), /out-of-distribution features: non-finite/);
