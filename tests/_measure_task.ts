@@ -3,18 +3,12 @@
  * the measure tests.
  */
 import { joinPath } from "../src/io.ts";
+import { runTask } from "./_task.ts";
 
 /** The repository root. */
 export const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
 
-/** Exit code, stdout and stderr of `tasks/measure.ts` with `args`. */
+/** Exit code, stdout and stderr of `deno task measure <args>`, with the task's own permissions from deno.json. */
 export async function measure(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-ffi", "--allow-sys", "tasks/measure.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runTask("measure", args);
 }
