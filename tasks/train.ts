@@ -14,7 +14,7 @@ import { DATASET_NAMES, describeDataset } from "../src/data/mod.ts";
 import { EXIT, UserError } from "../src/errors.ts";
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
+import { DEFAULT_CONFIG, SETTING_LIMITS, type TrainConfig } from "../src/run/train_config.ts";
 import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
 import { planResume } from "../src/run/resume.ts";
@@ -47,7 +47,7 @@ export const TRAIN_FLAGS = defineFlags([
     type: "number",
     min: 0,
     minExclusive: true,
-    max: 16,
+    max: SETTING_LIMITS.maxWidth,
     default: D.width,
     help: "width multiplier",
   },
@@ -183,7 +183,7 @@ export const TRAIN_FLAGS = defineFlags([
     config: "mlpDepth",
     type: "int",
     min: 1,
-    max: 32,
+    max: SETTING_LIMITS.maxMlpDepth,
     default: D.mlpDepth,
     help: "MLP hidden layers",
   },

@@ -336,6 +336,8 @@ Deno.test("config.json: format 2 is snake_case and round-trips; the previous cam
       [{ ...raw, seed: 1.5 }, "'seed' must be a non-negative integer"],
       [{ ...raw, loss: "hinge" }, "'loss' is not one of"],
       [{ ...raw, format: 7 }, "config format 7"],
+      [{ ...raw, width: 1e308 }, "'width' must be at most 16"],
+      [{ ...raw, mlp_depth: 0 }, "'mlp_depth' must be between 1 and 32"],
       [{ ...raw, extensions: [{}] }, "'extensions'"],
     ] as const
   ) assertThrows(() => parseRunConfig(JSON.stringify(bad), "c.json"), UserError, why);
@@ -399,4 +401,14 @@ Deno.test("sweep: widths 1.5 and 15 train and evaluate two folders, and a folder
   assertEquals([...Deno.readDirSync(`${other}/mlp-2-ce-2-1`)].map((e) => e.name), ["config.json"]);
   await Deno.remove(root, { recursive: true });
   await Deno.remove(other, { recursive: true });
+});
+
+Deno.test("evaluate refuses a config.json edited to a model beyond this machine's memory, in one line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "run_" });
+  await train(tinyConfig(dir, 1));
+  const raw = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ ...raw, mlp_hidden: 2_000_000, mlp_depth: 2 }));
+  await assertRejects(() => evaluateRun(dir), UserError, "--mlp-hidden: the MLP's weights");
+  assert(!(await exists(`${dir}/info.json`)));
+  await Deno.remove(dir, { recursive: true });
 });

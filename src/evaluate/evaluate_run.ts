@@ -27,6 +27,7 @@ import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
 import { identitySettings, readRunConfig, type RunConfig } from "../run/config.ts";
+import { checkRunFits } from "../run/budget.ts";
 import { datasetForConfig, modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
 import { readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
@@ -96,6 +97,7 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
 }
 
 async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions): Promise<RunInfo> {
+  checkRunFits(cfg); // a config.json edited to an enormous model fails in one line, before anything is allocated
   const ds = await datasetForConfig(cfg, opts.datasetRoot);
   const epochs = await listCheckpointEpochs(dir);
   if (epochs.length === 0) throw new UserError(`${dir}: no epoch-NNNN.ckpt checkpoints to evaluate`);

@@ -22,7 +22,7 @@
 import { UserError } from "../errors.ts";
 import { joinPath, readTextOrFail, writeFileAtomic } from "../io.ts";
 import { LOSS_NAMES } from "../losses/names.ts";
-import { DEFAULT_CONFIG, RUNTIME_SETTINGS, type TrainConfig } from "./train_config.ts";
+import { DEFAULT_CONFIG, RUNTIME_SETTINGS, SETTING_LIMITS, type TrainConfig } from "./train_config.ts";
 import { RUN_FILES } from "./files.ts";
 
 /** Version of the `config.json` layout written by {@linkcode writeRunConfig}. */
@@ -100,6 +100,10 @@ function settingProblem(key: keyof TrainConfig, value: unknown): string {
     .concat(["mlpHidden", "syntheticDim", "syntheticClasses", "syntheticPerClass"]);
   if (integer.includes(key) && (!Number.isSafeInteger(n) || n < 0)) return "must be a non-negative integer";
   if ((key === "epochs" || key === "width" || key === "batchSize") && n <= 0) return "must be positive";
+  if (key === "width" && n > SETTING_LIMITS.maxWidth) return `must be at most ${SETTING_LIMITS.maxWidth}`;
+  if (key === "mlpDepth" && (n < 1 || n > SETTING_LIMITS.maxMlpDepth)) {
+    return `must be between 1 and ${SETTING_LIMITS.maxMlpDepth}`;
+  }
   return "";
 }
 

@@ -114,3 +114,10 @@ export const RUNTIME_SETTINGS: readonly (keyof TrainConfig)[] = [
   "savePath",
   "load",
 ];
+
+/**
+ * Upper bounds of the size settings that the flags, sweeps and a read
+ * `config.json` all enforce: a width of 16 is 8 times the paper's widest
+ * network; 32 hidden layers is far past any MLP the package trains.
+ */
+export const SETTING_LIMITS = { maxWidth: 16, maxMlpDepth: 32 } as const;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { SETTING_LIMITS } from "../run/train_config.ts";
 import { DATASET_NAMES } from "../data/mod.ts";
 import { UserError } from "../errors.ts";
 import { joinPath } from "../io.ts";
@@ -90,8 +91,13 @@ export function validateSweepConfig(config: SweepConfig): void {
   }
   for (const l of config.losses) parseLossName(l);
   checkList("--losses", config.losses, () => true, "");
-  // 16 is the train task's own upper bound for --width.
-  checkList("--widths", config.widths, (w) => Number.isFinite(w) && w > 0 && w <= 16, "must be > 0 and <= 16");
+  const { maxWidth } = SETTING_LIMITS;
+  checkList(
+    "--widths",
+    config.widths,
+    (w) => Number.isFinite(w) && w > 0 && w <= maxWidth,
+    `must be > 0 and <= ${maxWidth}`,
+  );
   checkList("--epochs-list", config.epochs, (e) => Number.isInteger(e) && e >= 1, "must be an integer >= 1");
   checkList("--seeds", config.seeds, (s) => Number.isInteger(s) && s >= 0, "must be an integer >= 0");
   for (const key of Object.keys(config.trainArgs)) {
