@@ -15,21 +15,13 @@ import {
   planSweep,
   readManifest,
   runSweep,
-  type SweepConfig,
   type SweepTask,
   type TaskRunner,
   writeManifest,
 } from "../src/sweep/mod.ts";
+import { tinySweepConfig } from "./_sweep_helpers.ts";
 
-const CONFIG: SweepConfig = {
-  dataset: "synthetic",
-  model: "mlp",
-  losses: ["cross_entropy", "mean_square_error"],
-  widths: [1],
-  epochs: [2, 4],
-  seeds: [1],
-  trainArgs: { "mlp-hidden": 16, "data-aug": false },
-};
+const CONFIG = tinySweepConfig({ epochs: [2, 4], trainArgs: { "mlp-hidden": 16, "data-aug": false } });
 
 interface Call {
   task: SweepTask;
