@@ -19,7 +19,7 @@ import process from "node:process";
 import { tf } from "../src/backend/mod.ts";
 import { createModel, type ModelConfig } from "../src/models/mod.ts";
 import { crossEntropy } from "../src/losses/mod.ts";
-import { Optimizer } from "../src/train/optimizer.ts";
+import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
 import { Rng } from "../src/rng.ts";
 import { allVariables } from "../src/models/mod.ts";
@@ -97,6 +97,22 @@ export const MLP_STEP: StepWorkload = {
 };
 
 /**
+ * The benchmarks' random data, the same for every workload of its size: `n` inputs `[n, ...sampleShape]` of
+ * standard normal entries, then `n` labels uniform in [0, numClasses), both from seed 2.
+ */
+export function randomBatch(
+  n: number,
+  sampleShape: readonly number[],
+  numClasses: number,
+): { x: Float32Array; y: Int32Array } {
+  const rng = new Rng(2);
+  const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: n * sampleSize }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, () => rng.int(numClasses));
+  return { x, y };
+}
+
+/**
  * Images per second of `trainStep` (SGD, momentum 0.9, weight decay 5e-4,
  * clipping at 2, as the reference trains) on random data.
  */
@@ -106,16 +122,8 @@ export async function trainStepThroughput(
 ): Promise<Timing & { imagesPerSecond: number }> {
   const before = tf.memory().numTensors;
   const model = createModel(w.model);
-  const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), {
-    opt: "sgd",
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    nesterov: false,
-  });
-  const rng = new Rng(2);
-  const sampleSize = w.model.sampleShape.reduce((a, b) => a * b, 1);
-  const x = Float32Array.from({ length: w.batch * sampleSize }, () => rng.normal());
-  const y = Int32Array.from({ length: w.batch }, () => rng.int(w.model.numClasses));
+  const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD);
+  const { x, y } = randomBatch(w.batch, w.model.sampleShape, w.model.numClasses);
   try {
     const timing = await timePerRep(async () => {
       const stats = trainStep(model, optimizer, crossEntropy, x, y, w.model.sampleShape, 0.01, 2);

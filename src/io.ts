@@ -77,8 +77,24 @@ export function joinPath(...parts: string[]): string {
  * ```
  */
 export async function readTextOrFail(path: string, missing: string): Promise<string> {
+  return await readOrFail(path, missing, Deno.readTextFile);
+}
+
+/**
+ * The bytes of `path`, with the errors of {@linkcode readTextOrFail}.
+ *
+ * @example
+ * ```ts
+ * const bytes = await readBytesOrFail("W.npy", "W.npy: file not found");
+ * ```
+ */
+export async function readBytesOrFail(path: string, missing: string): Promise<Uint8Array> {
+  return await readOrFail(path, missing, Deno.readFile);
+}
+
+async function readOrFail<T>(path: string, missing: string, read: (path: string) => Promise<T>): Promise<T> {
   try {
-    return await Deno.readTextFile(path);
+    return await read(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new UserError(missing);
     throw new UserError(`${path}: cannot read (${(e as Error).message})`);

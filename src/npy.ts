@@ -21,6 +21,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
+import { readBytesOrFail } from "./io.ts";
 
 /** Element types this module reads and writes, by NumPy name (float16 is read only, widened to float32). */
 export type NpyDtype =
@@ -440,13 +441,7 @@ export async function readArrayFile(path: string): Promise<NdArray> {
   if (!lower.endsWith(".npy") && !lower.endsWith(".json")) {
     throw new UserError(`${path}: expected a .npy or .json file`);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
-    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
-  }
+  const bytes = await readBytesOrFail(path, `${path}: file not found`);
   return lower.endsWith(".npy") ? readNpy(bytes, path) : parseJsonArray(new TextDecoder().decode(bytes), path);
 }
 

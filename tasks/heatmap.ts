@@ -7,8 +7,8 @@
  *   deno task heatmap --runs runs/ --dataset cifar100 --out my-figures/
  */
 import { defineFlags, runTask } from "../src/cli.ts";
-import { heatmapFigures, selectRuns, writeFigures } from "../src/plot/mod.ts";
-import { RENDER_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources } from "./plot.ts";
+import { heatmapFigures, selectRuns } from "../src/plot/mod.ts";
+import { RENDER_FLAGS, RUN_FLAGS, runFilter, runSources, writeFigureFiles } from "./plot.ts";
 
 const FLAGS = defineFlags([
   ...RUN_FLAGS,
@@ -20,13 +20,7 @@ if (import.meta.main) {
   await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
     const runs = await selectRuns(runSources(values), runFilter(values));
     const { figures, missing } = heatmapFigures(runs);
-    const paths = await writeFigures(
-      figures,
-      values.out,
-      values.format,
-      renderOptions(values),
-    );
-    console.log(`${runs.length} runs → ${paths.length} figures:`);
+    const paths = await writeFigureFiles(figures, runs.length, values);
     for (const p of paths) console.log(`  ${p}`);
     if (missing.length) {
       console.log(`${missing.length} runs missing from the grid (empty cells; * = fewer seeds than expected):`);

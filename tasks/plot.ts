@@ -14,6 +14,7 @@ import {
   DEFAULT_RENDER,
   dynamicsFigures,
   FIGURE_FORMATS,
+  type FigureSpec,
   type RenderOptions,
   type RunFilter,
   type RunSources,
@@ -103,6 +104,20 @@ export function renderOptions(values: FlagValues<typeof SIZE_FLAGS>): RenderOpti
   };
 }
 
+/**
+ * Writes the figures made from `runCount` runs to `--out` in `--format` at the flags' size, prints how many
+ * runs made how many figures, and returns the files' paths in the figures' order.
+ */
+export async function writeFigureFiles(
+  figures: readonly FigureSpec[],
+  runCount: number,
+  values: FlagValues<typeof RENDER_FLAGS> & { out: string },
+): Promise<string[]> {
+  const paths = await writeFigures(figures, values.out, values.format, renderOptions(values));
+  console.log(`${runCount} runs → ${paths.length} figures:`);
+  return paths;
+}
+
 const FLAGS = defineFlags([
   ...RUN_FLAGS,
   { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
@@ -114,13 +129,7 @@ if (import.meta.main) {
   await runTask("deno task plot [flags]", FLAGS, async (values) => {
     const runs = await selectRuns(runSources(values), runFilter(values));
     const figures = dynamicsFigures(runs, { logNc1: values["log-nc1"] });
-    const paths = await writeFigures(
-      figures,
-      values.out,
-      values.format,
-      renderOptions(values),
-    );
-    console.log(`${runs.length} runs → ${paths.length} figures:`);
+    const paths = await writeFigureFiles(figures, runs.length, values);
     for (let i = 0; i < paths.length; i++) {
       const f = figures[i];
       const note = f.series.length === 0 ? "  (no data)" : "";

@@ -5,6 +5,7 @@
  * hang into a failure that says what it waited for).
  */
 import { joinPath } from "../src/io.ts";
+import type { SweepConfig } from "../src/sweep/mod.ts";
 import { runTask, taskCommand } from "./_task.ts";
 
 export const SWEEP = new URL("../tasks/sweep.ts", import.meta.url).pathname;
@@ -28,6 +29,23 @@ export async function startSweep(args: string[]): Promise<Deno.ChildProcess> {
   const child = (await taskCommand("sweep", args)).spawn();
   child.stdout.cancel();
   return child;
+}
+
+/**
+ * A sweep configuration of the smallest grid: the MLP on the synthetic problem, width 1, cross-entropy and
+ * MSE, 2 epochs, seed 1, no train arguments; `changes` replace any of these.
+ */
+export function tinySweepConfig(changes: Partial<SweepConfig> = {}): SweepConfig {
+  return {
+    dataset: "synthetic",
+    model: "mlp",
+    losses: ["cross_entropy", "mean_square_error"],
+    widths: [1],
+    epochs: [2],
+    seeds: [1],
+    trainArgs: {},
+    ...changes,
+  };
 }
 
 /**

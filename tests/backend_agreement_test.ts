@@ -11,6 +11,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
+import { relativeError } from "../src/backend/relative_error.ts";
 import { Rng } from "../src/rng.ts";
 
 const TOLERANCE = 1e-5;
@@ -41,17 +42,6 @@ async function runOn(
   tf.dispose(outs);
   assertEquals(tf.memory().numTensors, before, `${backend}: tensors leaked`);
   return result;
-}
-
-/** max |a - b| / max |b| (scale-relative, so entries near zero do not dominate). */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 function agreement(name: string, inputs: (rng: Rng) => Input[], f: (...xs: tf.Tensor[]) => tf.Tensor[]): void {

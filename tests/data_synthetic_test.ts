@@ -6,37 +6,17 @@ import { DATASET_NAMES, describeDataset, loadDataset } from "../src/data/load_da
 import * as data from "../src/data/mod.ts";
 
 Deno.test("synthetic: shapes, balanced interleaved labels, determinism in the seed", () => {
-  const ds = makeSyntheticDataset({
-    numClasses: 4,
-    dim: 8,
-    trainPerClass: 30,
-    valPerClass: 5,
-    testPerClass: 10,
-    seed: 3,
-  });
+  const options = { numClasses: 4, dim: 8, trainPerClass: 30, valPerClass: 5, testPerClass: 10, seed: 3 };
+  const ds = makeSyntheticDataset(options);
   assertEquals(ds.sampleShape, [8]);
   assertEquals([ds.train.n, ds.val.n, ds.test.n], [120, 20, 40]);
   assert(ds.train.data instanceof Float32Array);
   assertEquals(ds.train.data.length, 120 * 8);
   assertEquals([...ds.train.labels.subarray(0, 6)], [0, 1, 2, 3, 0, 1]);
   assertEquals(ds.normalization, undefined);
-  const same = makeSyntheticDataset({
-    numClasses: 4,
-    dim: 8,
-    trainPerClass: 30,
-    valPerClass: 5,
-    testPerClass: 10,
-    seed: 3,
-  });
+  const same = makeSyntheticDataset(options);
   assertEquals(same.test.data, ds.test.data);
-  const other = makeSyntheticDataset({
-    numClasses: 4,
-    dim: 8,
-    trainPerClass: 30,
-    valPerClass: 5,
-    testPerClass: 10,
-    seed: 4,
-  });
+  const other = makeSyntheticDataset({ ...options, seed: 4 });
   assert(other.test.data.join() !== ds.test.data.join());
 });
 
@@ -62,14 +42,7 @@ Deno.test("synthetic: class means have norm `separation`, noise has std `noise`"
 });
 
 Deno.test("loadDataset: names, seeds, options; unknown names are UserErrors", async () => {
-  assertEquals([...DATASET_NAMES], [
-    "cifar10",
-    "cifar100",
-    "fashion-mnist",
-    "mnist",
-    "synthetic",
-    "fashion-mnist-subset",
-  ]);
+  assertEquals(DATASET_NAMES.join(" "), "cifar10 cifar100 fashion-mnist mnist synthetic fashion-mnist-subset");
   await assertRejects(() => loadDataset("imagenet"), UserError, "unknown dataset 'imagenet' (expected one of cifar10,");
   const a = await loadDataset("synthetic", { seed: 2, synthetic: { numClasses: 3, dim: 4 } });
   const b = await loadDataset("synthetic", { synthetic: { numClasses: 3, dim: 4, seed: 2, separation: undefined } });

@@ -25,33 +25,36 @@ import {
 import { datasetForConfig } from "../src/run/factories.ts";
 import { expandGrid } from "../src/sweep/grid.ts";
 import { evaluateRun } from "../src/evaluate/evaluate_run.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
+import type { TrainConfig } from "../src/run/train_config.ts";
 import { trainRun } from "../src/train/train.ts";
+import { tinyConfig as tinyRun } from "./_train_fixture.ts";
 
 await tf.setBackend("cpu");
 
+/** The shared tiny run, smaller still: one hidden layer of 16 units, 3 classes in 8 dimensions, batches of 20. */
 function tinyConfig(savePath: string, epochs: number, extra: Partial<TrainConfig> = {}): TrainConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    dataset: "synthetic",
-    model: "mlp",
+  const smaller = {
     mlpDepth: 1,
     mlpHidden: 16,
     width: 1,
-    epochs,
     lr: 0.05,
     batchSize: 20,
-    savePath,
-    backend: "cpu",
     syntheticDim: 8,
     syntheticClasses: 3,
-    syntheticPerClass: 20,
-    ...extra,
   };
+  return tinyRun(savePath, epochs, { ...smaller, syntheticPerClass: 20, ...extra });
 }
 
 async function train(cfg: TrainConfig) {
   return await trainRun(cfg, await datasetForConfig(cfg));
+}
+
+/** A tiny run of 2 epochs trained and evaluated in a new folder, and its info.json as parsed JSON. */
+async function evaluatedTinyRun() {
+  const dir = await Deno.makeTempDir({ prefix: "run_" });
+  await train(tinyConfig(dir, 2));
+  await evaluateRun(dir);
+  return { dir, raw: JSON.parse(await Deno.readTextFile(`${dir}/info.json`)) };
 }
 
 // ---------------------------------------------------------------- names
@@ -153,10 +156,7 @@ Deno.test("evaluate never reuses results of another run or another checkpoint fi
 });
 
 Deno.test("an info.json with a non-numeric epoch is refused in one line, and replaced under --force", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "run_" });
-  await train(tinyConfig(dir, 2));
-  await evaluateRun(dir);
-  const raw = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
+  const { dir, raw } = await evaluatedTinyRun();
   raw.epochs = "14";
   await Deno.writeTextFile(`${dir}/info.json`, JSON.stringify(raw));
   await assertRejects(() => evaluateRun(dir), UserError, 'info.json: "epochs" must be an array of positive integers');
@@ -345,10 +345,7 @@ Deno.test("config.json: format 2 is snake_case and round-trips; the previous cam
 });
 
 Deno.test("info.json: format 2 ties rows to checkpoints; the previous format is still read", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "run_" });
-  await train(tinyConfig(dir, 2));
-  await evaluateRun(dir);
-  const raw = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
+  const { dir, raw } = await evaluatedTinyRun();
   assertEquals(raw.format, 2);
   assertEquals(raw.checkpoints.length, 2);
   assertEquals(raw.checkpoints[1].bytes, (await Deno.stat(`${dir}/epoch-0002.ckpt`)).size);

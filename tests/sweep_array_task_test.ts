@@ -19,15 +19,20 @@ import {
   type SweepConfig,
   writeManifest,
 } from "../src/sweep/mod.ts";
-import { CONFIG as DENO_JSON, count, runLog, SWEEP, sweep, textOr, tinyGrid, waitFor } from "./_sweep_helpers.ts";
+import {
+  CONFIG as DENO_JSON,
+  count,
+  runLog,
+  SWEEP,
+  sweep,
+  textOr,
+  tinyGrid,
+  tinySweepConfig,
+  waitFor,
+} from "./_sweep_helpers.ts";
 
-const CONFIG: SweepConfig = {
-  dataset: "synthetic",
-  model: "mlp",
+const CONFIG = tinySweepConfig({
   losses: ["cross_entropy", "label_smoothing"],
-  widths: [1],
-  epochs: [2],
-  seeds: [1],
   trainArgs: {
     "synthetic-per-class": 20,
     "synthetic-dim": 8,
@@ -35,7 +40,7 @@ const CONFIG: SweepConfig = {
     "mlp-hidden": 16,
     "save-interval": 1,
   },
-};
+});
 
 const SLURM_ENV = { SLURM_ARRAY_JOB_ID: "99", SLURMD_NODENAME: "here", SLURM_RESTART_COUNT: "0" };
 

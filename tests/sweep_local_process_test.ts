@@ -6,8 +6,19 @@
  * lose no update.
  */
 import { assert, assertEquals } from "./_assert.ts";
-import { expandGrid, newManifest, readManifest, type SweepConfig, writeManifest } from "../src/sweep/mod.ts";
-import { alive, childrenOf, count, runLog, startSweep, sweep, textOr, tinyGrid, waitFor } from "./_sweep_helpers.ts";
+import { expandGrid, newManifest, readManifest, writeManifest } from "../src/sweep/mod.ts";
+import {
+  alive,
+  childrenOf,
+  count,
+  runLog,
+  startSweep,
+  sweep,
+  textOr,
+  tinyGrid,
+  tinySweepConfig,
+  waitFor,
+} from "./_sweep_helpers.ts";
 
 // One run that trains for a good while (stopped long before its end), on the cpu backend.
 const LONG = tinyGrid({ losses: "ce", epochs: 400, perClass: 200, saveInterval: 100 });
@@ -116,15 +127,7 @@ Deno.test({
 Deno.test("8 processes updating one manifest at once lose no update", async () => {
   const root = await Deno.makeTempDir();
   try {
-    const config: SweepConfig = {
-      dataset: "synthetic",
-      model: "mlp",
-      losses: ["cross_entropy", "mean_square_error"],
-      widths: [1],
-      epochs: [2],
-      seeds: [1, 2],
-      trainArgs: {},
-    };
+    const config = tinySweepConfig({ seeds: [1, 2] });
     await writeManifest(root, newManifest(config, expandGrid(root, config)));
     const module = new URL("../src/sweep/manifest.ts", import.meta.url).href;
     // Each writer adds 1 to a shared counter and to its own run's field 20 times, with a pause inside the

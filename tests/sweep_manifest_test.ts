@@ -15,21 +15,13 @@ import {
   planSweep,
   readManifest,
   runSweep,
-  type SweepConfig,
   type SweepTask,
   type TaskRunner,
   writeManifest,
 } from "../src/sweep/mod.ts";
+import { tinySweepConfig } from "./_sweep_helpers.ts";
 
-const CONFIG: SweepConfig = {
-  dataset: "synthetic",
-  model: "mlp",
-  losses: ["cross_entropy", "mean_square_error"],
-  widths: [1],
-  epochs: [2, 4],
-  seeds: [1],
-  trainArgs: { "mlp-hidden": 16, "data-aug": false },
-};
+const CONFIG = tinySweepConfig({ epochs: [2, 4], trainArgs: { "mlp-hidden": 16, "data-aug": false } });
 
 interface Call {
   task: SweepTask;
@@ -53,62 +45,64 @@ function fakeRunner(calls: Call[], fail: (task: SweepTask, dir: string) => numbe
   };
 }
 
-Deno.test("manifest round trip, and a different configuration is refused", async () => {
-  const root = await Deno.makeTempDir();
-  try {
-    assertEquals(await readManifest(root), null);
-    const m = newManifest(CONFIG, expandGrid(root, CONFIG), "test");
-    m.runs["mlp-1-ce-2-1"].state = "failed";
-    m.runs["mlp-1-ce-2-1"].reason = "why";
-    await writeManifest(root, m);
-    const back = (await readManifest(root)) as Manifest;
-    assertEquals(back.runs, m.runs);
-    assertEquals(back.config, CONFIG);
-    // The same grid listed in another order is the same sweep.
-    await planSweep({ root, config: { ...CONFIG, losses: ["mean_square_error", "cross_entropy"] } });
-    const e = await assertRejects(
-      () => planSweep({ root, config: { ...CONFIG, trainArgs: { "mlp-hidden": 32, "data-aug": false } } }),
-      UserError,
-    );
-    assert(e.message.startsWith(`--runs-dir ${root}: its manifest.json was written by another`), e.message);
-    assert(e.message.includes("trainArgs"), e.message);
-    await Deno.writeTextFile(joinPath(root, MANIFEST_FILE), "{ not json");
-    await assertRejects(() => readManifest(root), UserError, "not valid JSON");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+/** A test given a fresh temporary sweep root, removed afterwards whatever the test does. */
+function testInRoot(name: string, fn: (root: string) => Promise<void>): void {
+  Deno.test(name, async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      await fn(root);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  });
+}
+
+testInRoot("manifest round trip, and a different configuration is refused", async (root) => {
+  assertEquals(await readManifest(root), null);
+  const m = newManifest(CONFIG, expandGrid(root, CONFIG), "test");
+  m.runs["mlp-1-ce-2-1"].state = "failed";
+  m.runs["mlp-1-ce-2-1"].reason = "why";
+  await writeManifest(root, m);
+  const back = (await readManifest(root)) as Manifest;
+  assertEquals(back.runs, m.runs);
+  assertEquals(back.config, CONFIG);
+  // The same grid listed in another order is the same sweep.
+  await planSweep({ root, config: { ...CONFIG, losses: ["mean_square_error", "cross_entropy"] } });
+  const e = await assertRejects(
+    () => planSweep({ root, config: { ...CONFIG, trainArgs: { "mlp-hidden": 32, "data-aug": false } } }),
+    UserError,
+  );
+  assert(e.message.startsWith(`--runs-dir ${root}: its manifest.json was written by another`), e.message);
+  assert(e.message.includes("trainArgs"), e.message);
+  await Deno.writeTextFile(joinPath(root, MANIFEST_FILE), "{ not json");
+  await assertRejects(() => readManifest(root), UserError, "not valid JSON");
 });
 
-Deno.test("a sweep trains then evaluates each run; a second invocation skips them all", async () => {
-  const root = await Deno.makeTempDir();
-  try {
-    const calls: Call[] = [];
-    const s = await runSweep({ root, config: CONFIG, runner: fakeRunner(calls) });
-    assertEquals([s.total, s.evaluated, s.failed.length, s.skipped], [4, 4, 0, 0]);
-    assertEquals(calls.map((c) => c.task), [
-      "train",
-      "evaluate",
-      "train",
-      "evaluate",
-      "train",
-      "evaluate",
-      "train",
-      "evaluate",
-    ]);
-    assert(calls.every((c) => !c.args.includes("--load")));
-    const m = (await readManifest(root))!;
-    assert(Object.values(m.runs).every((r) => r.state === "evaluated" && r.started && r.finished));
-    const again: Call[] = [];
-    const s2 = await runSweep({ root, config: CONFIG, runner: fakeRunner(again) });
-    assertEquals([s2.evaluated, s2.skipped, again.length], [4, 4, 0]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+testInRoot("a sweep trains then evaluates each run; a second invocation skips them all", async (root) => {
+  const calls: Call[] = [];
+  const s = await runSweep({ root, config: CONFIG, runner: fakeRunner(calls) });
+  assertEquals([s.total, s.evaluated, s.failed.length, s.skipped], [4, 4, 0, 0]);
+  assertEquals(calls.map((c) => c.task), [
+    "train",
+    "evaluate",
+    "train",
+    "evaluate",
+    "train",
+    "evaluate",
+    "train",
+    "evaluate",
+  ]);
+  assert(calls.every((c) => !c.args.includes("--load")));
+  const m = (await readManifest(root))!;
+  assert(Object.values(m.runs).every((r) => r.state === "evaluated" && r.started && r.finished));
+  const again: Call[] = [];
+  const s2 = await runSweep({ root, config: CONFIG, runner: fakeRunner(again) });
+  assertEquals([s2.evaluated, s2.skipped, again.length], [4, 4, 0]);
 });
 
-Deno.test("interrupted runs resume with --load; trained runs are only evaluated; lost info.json is redone", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+testInRoot(
+  "interrupted runs resume with --load; trained runs are only evaluated; lost info.json is redone",
+  async (root) => {
     const runs = expandGrid(root, CONFIG);
     const m = newManifest(CONFIG, runs);
     // run 0: killed while training (a checkpoint exists); run 1: trained, not evaluated;
@@ -134,14 +128,12 @@ Deno.test("interrupted runs resume with --load; trained runs are only evaluated;
       "evaluate false",
       "evaluate false",
     ]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("failed runs are recorded with their reason and the others carry on; diverged runs are not retried", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+testInRoot(
+  "failed runs are recorded with their reason and the others carry on; diverged runs are not retried",
+  async (root) => {
     const runs = expandGrid(root, CONFIG);
     const fail = (task: SweepTask, dir: string): number =>
       task === "train" && dir === runs[0].dir ? 3 : task === "evaluate" && dir === runs[1].dir ? 1 : 0;
@@ -163,39 +155,32 @@ Deno.test("failed runs are recorded with their reason and the others carry on; d
     assertEquals([s2.evaluated, s2.failed.length], [3, 1]);
     const s3 = await runSweep({ root, config: CONFIG, retryFailed: true, runner: fakeRunner([]) });
     assertEquals([s3.evaluated, s3.failed.length], [4, 0]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("--jobs runs several runs at once and the manifest stays consistent", async () => {
-  const root = await Deno.makeTempDir();
-  try {
-    let running = 0;
-    let peak = 0;
-    const inner = fakeRunner([]);
-    const runner: TaskRunner = async (task, args, log) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 20));
-      const result = await inner(task, args, log);
-      running--;
-      return result;
-    };
-    const events: string[] = [];
-    const s = await runSweep({
-      root,
-      config: CONFIG,
-      jobs: 2,
-      runner,
-      onEvent: (e) => events.push(`${e.kind} ${e.done}/${e.total}`),
-    });
-    assertEquals(peak, 2);
-    assertEquals(s.evaluated, 4);
-    assertEquals(events.filter((e) => e.startsWith("finish")).at(-1), "finish 4/4");
-    const m = (await readManifest(root))!;
-    assert(Object.values(m.runs).every((r) => r.state === "evaluated"));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+testInRoot("--jobs runs several runs at once and the manifest stays consistent", async (root) => {
+  let running = 0;
+  let peak = 0;
+  const inner = fakeRunner([]);
+  const runner: TaskRunner = async (task, args, log) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((r) => setTimeout(r, 20));
+    const result = await inner(task, args, log);
+    running--;
+    return result;
+  };
+  const events: string[] = [];
+  const s = await runSweep({
+    root,
+    config: CONFIG,
+    jobs: 2,
+    runner,
+    onEvent: (e) => events.push(`${e.kind} ${e.done}/${e.total}`),
+  });
+  assertEquals(peak, 2);
+  assertEquals(s.evaluated, 4);
+  assertEquals(events.filter((e) => e.startsWith("finish")).at(-1), "finish 4/4");
+  const m = (await readManifest(root))!;
+  assert(Object.values(m.runs).every((r) => r.state === "evaluated"));
 });

@@ -10,7 +10,7 @@ import { tf } from "../src/backend/tf.ts";
 import { createModel, type Model } from "../src/models/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
-import { clipByGlobalNorm, Optimizer, type OptimizerConfig } from "../src/train/optimizer.ts";
+import { clipByGlobalNorm, Optimizer, type OptimizerConfig, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
 import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/train/eval.ts";
 import { batches, makeSyntheticDataset } from "../src/data/mod.ts";
@@ -133,7 +133,7 @@ function legacySgdStep(
 Deno.test("Optimizer.apply with clipNorm is bit-identical to clipByGlobalNorm followed by apply", () => {
   const rng = new Rng(8);
   const shapes = [[7, 5], [7], [7], [3, 7], [3]];
-  const cfg: OptimizerConfig = { opt: "sgd", momentum: 0.9, weightDecay: 5e-4, nesterov: false };
+  const cfg = REFERENCE_SGD;
   const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()));
   const make = () => init.map((v, i) => tf.tidy(() => tf.variable(tf.tensor(v, shapes[i]))));
   const folded = make();
@@ -215,12 +215,7 @@ Deno.test("MLP: the same seed gives the same step losses; a step leaves no tenso
   const losses: number[][] = [];
   for (let run = 0; run < 2; run++) {
     const m = mlp(7);
-    const opt = new Optimizer(m.store.trainable.map((v) => v.variable), {
-      opt: "sgd",
-      momentum: 0.9,
-      weightDecay: 5e-4,
-      nesterov: false,
-    });
+    const opt = new Optimizer(m.store.trainable.map((v) => v.variable), REFERENCE_SGD);
     const rng = new Rng(1);
     const before = tf.memory().numTensors;
     const l: number[] = [];

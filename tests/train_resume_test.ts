@@ -6,34 +6,18 @@
  */
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
-import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { encodeCheckpoint, readCheckpoint, readCheckpointHeader } from "../src/run/checkpoint.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
+import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { planResume } from "../src/run/resume.ts";
 import { trainRun } from "../src/train/train.ts";
+import { tinyConfig, tinyData } from "./_train_fixture.ts";
 import { runTask } from "./_task.ts";
 
 await tf.setBackend("cpu");
 
-function tinyConfig(savePath: string, epochs: number): TrainConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    dataset: "synthetic",
-    model: "mlp",
-    width: 0.5,
-    mlpDepth: 2,
-    mlpHidden: 32,
-    epochs,
-    savePath,
-    backend: "cpu",
-    syntheticPerClass: 30,
-  };
-}
-
-const tinyData = () =>
-  makeSyntheticDataset({ numClasses: 4, dim: 8, trainPerClass: 30, valPerClass: 5, testPerClass: 5 });
+const runConfig = (savePath: string, epochs: number) => tinyConfig(savePath, epochs, { width: 0.5 });
 
 const readJson = async (path: string) => JSON.parse(await Deno.readTextFile(path));
 const logEpochs = async (dir: string) =>
@@ -42,10 +26,10 @@ const logEpochs = async (dir: string) =>
 Deno.test("planResume: the run's settings win over given flags, -e may only raise the epochs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "resume_" });
   try {
-    await trainRun(tinyConfig(dir, 2), tinyData());
+    await trainRun(runConfig(dir, 2), tinyData());
     const current = { ...DEFAULT_CONFIG, savePath: dir, load: true, backend: "cpu" as const, testBatchSize: 7 };
     const plan = await planResume(current, { epochs: 4, width: 1, lr: 0.05, backend: "cpu", testBatchSize: 7 });
-    assertEquals(plan.config, { ...tinyConfig(dir, 4), load: true, testBatchSize: 7 });
+    assertEquals(plan.config, { ...runConfig(dir, 4), load: true, testBatchSize: 7 });
     assertEquals([plan.completedEpochs, plan.runEpochs], [2, 2]);
     assertEquals(plan.ignored, [{ key: "width", given: 1, run: 0.5 }, { key: "lr", given: 0.05, run: 0.1 }]);
 
@@ -63,8 +47,8 @@ Deno.test("planResume: the run's settings win over given flags, -e may only rais
 Deno.test("extending a run trains only the new epochs and rewrites config.json's epochs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "resume_" });
   try {
-    await trainRun(tinyConfig(dir, 2), tinyData(), { dataset_summary: "kept" });
-    const plan = await planResume({ ...tinyConfig(dir, 800), load: true }, { epochs: 4 });
+    await trainRun(runConfig(dir, 2), tinyData(), { dataset_summary: "kept" });
+    const plan = await planResume({ ...runConfig(dir, 800), load: true }, { epochs: 4 });
     let extendedFrom: number | null = null;
     const { records } = await trainRun(plan.config, tinyData(), {}, {
       onStart: (info) => (extendedFrom = info.extendedFrom),
@@ -86,15 +70,15 @@ Deno.test("extending a run trains only the new epochs and rewrites config.json's
 Deno.test("trainRun refuses to resume with settings the run was not trained with, naming them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "resume_" });
   try {
-    await trainRun(tinyConfig(dir, 2), tinyData());
+    await trainRun(runConfig(dir, 2), tinyData());
     const before = await Deno.readTextFile(joinPath(dir, "config.json"));
     await assertRejects(
-      () => trainRun({ ...tinyConfig(dir, 3), width: 2, load: true }, tinyData()),
+      () => trainRun({ ...runConfig(dir, 3), width: 2, load: true }, tinyData()),
       UserError,
       "asked for width 2 (the run's: 0.5)",
     );
     await assertRejects(
-      () => trainRun({ ...tinyConfig(dir, 1), load: true }, tinyData()),
+      () => trainRun({ ...runConfig(dir, 1), load: true }, tinyData()),
       UserError,
       "epochs 1 (the run's: 2)",
     );
@@ -110,7 +94,7 @@ Deno.test("a model that cannot take the data fails before the run folder is crea
   try {
     const dir = joinPath(tmp, "runs", "x1");
     await assertRejects(
-      () => trainRun({ ...tinyConfig(dir, 2), model: "resnet18" }, tinyData()),
+      () => trainRun({ ...runConfig(dir, 2), model: "resnet18" }, tinyData()),
       UserError,
       "needs image data",
     );

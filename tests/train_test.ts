@@ -1,12 +1,12 @@
 import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
+import { tinyConfig, tinyData } from "./_train_fixture.ts";
 import { tf } from "../src/backend/tf.ts";
-import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { countTrainableParameters, createModel } from "../src/models/mod.ts";
 import { ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint } from "../src/run/checkpoint.ts";
-import { DEFAULT_CONFIG, effectiveSaveInterval, type TrainConfig } from "../src/run/train_config.ts";
+import { effectiveSaveInterval } from "../src/run/train_config.ts";
 import { clipByGlobalNorm, Optimizer } from "../src/train/optimizer.ts";
 import { learningRate } from "../src/train/schedule.ts";
 import { trainRun } from "../src/train/train.ts";
@@ -138,28 +138,12 @@ Deno.test("checkpoints round-trip and reject corrupt files", async () => {
   await assertRejects(() => readCheckpoint("/nonexistent/x.ckpt"), UserError, "not found");
 });
 
-function tinyConfig(savePath: string, epochs: number): TrainConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    dataset: "synthetic",
-    model: "mlp",
-    mlpDepth: 2,
-    mlpHidden: 32,
-    epochs,
-    lr: 0.05,
-    savePath,
-    backend: "cpu",
-    syntheticPerClass: 30,
-  };
-}
-
-const tinyData = () =>
-  makeSyntheticDataset({ numClasses: 4, dim: 8, trainPerClass: 30, valPerClass: 5, testPerClass: 5 });
+const runConfig = (savePath: string, epochs: number) => tinyConfig(savePath, epochs, { lr: 0.05 });
 
 Deno.test("a 2-epoch synthetic run lowers the training loss and leaks no tensors", async () => {
   const dir = await Deno.makeTempDir();
   const counts: number[] = [];
-  const { records } = await trainRun(tinyConfig(dir, 3), tinyData(), {}, {
+  const { records } = await trainRun(runConfig(dir, 3), tinyData(), {}, {
     onEpoch: () => counts.push(tf.memory().numTensors),
   });
   assertEquals(records.length, 3);
@@ -177,25 +161,25 @@ Deno.test("a 2-epoch synthetic run lowers the training loss and leaks no tensors
     "last.ckpt",
     "log.jsonl",
   ]);
-  await assertRejects(() => trainRun(tinyConfig(dir, 3), tinyData()), UserError, "already holds a run");
+  await assertRejects(() => trainRun(runConfig(dir, 3), tinyData()), UserError, "already holds a run");
   await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("an interrupted then resumed run ends with the same weights as an uninterrupted one", async () => {
   const a = await Deno.makeTempDir();
   const b = await Deno.makeTempDir();
-  await trainRun(tinyConfig(a, 3), tinyData());
+  await trainRun(runConfig(a, 3), tinyData());
   class Stop extends Error {}
   await assertRejects(
     () =>
-      trainRun(tinyConfig(b, 3), tinyData(), {}, {
+      trainRun(runConfig(b, 3), tinyData(), {}, {
         onEpoch: (r) => {
           if (r.epoch === 2) throw new Stop("simulated crash after epoch 2");
         },
       }),
     Stop,
   );
-  await trainRun({ ...tinyConfig(b, 3), load: true }, tinyData());
+  await trainRun({ ...runConfig(b, 3), load: true }, tinyData());
   const wa = await readCheckpoint(`${a}/last.ckpt`);
   const wb = await readCheckpoint(`${b}/last.ckpt`);
   assertEquals(wa.meta.epoch, 3);
@@ -211,7 +195,7 @@ Deno.test("an interrupted then resumed run ends with the same weights as an unin
 
 Deno.test("checkpoints are kept every save-interval epochs, after epoch 1 and after the last epoch", async () => {
   const dir = await Deno.makeTempDir();
-  await trainRun({ ...tinyConfig(dir, 5), saveInterval: 3 }, tinyData());
+  await trainRun({ ...runConfig(dir, 5), saveInterval: 3 }, tinyData());
   const ckpts = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("epoch-")).sort();
   assertEquals(ckpts, ["epoch-0001.ckpt", "epoch-0003.ckpt", "epoch-0005.ckpt"]);
   await Deno.remove(dir, { recursive: true });

@@ -13,7 +13,7 @@ import process from "node:process";
 import { tf } from "../../src/backend/mod.ts";
 import { allVariables, createModel } from "../../src/models/mod.ts";
 import { crossEntropy } from "../../src/losses/mod.ts";
-import { Optimizer } from "../../src/train/optimizer.ts";
+import { Optimizer, REFERENCE_SGD } from "../../src/train/optimizer.ts";
 import { trainStep } from "../../src/train/train.ts";
 import {
   type NeuralCollapseMetrics,
@@ -21,7 +21,7 @@ import {
   type ProjectorFactory,
   type SyntheticFeatures,
 } from "../../src/metrics/mod.ts";
-import { Rng } from "../../src/rng.ts";
+import { randomBatch } from "../workloads.ts";
 import { batchStats } from "../../src/train/eval.ts";
 import type { WorkloadSpec } from "./compare.ts";
 
@@ -105,17 +105,10 @@ export async function timeWorkload(
     seed: 1,
   });
   const params = model.store.trainable.reduce((s, v) => s + v.variable.size, 0);
-  const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), {
-    opt: "sgd",
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    nesterov: false,
-  });
+  const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD);
   const sampleSize = spec.sampleShape.reduce((a, b) => a * b, 1);
-  const rng = new Rng(2);
   const n = spec.kind === "train" ? 100 : t.evalSamples;
-  const x = Float32Array.from({ length: n * sampleSize }, () => rng.normal());
-  const y = Int32Array.from({ length: n }, () => rng.int(numClasses));
+  const { x, y } = randomBatch(n, spec.sampleShape, numClasses);
   const trainOnce = async () => {
     const stats = trainStep(model, optimizer, crossEntropy, x, y, spec.sampleShape, 0.1, 2);
     await stats.data();

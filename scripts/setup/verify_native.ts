@@ -7,6 +7,7 @@
  * Run by hand: `deno run --allow-read --allow-env --allow-ffi --allow-sys scripts/setup/verify_native.ts`
  */
 import { selectBackend, tf } from "../../src/backend/mod.ts";
+import { relativeError } from "../../src/backend/relative_error.ts";
 import { Rng } from "../../src/rng.ts";
 
 function gradients(x: Float32Array, w: Float32Array): Float32Array[] {
@@ -18,17 +19,6 @@ function gradients(x: Float32Array, w: Float32Array): Float32Array[] {
     const [gx, gw] = tf.grads(loss)([xt, wt]);
     return [gx.dataSync() as Float32Array, gw.dataSync() as Float32Array];
   });
-}
-
-/** max |a - b| / max |b|: relative to the tensor's scale, so near-zero entries do not dominate. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
 }
 
 const t0 = performance.now();

@@ -16,9 +16,49 @@ import type { ForwardOutput, Model } from "./types.ts";
  */
 export const CHECKPOINT_MIN_POSITIONS = 256;
 
-/** A residual block: its trainable variables, for the checkpointed op's inputs. */
+/** The projection on a block's shortcut: 1×1 convolution with the block's stride, then batch norm. */
+export interface Shortcut {
+  conv: tf.Variable;
+  bn: BatchNormParams;
+}
+
+/** What every residual block has besides its own layers. */
 export interface ResidualBlock {
+  /** The block's downsampling stride, on its strided convolution and on the shortcut. */
+  stride: number;
+  /** The projection when the block changes the shape, `null` for the identity. */
+  shortcut: Shortcut | null;
+  /** The block's trainable variables (its gradient-checkpointing op's inputs). */
   params: tf.Variable[];
+}
+
+/** Batch norm in the block's mode (training or evaluation). */
+export type BlockBatchNorm = (t: tf.Tensor, p: BatchNormParams) => tf.Tensor4D;
+
+/**
+ * The stem's parameters, the first in the store: a 3×3 convolution from `inChannels` to 64 channels and its
+ * batch norm.
+ */
+export function residualStem(store: ParamStore, inChannels: number): { conv: tf.Variable; bn: BatchNormParams } {
+  return { conv: store.conv("stem.conv", 3, inChannels, 64), bn: store.batchNorm("stem.bn", 64) };
+}
+
+/**
+ * A residual block named `name` (`layer1.0`, …) from `inC` to `out` channels: `layers` creates the block's own
+ * layers, then the shortcut's projection is created when the stride or the channel count changes.
+ */
+export function residualBlock<L extends object>(
+  store: ParamStore,
+  shape: { name: string; inC: number; out: number; stride: number },
+  layers: () => L,
+): L & ResidualBlock {
+  const { name, inC, out, stride } = shape;
+  const first = store.trainable.length;
+  const own = layers();
+  const shortcut = stride !== 1 || inC !== out
+    ? { conv: store.conv(`${name}.shortcut.conv`, 1, inC, out), bn: store.batchNorm(`${name}.shortcut.bn`, out) }
+    : null;
+  return { ...own, stride, shortcut, params: store.trainable.slice(first).map((v) => v.variable) };
 }
 
 /** The parts of a residual network. */
@@ -27,17 +67,29 @@ export interface ResidualNetworkSpec<B extends ResidualBlock> {
   store: ParamStore;
   stem: { conv: tf.Variable; bn: BatchNormParams };
   blocks: B[];
-  /** One block's forward pass. */
-  block: (h: tf.Tensor4D, blk: B, training: boolean) => tf.Tensor4D;
+  /** One block's residual branch; the shortcut is added, then ReLU, by the network. */
+  branch: (h: tf.Tensor4D, blk: B, bn: BlockBatchNorm) => tf.Tensor4D;
   fc: LinearParams;
-  numClasses: number;
   featureDim: number;
-  checkpointing?: boolean;
 }
 
-/** Assembles a {@linkcode Model} from a stem, blocks and a classifier. */
-export function residualNetwork<B extends ResidualBlock>(spec: ResidualNetworkSpec<B>): Model {
-  const { store, stem, blocks, block, fc } = spec;
+/**
+ * Assembles a {@linkcode Model} from a stem, blocks and a classifier; `opts.checkpointing` is the initial
+ * `model.checkpointing` (default true).
+ */
+export function residualNetwork<B extends ResidualBlock>(
+  spec: ResidualNetworkSpec<B>,
+  opts: { numClasses: number; checkpointing?: boolean },
+): Model {
+  const { store, stem, blocks, branch, fc } = spec;
+
+  /** ReLU(branch(h) + shortcut(h)). */
+  function block(h: tf.Tensor4D, blk: B, training: boolean): tf.Tensor4D {
+    const bn: BlockBatchNorm = (t, p) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
+    const y = branch(h, blk, bn);
+    const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
+    return relu(tf.add(y, identity)) as tf.Tensor4D;
+  }
 
   function forward(x: tf.Tensor, training: boolean): ForwardOutput {
     return tf.tidy(() => {
@@ -57,10 +109,10 @@ export function residualNetwork<B extends ResidualBlock>(spec: ResidualNetworkSp
 
   const model: Model = {
     name: spec.name,
-    numClasses: spec.numClasses,
+    numClasses: opts.numClasses,
     featureDim: spec.featureDim,
     store,
-    checkpointing: spec.checkpointing ?? true,
+    checkpointing: opts.checkpointing ?? true,
     checkpointMinPositions: CHECKPOINT_MIN_POSITIONS,
     forward,
     classifier: () => ({ weight: fc.weight, bias: fc.bias }),

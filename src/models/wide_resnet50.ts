@@ -21,20 +21,16 @@
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
 import { type BatchNormParams, conv2d, type LinearParams, ParamStore, relu } from "./_layers.ts";
-import { residualNetwork } from "./_residual.ts";
+import { type BlockBatchNorm, type ResidualBlock, residualBlock, residualNetwork, residualStem } from "./_residual.ts";
 import type { Model } from "./types.ts";
 
-interface Bottleneck {
-  stride: number;
+interface Bottleneck extends ResidualBlock {
   conv1: tf.Variable;
   bn1: BatchNormParams;
   conv2: tf.Variable;
   bn2: BatchNormParams;
   conv3: tf.Variable;
   bn3: BatchNormParams;
-  shortcut: { conv: tf.Variable; bn: BatchNormParams } | null;
-  /** The block's trainable variables (its gradient-checkpointing op's inputs). */
-  params: tf.Variable[];
 }
 
 const STAGES = [
@@ -59,8 +55,7 @@ export interface WideResNetOptions {
 /** Builds the reference's WideResNet-50 for 32×32 (or 28×28) images. */
 export function createWideResNet50(opts: WideResNetOptions): Model {
   const store = new ParamStore(opts.rng);
-  const stemConv = store.conv("stem.conv", 3, opts.inChannels, 64);
-  const stemBn = store.batchNorm("stem.bn", 64);
+  const stem = residualStem(store, opts.inChannels);
   const blocks: Bottleneck[] = [];
   let inC = 64;
   STAGES.forEach((stage, s) => {
@@ -69,44 +64,25 @@ export function createWideResNet50(opts: WideResNetOptions): Model {
       const inner = Math.floor(stage.base * opts.width);
       const out = stage.base * EXPANSION;
       const name = `layer${s + 1}.${b}`;
-      const first = store.trainable.length;
-      blocks.push({
-        stride,
+      blocks.push(residualBlock(store, { name, inC, out, stride }, () => ({
         conv1: store.conv(`${name}.conv1`, 1, inC, inner),
         bn1: store.batchNorm(`${name}.bn1`, inner),
         conv2: store.conv(`${name}.conv2`, 3, inner, inner),
         bn2: store.batchNorm(`${name}.bn2`, inner),
         conv3: store.conv(`${name}.conv3`, 1, inner, out),
         bn3: store.batchNorm(`${name}.bn3`, out),
-        shortcut: stride !== 1 || inC !== out
-          ? { conv: store.conv(`${name}.shortcut.conv`, 1, inC, out), bn: store.batchNorm(`${name}.shortcut.bn`, out) }
-          : null,
-        params: [],
-      });
-      blocks[blocks.length - 1].params = store.trainable.slice(first).map((v) => v.variable);
+      })));
       inC = out;
     }
   });
   const fc: LinearParams = store.linear("fc", inC, opts.numClasses, opts.bias);
 
-  function bottleneck(h: tf.Tensor4D, blk: Bottleneck, training: boolean): tf.Tensor4D {
-    const bn = (t: tf.Tensor, p: BatchNormParams) => store.applyBatchNorm(t, p, training) as tf.Tensor4D;
+  /** 1×1 → BN → ReLU → 3×3 (stride) → BN → ReLU → 1×1 → BN. */
+  function bottleneck(h: tf.Tensor4D, blk: Bottleneck, bn: BlockBatchNorm): tf.Tensor4D {
     let y = relu(bn(conv2d(h, blk.conv1, 1, 0), blk.bn1)) as tf.Tensor4D;
     y = relu(bn(conv2d(y, blk.conv2, blk.stride, 1), blk.bn2)) as tf.Tensor4D;
-    y = bn(conv2d(y, blk.conv3, 1, 0), blk.bn3);
-    const identity = blk.shortcut ? bn(conv2d(h, blk.shortcut.conv, blk.stride, 0), blk.shortcut.bn) : h;
-    return relu(tf.add(y, identity)) as tf.Tensor4D;
+    return bn(conv2d(y, blk.conv3, 1, 0), blk.bn3);
   }
 
-  return residualNetwork({
-    name: "wide_resnet50",
-    store,
-    stem: { conv: stemConv, bn: stemBn },
-    blocks,
-    block: bottleneck,
-    fc,
-    numClasses: opts.numClasses,
-    featureDim: inC,
-    checkpointing: opts.checkpointing,
-  });
+  return residualNetwork({ name: "wide_resnet50", store, stem, blocks, branch: bottleneck, fc, featureDim: inC }, opts);
 }

@@ -137,8 +137,10 @@ function wrapText(text: string, maxWidth: number, fontSize: number): string[] {
   return lines;
 }
 
-function noDataMarks(): Plot.Markish[] {
-  return [Plot.frame({ stroke: "#bbbbbb" }), Plot.text(["no data"], { frameAnchor: "middle", fontSize: 18 })];
+/** An empty framed chart that says "no data", for a figure with nothing to draw. */
+function noDataPlot(base: Plot.PlotOptions): Rendered {
+  const marks = [Plot.frame({ stroke: "#bbbbbb" }), Plot.text(["no data"], { frameAnchor: "middle", fontSize: 18 })];
+  return Plot.plot({ ...base, x: { axis: null }, y: { axis: null }, marks }) as unknown as Rendered;
 }
 
 function commonPlotOptions(layout: Layout, width: number, height: number, document: PlotDocument): Plot.PlotOptions {
@@ -160,14 +162,8 @@ function axis(label: string, extra: Plot.ScaleOptions = {}): Plot.ScaleOptions {
   return { label, labelAnchor: "center", labelArrow: "none", ...extra };
 }
 
-function linePlot(
-  spec: LineFigure,
-  layout: Layout,
-  plotWidth: number,
-  height: number,
-  document: PlotDocument,
-): Rendered {
-  const base = commonPlotOptions(layout, plotWidth, height, document);
+/** The chart of the figure on the frame `base` (size, margins, font) that the caller lays out. */
+function linePlot(spec: LineFigure, base: Plot.PlotOptions, layout: Layout): Rendered {
   const log = spec.yScale === "log";
   // A log axis cannot show zero or negative values: they become gaps (counted in the subtitle).
   const clean = (v: number | null | undefined): number | null =>
@@ -175,7 +171,7 @@ function linePlot(
   const marks: Plot.Markish[] = [];
   const hasData = spec.series.some((s) => s.points.some((p) => clean(p.y) !== null));
   if (!hasData) {
-    return Plot.plot({ ...base, x: { axis: null }, y: { axis: null }, marks: noDataMarks() }) as unknown as Rendered;
+    return noDataPlot(base);
   }
   spec.series.forEach((s, si) => {
     const rows = s.points.map((p) => ({ x: p.x, y: clean(p.y), lo: clean(p.lo), hi: clean(p.hi) }));
@@ -239,17 +235,11 @@ function colorDomain(spec: HeatmapFigure): [number, number] | null {
   return lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi];
 }
 
-function heatmapPlot(
-  spec: HeatmapFigure,
-  layout: Layout,
-  plotWidth: number,
-  height: number,
-  document: PlotDocument,
-): Rendered {
-  const base = commonPlotOptions(layout, plotWidth, height, document);
+/** The chart of the figure on the frame `base` (size, margins, font) that the caller lays out. */
+function heatmapPlot(spec: HeatmapFigure, base: Plot.PlotOptions, layout: Layout): Rendered {
   const domain = colorDomain(spec);
   if (!domain) {
-    return Plot.plot({ ...base, x: { axis: null }, y: { axis: null }, marks: noDataMarks() }) as unknown as Rendered;
+    return noDataPlot(base);
   }
   const color = Plot.scale({ color: { type: "linear", scheme: spec.scheme as Plot.ColorScheme, domain } });
   const filled = spec.cells.filter((c) => c.value !== null);
@@ -351,6 +341,7 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
   let top = y + Math.round(fontSize * 0.6);
   const layout: Layout = { width, height, fontSize };
   const document = newDocument();
+  const frame = (plotWidth: number, plotHeight: number) => commonPlotOptions(layout, plotWidth, plotHeight, document);
 
   let chart: string;
   let legend = "";
@@ -364,10 +355,10 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
       const rows = legendRowsSvg(blocks, fontSize, top, textMax, fontSize);
       legend = rows.svg;
       top += Math.round(rows.height);
-      chart = place(linePlot(spec, layout, width, Math.max(120, height - top), document).outerHTML, 0, top);
+      chart = place(linePlot(spec, frame(width, Math.max(120, height - top)), layout).outerHTML, 0, top);
     } else {
       const plotWidth = width - lw;
-      chart = place(linePlot(spec, layout, plotWidth, height - top, document).outerHTML, 0, top);
+      chart = place(linePlot(spec, frame(plotWidth, height - top), layout).outerHTML, 0, top);
       if (blocks.length) legend = legendSvg(blocks, plotWidth, top + fontSize, fontSize);
     }
   } else {
@@ -377,10 +368,10 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
       const rampWidth = Math.min(240, textMax);
       legend = rampLegend(spec, layout, fontSize, top, rampWidth);
       if (legend) top += Math.round(fontSize * 4.6);
-      chart = place(heatmapPlot(spec, layout, width, Math.max(120, height - top), document).outerHTML, 0, top);
+      chart = place(heatmapPlot(spec, frame(width, Math.max(120, height - top)), layout).outerHTML, 0, top);
     } else {
       const plotWidth = width - lw;
-      chart = place(heatmapPlot(spec, layout, plotWidth, height - top, document).outerHTML, 0, top);
+      chart = place(heatmapPlot(spec, frame(plotWidth, height - top), layout).outerHTML, 0, top);
       legend = rampLegend(spec, layout, plotWidth, top + fontSize, lw - 2 * fontSize);
     }
   }

@@ -27,7 +27,7 @@
  */
 import { crc32 } from "node:zlib";
 import { UserError } from "../errors.ts";
-import { readUpTo, writeFileAtomic } from "../io.ts";
+import { readBytesOrFail, readUpTo, writeFileAtomic } from "../io.ts";
 
 const MAGIC_V1 = "NCLCKPT1";
 const MAGIC = "NCLCKPT2";
@@ -182,14 +182,7 @@ export async function writeCheckpoint(path: string, tensors: StoredTensor[], met
 
 /** Reads and verifies a checkpoint file. */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: checkpoint not found`);
-    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  return decodeCheckpoint(bytes, path);
+  return decodeCheckpoint(await readBytesOrFail(path, `${path}: checkpoint not found`), path);
 }
 
 /**

@@ -29,6 +29,14 @@ export interface OptimizerConfig {
   eps?: number;
 }
 
+/** The reference's optimiser: SGD, momentum 0.9, weight decay 5e-4, no Nesterov (as `DEFAULT_CONFIG` trains). */
+export const REFERENCE_SGD: Readonly<OptimizerConfig> = {
+  opt: "sgd",
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  nesterov: false,
+};
+
 /** SGD with momentum (optionally Nesterov) or Adam, on a fixed list of variables. */
 export class Optimizer {
   /** Per-variable state: SGD's momentum buffer, or Adam's first and second moments. */
