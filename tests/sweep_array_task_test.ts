@@ -19,17 +19,8 @@ import {
   type SweepConfig,
   writeManifest,
 } from "../src/sweep/mod.ts";
-import {
-  CONFIG as DENO_JSON,
-  count,
-  runLog,
-  SWEEP,
-  sweep,
-  textOr,
-  tinyGrid,
-  tinySweepConfig,
-  waitFor,
-} from "./_sweep_helpers.ts";
+import { taskCommand } from "./_task.ts";
+import { count, runLog, sweep, textOr, tinyGrid, tinySweepConfig, waitFor } from "./_sweep_helpers.ts";
 
 const CONFIG = tinySweepConfig({
   losses: ["cross_entropy", "label_smoothing"],
@@ -100,22 +91,11 @@ Deno.test("warned before its time limit, a task stops training and is requeued, 
     const run = expandGrid(root, config)[0].name;
     // Attempt 1 of 3 is requeued; the 4th attempt (3 restarts) is not, and the run is failed with the reason.
     for (const [restarts, state] of [["0", "queued"], ["3", "failed"]] as const) {
-      const task = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          `--config=${DENO_JSON}`,
-          "-A",
-          SWEEP,
-          "--slurm-array-task",
-          "--runs-dir",
-          root,
-          "--backend",
-          "cpu",
-        ],
-        stdout: "null",
-        stderr: "piped",
+      // The sweep task's own permissions (deno.json), as an array task runs it.
+      const task = (await taskCommand("sweep", ["--slurm-array-task", "--runs-dir", root, "--backend", "cpu"], {
         env: { ...SLURM_ENV, SLURM_ARRAY_TASK_ID: "0", SLURM_RESTART_COUNT: restarts },
-      }).spawn();
+      })).spawn();
+      task.stdout.cancel();
       const attempt = Number(restarts) + 1;
       await waitFor("training to run", async () => {
         const log = await textOr(runLog(root, run));

@@ -7,19 +7,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { readManifest } from "../src/sweep/mod.ts";
 
-const SWEEP = new URL("../tasks/sweep.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-
-async function sweep(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", `--config=${CONFIG}`, "-A", SWEEP, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { sweep } from "./_sweep_helpers.ts";
 
 // A small synthetic problem and a small MLP, so two runs train and evaluate in seconds on the CPU backend.
 const TINY = [

@@ -9,7 +9,8 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { findOnPath, type Manifest, readManifest, type SlurmJob, squeueJobs } from "../src/sweep/mod.ts";
-import { CONFIG, count, runLog, sweep, textOr, tinyGrid, TRAIN, waitFor } from "./_sweep_helpers.ts";
+import { count, runLog, sweep, textOr, tinyGrid, waitFor } from "./_sweep_helpers.ts";
+import { taskCommand } from "./_task.ts";
 
 /** Why the cluster tests cannot run here, or "" when a controller answers. */
 async function slurmAbsence(): Promise<string> {
@@ -219,11 +220,7 @@ Deno.test({
       const twinDir = joinPath(base, "twin");
       const twinArgs = trainLine.slice(trainLine.indexOf("/tasks/train.ts ") + "/tasks/train.ts ".length).split(" ")
         .map((a) => (a === joinPath(root, run) ? twinDir : a));
-      const twin = new Deno.Command(Deno.execPath(), {
-        args: ["run", `--config=${CONFIG}`, "-A", TRAIN, ...twinArgs],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
+      const twin = (await taskCommand("train", twinArgs)).output(); // the train task's own permissions
 
       // Slurm holds a requeued task back (BeginTime, about two minutes); let it start sooner.
       await waitFor("the task to be requeued", async () => {
