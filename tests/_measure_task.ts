@@ -12,3 +12,20 @@ export const ROOT = joinPath(new URL(".", import.meta.url).pathname, "..");
 export async function measure(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return await runTask("measure", args);
 }
+
+/** The K = 10, d = 20 NumPy fixture case. */
+export const FIXTURE_CASE = joinPath(ROOT, "tests", "fixtures", "metrics", "k10_d20");
+
+/** `--features`, `--labels`, `--weights` (and `--bias`) of the fixture case, plus `extra` flags. */
+export function fixtureArgs(opts: { bias?: boolean; extra?: string[] } = {}): string[] {
+  return [
+    "--features",
+    joinPath(FIXTURE_CASE, "features.npy"),
+    "--labels",
+    joinPath(FIXTURE_CASE, "labels.npy"),
+    "--weights",
+    joinPath(FIXTURE_CASE, "weights.npy"),
+    ...(opts.bias ?? true ? ["--bias", joinPath(FIXTURE_CASE, "bias.npy")] : []),
+    ...(opts.extra ?? []),
+  ];
+}

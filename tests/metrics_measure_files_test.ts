@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { openArrayFile } from "../src/arrays/mod.ts";
 import { joinPath } from "../src/io.ts";
-import { measure, ROOT } from "./_measure_task.ts";
+import { FIXTURE_CASE, fixtureArgs, measure, ROOT } from "./_measure_task.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { numericData, readArrayFile, writeNpy } from "../src/npy.ts";
 
-const CASE = joinPath(ROOT, "tests", "fixtures", "metrics", "k10_d20");
+const CASE = FIXTURE_CASE;
 const ARRAYS = joinPath(ROOT, "tests", "fixtures", "arrays");
 
 async function measureJson(args: string[]): Promise<Record<string, number>> {
@@ -91,15 +91,7 @@ Deno.test("measure: shards as a comma list or a glob, and tiny batches, give the
     const [list, glob, small] = await Promise.all([
       measureJson(["--features", hs.join(","), "--labels", ys.join(","), ...common]),
       measureJson(["--features", joinPath(dir, "h_rank*.npy"), "--labels", joinPath(dir, "y_rank?.npy"), ...common]),
-      measureJson([
-        "--features",
-        joinPath(CASE, "features.npy"),
-        "--labels",
-        joinPath(CASE, "labels.npy"),
-        "--batch-rows",
-        "7",
-        ...common,
-      ]),
+      measureJson(fixtureArgs({ extra: ["--batch-rows", "7"] })),
     ]);
     for (const [what, got] of Object.entries({ list, glob, small })) assertClose(got, expected, 1e-9, what);
     const table = await measure(["--features", joinPath(dir, "h_rank*.npy"), "--labels", ys.join(","), ...common]);
@@ -123,16 +115,7 @@ Deno.test("measure: shards as a comma list or a glob, and tiny batches, give the
 
 Deno.test("measure --ood-features adds NC5, matching NumPy", async () => {
   const want = JSON.parse(await Deno.readTextFile(joinPath(CASE, "expected_ood.json"))).nc5;
-  const args = [
-    "--features",
-    joinPath(CASE, "features.npy"),
-    "--labels",
-    joinPath(CASE, "labels.npy"),
-    "--weights",
-    joinPath(CASE, "weights.npy"),
-    "--ood-features",
-    joinPath(CASE, "ood.npy"),
-  ];
+  const args = fixtureArgs({ bias: false, extra: ["--ood-features", joinPath(CASE, "ood.npy")] });
   const got = await measureJson(args);
   assert.ok(Math.abs(got.nc5 - want) <= 1e-9 * Math.max(1, want), `${got.nc5} vs ${want}`);
   const table = await measure(args);

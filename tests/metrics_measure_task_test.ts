@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { joinPath } from "../src/io.ts";
-import { measure, ROOT } from "./_measure_task.ts";
+import { FIXTURE_CASE as CASE, fixtureArgs, measure, ROOT } from "./_measure_task.ts";
 import { writeNpy } from "../src/npy.ts";
 
-const CASE = joinPath(ROOT, "tests", "fixtures", "metrics", "k10_d20");
 const NPY = joinPath(ROOT, "tests", "fixtures", "metrics", "npy");
 const KEYS = [
   "nc1",
@@ -28,16 +27,6 @@ const KEYS = [
   "cdnv",
   "top1",
   "top5",
-];
-
-const fixtureArgs = (bias = true) => [
-  "--features",
-  joinPath(CASE, "features.npy"),
-  "--labels",
-  joinPath(CASE, "labels.npy"),
-  "--weights",
-  joinPath(CASE, "weights.npy"),
-  ...(bias ? ["--bias", joinPath(CASE, "bias.npy")] : []),
 ];
 
 Deno.test("measure --json prints exactly one object with every key, matching NumPy", async () => {
