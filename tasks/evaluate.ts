@@ -8,6 +8,7 @@
  *
  *   deno task evaluate --bias --save-path ./wideres50_cifar100/wideres50-2-ce-800-1/ --seed 1 --width 2 -e 800 \
  *     --model wide_resnet50 --dataset cifar100
+ *   deno task evaluate --save-path runs/a --layers   # NC1 layer by layer too (info.json's "layers")
  */
 import { BACKENDS, selectBackend } from "../src/backend/mod.ts";
 import { DATASET_NAMES } from "../src/data/mod.ts";
@@ -29,6 +30,12 @@ const FLAGS = defineFlags([
     help: "measure training features with augmentation (reference)",
   },
   { name: "force", type: "boolean", default: false, help: "re-evaluate checkpoints already in info.json" },
+  {
+    name: "layers",
+    type: "boolean",
+    default: false,
+    help: "also measure NC1, CDNV, … at every hidden layer (MLP) or residual stage (ResNets, pooled)",
+  },
   { name: "test-batch-size", aliases: ["-tb"], type: "int", min: 1, default: 128, help: "evaluation batch" },
   { name: "backend", type: "choice", choices: BACKENDS, default: "auto", help: "compute backend" },
   {
@@ -73,6 +80,7 @@ async function main(v: FlagValues<typeof FLAGS>): Promise<void> {
   const info = await evaluateRun(dir, {
     augment: v["eval-augment"],
     force: v["force"],
+    layers: v["layers"],
     batchSize: v["test-batch-size"],
     projection: v["projection"],
     datasetRoot: v["dataset-root"],
@@ -81,7 +89,7 @@ async function main(v: FlagValues<typeof FLAGS>): Promise<void> {
       bar = new ProgressBar("checkpoints", total);
       bar.update(0);
     },
-    onCheckpoint: (epoch, done, total, m) => {
+    onCheckpoint: (epoch, done, total, m, layers) => {
       bar?.update(done, `epoch ${epoch}`);
       if (!Deno.stderr.isTerminal() || done === total) {
         bar?.done();
@@ -89,6 +97,7 @@ async function main(v: FlagValues<typeof FLAGS>): Promise<void> {
           `epoch ${epoch}: NC1 ${m.nc1.toExponential(3)} NC2 ${m.nc2.toFixed(4)} NC3 ${m.nc3.toFixed(4)} ` +
             `NC4 ${m.nc4_bias.toFixed(4)} | train ${m.train_top1.toFixed(2)} test ${m.test_top1.toFixed(2)}`,
         );
+        if (layers) console.error(`  NC1 by layer: ${layers.nc1.map((v) => v?.toExponential(3) ?? "–").join(" ")}`);
       }
     },
   });

@@ -10,6 +10,10 @@
  * rewritten atomically after each checkpoint so an interrupted evaluation
  * keeps what it measured and resumes where it stopped.
  *
+ * With `layers: true` (`deno task evaluate --layers`) it also measures the
+ * metrics that need no classifier at every hidden layer of the network
+ * (`measure_layers.ts`) into `info.json`'s `layers` section.
+ *
  * Deliberate difference from the reference: training features are measured
  * without augmentation by default (the reference leaves the random crop and
  * flip on while measuring); `augment: true` reproduces the reference.
@@ -30,9 +34,14 @@ import { identitySettings, readRunConfig, type RunConfig } from "../run/config.t
 import { checkRunFits } from "../run/budget.ts";
 import { datasetForConfig, modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
-import { readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
+import { type LayerInfo, type LayerRow, layerRowAt, readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
 import { acquireLock } from "../run/lock.ts";
-import { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
+import {
+  CHECKPOINT_METRICS as INFO_METRICS,
+  type CheckpointMetric as InfoMetric,
+  LAYER_METRICS,
+} from "../metrics/table.ts";
+import { measureLayers } from "./measure_layers.ts";
 import { restoreVariables } from "../train/checkpoint.ts";
 import { evaluateBatches } from "../train/eval.ts";
 
@@ -56,9 +65,22 @@ export interface EvaluateOptions {
   projection?: "float64" | "float32";
   /** Overrides the dataset root stored in the run's config. */
   datasetRoot?: string;
+  /**
+   * Also measure the metrics that need no classifier (`LAYER_METRICS`) at
+   * every hidden layer (`model.layers`) of each checkpoint, into `info.layers`.
+   * Without it, layer rows of an earlier `info.json` are kept for the
+   * checkpoints whose rows are reused.
+   */
+  layers?: boolean;
   /** Progress hooks. */
   onStart?(total: number, skipped: number): void;
-  onCheckpoint?(epoch: number, done: number, total: number, metrics: Record<string, number>): void;
+  onCheckpoint?(
+    epoch: number,
+    done: number,
+    total: number,
+    metrics: Record<string, number>,
+    layers: LayerRow | null,
+  ): void;
 }
 
 /** Largest number of feature values kept in memory to skip pass 2's forward run (64 MiB of float32). */
@@ -152,17 +174,36 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     trainedWith,
     checkpoints: [],
   };
-  const reusable = epochs.map((e, i) => opts.force ? -1 : rowOf(e, i));
-  const todo = reusable.filter((j) => j < 0).length;
-  opts.onStart?.(todo, epochs.length - todo);
 
   const model = modelForConfig(cfg, ds);
   const lossFn = makeLoss(cfg.loss, cfg);
   const vars = allVariables(model);
+  const layerNames = model.layers.map((l) => l.name);
+  const sameLayers = JSON.stringify(compatible?.layers?.names) === JSON.stringify(layerNames);
+  /** The layer row of `compatible` measured on exactly this checkpoint file, or null. */
+  const layerRowOf = (epoch: number, i: number): LayerRow | null => {
+    const j = sameLayers ? rowOf(epoch, i) : -1;
+    return j >= 0 ? layerRowAt(compatible!.layers, j) : null;
+  };
+  /** `{ layers }` of the rows `rows` (aligned with the epochs written); `{}` when no row was measured. */
+  const layerSection = (rows: (LayerRow | null)[]): Pick<RunInfo, "layers"> => {
+    if (!rows.some((r) => r !== null)) return {};
+    const metrics = Object.fromEntries(LAYER_METRICS.map((k) => [k, rows.map((r) => r ? r[k] : null)]));
+    const layers: LayerInfo = { names: layerNames, dims: model.layers.map((l) => l.dim), metrics };
+    return { layers };
+  };
+  const reusable = epochs.map((e, i) => opts.force ? -1 : rowOf(e, i));
+  const reusableLayers = epochs.map((e, i) => opts.force ? null : layerRowOf(e, i));
+  const measureNow = epochs.map((_, i) => reusable[i] < 0 || (opts.layers === true && reusableLayers[i] === null));
+  const todo = measureNow.filter((m) => m).length;
+  opts.onStart?.(todo, epochs.length - todo);
+  /** The layer rows of `info.epochs`. */
+  const layerRows: (LayerRow | null)[] = [];
   /** `info` so far, plus the still-valid rows of the checkpoints not reached yet (an interrupted evaluation loses nothing). */
   const withUnreached = (): RunInfo => {
     const out: RunInfo = { ...info, epochs: [], checkpoints: [], metrics: {} };
     for (const k of INFO_METRICS) out.metrics[k] = [];
+    const outLayers: (LayerRow | null)[] = [];
     epochs.forEach((epoch, i) => {
       const mine = info.epochs.indexOf(epoch);
       const theirs = mine >= 0 ? -1 : rowOf(epoch, i);
@@ -172,14 +213,26 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       for (const k of INFO_METRICS) {
         out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : compatible!.metrics[k]?.[theirs] ?? null);
       }
+      outLayers.push(mine >= 0 ? layerRows[mine] : layerRowOf(epoch, i));
     });
     out.best = info.best ?? compatible?.best ?? null;
-    return out;
+    return { ...out, ...layerSection(outLayers) };
   };
   try {
     let done = 0;
     for (const [i, epoch] of epochs.entries()) {
       const old = reusable[i];
+      let layerRow = reusableLayers[i];
+      const measureOptions = {
+        augment,
+        batchSize,
+        seed: cfg.seed,
+        projector: projection === "float32" ? tfProjector : undefined,
+      };
+      if (measureNow[i]) {
+        const path = joinPath(dir, RUN_FILES.epoch(epoch));
+        restoreVariables(await readCheckpoint(path), vars, path);
+      }
       let row: Record<InfoMetric, number | null>;
       if (old >= 0) {
         row = Object.fromEntries(INFO_METRICS.map((k) => [k, compatible!.metrics[k]?.[old] ?? null])) as Record<
@@ -187,22 +240,17 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
           number | null
         >;
       } else {
-        const path = joinPath(dir, RUN_FILES.epoch(epoch));
-        restoreVariables(await readCheckpoint(path), vars, path);
-        row = await measureCheckpoint(model, lossFn, ds, {
-          augment,
-          batchSize,
-          seed: cfg.seed,
-          projector: projection === "float32" ? tfProjector : undefined,
-        });
+        row = await measureCheckpoint(model, lossFn, ds, measureOptions);
       }
+      if (opts.layers && layerRow === null) layerRow = await measureLayers(model, ds, measureOptions);
       info.epochs.push(epoch);
       info.checkpoints!.push(identities[i]);
       for (const k of INFO_METRICS) info.metrics[k]!.push(row[k]);
-      if (old < 0) {
+      layerRows.push(layerRow);
+      if (measureNow[i]) {
         done++;
         await writeRunInfo(dir, withUnreached());
-        opts.onCheckpoint?.(epoch, done, todo, row as Record<string, number>);
+        opts.onCheckpoint?.(epoch, done, todo, row as Record<string, number>, layerRow);
       }
     }
     const bestPath = joinPath(dir, RUN_FILES.best);
@@ -219,6 +267,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
         test_top1: await score(ds.test),
       };
     }
+    Object.assign(info, layerSection(layerRows));
     await writeRunInfo(dir, info);
     return info;
   } finally {

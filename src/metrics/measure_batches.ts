@@ -137,6 +137,69 @@ export async function measureBatches(
   }
 }
 
+/** A batch of every layer's features: `features[l]` is `[n, d_l]` row-major, labels `[n]`. */
+export interface LayerBatch {
+  features: FeatureArray[];
+  labels: ArrayLike<number>;
+}
+
+/** The samples of {@linkcode measureLayerBatches}, readable once per pass, from the first. */
+export interface LayerBatchSource {
+  readonly count: number;
+  batches(): AsyncIterable<LayerBatch>;
+}
+
+/** Options of {@linkcode measureLayerBatches}. */
+export interface MeasureLayerBatchesOptions {
+  /** Pass 2's projections as float32 matrix products (see {@linkcode AccumulatorOptions}). */
+  projector?: AccumulatorOptions["projector"];
+  /** Each layer's name, for error messages (`features of <name>`). */
+  layerNames?: readonly string[];
+}
+
+/**
+ * The metrics that need no classifier (NC1, CDNV, …) of several layers' features of the same samples, in the two
+ * passes of {@linkcode measureBatches} with one accumulator per layer: memory O(Σ_l K·d_l + batch·Σ_l d_l),
+ * whatever N is. Layer l has `dims[l]` features; K = `numClasses`. Each accumulator gets the zero classifier
+ * W = 0 [K, d_l], so the classifier's metrics in the results (NC2, NC3, NC4, top-1, equinorm of W) are
+ * meaningless: read only the metrics of `LAYER_METRICS` (`table.ts`). Returns one result per layer.
+ *
+ * @example
+ * ```ts
+ * const [first, last] = await measureLayerBatches(source, [256, 256], 10); // source yields { features: [h0, h1], labels }
+ * console.log(first.nc1, last.nc1);
+ * ```
+ */
+export async function measureLayerBatches(
+  source: LayerBatchSource,
+  dims: readonly number[],
+  numClasses: number,
+  options: MeasureLayerBatchesOptions = {},
+): Promise<MeasuredMetrics[]> {
+  const accs = dims.map((d, l) => {
+    const name = options.layerNames?.[l];
+    const names = name === undefined ? undefined : { features: `features of ${name}` };
+    return new NeuralCollapseAccumulator(numClasses, d, new Float32Array(numClasses * d), null, {
+      names,
+      projector: options.projector,
+    });
+  });
+  const each = (b: LayerBatch, add: (acc: NeuralCollapseAccumulator, f: FeatureArray) => void): void => {
+    if (b.features.length !== accs.length) {
+      throw new Error(`a batch holds ${b.features.length} layers' features, expected ${accs.length}`);
+    }
+    accs.forEach((acc, l) => add(acc, b.features[l]));
+  };
+  try {
+    for await (const b of prefetched(source.batches())) each(b, (acc, f) => acc.addPass1(f, b.labels));
+    for (const acc of accs) acc.startPass2();
+    for await (const b of prefetched(source.batches())) each(b, (acc, f) => acc.addPass2(f, b.labels));
+    return accs.map((acc) => acc.result());
+  } finally {
+    for (const acc of accs) acc.dispose();
+  }
+}
+
 /** Yields the items of `it`, each time asking for the next one before handing out the current one. */
 async function* prefetched<T>(it: AsyncIterable<T>): AsyncIterable<T> {
   const iterator = it[Symbol.asyncIterator]();

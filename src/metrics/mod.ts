@@ -33,8 +33,12 @@ export {
   arraySource,
   type BatchSource,
   type LabelledBatch,
+  type LayerBatch,
+  type LayerBatchSource,
   measureBatches,
   type MeasureBatchesOptions,
+  measureLayerBatches,
+  type MeasureLayerBatchesOptions,
   type UnlabelledSource,
 } from "./measure_batches.ts";
 export { simplexEtfDistance } from "./simplex_etf_distance.ts";

@@ -29,6 +29,11 @@ export interface MetricInfo {
   features: boolean;
   /** Stored per checkpoint in `info.json` (under `key`, or the split-prefixed keys of an accuracy). */
   checkpoint: boolean;
+  /**
+   * Measured at every hidden layer by `deno task evaluate --layers` (`info.json`'s `layers`): it needs only the
+   * features and labels, no classifier (NC2, NC3, NC4 and the accuracies are the last layer's).
+   */
+  layer: boolean;
 }
 
 /** Every metric, in the order tables and `info.json` list them. */
@@ -40,6 +45,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: true,
   },
   {
     key: "nc1_trace",
@@ -48,6 +54,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: false,
+    layer: true,
   },
   {
     key: "nc1_svd",
@@ -56,6 +63,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: false,
+    layer: false,
   },
   {
     key: "nc2",
@@ -64,6 +72,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "nc2_means",
@@ -72,6 +81,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: false,
+    layer: true,
   },
   {
     key: "nc3",
@@ -80,6 +90,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "self_duality",
@@ -88,6 +99,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: false,
+    layer: false,
   },
   {
     key: "nc4_bias",
@@ -96,6 +108,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "nc4_ncc",
@@ -104,6 +117,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "nc5",
@@ -112,6 +126,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: false,
+    layer: false,
   },
   {
     key: "equinorm_means",
@@ -120,6 +135,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: true,
   },
   {
     key: "equinorm_weights",
@@ -128,6 +144,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "equiangularity",
@@ -136,6 +153,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: true,
   },
   {
     key: "max_angle",
@@ -144,6 +162,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: true,
   },
   {
     key: "uniformity_log",
@@ -152,6 +171,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: false,
+    layer: false,
   },
   {
     key: "cdnv",
@@ -160,6 +180,7 @@ export const METRICS = [
     digits: 4,
     features: true,
     checkpoint: true,
+    layer: true,
   },
   {
     key: "top1",
@@ -168,6 +189,7 @@ export const METRICS = [
     digits: 2,
     features: true,
     checkpoint: false,
+    layer: false,
   },
   {
     key: "top5",
@@ -176,6 +198,7 @@ export const METRICS = [
     digits: 2,
     features: true,
     checkpoint: false,
+    layer: false,
   },
   {
     key: "train_loss",
@@ -184,6 +207,7 @@ export const METRICS = [
     digits: 4,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "train_top1",
@@ -192,6 +216,7 @@ export const METRICS = [
     digits: 2,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "train_top5",
@@ -200,6 +225,7 @@ export const METRICS = [
     digits: 2,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "val_loss",
@@ -208,6 +234,7 @@ export const METRICS = [
     digits: 4,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "val_top1",
@@ -216,6 +243,7 @@ export const METRICS = [
     digits: 2,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "val_top5",
@@ -224,6 +252,7 @@ export const METRICS = [
     digits: 2,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "test_loss",
@@ -232,6 +261,7 @@ export const METRICS = [
     digits: 4,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "test_top1",
@@ -240,6 +270,7 @@ export const METRICS = [
     digits: 2,
     features: false,
     checkpoint: true,
+    layer: false,
   },
   {
     key: "test_top5",
@@ -248,6 +279,7 @@ export const METRICS = [
     digits: 2,
     features: false,
     checkpoint: true,
+    layer: false,
   },
 ] as const satisfies readonly MetricInfo[];
 
@@ -256,6 +288,12 @@ export type CheckpointMetric = Extract<typeof METRICS[number], { checkpoint: tru
 
 /** The keys of {@linkcode CheckpointMetric}, in table order. */
 export const CHECKPOINT_METRICS = METRICS.filter((m) => m.checkpoint).map((m) => m.key) as CheckpointMetric[];
+
+/** The metrics stored per hidden layer and checkpoint in `info.json`'s `layers` section. */
+export type LayerMetric = Extract<typeof METRICS[number], { layer: true }>["key"];
+
+/** The keys of {@linkcode LayerMetric}, in table order. */
+export const LAYER_METRICS = METRICS.filter((m) => m.layer).map((m) => m.key) as LayerMetric[];
 
 /** The table row of `key`; throws for a key that is not in the table (a programming error). */
 export function metricInfo(key: string): MetricInfo {

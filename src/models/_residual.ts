@@ -30,6 +30,10 @@ export interface ResidualBlock {
   shortcut: Shortcut | null;
   /** The block's trainable variables (its gradient-checkpointing op's inputs). */
   params: tf.Variable[];
+  /** The stage the block belongs to (`layer1` for `layer1.0`): what `layerFeatures` pools. */
+  stage: string;
+  /** Output channels. */
+  channels: number;
 }
 
 /** Batch norm in the block's mode (training or evaluation). */
@@ -58,7 +62,8 @@ export function residualBlock<L extends object>(
   const shortcut = stride !== 1 || inC !== out
     ? { conv: store.conv(`${name}.shortcut.conv`, 1, inC, out), bn: store.batchNorm(`${name}.shortcut.bn`, out) }
     : null;
-  return { ...own, stride, shortcut, params: store.trainable.slice(first).map((v) => v.variable) };
+  const params = store.trainable.slice(first).map((v) => v.variable);
+  return { ...own, stride, shortcut, params, stage: name.split(".")[0], channels: out };
 }
 
 /** The parts of a residual network. */
@@ -91,19 +96,33 @@ export function residualNetwork<B extends ResidualBlock>(
     return relu(tf.add(y, identity)) as tf.Tensor4D;
   }
 
+  /** Stem and blocks on `x`, each stage's last output map passed to `onStage`; returns the last map. */
+  function trunk(x: tf.Tensor, training: boolean, onStage?: (h: tf.Tensor4D) => void): tf.Tensor4D {
+    let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stem.conv, 1, 1), stem.bn, training)) as tf.Tensor4D;
+    blocks.forEach((blk, i) => {
+      // Only blocks on large maps are recomputed: they hold most of the
+      // activation memory, while the deeper, smaller maps are cheap to keep.
+      const large = h.shape[1] * h.shape[2] >= (model.checkpointMinPositions ?? 0);
+      h = training && model.checkpointing && large
+        ? checkpointed((t) => block(t, blk, true), h, blk.params, (f) => store.recomputing(f))
+        : block(h, blk, training);
+      if (blocks[i + 1]?.stage !== blk.stage) onStage?.(h);
+    });
+    return h;
+  }
+
   function forward(x: tf.Tensor, training: boolean): ForwardOutput {
     return tf.tidy(() => {
-      let h = relu(store.applyBatchNorm(conv2d(x as tf.Tensor4D, stem.conv, 1, 1), stem.bn, training)) as tf.Tensor4D;
-      for (const blk of blocks) {
-        // Only blocks on large maps are recomputed: they hold most of the
-        // activation memory, while the deeper, smaller maps are cheap to keep.
-        const large = h.shape[1] * h.shape[2] >= (model.checkpointMinPositions ?? 0);
-        h = training && model.checkpointing && large
-          ? checkpointed((t) => block(t, blk, true), h, blk.params, (f) => store.recomputing(f))
-          : block(h, blk, training);
-      }
-      const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
+      const features = tf.mean(trunk(x, training), [1, 2]) as tf.Tensor2D;
       return { logits: applyLinear(features, fc), features };
+    });
+  }
+
+  function layerFeatures(x: tf.Tensor): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const out: tf.Tensor2D[] = [];
+      trunk(x, false, (h) => out.push(tf.mean(h, [1, 2]) as tf.Tensor2D));
+      return out;
     });
   }
 
@@ -115,6 +134,11 @@ export function residualNetwork<B extends ResidualBlock>(
     checkpointing: opts.checkpointing ?? true,
     checkpointMinPositions: CHECKPOINT_MIN_POSITIONS,
     forward,
+    layers: blocks.filter((blk, i) => blocks[i + 1]?.stage !== blk.stage).map((blk) => ({
+      name: blk.stage,
+      dim: blk.channels,
+    })),
+    layerFeatures,
     classifier: () => ({ weight: fc.weight, bias: fc.bias }),
   };
   return model;

@@ -37,13 +37,28 @@ export function createMlp(opts: MlpOptions): Model {
   }
   const fc = store.linear("fc", inDim, opts.numClasses, opts.bias);
 
+  /** The hidden layers on `x`, each output passed to `onLayer`; returns the last one's, h. */
+  function hiddenLayers(x: tf.Tensor, training: boolean, onLayer?: (h: tf.Tensor2D) => void): tf.Tensor2D {
+    let h = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
+    for (const layer of layers) {
+      h = relu(store.applyBatchNorm(applyLinear(h, layer.linear), layer.bn, training)) as tf.Tensor2D;
+      onLayer?.(h);
+    }
+    return h;
+  }
+
   function forward(x: tf.Tensor, training: boolean): ForwardOutput {
     return tf.tidy(() => {
-      let h = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
-      for (const layer of layers) {
-        h = relu(store.applyBatchNorm(applyLinear(h, layer.linear), layer.bn, training)) as tf.Tensor2D;
-      }
+      const h = hiddenLayers(x, training);
       return { logits: applyLinear(h, fc), features: h };
+    });
+  }
+
+  function layerFeatures(x: tf.Tensor): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const out: tf.Tensor2D[] = [];
+      hiddenLayers(x, false, (h) => out.push(h));
+      return out;
     });
   }
 
@@ -100,6 +115,8 @@ export function createMlp(opts: MlpOptions): Model {
     featureDim: inDim,
     store,
     forward,
+    layers: layers.map((_, i) => ({ name: `hidden${i}`, dim: opts.hidden })),
+    layerFeatures,
     classifier: () => ({ weight: fc.weight, bias: fc.bias }),
   };
 }

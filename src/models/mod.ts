@@ -14,7 +14,7 @@ import { createResNet18 } from "./resnet18.ts";
 import type { Model } from "./types.ts";
 import { createWideResNet50 } from "./wide_resnet50.ts";
 
-export type { ForwardOutput, Model, TrainingPass } from "./types.ts";
+export type { ForwardOutput, HiddenLayer, Model, TrainingPass } from "./types.ts";
 export { allVariables, countTrainableParameters } from "./types.ts";
 export { createWideResNet50 } from "./wide_resnet50.ts";
 export { createResNet18 } from "./resnet18.ts";

@@ -22,6 +22,14 @@ export interface TrainingPass {
   backward(dLogits: tf.Tensor2D): tf.NamedTensorMap;
 }
 
+/** One hidden layer whose output {@linkcode Model.layerFeatures} returns. */
+export interface HiddenLayer {
+  /** The layer's name, as its variables are named: `hidden0` (MLP), `layer1` (a ResNet's first stage). */
+  name: string;
+  /** Dimension d_l of its (pooled) output. */
+  dim: number;
+}
+
 /** A network: its variables and its forward pass. */
 export interface Model {
   /** Model name as given to `--model`. */
@@ -37,6 +45,16 @@ export interface Model {
    * running-statistic updates (see `ParamStore.applyBatchNormUpdates`).
    */
   forward(x: tf.Tensor, training: boolean): ForwardOutput;
+  /**
+   * The hidden layers {@linkcode Model.layerFeatures} measures, input to output: each hidden layer of the MLP
+   * (after its ReLU), each residual stage of a ResNet (its last block's output, globally average-pooled).
+   */
+  readonly layers: readonly HiddenLayer[];
+  /**
+   * Evaluation-mode outputs of every layer of {@linkcode Model.layers} for `x`, each `[B, d_l]`; the last is the
+   * penultimate feature h of `forward(x, false)`, the same numbers.
+   */
+  layerFeatures(x: tf.Tensor): tf.Tensor2D[];
   /**
    * ResNets only: whether a training forward pass checkpoints each residual
    * block, so that the backward pass recomputes the block's activations

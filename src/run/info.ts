@@ -21,13 +21,28 @@
  * row only when both still match. Files of the previous version (format 1,
  * without them) are still read; their rows are never reused.
  *
+ * `deno task evaluate --layers` adds an optional `layers` section: the hidden
+ * layers' names and dimensions, and for each metric of `LAYER_METRICS` a
+ * series aligned with `epochs` whose entries are `null` (not measured at that
+ * checkpoint) or one value per layer:
+ *
+ * ```json
+ * "layers": { "names": ["hidden0", "hidden1"], "dims": [256, 256],
+ *   "nc1": [[2.1, 0.9], null], "cdnv": [[0.4, 0.1], null], … }
+ * ```
+ *
  * @module
  */
 import { UserError } from "../errors.ts";
 import { joinPath, readTextOrFail, writeJsonAtomic } from "../io.ts";
 import type { CheckpointIdentity } from "./checkpoint.ts";
 import { RUN_FILES } from "./files.ts";
-import { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
+import {
+  CHECKPOINT_METRICS as INFO_METRICS,
+  type CheckpointMetric as InfoMetric,
+  LAYER_METRICS,
+  type LayerMetric,
+} from "../metrics/table.ts";
 
 /** Version of the `info.json` layout written by {@linkcode writeRunInfo}. */
 export const INFO_FORMAT = 2;
@@ -59,6 +74,19 @@ export interface BestCheckpoint {
   test_top1?: number | null;
 }
 
+/** One checkpoint's measurement of the hidden layers: per metric, one value per layer (`null` where not measured). */
+export type LayerRow = Record<LayerMetric, (number | null)[]>;
+
+/** The `layers` section: the metrics of every hidden layer at each checkpoint (`deno task evaluate --layers`). */
+export interface LayerInfo {
+  /** The hidden layers, input to output, `[L]` (`hidden0`, … for the MLP; `layer1`, … for a ResNet's stages). */
+  names: string[];
+  /** Each layer's feature dimension d_l, `[L]`. */
+  dims: number[];
+  /** Per metric, `[T]` aligned with `epochs`: `null` where the checkpoint's layers were not measured, else `[L]`. */
+  metrics: Partial<Record<LayerMetric, ((number | null)[] | null)[]>>;
+}
+
 /** A parsed, validated `info.json`. Accuracies are percentages (0–100); `nc4_ncc` a fraction. */
 export interface RunInfo {
   run: RunSummary;
@@ -75,6 +103,16 @@ export interface RunInfo {
   trainedWith?: Record<string, unknown>;
   /** Identity of each measured checkpoint file, `[T]` (format 2; absent in older files). */
   checkpoints?: CheckpointIdentity[];
+  /** The hidden layers' metrics, when `evaluate --layers` measured them. */
+  layers?: LayerInfo | null;
+}
+
+/** The row of checkpoint `t` of `layers`, or `null` when its layers were not measured (no `nc1` there). */
+export function layerRowAt(layers: LayerInfo | null | undefined, t: number): LayerRow | null {
+  if (!layers || !layers.metrics.nc1?.[t]) return null;
+  return Object.fromEntries(
+    LAYER_METRICS.map((k) => [k, layers.metrics[k]?.[t] ?? layers.names.map(() => null)]),
+  ) as LayerRow;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -173,6 +211,7 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     evalAugment,
     evalProjection,
   };
+  if (raw.layers !== undefined && raw.layers !== null) info.layers = parseLayers(raw.layers, epochs.length, file);
   if (format === INFO_FORMAT) {
     if (!isRecord(raw.trained_with)) throw new UserError(`${file}: "trained_with" must be an object`);
     info.trainedWith = raw.trained_with;
@@ -185,6 +224,50 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     }
   }
   return info;
+}
+
+/** Validates the `layers` section strictly: every key known, every series aligned with `epochs` and the layers. */
+function parseLayers(raw: unknown, count: number, file: string): LayerInfo {
+  if (!isRecord(raw)) throw new UserError(`${file}: "layers" must be an object`);
+  const known = new Set<string>(["names", "dims", ...LAYER_METRICS]);
+  const unknown = Object.keys(raw).find((k) => !known.has(k));
+  if (unknown !== undefined) {
+    throw new UserError(
+      `${file}: layers.${unknown} is not a layer metric (expected names, dims, ${LAYER_METRICS.join(", ")})`,
+    );
+  }
+  const { names, dims } = raw;
+  if (
+    !Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === "string" && n !== "") ||
+    new Set(names).size !== names.length
+  ) {
+    throw new UserError(`${file}: layers.names must be a non-empty array of distinct non-empty strings`);
+  }
+  if (!Array.isArray(dims) || dims.length !== names.length || !dims.every((d) => Number.isSafeInteger(d) && d >= 1)) {
+    throw new UserError(`${file}: layers.dims must be ${names.length} positive integers, one per layer`);
+  }
+  const metrics: LayerInfo["metrics"] = {};
+  for (const key of LAYER_METRICS) {
+    const series = raw[key];
+    if (series === undefined) continue;
+    if (!Array.isArray(series) || series.length !== count) {
+      throw new UserError(`${file}: layers.${key} must be an array of ${count} entries, one per epoch`);
+    }
+    series.forEach((row, t) => {
+      if (row === null) return;
+      if (!Array.isArray(row) || row.length !== names.length) {
+        throw new UserError(`${file}: layers.${key}[${t}] must be null or ${names.length} values, one per layer`);
+      }
+      const bad = row.findIndex((v) => !finiteOrNull(v));
+      if (bad >= 0) {
+        throw new UserError(
+          `${file}: layers.${key}[${t}][${bad}] is ${JSON.stringify(row[bad])}, expected a number or null`,
+        );
+      }
+    });
+    metrics[key] = series as ((number | null)[] | null)[];
+  }
+  return { names: names as string[], dims: dims as number[], metrics };
 }
 
 /** The `info.json` object of `info` (format 2): every series top-level, aligned with `epochs`. */
@@ -200,6 +283,12 @@ export function runInfoJson(info: RunInfo): Record<string, unknown> {
   };
   for (const k of INFO_METRICS) out[k] = info.metrics[k] ?? info.epochs.map(() => null);
   out.best = info.best ?? null;
+  if (info.layers) {
+    const { names, dims, metrics } = info.layers;
+    const layers: Record<string, unknown> = { names, dims };
+    for (const k of LAYER_METRICS) layers[k] = metrics[k] ?? info.epochs.map(() => null);
+    out.layers = layers;
+  }
   return out;
 }
 

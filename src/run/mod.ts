@@ -26,7 +26,17 @@ export {
   settingsRecord,
   writeRunConfig,
 } from "./config.ts";
-export { type BestCheckpoint, parseRunInfo, readRunInfo, type RunInfo, type RunSummary, writeRunInfo } from "./info.ts";
+export {
+  type BestCheckpoint,
+  type LayerInfo,
+  type LayerRow,
+  layerRowAt,
+  parseRunInfo,
+  readRunInfo,
+  type RunInfo,
+  type RunSummary,
+  writeRunInfo,
+} from "./info.ts";
 export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 export {
   type Checkpoint,
