@@ -1,17 +1,21 @@
 /**
  * `deno task plot`: the training-dynamics figures (NC1–NC4, train / validation /
  * test top-1 against epoch, one line per loss) of the runs under `--runs` or
- * given by `--run`, one set per dataset × model × width × training length.
+ * given by `--run`, one set per dataset × model × width × training length;
+ * for runs evaluated with `--layers`, also NC1 against depth (one line per
+ * loss and chosen epoch, `--layer-epochs`).
  *
  * This file also holds the flags that the `heatmap` and `report` tasks share
  * with it (run selection and figure rendering).
  *
  *   deno task plot --runs runs/ --width 2 --epochs 800            # into runs/figures/
  *   deno task plot --run runs/a --run runs/b --format png --font-size 16
+ *   deno task plot --runs runs/ --layer-epochs 10,200                # NC1 against depth at epochs 10 and 200
  */
 import { defineFlags, type FlagValues, repositoryPath, runTask } from "../src/cli.ts";
 import {
   DEFAULT_RENDER,
+  depthFigures,
   dynamicsFigures,
   FIGURE_FORMATS,
   type FigureSpec,
@@ -122,13 +126,21 @@ const FLAGS = defineFlags([
   ...RUN_FLAGS,
   { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
   { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
+  {
+    name: "layer-epochs",
+    type: "ints",
+    help: "epochs of the NC1-against-depth figure (comma list; default: first and last with layer data)",
+  },
   ...RENDER_FLAGS,
 ]);
 
 if (import.meta.main) {
   await runTask("deno task plot [flags]", FLAGS, async (values) => {
     const runs = await selectRuns(runSources(values), runFilter(values));
-    const figures = dynamicsFigures(runs, { logNc1: values["log-nc1"] });
+    const figures = [
+      ...dynamicsFigures(runs, { logNc1: values["log-nc1"] }),
+      ...depthFigures(runs, { epochs: values["layer-epochs"] }),
+    ];
     const paths = await writeFigureFiles(figures, runs.length, values);
     for (let i = 0; i < paths.length; i++) {
       const f = figures[i];

@@ -40,13 +40,13 @@ export const DYNAMICS_METRICS: readonly MetricFigure[] = [
 ];
 
 /** The key runs of one setting share; one set of dynamics figures per setting. */
-function settingKey(r: RunRecord): string {
+export function settingKey(r: RunRecord): string {
   const { dataset, model, width, epochs } = r.info.run;
   return `${dataset}-${model}-w${width}-e${epochs}`;
 }
 
 /** Groups `items` by `key`, keeping first-seen order. */
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
@@ -81,7 +81,8 @@ export function lossSeries(runs: readonly RunRecord[], metric: MetricKey): LineS
   return series.map(({ order: _order, ...s }) => s);
 }
 
-function describeSeeds(runs: readonly RunRecord[]): string {
+/** The seeds of `runs` for a subtitle: `seed 1`, or `mean of seeds 1, 2; band = min–max`. */
+export function describeSeeds(runs: readonly RunRecord[]): string {
   const seeds = [...new Set(runs.map((r) => r.info.run.seed))].sort((a, b) => a - b);
   return seeds.length === 1 ? `seed ${seeds[0]}` : `mean of seeds ${seeds.join(", ")}; band = min–max`;
 }

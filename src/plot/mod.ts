@@ -21,6 +21,7 @@ export { selectRuns } from "./select_runs.ts";
 export { LOSS_ORDER, type LossStyle, lossStyle } from "./loss_style.ts";
 export { aggregateSeeds } from "./aggregate_seeds.ts";
 export { DYNAMICS_METRICS, dynamicsFigures, type DynamicsOptions, lossSeries } from "./dynamics_figures.ts";
+export { depthFigures, type DepthOptions } from "./depth_figures.ts";
 export { heatmapFigures, type HeatmapResult, type MissingRun } from "./heatmap_figures.ts";
 export { DEFAULT_RENDER, renderSvg } from "./render_svg.ts";
 export { renderPng } from "./render_png.ts";

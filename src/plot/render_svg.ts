@@ -198,9 +198,15 @@ function linePlot(spec: LineFigure, base: Plot.PlotOptions, layout: Layout): Ren
       r: Math.max(3, layout.fontSize * 0.33),
     }));
   });
+  const labels = spec.xTickLabels;
+  const tickText = (d: number): string => labels?.[spec.xTicks?.indexOf(d) ?? -1] ?? String(d);
   const x: Plot.ScaleOptions = spec.xScale === "log2"
-    ? axis(spec.xLabel, { type: "log", base: 2, ticks: spec.xTicks, tickFormat: (d: number) => String(d) })
-    : axis(spec.xLabel, spec.xTicks ? { ticks: spec.xTicks } : {});
+    ? axis(spec.xLabel, { type: "log", base: 2, ticks: spec.xTicks, tickFormat: tickText })
+    : axis(spec.xLabel, spec.xTicks ? { ticks: spec.xTicks, ...(labels ? { tickFormat: tickText } : {}) } : {});
+  if (spec.xScale === "linear" && labels && spec.xTicks?.length) {
+    // Labelled positions (layers): pad by a third of a step so the end markers are whole.
+    x.domain = [Math.min(...spec.xTicks) - 1 / 3, Math.max(...spec.xTicks) + 1 / 3];
+  }
   const y: Plot.ScaleOptions = log
     ? axis(spec.yLabel, { type: "log", grid: true, nice: true, tickFormat: logTick })
     : axis(spec.yLabel, { grid: true, nice: true });

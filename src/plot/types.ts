@@ -74,6 +74,8 @@ export interface LineFigure {
   yScale: "linear" | "log";
   /** Tick positions for x (e.g. the grid's epochs on a log₂ axis); Plot picks them when absent. */
   xTicks?: number[];
+  /** Text of each tick of `xTicks` (e.g. layer names at indices 1 … L); the numbers when absent. */
+  xTickLabels?: string[];
   series: LineSeries[];
   /** Legend blocks; built from the series (one entry each) when absent. */
   legend?: LegendBlock[];
