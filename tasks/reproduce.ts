@@ -8,7 +8,13 @@
  * for every loss at its defaults (`deno task ufm`), also in the report.
  * Exits 1 when a claim fails.
  *
+ * `--preset medium` runs the paper's main result instead: a 3 × 3 width ×
+ * training-length grid, three seeds, every claim decided by a 95% interval
+ * (PASS, FAIL, or INCONCLUSIVE when the interval is too wide); it exits 1
+ * when a claim fails, not when one is inconclusive.
+ *
  *   deno task reproduce                     # runs/reproduce/{runs,figures,report.html,report.md}
+ *   deno task reproduce --preset medium     # runs/reproduce-medium/…, about 45 minutes on 2 cores
  *   deno task reproduce --out runs/repro2 --jobs 1
  *   deno task reproduce --executor slurm --partition cpu --time 1:00:00   # the runs as a job array, the rest after it
  */
@@ -24,11 +30,16 @@ import {
 } from "../src/plot/mod.ts";
 import {
   checkReproduction,
+  checkTrend,
+  type ClaimCheck,
+  EQUIVALENCE_MARGIN,
   NC1_RATIO_LIMIT,
   reproductionMarkdown,
   reproductionTable,
+  type SweepConfig,
   sweepPreset,
 } from "../src/sweep/mod.ts";
+import type { RunRecord } from "../src/plot/mod.ts";
 import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperiment, ufmReportSection } from "../src/ufm/mod.ts";
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { writeJsonAtomic } from "../src/io.ts";
@@ -37,13 +48,52 @@ import { defineFlags, runTask } from "../src/cli.ts";
 import { formatDuration } from "./_progress.ts";
 import { executeSweep, EXECUTOR_FLAGS, RUN_FLAGS, slurmOptionsFromFlags, submitSweep, taskCommand } from "./sweep.ts";
 
+/** What a reproduction preset checks and how its report introduces the checks. */
+interface Reproduction {
+  title: string;
+  checks: (runs: readonly RunRecord[]) => ClaimCheck[];
+  intro: (config: SweepConfig, runs: readonly RunRecord[]) => string;
+}
+
+const REPRODUCTION_PRESETS = ["small", "medium"] as const;
+
+const REPRODUCTIONS: Record<typeof REPRODUCTION_PRESETS[number], Reproduction> = {
+  small: {
+    title: "Are all losses created equal? Small reproduction on Fashion-MNIST",
+    checks: checkReproduction,
+    intro: (config, runs) =>
+      `The claims of the paper checked on the longest run of each loss (${Math.max(...config.epochs)} epochs, MLP on ${
+        runs[0]?.info.run.dataset ?? config.dataset
+      }): training accuracy reaches 100%; ` +
+      `NC1 at the last epoch is at most ${NC1_RATIO_LIMIT} × its value after epoch 1; NC2 and NC3 end lower ` +
+      `than after epoch 1. The spread of final test accuracy across losses is shown without a threshold.`,
+  },
+  medium: {
+    title: "Are all losses created equal? The width × training-length trend on Fashion-MNIST",
+    checks: checkTrend,
+    intro: (config) =>
+      `The paper's main result checked with 95% Student-t intervals over seeds ${config.seeds.join(", ")} ` +
+      `(MLP, widths ${config.widths.join(", ")}, ${config.epochs.join(", ")} epochs, test accuracy of the ` +
+      `best-validation checkpoint). In the widest-longest cell every loss reaches 100% training accuracy and NC1 ` +
+      `falls to at most ${NC1_RATIO_LIMIT} × its epoch-1 value; there every loss's test accuracy is within ` +
+      `±${EQUIVALENCE_MARGIN} point of CE's; and the spread across losses shrinks from the narrowest-shortest ` +
+      `cell to the widest-longest one. A claim is INCONCLUSIVE when its interval is too wide to decide it.`,
+  },
+};
+
 const FLAGS = defineFlags([
+  {
+    name: "preset",
+    type: "choice",
+    default: "small",
+    choices: REPRODUCTION_PRESETS,
+    help: "small: one seed, 2 × 2 grid, minutes; medium: three seeds, 3 × 3 grid with intervals, ≤ 1 hour",
+  },
   {
     name: "out",
     type: "path",
     expect: "folder",
-    default: "runs/reproduce",
-    help: "output folder (runs/, figures/, report.*)",
+    help: "output folder (runs/, figures/, report.*) (default: runs/reproduce, or runs/reproduce-<preset>)",
   },
   {
     name: "setup",
@@ -62,84 +112,100 @@ const FLAGS = defineFlags([
 ]);
 
 if (import.meta.main) {
-  await runTask("deno task reproduce [--out DIR] [--jobs N] [--backend B]", FLAGS, async (v) => {
-    const t0 = performance.now();
-    const out = v["out"];
-    if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
-    const runsDir = joinPath(out, "runs");
-    const config = sweepPreset("small");
-    const slurm = slurmOptionsFromFlags(v);
-    if (slurm && !v["report-only"]) {
-      // The runs as a job array; this same command with --report-only draws and checks once they have ended.
-      const reportCommand = await taskCommand("reproduce", ["--out", out, "--report-only", "--no-setup"]);
-      await submitSweep(runsDir, config, v, slurm, {
-        dryRun: false,
-        preset: "small",
-        task: "reproduce",
-        reportCommand,
+  await runTask(
+    "deno task reproduce [--preset small|medium] [--out DIR] [--jobs N] [--backend B]",
+    FLAGS,
+    async (v) => {
+      const t0 = performance.now();
+      const preset = v["preset"];
+      const reproduction = REPRODUCTIONS[preset];
+      const out = v["out"] ?? (preset === "small" ? "runs/reproduce" : `runs/reproduce-${preset}`);
+      if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
+      const runsDir = joinPath(out, "runs");
+      const config = sweepPreset(preset);
+      const slurm = slurmOptionsFromFlags(v);
+      if (slurm && !v["report-only"]) {
+        // The runs as a job array; this same command with --report-only draws and checks once they have ended.
+        const reportCommand = await taskCommand("reproduce", [
+          "--preset",
+          preset,
+          "--out",
+          out,
+          "--report-only",
+          "--no-setup",
+        ]);
+        await submitSweep(runsDir, config, v, slurm, {
+          dryRun: false,
+          preset,
+          task: "reproduce",
+          reportCommand,
+        });
+        return;
+      }
+      const summary = v["report-only"] ? null : await executeSweep(runsDir, config, v, { dryRun: false, preset });
+      if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
+
+      // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
+      const runs = await selectRuns({ roots: [runsDir] });
+      const figuresDir = joinPath(out, "figures");
+      const dynamics = dynamicsFigures(runs);
+      const grid = heatmapFigures(runs);
+      const paths = await writeFigures([...dynamics, ...grid.figures], figuresDir, "svg");
+
+      const checks = reproduction.checks(runs);
+      const failed = checks.filter((c) => c.verdict === "FAIL");
+      const inconclusive = checks.filter((c) => c.verdict === "INCONCLUSIVE");
+      const section: ReportSection = {
+        title: "Reproduction checks",
+        markdown: [
+          reproduction.intro(config, runs),
+          "",
+          reproductionMarkdown(checks),
+          "",
+          failed.length > 0
+            ? `**${failed.length} claim(s) failed.**`
+            : inconclusive.length > 0
+            ? `**No claim failed; ${inconclusive.length} inconclusive.**`
+            : "**All claims hold.**",
+        ].join("\n"),
+      };
+      // The theory side: the UFM at its defaults (K = 10, d = 32, n = 50), all four losses and the sweeps.
+      const ufm = ufmExperiment({ base: { ...UFM_DEFAULTS }, losses: [...LOSS_NAMES], ...DEFAULT_SWEEPS });
+      await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
+      await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
+      const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));
+      console.log(
+        `ufm: ${ufm.runs.length} losses solved at the UFM defaults, largest NC1/NC2/NC3 at the optimum ` +
+          `${worstUfm.toExponential(1)} (${ufm.seconds.toFixed(1)} s)`,
+      );
+      const report = buildReport(runs, [section, ufmReportSection(ufm)], {
+        title: reproduction.title,
       });
-      return;
-    }
-    const summary = v["report-only"]
-      ? null
-      : await executeSweep(runsDir, config, v, { dryRun: false, preset: "small" });
-    if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
+      const written = await writeReport(out, report);
 
-    // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
-    const runs = await selectRuns({ roots: [runsDir] });
-    const figuresDir = joinPath(out, "figures");
-    const dynamics = dynamicsFigures(runs);
-    const grid = heatmapFigures(runs);
-    const paths = await writeFigures([...dynamics, ...grid.figures], figuresDir, "svg");
-
-    const checks = checkReproduction(runs);
-    const failed = checks.filter((c) => c.pass === false);
-    const section: ReportSection = {
-      title: "Reproduction checks",
-      markdown: [
-        `The claims of the paper checked on the longest run of each loss (${
-          Math.max(...config.epochs)
-        } epochs, MLP on ${runs[0]?.info.run.dataset ?? config.dataset}): training accuracy reaches 100%; ` +
-        `NC1 at the last epoch is at most ${NC1_RATIO_LIMIT} × its value after epoch 1; NC2 and NC3 end lower ` +
-        `than after epoch 1. The spread of final test accuracy across losses is shown without a threshold.`,
-        "",
-        reproductionMarkdown(checks),
-        "",
-        failed.length === 0 ? "**All claims hold.**" : `**${failed.length} claim(s) failed.**`,
-      ].join("\n"),
-    };
-    // The theory side: the UFM at its defaults (K = 10, d = 32, n = 50), all four losses and the sweeps.
-    const ufm = ufmExperiment({ base: { ...UFM_DEFAULTS }, losses: [...LOSS_NAMES], ...DEFAULT_SWEEPS });
-    await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
-    await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
-    const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));
-    console.log(
-      `ufm: ${ufm.runs.length} losses solved at the UFM defaults, largest NC1/NC2/NC3 at the optimum ` +
-        `${worstUfm.toExponential(1)} (${ufm.seconds.toFixed(1)} s)`,
-    );
-    const report = buildReport(runs, [section, ufmReportSection(ufm)], {
-      title: "Are all losses created equal? Small reproduction on Fashion-MNIST",
-    });
-    const written = await writeReport(out, report);
-
-    console.log(reproductionTable(checks));
-    console.log(
-      `\nreproduce: ${runs.length} runs (${summary?.failed.length ?? 0} failed), ${paths.length} figures in ` +
-        `${figuresDir}, report ${written.html} and ${written.markdown}, in ${
-          formatDuration((performance.now() - t0) / 1000)
-        }`,
-    );
-    // The paper's theory: the UFM's global optimum is a Neural Collapse point for every loss.
-    const ufmFails = worstUfm < 1e-4 ? 0 : 1;
-    if (ufmFails) {
-      console.log(`FAIL: the UFM optimum is not collapsed (largest NC metric ${worstUfm.toExponential(1)})`);
-    }
-    if (failed.length + ufmFails > 0) {
-      console.log(`FAIL: ${failed.length + ufmFails} claim(s) do not hold`);
-      Deno.exit(1);
-    }
-    console.log("PASS: every claim holds");
-  });
+      console.log(reproductionTable(checks));
+      console.log(
+        `\nreproduce: ${runs.length} runs (${summary?.failed.length ?? 0} failed), ${paths.length} figures in ` +
+          `${figuresDir}, report ${written.html} and ${written.markdown}, in ${
+            formatDuration((performance.now() - t0) / 1000)
+          }`,
+      );
+      // The paper's theory: the UFM's global optimum is a Neural Collapse point for every loss.
+      const ufmFails = worstUfm < 1e-4 ? 0 : 1;
+      if (ufmFails) {
+        console.log(`FAIL: the UFM optimum is not collapsed (largest NC metric ${worstUfm.toExponential(1)})`);
+      }
+      if (failed.length + ufmFails > 0) {
+        console.log(`FAIL: ${failed.length + ufmFails} claim(s) do not hold`);
+        Deno.exit(1);
+      }
+      if (inconclusive.length > 0) {
+        console.log(`INCONCLUSIVE: no claim failed, ${inconclusive.length} undecided by the intervals`);
+        return;
+      }
+      console.log("PASS: every claim holds");
+    },
+  );
 }
 
 /**

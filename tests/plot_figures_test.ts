@@ -109,10 +109,15 @@ Deno.test("heatmapFigures: differences, accuracies and variance from best.test_t
   const cell = (name: string, x: string) =>
     (byName.get(name) as HeatmapFigure).cells.find((c) => c.x === x && c.y === "1")!;
   assertEquals(cell("heatmap-diff-ce-mse", "100").value, 4);
-  assertEquals(cell("heatmap-diff-ce-mse", "100").text, "4.00");
+  // Two seeds: t(0.975, 1) = tan(0.475π) = 12.706. Paired CE − MSE at 100 epochs: 4, 4 (no spread).
+  assertEquals(cell("heatmap-diff-ce-mse", "100").text, "4.00\n[4.00, 4.00]");
   assertEquals(cell("heatmap-diff-ce-mse", "200").value, 0);
+  // At 200 epochs: 1, −1; s = √2, half = 12.706 · √2 / √2; the interval of |·| straddles 0.
+  assertEquals(cell("heatmap-diff-ce-mse", "200").text, "0.00\n[0.00, 12.71]");
   assertEquals(cell("heatmap-acc-ce", "100").value, 71);
-  assertEquals(cell("heatmap-acc-ce", "100").text, "71.0");
+  // 70, 72: half-width 12.706 · √2 / √2.
+  assertEquals(cell("heatmap-acc-ce", "100").text, "71.0\n± 12.7");
+  assertMatch((byName.get("heatmap-acc-ce") as HeatmapFigure).subtitle!, /half-width of the 95% interval/);
   // Population variance of {70, 72, 66, 68} = 5.
   assertEquals(cell("heatmap-variance", "100").value, 5);
   assertEquals(cell("heatmap-variance", "200").value, 0.5);

@@ -34,9 +34,9 @@ Deno.test("collapsed runs of every loss pass; the spread across losses is report
   runs.push(run("cross_entropy", 5, { ...GOOD, train: 90 }));
   const checks = checkReproduction(runs);
   assertEquals(checks.length, 4 * 4 + 1);
-  assert(checks.every((c) => c.pass !== false), reproductionTable(checks));
+  assert(checks.every((c) => c.verdict !== "FAIL"), reproductionTable(checks));
   const spread = checks.at(-1)!;
-  assertEquals(spread.pass, null);
+  assertEquals(spread.verdict, "info");
   assert(spread.measured.startsWith("1.50 points"), spread.measured);
   assert(reproductionMarkdown(checks).includes("| **PASS** |"));
 });
@@ -47,7 +47,7 @@ Deno.test("each claim fails on its own, and a missing loss fails", () => {
     run("mean_square_error", 10, { ...GOOD, nc1: [2, 0.21] }),
     run("focal_loss", 10, { ...GOOD, nc2: [0.5, 0.5] }),
   ];
-  const failed = checkReproduction(runs).filter((c) => c.pass === false).map((c) => `${c.loss}: ${c.claim}`);
+  const failed = checkReproduction(runs).filter((c) => c.verdict === "FAIL").map((c) => `${c.loss}: ${c.claim}`);
   assertEquals(failed, [
     "CE: train top-1 = 100% at the last epoch (10)",
     "LS: an evaluated run of the largest setting exists",
@@ -61,5 +61,5 @@ Deno.test("without a checkpoint at epoch 1 the NC claims fail and say why", () =
   r.info.epochs = [5, 10];
   const nc = checkReproduction([r]).filter((c) => c.claim.startsWith("NC"));
   assertEquals(nc.length, 3);
-  assert(nc.every((c) => c.pass === false && c.measured === "no checkpoint at epoch 1"));
+  assert(nc.every((c) => c.verdict === "FAIL" && c.measured === "no checkpoint at epoch 1"));
 });

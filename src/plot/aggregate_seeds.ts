@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { finite, mean } from "./_stats.ts";
+import { finite, mean } from "../stats.ts";
 import type { MetricKey, RunRecord, SeriesPoint } from "./types.ts";
 
 /**

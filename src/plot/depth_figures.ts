@@ -9,7 +9,7 @@
  * @module
  */
 import { metricInfo } from "../metrics/table.ts";
-import { finite, mean } from "./_stats.ts";
+import { finite, mean } from "../stats.ts";
 import { describeSeeds, groupBy, settingKey } from "./dynamics_figures.ts";
 import { lossStyle } from "./loss_style.ts";
 import type { LegendBlock, LineFigure, LineSeries, RunRecord, SeriesPoint } from "./types.ts";

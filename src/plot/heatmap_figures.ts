@@ -3,8 +3,9 @@
  * width × training-length grid, with the test accuracy of each run's
  * best-validation checkpoint (`best.test_top1`) averaged over seeds,
  *
- * - |Acc_CE − Acc_loss| for every loss other than CE,
- * - the accuracy of each loss,
+ * - |Acc_CE − Acc_loss| for every loss other than CE (with several seeds, the
+ *   mean of the per-seed differences and its 95% interval under it),
+ * - the accuracy of each loss (with several seeds, ± the 95% half-width),
  * - the variance of test accuracy over seeds and losses together,
  * - test accuracy against training length (log₂ axis), one line per width and loss.
  *
@@ -15,7 +16,7 @@
  *
  * @module
  */
-import { finite, mean, variance } from "./_stats.ts";
+import { absInterval, finite, type Interval, mean, meanInterval, variance } from "../stats.ts";
 import { lossStyle } from "./loss_style.ts";
 import type { HeatmapCell, HeatmapFigure, LegendBlock, LineFigure, LineSeries, RunRecord } from "./types.ts";
 
@@ -42,14 +43,27 @@ const WIDTH_COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#C
 
 const uniqueSorted = (values: number[]): number[] => [...new Set(values)].sort((a, b) => a - b);
 
-/** Accuracy values per cell and loss: key `${width}|${epochs}|${loss}`, one entry per seed found. */
-type Cells = Map<string, number[]>;
+/** Accuracy per cell and loss (key `${width}|${epochs}|${loss}`), by seed. */
+type Cells = Map<string, Map<number, number>>;
 const cellKey = (width: number, epochs: number, loss: string): string => `${width}|${epochs}|${loss}`;
 
 function fmt(value: number | null, digits: number, partial: boolean): string {
   if (value === null) return "–";
   return value.toFixed(digits) + (partial ? "*" : "");
 }
+
+/** The cell's text: the value, and under it the interval when there is one. */
+function cellText(value: number | null, digits: number, partial: boolean, interval?: string): string {
+  return fmt(value, digits, partial) + (value !== null && interval ? `\n${interval}` : "");
+}
+
+/** `± half` of a symmetric interval, `[lo, hi]` of an asymmetric one; empty without one. */
+function intervalText(i: Interval | null, digits: number, symmetric: boolean): string {
+  if (i === null || i.lo === null || i.hi === null || i.half === null) return "";
+  return symmetric ? `± ${i.half.toFixed(digits)}` : `[${i.lo.toFixed(digits)}, ${i.hi.toFixed(digits)}]`;
+}
+
+const seedValues = (cells: Cells, key: string): number[] => [...(cells.get(key)?.values() ?? [])];
 
 /**
  * The grid figures for each dataset and model among `runs`, and the grid
@@ -91,7 +105,9 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
       if (found.has(id)) continue;
       found.add(id);
       const k = cellKey(width, epochs, loss);
-      cells.set(k, [...(cells.get(k) ?? []), acc]);
+      const bySeed = cells.get(k) ?? new Map<number, number>();
+      bySeed.set(seed, acc);
+      cells.set(k, bySeed);
     }
     for (const width of widths) {
       for (const epochs of epochsList) {
@@ -124,41 +140,61 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
       xDomain,
       yDomain,
     };
-    const accOf = (w: number, e: number, loss: string): { value: number | null; partial: boolean } => {
-      const values = cells.get(cellKey(w, e, loss)) ?? [];
-      return { value: mean(values), partial: values.length > 0 && values.length < seeds.length };
+    const ce = "cross_entropy";
+    type CellValue = { value: number | null; partial: boolean; interval?: string };
+    const accOf = (w: number, e: number, loss: string): CellValue & { interval: string } => {
+      const values = seedValues(cells, cellKey(w, e, loss));
+      return {
+        value: mean(values),
+        partial: values.length > 0 && values.length < seeds.length,
+        interval: intervalText(meanInterval(values), 1, true),
+      };
     };
-    const grid = (f: (w: number, e: number) => { value: number | null; partial: boolean }, digits: number) => {
+    /** |Acc_CE − Acc_loss|: with two or more seeds measured by both, the per-seed (paired) differences. */
+    const gapOf = (w: number, e: number, loss: string): CellValue => {
+      const a = accOf(w, e, ce);
+      const b = accOf(w, e, loss);
+      const ceBySeed = cells.get(cellKey(w, e, ce)) ?? new Map<number, number>();
+      const lossBySeed = cells.get(cellKey(w, e, loss)) ?? new Map<number, number>();
+      const paired = [...ceBySeed.keys()].filter((s) => lossBySeed.has(s)).map((s) =>
+        ceBySeed.get(s)! - lossBySeed.get(s)!
+      );
+      const value = a.value === null || b.value === null ? null : Math.abs(a.value - b.value);
+      const d = paired.length >= 2 ? meanInterval(paired) : null;
+      return {
+        value: d !== null ? Math.abs(d.mean) : value,
+        partial: a.partial || b.partial,
+        interval: d !== null ? intervalText(absInterval(d), 2, false) : "",
+      };
+    };
+    const grid = (f: (w: number, e: number) => CellValue, digits: number) => {
       const out: HeatmapCell[] = [];
       let partialAny = false;
       for (const w of widths) {
         for (const e of epochsList) {
-          const { value, partial } = f(w, e);
+          const { value, partial, interval } = f(w, e);
           partialAny ||= partial && value !== null;
-          out.push({ x: String(e), y: String(w), value, text: fmt(value, digits, partial) });
+          out.push({ x: String(e), y: String(w), value, text: cellText(value, digits, partial, interval) });
         }
       }
       return { cells: out, partialAny };
     };
-    const seedNote = (partialAny: boolean): string =>
+    const seedNote = (partialAny: boolean, interval: string): string =>
       `${dataset}, ${model}; mean over seeds ${seeds.join(", ")}` +
+      (seeds.length > 1 ? `; ${interval}` : "") +
       (partialAny ? "; * = fewer seeds than expected" : "");
+    const gapNote = "below: 95% interval of the paired (same-seed) difference";
+    const accNote = "below: ± half-width of the 95% interval";
 
-    const ce = "cross_entropy";
     if (losses.includes(ce)) {
       for (const loss of losses.filter((l) => l !== ce)) {
         const short = lossStyle({ loss }).short;
-        const { cells: hc, partialAny } = grid((w, e) => {
-          const a = accOf(w, e, ce);
-          const b = accOf(w, e, loss);
-          const value = a.value === null || b.value === null ? null : Math.abs(a.value - b.value);
-          return { value, partial: a.partial || b.partial };
-        }, 2);
+        const { cells: hc, partialAny } = grid((w, e) => gapOf(w, e, loss), 2);
         figures.push({
           kind: "heatmap",
           name: `${prefix}-heatmap-diff-ce-${short.toLowerCase()}`,
           title: `|Acc(CE) − Acc(${labelOf.get(loss)})|, test top-1`,
-          subtitle: seedNote(partialAny),
+          subtitle: seedNote(partialAny, gapNote),
           colorLabel: `|Acc CE − Acc ${short}| (%)`,
           scheme: "oranges",
           cells: hc,
@@ -173,7 +209,7 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
         kind: "heatmap",
         name: `${prefix}-heatmap-acc-${short.toLowerCase()}`,
         title: `Test top-1 of ${labelOf.get(loss)} (best-validation model)`,
-        subtitle: seedNote(partialAny),
+        subtitle: seedNote(partialAny, accNote),
         colorLabel: "test top-1 (%)",
         scheme: "viridis",
         cells: hc,
@@ -183,7 +219,7 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
     {
       const { cells: hc, partialAny } = grid((w, e) => {
         const values: number[] = [];
-        for (const loss of losses) values.push(...finite(cells.get(cellKey(w, e, loss)) ?? []));
+        for (const loss of losses) values.push(...finite(seedValues(cells, cellKey(w, e, loss))));
         const expected = losses.length * seeds.length;
         return { value: variance(values), partial: values.length > 0 && values.length < expected };
       }, 2);
@@ -220,8 +256,7 @@ function accuracyLines(
     for (const loss of losses) {
       const style = lossStyle({ loss });
       const points = epochsList.map((e) => {
-        const values = cells.get(cellKey(w, e, loss)) ?? [];
-        return { x: e, y: mean(values) };
+        return { x: e, y: mean(seedValues(cells, cellKey(w, e, loss))) };
       });
       if (!points.some((p) => p.y !== null)) continue;
       series.push({

@@ -77,6 +77,7 @@ export {
   NC1_RATIO_LIMIT,
   reproductionMarkdown,
   reproductionTable,
+  type Verdict,
 } from "./reproduction_checks.ts";
 export {
   arrayScript,
@@ -100,3 +101,11 @@ export {
 } from "./slurm.ts";
 export { type ArrayTaskExit, type ArrayTaskOptions, gpuLogLine, runArrayTask } from "./array_task.ts";
 export { drawSweepReport, type SweepReportPaths } from "./sweep_report.ts";
+export {
+  checkTrend,
+  cornerCells,
+  EQUIVALENCE_MARGIN,
+  formatInterval,
+  type GridCell,
+  intervalVerdict,
+} from "./trend_checks.ts";

@@ -1,7 +1,8 @@
 /**
- * Named sweep configurations: the paper's two CIFAR grids, and the `small`
- * grid that `deno task reproduce` runs on the Fashion-MNIST subset shipped
- * with the repository (see docs/reproduce.md for why these values).
+ * Named sweep configurations: the paper's two CIFAR grids, the `small` grid
+ * that `deno task reproduce` runs on the Fashion-MNIST subset shipped with
+ * the repository, and the `medium` grid of `deno task reproduce --preset
+ * medium` (the README's "Reproduction" section says how both were chosen).
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { LOSS_NAMES } from "../losses/names.ts";
 import type { SweepConfig } from "./grid.ts";
 
 /** Names accepted by `--preset`. */
-export const SWEEP_PRESET_NAMES = ["small", "paper-cifar10", "paper-cifar100"] as const;
+export const SWEEP_PRESET_NAMES = ["small", "medium", "paper-cifar10", "paper-cifar100"] as const;
 /** One of {@linkcode SWEEP_PRESET_NAMES}. */
 export type SweepPresetName = typeof SWEEP_PRESET_NAMES[number];
 
@@ -55,6 +56,21 @@ export const SWEEP_PRESETS: Readonly<Record<SweepPresetName, SweepConfig>> = {
       // ~1 500 steps where the paper trains ~360 000).
       decay: 1e-2,
       "save-interval": 5,
+    },
+  },
+  medium: {
+    dataset: "fashion-mnist-subset",
+    model: "mlp",
+    losses: [...LOSS_NAMES],
+    widths: [0.25, 1, 2],
+    epochs: [5, 25, 150],
+    seeds: [1, 2, 3],
+    trainArgs: {
+      "mlp-depth": 3,
+      "mlp-hidden": 256,
+      "data-aug": false,
+      decay: 2e-3,
+      "save-interval": 25,
     },
   },
 };

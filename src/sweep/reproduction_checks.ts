@@ -16,7 +16,14 @@ import { lossStyle } from "../plot/loss_style.ts";
 import { runName } from "../run/naming.ts";
 import type { MetricKey, RunRecord } from "../plot/types.ts";
 
-/** One checked claim for one run. `pass` is `null` for a measurement shown without a threshold. */
+/**
+ * The outcome of a claim: `PASS` and `FAIL` when the measurement decides it,
+ * `INCONCLUSIVE` when its interval is too wide to decide, `info` for a
+ * measurement shown without a threshold.
+ */
+export type Verdict = "PASS" | "FAIL" | "INCONCLUSIVE" | "info";
+
+/** One checked claim, for one run or across runs. */
 export interface ClaimCheck {
   /** Loss label (`CE`, `LS (α = 0.05)`, …), or `all` for claims across losses. */
   loss: string;
@@ -25,8 +32,10 @@ export interface ClaimCheck {
   claim: string;
   /** What was measured, as text. */
   measured: string;
-  pass: boolean | null;
+  verdict: Verdict;
 }
+
+const verdictOf = (ok: boolean): Verdict => (ok ? "PASS" : "FAIL");
 
 /** Largest NC1 ratio (last / epoch 1) that counts as collapse. */
 export const NC1_RATIO_LIMIT = 0.1;
@@ -62,7 +71,7 @@ function checksOfRun(run: RunRecord): ClaimCheck[] {
     claim: `train top-1 = 100% at the last epoch (${epochs[last]})`,
     measured: typeof trainTop1 === "number" ? `${trainTop1.toFixed(2)}%` : "missing",
     // Accuracies are stored as percentages of whole samples: anything below 100 missed at least one.
-    pass: typeof trainTop1 === "number" && trainTop1 >= 100 - 1e-9,
+    verdict: verdictOf(typeof trainTop1 === "number" && trainTop1 >= 100 - 1e-9),
   });
   const hasFirst = epochs[0] === 1 && last > 0;
   const compare = (key: MetricKey, symbol: string, limit: (first: number) => number, rule: string): void => {
@@ -78,7 +87,7 @@ function checksOfRun(run: RunRecord): ClaimCheck[] {
         ? `${fmt(end)} vs ${fmt(first)}` +
           (typeof first === "number" && typeof end === "number" && first !== 0 ? ` (×${fmt(end / first)})` : "")
         : "no checkpoint at epoch 1",
-      pass: ok,
+      verdict: verdictOf(ok),
     });
   };
   compare("nc1", "NC1", (f) => f * NC1_RATIO_LIMIT, "≤ 1/10 ×");
@@ -95,7 +104,7 @@ function checksOfRun(run: RunRecord): ClaimCheck[] {
  * @example
  * ```ts
  * const checks = checkReproduction(await selectRuns({ roots: ["runs/reproduce/runs"] }));
- * const ok = checks.every((c) => c.pass !== false);
+ * const ok = checks.every((c) => c.verdict !== "FAIL");
  * ```
  */
 export function checkReproduction(runs: readonly RunRecord[]): ClaimCheck[] {
@@ -110,7 +119,7 @@ export function checkReproduction(runs: readonly RunRecord[]): ClaimCheck[] {
         run: "–",
         claim: "an evaluated run of the largest setting exists",
         measured: "none",
-        pass: false,
+        verdict: "FAIL",
       });
       continue;
     }
@@ -128,14 +137,10 @@ export function checkReproduction(runs: readonly RunRecord[]): ClaimCheck[] {
       run: "–",
       claim: "spread of final test top-1 across losses (max − min)",
       measured: `${spread.toFixed(2)} points (${finalTest.map((t) => `${t.loss} ${t.value.toFixed(2)}`).join(", ")})`,
-      pass: null,
+      verdict: "info",
     });
   }
   return checks;
-}
-
-function result(pass: boolean | null): string {
-  return pass === null ? "info" : pass ? "PASS" : "FAIL";
 }
 
 /** The checks as a Markdown table (for the report's extra section). */
@@ -143,7 +148,7 @@ export function reproductionMarkdown(checks: readonly ClaimCheck[]): string {
   const escape = (s: string): string => s.replaceAll("|", "\\|");
   const lines = ["| loss | run | claim | measured | result |", "| --- | --- | --- | --- | --- |"];
   for (const c of checks) {
-    lines.push(`| ${[c.loss, c.run, c.claim, c.measured, `**${result(c.pass)}**`].map(escape).join(" | ")} |`);
+    lines.push(`| ${[c.loss, c.run, c.claim, c.measured, `**${c.verdict}**`].map(escape).join(" | ")} |`);
   }
   return lines.join("\n");
 }
@@ -153,7 +158,7 @@ export function reproductionTable(checks: readonly ClaimCheck[]): string {
   const rows = [
     ["result", "loss", "run", "claim", "measured"],
     ...checks.map((c) => [
-      result(c.pass),
+      c.verdict,
       c.loss,
       c.run,
       c.claim,
