@@ -38,6 +38,7 @@ import {
   reproductionTable,
   type SweepConfig,
   sweepPreset,
+  trendMarkdown,
 } from "../src/sweep/mod.ts";
 import type { RunRecord } from "../src/plot/mod.ts";
 import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperiment, ufmReportSection } from "../src/ufm/mod.ts";
@@ -53,6 +54,8 @@ interface Reproduction {
   title: string;
   checks: (runs: readonly RunRecord[]) => ClaimCheck[];
   intro: (config: SweepConfig, runs: readonly RunRecord[]) => string;
+  /** Tables shown after the checks, if any. */
+  tables?: (runs: readonly RunRecord[]) => string;
 }
 
 const REPRODUCTION_PRESETS = ["small", "medium"] as const;
@@ -71,6 +74,9 @@ const REPRODUCTIONS: Record<typeof REPRODUCTION_PRESETS[number], Reproduction> =
   medium: {
     title: "Are all losses created equal? The width × training-length trend on Fashion-MNIST",
     checks: checkTrend,
+    tables: (runs) =>
+      "Test top-1 of the best-validation checkpoint per cell, mean ± the 95% half-width over seeds, and the spread " +
+      "across losses (max − min within a seed), mean [95% interval]:\n\n" + trendMarkdown(runs),
     intro: (config) =>
       `The paper's main result checked with 95% Student-t intervals over seeds ${config.seeds.join(", ")} ` +
       `(MLP, widths ${config.widths.join(", ")}, ${config.epochs.join(", ")} epochs, test accuracy of the ` +

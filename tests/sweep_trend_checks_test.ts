@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import type { RunRecord } from "../src/plot/mod.ts";
-import { checkTrend, EQUIVALENCE_MARGIN, intervalVerdict, type Verdict } from "../src/sweep/mod.ts";
+import { checkTrend, EQUIVALENCE_MARGIN, intervalVerdict, trendMarkdown, type Verdict } from "../src/sweep/mod.ts";
 
 const LOSSES = ["cross_entropy", "label_smoothing", "focal_loss", "mean_square_error"] as const;
 type Loss = typeof LOSSES[number];
@@ -133,4 +133,17 @@ Deno.test("intervalVerdict: decided only by an interval wholly on one side", () 
   for (const [lo, hi, v] of cases) assertEquals(intervalVerdict(i(lo, hi), 0, "above"), v);
   assertEquals(intervalVerdict({ mean: 1, lo: null, hi: null, half: null, n: 1 }, 0, "above"), "INCONCLUSIVE");
   assertEquals(intervalVerdict(i(-3, -2), -1, "below"), "PASS");
+});
+
+Deno.test("trendMarkdown: one row per cell, accuracy ± half-width and the spread with its interval", () => {
+  const table = trendMarkdown(records([SMALL, LARGE])).split("\n");
+  assertEquals(table[0], "| width | epochs | CE | LS | FL | MSE | spread (max − min) |");
+  // 2 × 2 cells (the grid's widths × lengths); the missing ones read "–".
+  assertEquals(table.length, 2 + 4);
+  // CE 80, 81, 82: half-width 4.30265 / √3 = 2.484; spreads 5, 6, 7: 6 ± 2.484.
+  assertEquals(
+    table[2],
+    "| 0.25 | 5 | 81.00 ± 2.48 | 79.67 ± 1.43 | 77.67 ± 1.43 | 75.00 ± 0.00 | 6.00 [3.52, 8.48] |",
+  );
+  assertEquals(table[3], "| 0.25 | 100 | – | – | – | – | – |");
 });

@@ -108,4 +108,5 @@ export {
   formatInterval,
   type GridCell,
   intervalVerdict,
+  trendMarkdown,
 } from "./trend_checks.ts";

@@ -264,3 +264,29 @@ export function checkTrend(runs: readonly RunRecord[]): ClaimCheck[] {
   checks.push(...trend(small, large, corners));
   return checks;
 }
+
+/**
+ * The grid as a Markdown table: per width and training length, each loss's
+ * test top-1 (best-validation checkpoint) as mean ± the 95% half-width over
+ * seeds, and the spread across losses (max − min per seed) with its interval.
+ */
+export function trendMarkdown(runs: readonly RunRecord[]): string {
+  const widths = [...new Set(runs.map((r) => r.info.run.width))].sort((a, b) => a - b);
+  const lengths = [...new Set(runs.map((r) => r.info.run.epochs))].sort((a, b) => a - b);
+  const header = ["width", "epochs", ...LOSS_NAMES.map((l) => lossStyle({ loss: l }).short), "spread (max − min)"];
+  const lines = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`];
+  for (const width of widths) {
+    for (const epochs of lengths) {
+      const cell = cellRuns(runs, { width, epochs });
+      const accuracy = LOSS_NAMES.map((l) => {
+        const i = meanInterval(finite([...(cell.get(l)?.values() ?? [])].map((r) => r.test)));
+        if (i === null) return "–";
+        return i.half === null ? `${i.mean.toFixed(2)} (n = 1)` : `${i.mean.toFixed(2)} ± ${i.half.toFixed(2)}`;
+      });
+      const seeds = completeSeeds(cell);
+      const spread = seeds.length > 0 ? formatInterval(meanInterval([...spreadsBySeed(cell, seeds).values()])) : "–";
+      lines.push(`| ${[String(width), String(epochs), ...accuracy, spread].join(" | ")} |`);
+    }
+  }
+  return lines.join("\n");
+}
