@@ -10,6 +10,7 @@
 import { Rng } from "../src/rng.ts";
 import { npyHeader, writeNpy } from "../src/npy.ts";
 import { joinPath } from "../src/io.ts";
+import type { SyntheticFeatures } from "../src/metrics/mod.ts";
 
 /** The files written: features.npy [N, d] float32, labels.npy [N] int64, weights.npy [K, d], bias.npy [K]. */
 export interface SyntheticFiles {
@@ -41,12 +42,7 @@ export async function writeSyntheticFiles(
   onProgress: (rows: number) => void = () => {},
 ): Promise<SyntheticFiles> {
   await Deno.mkdir(dir, { recursive: true });
-  const files: SyntheticFiles = {
-    features: joinPath(dir, "features.npy"),
-    labels: joinPath(dir, "labels.npy"),
-    weights: joinPath(dir, "weights.npy"),
-    bias: joinPath(dir, "bias.npy"),
-  };
+  const files = syntheticFileNames(dir);
   const rng = new Rng(seed);
   const means = new Float32Array(k * d);
   for (let i = 0; i < means.length; i++) means[i] = rng.normal();
@@ -80,6 +76,40 @@ export async function writeSyntheticFiles(
     file.close();
   }
   return files;
+}
+
+/**
+ * Writes `syntheticFeatures` output (N samples, K classes, d dimensions) into the existing folder `dir` as the files
+ * `bench/metrics_numpy.py` and `bench/reference/reference_bench.py` read: features [N, d], weights [K, d] and bias
+ * [K] float32, labels [N] int32.
+ *
+ * @example
+ * ```ts
+ * await writeFeatureFiles(dir, syntheticFeatures(1, 1000, 10, 64), 1000, 10, 64);
+ * ```
+ */
+export async function writeFeatureFiles(
+  dir: string,
+  data: SyntheticFeatures,
+  n: number,
+  k: number,
+  d: number,
+): Promise<SyntheticFiles> {
+  const files = syntheticFileNames(dir);
+  await Deno.writeFile(files.features, writeNpy({ dtype: "float32", shape: [n, d], data: data.features }));
+  await Deno.writeFile(files.labels, writeNpy({ dtype: "int32", shape: [n], data: data.labels }));
+  await Deno.writeFile(files.weights, writeNpy({ dtype: "float32", shape: [k, d], data: data.weights }));
+  await Deno.writeFile(files.bias, writeNpy({ dtype: "float32", shape: [k], data: data.bias }));
+  return files;
+}
+
+function syntheticFileNames(dir: string): SyntheticFiles {
+  return {
+    features: joinPath(dir, "features.npy"),
+    labels: joinPath(dir, "labels.npy"),
+    weights: joinPath(dir, "weights.npy"),
+    bias: joinPath(dir, "bias.npy"),
+  };
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

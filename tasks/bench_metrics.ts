@@ -25,12 +25,11 @@ import {
 } from "../src/metrics/mod.ts";
 import { selectBackend } from "../src/backend/mod.ts";
 import { tfProjector } from "../src/backend/projector.ts";
-import { writeNpy } from "../src/npy.ts";
-import { joinPath } from "../src/io.ts";
 import { UserError } from "../src/errors.ts";
 import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 import { type ProcessRun, runScaleBench, summary } from "../bench/scale_bench.ts";
 import { VENV_PYTHON } from "../bench/reference/python.ts";
+import { writeFeatureFiles } from "../bench/synthetic_files.ts";
 
 const USAGE =
   "deno task bench-metrics [--n 50000] [--k 100] [--d 2048] [--method fast|reference] [--projection float64|float32] [--json]\n" +
@@ -164,16 +163,7 @@ async function runNumpy(
   }
   const dir = await Deno.makeTempDir({ prefix: "bench-metrics-" });
   try {
-    await Deno.writeFile(
-      joinPath(dir, "features.npy"),
-      writeNpy({ dtype: "float32", shape: [n, d], data: data.features }),
-    );
-    await Deno.writeFile(joinPath(dir, "labels.npy"), writeNpy({ dtype: "int32", shape: [n], data: data.labels }));
-    await Deno.writeFile(
-      joinPath(dir, "weights.npy"),
-      writeNpy({ dtype: "float32", shape: [k, d], data: data.weights }),
-    );
-    await Deno.writeFile(joinPath(dir, "bias.npy"), writeNpy({ dtype: "float32", shape: [k], data: data.bias }));
+    await writeFeatureFiles(dir, data, n, k, d);
     const script = new URL("../bench/metrics_numpy.py", import.meta.url).pathname;
     const out = await new Deno.Command(python, { args: [script, dir, "--method", method, "--repeat", String(repeat)] })
       .output();

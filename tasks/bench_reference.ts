@@ -15,8 +15,7 @@ import { selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { EVALUATION_BATCH_VECTORS } from "../src/train/eval.ts";
 import { UserError } from "../src/errors.ts";
-import { joinPath, writeJsonAtomic } from "../src/io.ts";
-import { writeNpy } from "../src/npy.ts";
+import { writeJsonAtomic } from "../src/io.ts";
 import { syntheticFeatures } from "../src/metrics/mod.ts";
 import {
   type ComparisonRow,
@@ -34,6 +33,7 @@ import {
 import { timeMetrics } from "../bench/reference/ours.ts";
 import { tfProjector } from "../src/backend/projector.ts";
 import { runReference, setupVenv } from "../bench/reference/python.ts";
+import { writeFeatureFiles } from "../bench/synthetic_files.ts";
 
 const USAGE =
   "deno task bench-reference [--setup] [--reps 5] [--workloads mlp,mlp-eval,...] [--skip-train] [--skip-metrics] [--json out.json]";
@@ -200,16 +200,7 @@ if (import.meta.main) {
       const data = syntheticFeatures(1, n, K, D, flags.noise);
       const dir = await Deno.makeTempDir({ prefix: "bench-reference-" });
       try {
-        await Deno.writeFile(
-          joinPath(dir, "features.npy"),
-          writeNpy({ dtype: "float32", shape: [n, D], data: data.features }),
-        );
-        await Deno.writeFile(joinPath(dir, "labels.npy"), writeNpy({ dtype: "int32", shape: [n], data: data.labels }));
-        await Deno.writeFile(
-          joinPath(dir, "weights.npy"),
-          writeNpy({ dtype: "float32", shape: [K, D], data: data.weights }),
-        );
-        await Deno.writeFile(joinPath(dir, "bias.npy"), writeNpy({ dtype: "float32", shape: [K], data: data.bias }));
+        await writeFeatureFiles(dir, data, n, K, D);
         const metricReps = flags["metric-reps"];
         // Ours twice: float64 JavaScript (the default), then float32 products on the fastest tfjs backend here.
         const projectedOn = native.ok ? "tensorflow" : "wasm";

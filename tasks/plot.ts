@@ -41,6 +41,11 @@ export const RUN_FLAGS = defineFlags([
   { name: "model", type: "list", help: "keep runs of these models (comma list)" },
 ]);
 
+/** `--log-nc1` (default on; `--no-log-nc1` for a linear axis), for the figures and the report alike. */
+export const LOG_NC1_FLAGS = defineFlags([
+  { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
+]);
+
 /** `--width-px`, `--height-px`, `--font-size`. */
 export const SIZE_FLAGS = defineFlags([
   {
@@ -125,7 +130,7 @@ export async function writeFigureFiles(
 const FLAGS = defineFlags([
   ...RUN_FLAGS,
   { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "output folder" },
-  { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
+  ...LOG_NC1_FLAGS,
   {
     name: "layer-epochs",
     type: "ints",

@@ -8,7 +8,7 @@
  */
 import { defineFlags, runTask } from "../src/cli.ts";
 import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
-import { renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
+import { LOG_NC1_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
 
 const FLAGS = defineFlags([
   ...RUN_FLAGS,
@@ -20,7 +20,7 @@ const FLAGS = defineFlags([
     help: "output folder (report.html, report.md, figures/)",
   },
   { name: "title", type: "string", help: "page title" },
-  { name: "log-nc1", type: "boolean", default: true, help: "log scale for NC1 (--no-log-nc1 for linear)" },
+  ...LOG_NC1_FLAGS,
   {
     name: "dynamics",
     type: "choice",

@@ -100,3 +100,21 @@ export async function assertRejects<E extends Error>(
   }
   throw new nodeAssert.AssertionError({ message: `${prefix}expected ${type.name} to be rejected` });
 }
+
+/**
+ * Every number of `actual` within `rel` · max(`floor`, |expected|) of the same key of `expected`: records whose
+ * fields differ in scale (metrics). `floor` = 1 makes the bound absolute near zero; a tiny floor keeps it relative.
+ * The failure names `what` and the key.
+ */
+export function assertCloseRecords<K extends string>(
+  actual: Record<NoInfer<K>, number>,
+  expected: Record<K, number>,
+  rel: number,
+  what: string,
+  floor = 1,
+): void {
+  for (const key of Object.keys(actual) as K[]) {
+    const tol = rel * Math.max(floor, Math.abs(expected[key]));
+    nodeAssert.ok(Math.abs(actual[key] - expected[key]) <= tol, `${what}: ${key} ${actual[key]} vs ${expected[key]}`);
+  }
+}

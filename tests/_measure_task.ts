@@ -3,6 +3,7 @@
  * the measure tests.
  */
 import { joinPath } from "../src/io.ts";
+import type { MeasuredMetrics } from "../src/metrics/mod.ts";
 import { runTask } from "./_task.ts";
 
 /** The repository root. */
@@ -29,3 +30,24 @@ export function fixtureArgs(opts: { bias?: boolean; extra?: string[] } = {}): st
     ...(opts.extra ?? []),
   ];
 }
+
+/** The metrics of `deno task measure --json` (NC5 aside: only with `--ood-features`), in the order it prints them. */
+export const MEASURED_KEYS: (keyof MeasuredMetrics)[] = [
+  "nc1",
+  "nc1_trace",
+  "nc1_svd",
+  "nc2",
+  "nc2_means",
+  "nc3",
+  "self_duality",
+  "nc4_bias",
+  "nc4_ncc",
+  "equinorm_means",
+  "equinorm_weights",
+  "equiangularity",
+  "max_angle",
+  "uniformity_log",
+  "cdnv",
+  "top1",
+  "top5",
+];

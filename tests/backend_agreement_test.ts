@@ -71,37 +71,37 @@ const conv = (stride: number, pad: ConvPad) => (x: tf.Tensor, w: tf.Tensor): tf.
   return [fwd(x, w), gx, gw];
 };
 
-agreement(
-  "conv2d 3x3 stride 1 same, forward and gradients",
-  (r) => [normalInput(r, [4, 8, 8, 16]), normalInput(r, [3, 3, 16, 8], 0.1)],
-  conv(1, "same"),
-);
-agreement(
-  "conv2d 3x3 stride 2 same, forward and gradients",
-  (r) => [normalInput(r, [4, 9, 9, 8]), normalInput(r, [3, 3, 8, 12], 0.1)],
-  conv(2, "same"),
-);
-agreement(
-  "conv2d 1x1 stride 2 valid (shortcut), forward and gradients",
-  (r) => [normalInput(r, [4, 8, 8, 8]), normalInput(r, [1, 1, 8, 16], 0.3)],
-  conv(2, "valid"),
-);
-// Our models pad like PyTorch (a number); tfjs-node needs src/backend/_native_padding.ts for that.
-agreement(
-  "conv2d 3x3 stride 2 pad 1 (numeric, PyTorch-style), forward and gradients",
-  (r) => [normalInput(r, [4, 8, 8, 8]), normalInput(r, [3, 3, 8, 12], 0.1)],
-  conv(2, 1),
-);
-agreement(
-  "conv2d 3x3 stride 1 pad 1 (numeric), forward and gradients",
-  (r) => [normalInput(r, [2, 7, 7, 4]), normalInput(r, [3, 3, 4, 6], 0.1)],
-  conv(1, 1),
-);
-agreement(
-  "conv2d 3x3 stride 2, explicit asymmetric pad, forward and gradients",
-  (r) => [normalInput(r, [2, 8, 8, 4]), normalInput(r, [3, 3, 4, 6], 0.1)],
-  conv(2, [[0, 0], [1, 0], [0, 2], [0, 0]]),
-);
+/** The conv2d cases: what each covers, input [N, H, W, C], filter [kh, kw, C, C'] and its scale, stride, padding. */
+const CONV_CASES: { what: string; x: number[]; w: number[]; scale: number; stride: number; pad: ConvPad }[] = [
+  { what: "3x3 stride 1 same", x: [4, 8, 8, 16], w: [3, 3, 16, 8], scale: 0.1, stride: 1, pad: "same" },
+  { what: "3x3 stride 2 same", x: [4, 9, 9, 8], w: [3, 3, 8, 12], scale: 0.1, stride: 2, pad: "same" },
+  { what: "1x1 stride 2 valid (shortcut)", x: [4, 8, 8, 8], w: [1, 1, 8, 16], scale: 0.3, stride: 2, pad: "valid" },
+  // Our models pad like PyTorch (a number); tfjs-node needs src/backend/_native_padding.ts for that.
+  {
+    what: "3x3 stride 2 pad 1 (numeric, PyTorch-style)",
+    x: [4, 8, 8, 8],
+    w: [3, 3, 8, 12],
+    scale: 0.1,
+    stride: 2,
+    pad: 1,
+  },
+  { what: "3x3 stride 1 pad 1 (numeric)", x: [2, 7, 7, 4], w: [3, 3, 4, 6], scale: 0.1, stride: 1, pad: 1 },
+  {
+    what: "3x3 stride 2, explicit asymmetric pad",
+    x: [2, 8, 8, 4],
+    w: [3, 3, 4, 6],
+    scale: 0.1,
+    stride: 2,
+    pad: [[0, 0], [1, 0], [0, 2], [0, 0]],
+  },
+];
+for (const c of CONV_CASES) {
+  agreement(
+    `conv2d ${c.what}, forward and gradients`,
+    (r) => [normalInput(r, c.x), normalInput(r, c.w, c.scale)],
+    conv(c.stride, c.pad),
+  );
+}
 agreement("batch-norm moments over N, H, W", (r) => [normalInput(r, [8, 6, 6, 10], 2)], (x) => {
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   return [mean, variance];

@@ -5,7 +5,7 @@
  */
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
 import { runTask } from "./_task.ts";
-import { tinyConfig } from "./_train_fixture.ts";
+import { restoredModel, tinyConfig } from "./_train_fixture.ts";
 import { tf } from "../src/backend/tf.ts";
 import type { Dataset } from "../src/data/types.ts";
 import { UserError } from "../src/errors.ts";
@@ -14,10 +14,9 @@ import { measureLayers } from "../src/evaluate/measure_layers.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { LAYER_METRICS } from "../src/metrics/table.ts";
 import { createModel } from "../src/models/mod.ts";
-import { parseRunInfo, readCheckpoint } from "../src/run/mod.ts";
+import { parseRunInfo } from "../src/run/mod.ts";
 import { datasetForConfig } from "../src/run/factories.ts";
 import type { TrainConfig } from "../src/run/train_config.ts";
-import { restoreVariables } from "../src/train/checkpoint.ts";
 import { trainRun } from "../src/train/train.ts";
 
 await tf.setBackend("cpu");
@@ -52,18 +51,7 @@ Deno.test("evaluate --layers: the last hidden layer's metrics are the ordinary o
     }
   }
   // The first hidden layer by hand: its outputs for all training samples at once, measured in one call.
-  const model = createModel({
-    model: "mlp",
-    numClasses: 4,
-    sampleShape: [8],
-    width: 1,
-    bias: true,
-    seed: 1,
-    mlpDepth: 2,
-    mlpHidden: 32,
-  });
-  const vars = [...model.store.trainable, ...model.store.buffers];
-  restoreVariables(await readCheckpoint(`${dir}/epoch-0002.ckpt`), vars, "epoch-0002.ckpt");
+  const model = await restoredModel(layersConfig(dir), ds, 2);
   const outs = model.layerFeatures(tf.tensor2d(ds.train.data as Float32Array, [ds.train.n, 8]));
   const h0 = outs[0].dataSync() as Float32Array;
   const features = tf.tidy(() =>
@@ -76,7 +64,7 @@ Deno.test("evaluate --layers: the last hidden layer's metrics are the ordinary o
     const got = layers.metrics[k]![1]![0]!;
     assertAlmostEquals(got, m[k], 1e-9 * Math.max(1, Math.abs(m[k])), `hidden0 ${k}`);
   }
-  for (const v of vars) v.variable.dispose();
+  for (const v of [...model.store.trainable, ...model.store.buffers]) v.variable.dispose();
 
   // Evaluating again without --layers keeps the layer rows of the reused checkpoints; with --layers it skips them.
   let skipped = -1;

@@ -3,12 +3,10 @@ import { tf } from "../src/backend/tf.ts";
 import { UserError } from "../src/errors.ts";
 import { evaluateRun, INFO_METRICS } from "../src/evaluate/evaluate_run.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
-import { createModel } from "../src/models/mod.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
-import { restoreVariables } from "../src/train/checkpoint.ts";
-import { readCheckpoint } from "../src/run/checkpoint.ts";
 import { trainRun } from "../src/train/train.ts";
+import { restoredModel } from "./_train_fixture.ts";
 
 await tf.setBackend("cpu");
 
@@ -37,18 +35,7 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   assert(info.best && info.best.epoch >= 1);
 
   // The streamed measurement equals the one-shot library call on all training features at once.
-  const model = createModel({
-    model: "mlp",
-    numClasses: 3,
-    sampleShape: [6],
-    width: 2,
-    bias: true,
-    seed: 1,
-    mlpDepth: 1,
-    mlpHidden: 16,
-  });
-  const vars = [...model.store.trainable, ...model.store.buffers];
-  restoreVariables(await readCheckpoint(`${dir}/epoch-0002.ckpt`), vars, "epoch-0002.ckpt");
+  const model = await restoredModel({ ...CFG, savePath: dir }, ds, 2);
   const h = tf.tidy(() => model.forward(tf.tensor2d(ds.train.data as Float32Array, [ds.train.n, 6]), false).features);
   const { weight, bias } = model.classifier();
   const m = neuralCollapseMetrics(

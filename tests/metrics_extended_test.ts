@@ -16,6 +16,7 @@ import {
 } from "../src/metrics/mod.ts";
 import { joinPath } from "../src/io.ts";
 import { numericData, readArrayFile } from "../src/npy.ts";
+import { productNT } from "./_matrix.ts";
 
 /** K class means forming a simplex ETF in d = K dimensions: e_k − 1/K. */
 function simplexMeans(k: number): Float64Array {
@@ -136,17 +137,7 @@ Deno.test("a projector's scatter (ZᵀZ as one product) gives the same metrics a
     const w = readNpy(await load("weights.npy"), "w").data as Float32Array;
     /** A float32 projector in plain JavaScript; `scatter` adds projectWithScatter. */
     const make = (scatter: boolean): ProjectorFactory => (b, m, d) => {
-      const project = (rows: Float32Array, n: number) => {
-        const out = new Float32Array(n * m);
-        for (let i = 0; i < n; i++) {
-          for (let c = 0; c < m; c++) {
-            let t = 0;
-            for (let j = 0; j < d; j++) t += rows[i * d + j] * b[c * d + j];
-            out[i * m + c] = t;
-          }
-        }
-        return out;
-      };
+      const project = (rows: Float32Array, n: number) => Float32Array.from(productNT(rows, b, n, m, d));
       return {
         project,
         ...(scatter

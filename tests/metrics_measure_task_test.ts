@@ -5,29 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { joinPath } from "../src/io.ts";
-import { FIXTURE_CASE as CASE, fixtureArgs, measure, ROOT } from "./_measure_task.ts";
+import { FIXTURE_CASE as CASE, fixtureArgs, measure, MEASURED_KEYS, ROOT } from "./_measure_task.ts";
 import { writeNpy } from "../src/npy.ts";
 
 const NPY = joinPath(ROOT, "tests", "fixtures", "metrics", "npy");
-const KEYS = [
-  "nc1",
-  "nc1_trace",
-  "nc1_svd",
-  "nc2",
-  "nc2_means",
-  "nc3",
-  "self_duality",
-  "nc4_bias",
-  "nc4_ncc",
-  "equinorm_means",
-  "equinorm_weights",
-  "equiangularity",
-  "max_angle",
-  "uniformity_log",
-  "cdnv",
-  "top1",
-  "top5",
-];
 
 Deno.test("measure --json prints exactly one object with every key, matching NumPy", async () => {
   const expected = JSON.parse(await Deno.readTextFile(joinPath(CASE, "expected.json")));
@@ -36,14 +17,14 @@ Deno.test("measure --json prints exactly one object with every key, matching Num
   const lines = withJson.stdout.trim().split("\n");
   assert.equal(lines.length, 1);
   const got = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(got), KEYS);
-  for (const key of KEYS) {
+  assert.deepEqual(Object.keys(got), MEASURED_KEYS);
+  for (const key of MEASURED_KEYS) {
     const want = expected[key];
     assert.ok(Math.abs(got[key] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${key}: ${got[key]} vs ${want}`);
   }
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /^N = 300, K = 10, d = 20; projections float64$/m);
-  for (const key of KEYS) assert.match(table.stdout, new RegExp(`^${key} +[0-9.e+-]+ `, "m"));
+  for (const key of MEASURED_KEYS) assert.match(table.stdout, new RegExp(`^${key} +[0-9.e+-]+ `, "m"));
 });
 
 Deno.test("measure --projection float32 on wasm and on auto matches NumPy to 1e-5", async () => {
@@ -57,7 +38,7 @@ Deno.test("measure --projection float32 on wasm and on auto matches NumPy to 1e-
   assert.equal(auto.code, 0, auto.stderr);
   assert.match(auto.stdout, /; projections float32 products on tfjs (tensorflow|wasm)$/m);
   for (const r of [wasm, auto]) {
-    for (const key of KEYS) {
+    for (const key of MEASURED_KEYS) {
       const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
       const want = expected[key];
       // The table prints 6 decimals or 5 significant digits.

@@ -3,7 +3,7 @@
  * order of float64 sums), falls back to this thread when a worker does not
  * answer, and reports bad inputs in any block as the same one-line UserError.
  */
-import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertCloseRecords, assertEquals, assertThrows } from "./_assert.ts";
 import {
   NeuralCollapseAccumulator,
   type NeuralCollapseMetrics,
@@ -13,11 +13,9 @@ import {
 import { addPass2Parallel, type Pass2Helper, startHelpers, stopHelpers } from "../src/metrics/_parallel_pass2.ts";
 import { UserError } from "../src/errors.ts";
 
+/** Pass 2 split over threads sums in another order: the same metrics to `rel`, relative even near zero. */
 function assertSameMetrics(a: NeuralCollapseMetrics, b: NeuralCollapseMetrics, rel: number, what: string): void {
-  for (const key of Object.keys(a) as (keyof NeuralCollapseMetrics)[]) {
-    const tol = rel * Math.max(1e-300, Math.abs(b[key]));
-    assert(Math.abs(a[key] - b[key]) <= tol, `${what}: ${key} ${a[key]} vs ${b[key]}`);
-  }
+  assertCloseRecords(a, b, rel, what, 1e-300);
 }
 
 // N·d·K = 6101 · 231 · 97 ≈ 1.4e8 is above the parallel threshold (2^27); odd sizes exercise every block tail.

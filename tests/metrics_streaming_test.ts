@@ -2,22 +2,10 @@
  * Streaming accumulation equals the one-shot measurement, whatever the
  * batching and order of pass 2, and float32 features give the float64 result.
  */
-import { assert } from "./_assert.ts";
-import {
-  NeuralCollapseAccumulator,
-  type NeuralCollapseMetrics,
-  neuralCollapseMetrics,
-  syntheticFeatures,
-} from "../src/metrics/mod.ts";
+import { assert, assertCloseRecords } from "./_assert.ts";
+import { NeuralCollapseAccumulator, neuralCollapseMetrics, syntheticFeatures } from "../src/metrics/mod.ts";
 import { gemmNT } from "../src/metrics/_gemm.ts";
 import { Rng } from "../src/rng.ts";
-
-function assertSameMetrics(a: NeuralCollapseMetrics, b: NeuralCollapseMetrics, rel: number, what: string): void {
-  for (const key of Object.keys(a) as (keyof NeuralCollapseMetrics)[]) {
-    const tol = rel * Math.max(1, Math.abs(b[key]));
-    assert(Math.abs(a[key] - b[key]) <= tol, `${what}: ${key} ${a[key]} vs ${b[key]}`);
-  }
-}
 
 // Odd sizes exercise every tail of the blocked product (N, 2K and d not multiples of the block).
 const N = 1001;
@@ -40,7 +28,7 @@ Deno.test("streaming in small batches equals one-shot", () => {
       const e = Math.min(N, i + b2);
       acc.addPass2(data.features.subarray(i * D, e * D), data.labels.subarray(i, e));
     }
-    assertSameMetrics(acc.result(), oneShot, 1e-12, `batches ${b1}/${b2}`);
+    assertCloseRecords(acc.result(), oneShot, 1e-12, `batches ${b1}/${b2}`);
   }
 });
 
@@ -51,7 +39,7 @@ Deno.test("pass 2 may visit the samples in another order", () => {
   acc.addPass1(data.features, data.labels);
   acc.startPass2();
   for (const i of order) acc.addPass2(data.features.subarray(i * D, (i + 1) * D), data.labels.subarray(i, i + 1));
-  assertSameMetrics(acc.result(), oneShot, 1e-12, "permuted pass 2");
+  assertCloseRecords(acc.result(), oneShot, 1e-12, "permuted pass 2");
 });
 
 Deno.test("float32 and float64 copies of the same features give the same metrics", () => {
@@ -62,7 +50,7 @@ Deno.test("float32 and float64 copies of the same features give the same metrics
     Float64Array.from(data.weights),
     Float64Array.from(data.bias),
   );
-  assertSameMetrics(f32, f64, 0, "float32 vs float64");
+  assertCloseRecords(f32, f64, 0, "float32 vs float64");
 });
 
 Deno.test("gemmNT equals the naive product on every tail shape", () => {

@@ -5,15 +5,16 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { Rng } from "../src/rng.ts";
+import { productNT } from "./_matrix.ts";
 import { simplexEtf } from "../src/ufm/mod.ts";
 
 Deno.test("simplexEtf: unit rows with pairwise inner products −1/(K−1), also for d = K − 1", () => {
   for (const [K, d] of [[2, 1], [3, 2], [5, 4], [10, 32]]) {
     const M = simplexEtf(K, d);
+    const gram = productNT(M, M, K, K, d);
     for (let a = 0; a < K; a++) {
       for (let b = 0; b < K; b++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += M[a * d + j] * M[b * d + j];
+        const s = gram[a * K + b];
         const want = a === b ? 1 : -1 / (K - 1);
         assert(Math.abs(s - want) < 1e-14, `K=${K} d=${d} (${a},${b}): ${s}`);
       }
@@ -38,14 +39,7 @@ Deno.test("neuralCollapseMetrics: a collapsed, self-dual simplex ETF scores 0 on
     for (let j = 0; j < d; j++) nrm += Q[r * d + j] ** 2;
     for (let j = 0; j < d; j++) Q[r * d + j] /= Math.sqrt(nrm);
   }
-  const rot = new Float64Array(K * d);
-  for (let k = 0; k < K; k++) {
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) s += M[k * d + t] * Q[t * d + j];
-      rot[k * d + j] = s;
-    }
-  }
+  const rot = productNT(M, Q, K, d, d); // M Qᵀ: the rows of M in the orthonormal basis Q's rows
   const W = rot.map((v) => 7 * v);
   const H = new Float64Array(K * n * d);
   const labels = new Int32Array(K * n);

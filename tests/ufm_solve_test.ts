@@ -19,6 +19,7 @@ import {
   type UfmOptions,
   ufmProblem,
 } from "../src/ufm/mod.ts";
+import { productNT } from "./_matrix.ts";
 
 const LOSSES = ["cross_entropy", "mean_square_error", "focal_loss", "label_smoothing"];
 const SMALL: Partial<UfmOptions> = { K: 4, d: 6, n: 5, lambdaW: 5e-3, lambdaH: 1e-3, lambdaB: 2e-3, seed: 11 };
@@ -29,15 +30,7 @@ function relErr(a: number, b: number): number {
 
 /** W Wᵀ `[K, K]` of a flat UFM point: invariant to rotations of feature space, unique at the optimum. */
 function gramW(x: Float64Array, K: number, d: number): Float64Array {
-  const G = new Float64Array(K * K);
-  for (let a = 0; a < K; a++) {
-    for (let b = 0; b < K; b++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += x[a * d + j] * x[b * d + j];
-      G[a * K + b] = s;
-    }
-  }
-  return G;
+  return productNT(x, x, K, K, d);
 }
 
 Deno.test("L-BFGS: minimises the Rosenbrock function to its minimiser (1, 1)", () => {

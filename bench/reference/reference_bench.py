@@ -53,6 +53,18 @@ import torch.nn.functional as F
 EXPECTED_PARAMS = {0.25: 5_880_074, 1.0: 23_520_842}
 
 
+def projection_shortcut(in_c, out, stride):
+    """The 1x1 convolution (stride) + BN of a block whose output differs from its input in shape; None: identity."""
+    if stride == 1 and in_c == out:
+        return None
+    return nn.Sequential(nn.Conv2d(in_c, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
+
+
+def add_shortcut(y, x, shortcut):
+    """ReLU(y + shortcut(x)), the end of every residual block."""
+    return F.relu(y + (x if shortcut is None else shortcut(x)))
+
+
 class Bottleneck(nn.Module):
     expansion = 4
 
@@ -66,41 +78,19 @@ class Bottleneck(nn.Module):
         self.bn2 = nn.BatchNorm2d(inner)
         self.conv3 = nn.Conv2d(inner, out, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out)
-        self.shortcut = None
-        if stride != 1 or in_c != out:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_c, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
+        self.shortcut = projection_shortcut(in_c, out, stride)
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
         y = F.relu(self.bn2(self.conv2(y)))
         y = self.bn3(self.conv3(y))
-        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
-
-
-class WideResNet50(nn.Module):
-    """Returns (logits, h) like the reference's model."""
-
-    def __init__(self, num_classes=10, width=1.0):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        blocks = []
-        in_c = 64
-        for n, base, stride in [(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)]:
-            for i in range(n):
-                blocks.append(Bottleneck(in_c, base, stride if i == 0 else 1, width))
-                in_c = base * Bottleneck.expansion
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(in_c, num_classes, bias=True)
-
-    def forward(self, x):
-        h = self.blocks(F.relu(self.bn1(self.conv1(x))))
-        h = F.avg_pool2d(h, 4).flatten(1)
-        return self.fc(h), h
+        return add_shortcut(y, x, self.shortcut)
 
 
 class BasicBlock(nn.Module):
     """ResNet-18's block as src/models/resnet18.ts builds it: 3x3 (stride) to floor(p * width), BN, ReLU, 3x3 to p, BN."""
+
+    expansion = 1
 
     def __init__(self, in_c, base, stride, width):
         super().__init__()
@@ -109,36 +99,53 @@ class BasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(inner)
         self.conv2 = nn.Conv2d(inner, base, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(base)
-        self.shortcut = None
-        if stride != 1 or in_c != base:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_c, base, 1, stride=stride, bias=False), nn.BatchNorm2d(base))
+        self.shortcut = projection_shortcut(in_c, base, stride)
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
         y = self.bn2(self.conv2(y))
-        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+        return add_shortcut(y, x, self.shortcut)
 
 
-class ResNet18(nn.Module):
-    """Stem 3x3 to 64 + BN + ReLU, two basic blocks per stage (64, 128, 256, 512; strides 1, 2, 2, 2), global pool."""
+class CifarResNet(nn.Module):
+    """Stem 3x3 to 64 + BN + ReLU, then `stages` of `block`s, each stage (blocks, base width, stride of its
+    first block), the pooled feature h and a linear classifier with bias. Returns (logits, h) like the
+    reference's model."""
 
-    def __init__(self, num_classes=10, width=1.0):
+    def __init__(self, block, stages, pool, num_classes, width):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         blocks = []
         in_c = 64
-        for s, base in enumerate([64, 128, 256, 512]):
-            for b in range(2):
-                blocks.append(BasicBlock(in_c, base, 2 if b == 0 and s > 0 else 1, width))
-                in_c = base
+        for n, base, stride in stages:
+            for i in range(n):
+                blocks.append(block(in_c, base, stride if i == 0 else 1, width))
+                in_c = base * block.expansion
         self.blocks = nn.Sequential(*blocks)
+        self.pool = pool
         self.fc = nn.Linear(in_c, num_classes, bias=True)
 
     def forward(self, x):
         h = self.blocks(F.relu(self.bn1(self.conv1(x))))
-        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        h = self.pool(h).flatten(1)
         return self.fc(h), h
+
+
+class WideResNet50(CifarResNet):
+    """Bottlenecks [3, 4, 6, 3] (64, 128, 256, 512; strides 1, 2, 2, 2), 4x4 average pool to the 2048-d feature."""
+
+    def __init__(self, num_classes=10, width=1.0):
+        super().__init__(Bottleneck, [(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)],
+                         lambda h: F.avg_pool2d(h, 4), num_classes, width)
+
+
+class ResNet18(CifarResNet):
+    """Two basic blocks per stage (64, 128, 256, 512; strides 1, 2, 2, 2), global average pool."""
+
+    def __init__(self, num_classes=10, width=1.0):
+        super().__init__(BasicBlock, [(2, 64, 1), (2, 128, 2), (2, 256, 2), (2, 512, 2)],
+                         lambda h: F.adaptive_avg_pool2d(h, 1), num_classes, width)
 
 
 class Mlp(nn.Module):
@@ -182,6 +189,44 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def training_step(model, x, y):
+    """One step as the reference trains: forward in training mode, cross entropy, backward, global grad-norm clip
+    to 2, SGD (lr 0.1, momentum 0.9, weight decay 5e-4); returns the step as a function of no arguments."""
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        logits, _ = model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
+        opt.step()
+        return loss.item()  # the reference reads the loss every step
+
+    return step
+
+
+def time_steps(step, reps, warmup, steps_per_rep=1):
+    """Seconds per step of each of `reps` repetitions of `steps_per_rep` steps, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        for _ in range(steps_per_rep):
+            step()
+    seconds = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(steps_per_rep):
+            step()
+        seconds.append((time.perf_counter() - t0) / steps_per_rep)
+    return seconds
+
+
+def step_timings(seconds, images_per_step):
+    """The output's timing fields: the seconds per step, their median and the images per second at the median."""
+    median = statistics.median(seconds)
+    return {"step_seconds": seconds, "median_step_seconds": median, "images_per_second": images_per_step / median}
+
+
 def time_workload(name, reps, warmup, steps_per_rep, eval_batch, eval_samples, classes=10):
     """One workload of WORKLOADS; each repetition times `steps_per_rep` steps (or one evaluation pass)."""
     model_name, width, kind, batch, shape = WORKLOADS[name]
@@ -189,19 +234,9 @@ def time_workload(name, reps, warmup, steps_per_rep, eval_batch, eval_samples, c
     model = build(model_name, width, classes)
     g = torch.Generator().manual_seed(2)
     if kind == "train":
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
         x = torch.randn(batch, *shape, generator=g)
         y = torch.randint(0, classes, (batch,), generator=g)
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            logits, _ = model(x)
-            loss = F.cross_entropy(logits, y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
-            opt.step()
-            return loss.item()  # the reference reads the loss every step
+        step = training_step(model, x, y)
         images = batch * steps_per_rep
     else:
         # What `deno task evaluate` does per batch: forward in evaluation mode, the loss summed, top-1 and
@@ -222,16 +257,7 @@ def time_workload(name, reps, warmup, steps_per_rep, eval_batch, eval_samples, c
                     h.numpy(), stats.numpy()
         images = eval_samples
         steps_per_rep = 1
-    for _ in range(warmup):
-        for _ in range(steps_per_rep):
-            step()
-    seconds = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(steps_per_rep):
-            step()
-        seconds.append((time.perf_counter() - t0) / steps_per_rep)
-    median = statistics.median(seconds)
+    seconds = time_steps(step, reps, warmup, steps_per_rep)
     return {
         "workload": name,
         "model": model_name,
@@ -240,9 +266,7 @@ def time_workload(name, reps, warmup, steps_per_rep, eval_batch, eval_samples, c
         "batch": batch,
         "params": count_params(model),
         "params_expected": EXPECTED_PARAMS.get(width) if model_name == "wrn50" else None,
-        "step_seconds": seconds,
-        "median_step_seconds": median,
-        "images_per_second": images / steps_per_rep / median,
+        **step_timings(seconds, images / steps_per_rep),
         "peak_rss_bytes": peak_rss_bytes(),
     }
 
@@ -254,39 +278,17 @@ def count_params(model):
 def time_training(width, reps, warmup, batch=100, classes=10):
     torch.manual_seed(1)
     model = WideResNet50(classes, width)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     g = torch.Generator().manual_seed(2)
     x = torch.randn(batch, 3, 32, 32, generator=g)
     y = torch.randint(0, classes, (batch,), generator=g)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        logits, _ = model(x)
-        loss = F.cross_entropy(logits, y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
-        opt.step()
-        return loss.item()  # the reference reads the loss every step
-
-    for _ in range(warmup):
-        step()
-    seconds = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - t0)
-    params = count_params(model)
-    median = statistics.median(seconds)
+    seconds = time_steps(training_step(model, x, y), reps, warmup)
     return {
         "width": width,
         "batch": batch,
         "classes": classes,
-        "params": params,
+        "params": count_params(model),
         "params_expected": EXPECTED_PARAMS.get(width),
-        "step_seconds": seconds,
-        "median_step_seconds": median,
-        "images_per_second": batch / median,
+        **step_timings(seconds, batch),
     }
 
 

@@ -44,13 +44,19 @@ export interface LossParams {
 /** A batch loss: logits `[B, K]`, integer labels `[B]` → mean loss (scalar). */
 export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
 
+/**
+ * log p `[B, K]` and log p_y `[B]` (the label's entry of each row), the one
+ * log-softmax the cross-entropy-based losses share. Call inside `tf.tidy`.
+ */
+function logProbabilities(logits: tf.Tensor2D, labels: tf.Tensor1D): { logp: tf.Tensor2D; logpY: tf.Tensor1D } {
+  const logp = tf.logSoftmax(logits);
+  const logpY = tf.sum(tf.mul(oneHot(labels, logits.shape[1]), logp), 1) as tf.Tensor1D;
+  return { logp, logpY };
+}
+
 /** Cross entropy −log p_y, averaged over the batch. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const onehot = oneHot(labels, logits.shape[1]);
-    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), 1)));
-  });
+  return tf.tidy(() => tf.neg(tf.mean(logProbabilities(logits, labels).logpY)));
 }
 
 /** Mean squared error against `rescale`·one-hot targets, averaged over batch and classes. */
@@ -72,9 +78,7 @@ export function meanSquareError(
  */
 export function focalLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, gamma = DEFAULT_LOSS_PARAMS.gamma): tf.Scalar {
   return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const onehot = oneHot(labels, logits.shape[1]);
-    const logpY = tf.sum(tf.mul(onehot, logp), 1);
+    const { logpY } = logProbabilities(logits, labels);
     if (gamma === 0) return tf.neg(tf.mean(logpY));
     // 1 − p_y ≥ 0 always; relu guards against a rounding-negative value that
     // pow would turn into NaN for non-integer γ.
@@ -90,9 +94,8 @@ export function labelSmoothing(
   smoothing = DEFAULT_LOSS_PARAMS.smoothing,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const onehot = oneHot(labels, logits.shape[1]);
-    const nll = tf.neg(tf.sum(tf.mul(onehot, logp), 1));
+    const { logp, logpY } = logProbabilities(logits, labels);
+    const nll = tf.neg(logpY);
     const uniform = tf.neg(tf.mean(logp, 1));
     return tf.mean(tf.add(tf.mul(nll, 1 - smoothing), tf.mul(uniform, smoothing)));
   });
