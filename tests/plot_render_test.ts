@@ -75,7 +75,11 @@ Deno.test("heatmap: one text per cell with its number, empty cells drawn, colour
   const fig = figures.find((f) => f.name.endsWith("heatmap-acc-fl")) as HeatmapFigure;
   const root = checkStandalone(renderSvg(fig), fig.title);
   const cellTexts = all(root, 'g[aria-label="text"] text').map((e) => e.textContent);
-  assertEquals(cellTexts, fig.cells.map((c) => c.text));
+  // A cell with an interval has it on a second line (a second <tspan>); textContent joins the lines.
+  assertEquals(cellTexts, fig.cells.map((c) => c.text.replace("\n", "")));
+  const twoLines = fig.cells.findIndex((c) => c.text.includes("\n"));
+  assert(twoLines >= 0, "some cell averages several seeds");
+  assertEquals([...all(root, 'g[aria-label="text"] text')[twoLines].querySelectorAll("tspan")].length, 2);
   assert(cellTexts.includes("–"), "the missing FL cell is drawn empty");
   assertEquals(all(root, 'g[aria-label="cell"] rect').length, 4, "3 filled + 1 empty");
   const t = texts(root);
