@@ -9,7 +9,7 @@
  * Exits 1 when a claim fails.
  *
  * `--preset medium` runs the paper's main result instead: a 3 × 3 width ×
- * training-length grid, three seeds, every claim decided by a 95% interval
+ * training-length grid, five seeds, every claim decided by a 95% interval
  * (PASS, FAIL, or INCONCLUSIVE when the interval is too wide); it exits 1
  * when a claim fails, not when one is inconclusive.
  *
