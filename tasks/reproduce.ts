@@ -93,7 +93,7 @@ const FLAGS = defineFlags([
     type: "choice",
     default: "small",
     choices: REPRODUCTION_PRESETS,
-    help: "small: one seed, 2 × 2 grid, minutes; medium: three seeds, 3 × 3 grid with intervals, ≤ 1 hour",
+    help: "small: one seed, 2 × 2 grid, minutes; medium: five seeds, 3 × 3 grid with intervals, ≤ 1 hour",
   },
   {
     name: "out",
