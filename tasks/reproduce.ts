@@ -79,7 +79,7 @@ const REPRODUCTIONS: Record<typeof REPRODUCTION_PRESETS[number], Reproduction> =
       "across losses (max − min within a seed), mean [95% interval]:\n\n" + trendMarkdown(runs),
     intro: (config) =>
       `The paper's main result checked with 95% Student-t intervals over seeds ${config.seeds.join(", ")} ` +
-      `(MLP, widths ${config.widths.join(", ")}, ${config.epochs.join(", ")} epochs, test accuracy of the ` +
+      `(MLP; widths ${config.widths.join(", ")}; ${config.epochs.join(", ")} epochs; test accuracy of the ` +
       `best-validation checkpoint). In the widest-longest cell every loss reaches 100% training accuracy and NC1 ` +
       `falls to at most ${NC1_RATIO_LIMIT} × its epoch-1 value; there every loss's test accuracy is within ` +
       `±${EQUIVALENCE_MARGIN} point of CE's; and the spread across losses shrinks from the narrowest-shortest ` +
@@ -173,6 +173,7 @@ if (import.meta.main) {
             : inconclusive.length > 0
             ? `**No claim failed; ${inconclusive.length} inconclusive.**`
             : "**All claims hold.**",
+          ...(reproduction.tables ? ["", reproduction.tables(runs)] : []),
         ].join("\n"),
       };
       // The theory side: the UFM at its defaults (K = 10, d = 32, n = 50), all four losses and the sweeps.
