@@ -161,6 +161,25 @@ export function meanInterval(values: readonly number[], level = 0.95): Interval 
 }
 
 /**
+ * The mean of the paired differences a(k) − b(k) over the keys (typically
+ * seeds) that both maps hold, or over `keys` when given, with its interval
+ * as {@linkcode meanInterval}; `null` when no key is shared.
+ *
+ * @example
+ * ```ts
+ * pairedDifference(new Map([[1, 80], [2, 82]]), new Map([[1, 78], [2, 79], [3, 70]])); // mean 2.5 over seeds 1, 2
+ * ```
+ */
+export function pairedDifference(
+  a: ReadonlyMap<number, number>,
+  b: ReadonlyMap<number, number>,
+  keys: readonly number[] = [...a.keys()].filter((k) => b.has(k)),
+  level = 0.95,
+): Interval | null {
+  return meanInterval(keys.map((k) => a.get(k)! - b.get(k)!), level);
+}
+
+/**
  * The interval of |x| given an interval of x: [min |·|, max |·|] of the ends,
  * or [0, max |·|] when the interval contains 0. The mean becomes |mean|.
  */

@@ -4,7 +4,15 @@
  * intervals built on them, and the interval of an absolute value.
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
-import { absInterval, meanInterval, sampleStd, studentTCdf, studentTQuantile, variance } from "../src/stats.ts";
+import {
+  absInterval,
+  meanInterval,
+  pairedDifference,
+  sampleStd,
+  studentTCdf,
+  studentTQuantile,
+  variance,
+} from "../src/stats.ts";
 
 const close = (a: number, b: number, rel: number, what: string) =>
   assert(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b}`);
@@ -55,4 +63,15 @@ Deno.test("abs interval: straddling zero starts at 0; one-sided intervals reflec
   assertEquals(absInterval({ mean: -3, lo: -4, hi: -2, half: 1, n: 3 }).lo, 2);
   assertEquals(absInterval({ mean: -3, lo: -4, hi: -2, half: 1, n: 3 }).hi, 4);
   assertEquals(absInterval({ mean: 3, lo: 2, hi: 4, half: 1, n: 3 }).lo, 2);
+});
+
+Deno.test("paired difference: over the shared keys by default, over the given keys otherwise", () => {
+  const a = new Map([[1, 80], [2, 82], [4, 90]]);
+  const b = new Map([[1, 78], [2, 79], [3, 70]]);
+  // Seeds 1 and 2: differences 2 and 3, mean 2.5, s = √0.5, half = 12.706 · √0.5 / √2 = 6.353.
+  const d = pairedDifference(a, b)!;
+  assertEquals([d.mean, d.n], [2.5, 2]);
+  close(d.half!, Math.tan(0.475 * Math.PI) / 2, 1e-12, "half-width");
+  assertEquals(pairedDifference(a, b, [2])!.mean, 3);
+  assertEquals(pairedDifference(new Map([[5, 1]]), b), null);
 });

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { absInterval, finite, type Interval, mean, meanInterval, variance } from "../stats.ts";
+import { absInterval, finite, type Interval, mean, meanInterval, pairedDifference, variance } from "../stats.ts";
 import { lossStyle } from "./loss_style.ts";
 import type { HeatmapCell, HeatmapFigure, LegendBlock, LineFigure, LineSeries, RunRecord } from "./types.ts";
 
@@ -154,13 +154,12 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
     const gapOf = (w: number, e: number, loss: string): CellValue => {
       const a = accOf(w, e, ce);
       const b = accOf(w, e, loss);
-      const ceBySeed = cells.get(cellKey(w, e, ce)) ?? new Map<number, number>();
-      const lossBySeed = cells.get(cellKey(w, e, loss)) ?? new Map<number, number>();
-      const paired = [...ceBySeed.keys()].filter((s) => lossBySeed.has(s)).map((s) =>
-        ceBySeed.get(s)! - lossBySeed.get(s)!
-      );
       const value = a.value === null || b.value === null ? null : Math.abs(a.value - b.value);
-      const d = paired.length >= 2 ? meanInterval(paired) : null;
+      const paired = pairedDifference(
+        cells.get(cellKey(w, e, ce)) ?? new Map(),
+        cells.get(cellKey(w, e, loss)) ?? new Map(),
+      );
+      const d = paired !== null && paired.n >= 2 ? paired : null;
       return {
         value: d !== null ? Math.abs(d.mean) : value,
         partial: a.partial || b.partial,

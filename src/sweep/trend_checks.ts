@@ -26,7 +26,7 @@
 import { LOSS_NAMES, type LossName } from "../losses/names.ts";
 import { lossStyle } from "../plot/loss_style.ts";
 import type { RunRecord } from "../plot/types.ts";
-import { finite, type Interval, meanInterval } from "../stats.ts";
+import { finite, type Interval, meanInterval, pairedDifference } from "../stats.ts";
 import { type ClaimCheck, NC1_RATIO_LIMIT, type Verdict } from "./reproduction_checks.ts";
 
 /**
@@ -164,12 +164,14 @@ function terminalPhase(loss: LossName, cell: GridCell, bySeed: Map<number, RunVa
   return [trainCheck, nc1Check];
 }
 
-function pairedDifference(
+/** Test accuracy of `loss` minus CE's over `seeds` (each with both), paired by seed. */
+function differenceFromCe(
   cell: Map<LossName, Map<number, RunValues>>,
   seeds: readonly number[],
   loss: LossName,
 ): Interval | null {
-  return meanInterval(seeds.map((s) => cell.get(loss)!.get(s)!.test! - cell.get("cross_entropy")!.get(s)!.test!));
+  const tests = (l: LossName) => new Map([...cell.get(l)!].map(([seed, r]) => [seed, r.test!]));
+  return pairedDifference(tests(loss), tests("cross_entropy"), seeds);
 }
 
 function equivalence(cell: Map<LossName, Map<number, RunValues>>, where: GridCell): ClaimCheck {
@@ -187,7 +189,7 @@ function equivalence(cell: Map<LossName, Map<number, RunValues>>, where: GridCel
   const parts: string[] = [];
   const verdicts: Verdict[] = [];
   for (const loss of LOSS_NAMES.filter((l) => l !== "cross_entropy")) {
-    const d = pairedDifference(cell, seeds, loss)!;
+    const d = differenceFromCe(cell, seeds, loss)!;
     parts.push(`${lossStyle({ loss }).short} − CE ${formatInterval(d)}`);
     const inside = d.lo !== null && d.hi !== null && d.lo > -EQUIVALENCE_MARGIN && d.hi < EQUIVALENCE_MARGIN;
     const outside = d.lo !== null && d.hi !== null && (d.lo >= EQUIVALENCE_MARGIN || d.hi <= -EQUIVALENCE_MARGIN);
@@ -217,7 +219,7 @@ function trend(
   const b = spreadsBySeed(large, seeds);
   const diff = meanInterval(seeds.map((s) => a.get(s)! - b.get(s)!));
   const gaps = LOSS_NAMES.filter((l) => l !== "cross_entropy").map((l) =>
-    `${lossStyle({ loss: l }).short} − CE ${formatInterval(pairedDifference(small, seeds, l))}`
+    `${lossStyle({ loss: l }).short} − CE ${formatInterval(differenceFromCe(small, seeds, l))}`
   );
   return [
     {
