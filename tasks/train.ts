@@ -332,8 +332,10 @@ async function main(v: TrainFlagValues): Promise<void> {
     started: new Date().toISOString(),
   }, {
     signal,
-    onStart: ({ startEpoch, startBatch, batchesPerEpoch, resumed, extendedFrom }) => {
+    onStart: ({ startEpoch, startBatch, batchesPerEpoch, resumed, extendedFrom, eagerSteps }) => {
       total = batchesPerEpoch;
+      // Same numbers either way; only the speed differs, so say why when the fast path is off.
+      if (eagerSteps !== null && backend.name === "tensorflow") console.error(`steps run op by op (${eagerSteps})`);
       if (extendedFrom !== null) {
         console.error(
           `extending ${cfg.savePath} from ${extendedFrom} to ${cfg.epochs} epochs (config.json updated); epochs ` +

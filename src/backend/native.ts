@@ -76,6 +76,12 @@ interface TfjsBinding {
 }
 
 let loading: Promise<NativeLoad> | undefined;
+let loadedBinding: string | null = null;
+
+/** Path of the addon the native backend loaded (null until it has loaded). */
+export function loadedNativeBinding(): string | null {
+  return loadedBinding;
+}
 
 /** Tries to load the native backend once; later calls return the first result. */
 export function loadNativeBackend(): Promise<NativeLoad> {
@@ -112,6 +118,7 @@ async function load(): Promise<NativeLoad> {
     return { ok: false, reason: `${pkg} loaded but registered no 'tensorflow' backend on our tfjs-core` };
   }
   registerPaddedConvKernels();
+  loadedBinding = bindingPath(pkg);
   return {
     ok: true,
     info: { package: pkg, gpu: backend.binding.isUsingGpuDevice(), tensorflowVersion: backend.binding.TF_Version },

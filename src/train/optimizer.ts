@@ -69,7 +69,7 @@ export class Optimizer {
    * when it is positive (as {@linkcode clipByGlobalNorm}). Stays on the
    * device: nothing is read back.
    */
-  apply(grads: tf.Tensor[], lr: number, clipNorm = 0): void {
+  apply(grads: tf.Tensor[], lr: number | tf.Scalar, clipNorm = 0): void {
     this.step++;
     const { momentum, weightDecay, nesterov } = this.cfg;
     const [beta1, beta2] = this.cfg.betas ?? [0.9, 0.999];
@@ -90,6 +90,7 @@ export class Optimizer {
         const m = tf.add(tf.mul(slots[0], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(slots[1], beta2), tf.mul(tf.square(g), 1 - beta2));
         const denom = tf.add(tf.sqrt(tf.div(v, bc2)), eps);
+        if (typeof lr !== "number") throw new Error("Adam takes the learning rate as a number");
         return { p: tf.sub(p, tf.mul(tf.div(m, denom), lr / bc1)), slots: [m, v] };
       };
       const assign = (indices: number[], r: { p: tf.Tensor; slots: tf.Tensor[] }) => {

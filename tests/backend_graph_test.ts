@@ -1,0 +1,244 @@
+/**
+ * Traced TensorFlow graphs (`src/backend/graph`): a graph computes what the
+ * eager ops it was traced from compute, to the last bit; what cannot be
+ * traced safely is refused; and training through graphs leaves the very run
+ * folder eager training leaves (log and checkpoints byte for byte), across
+ * partial batches, epochs, every loss, an interruption and its resume, and a
+ * convolutional network. Ignored, with the reason, without the native backend.
+ */
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { tf } from "../src/backend/mod.ts";
+import { loadNativeBackend } from "../src/backend/native.ts";
+import { traceGraphFunction, UntraceableError } from "../src/backend/graph/graph_function.ts";
+import { GraphRunner } from "../src/backend/graph/graph_runner.ts";
+import { makeSyntheticDataset } from "../src/data/mod.ts";
+import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
+import { allVariables, createModel } from "../src/models/mod.ts";
+import { readCheckpoint } from "../src/run/checkpoint.ts";
+import { graphTrainStep, trainRun, trainStep } from "../src/train/train.ts";
+import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
+import { tinyConfig } from "./_train_fixture.ts";
+
+const native = await loadNativeBackend();
+const ignore = !native.ok;
+const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
+
+async function onNative<T>(f: () => Promise<T> | T): Promise<T> {
+  assert(await tf.setBackend("tensorflow"), "the tensorflow backend did not load");
+  try {
+    return await f();
+  } finally {
+    await tf.setBackend("cpu");
+  }
+}
+
+Deno.test({
+  name: `a traced graph replays its ops on new inputs: (x + 1)·2, AddN, concat, int32 outputs${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const x = tf.tensor1d([1, 2, 3]);
+      const k = tf.tensor1d([5, 6], "int32");
+      const { fn, outputs } = traceGraphFunction(
+        () => [tf.mul(tf.add(x, 1), 2), tf.addN([x, x, x]), tf.concat([x, x]), tf.add(k, tf.scalar(1, "int32"))],
+        [x, k],
+      );
+      assertEquals([...outputs[0].dataSync()], [4, 6, 8]); // the traced call itself ran eagerly
+      tf.dispose([x, k, ...outputs]);
+      const xs = fn.upload(new Float32Array([4, 5, 6]), [3], "float32");
+      const ks = fn.upload(new Int32Array([-1, 7]), [2], "int32");
+      const out = fn.run([xs, ks]);
+      assertEquals([...fn.read(out[0])], [10, 12, 14]);
+      assertEquals([...fn.read(out[1])], [12, 15, 18]);
+      assertEquals([...fn.read(out[2])], [4, 5, 6, 4, 5, 6]);
+      assertEquals([...fn.read(out[3], "int32")], [0, 8]);
+      fn.free(xs, ks, ...out);
+      assertThrows(() => fn.run([]), Error, "expected 2 inputs");
+      fn.dispose();
+      assertThrows(() => fn.run([]), Error, "after dispose");
+    }),
+});
+
+Deno.test({
+  name: `tracing refuses a tensor that is not a declared input, and a read back to JavaScript${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const x = tf.tensor1d([1, 2]);
+      // Made before the trace and not declared: it would be frozen into the graph as a constant. Both
+      // cases: values already uploaded (used once), and still in JavaScript (tfjs-node uploads on first use).
+      const used = tf.tensor1d([3, 4]);
+      tf.neg(used).dispose();
+      const fresh = tf.tensor1d([3, 4]);
+      for (const hidden of [used, fresh]) {
+        assertThrows(
+          () => traceGraphFunction(() => [tf.add(x, hidden)], [x]),
+          UntraceableError,
+          "not a declared input",
+        );
+      }
+      const hidden = used;
+      assertThrows(
+        () => traceGraphFunction(() => [tf.scalar(tf.sum(x).dataSync()[0])], [x]),
+        UntraceableError,
+        "read back",
+      );
+      // The binding is restored: eager ops and reads work as before.
+      assertEquals([...tf.add(x, hidden).dataSync()], [4, 6]);
+      tf.dispose([x, used, fresh]);
+    }),
+});
+
+Deno.test({
+  name: `GraphRunner keeps updated variables in the graph until sync(), and refuses to drop unsynced updates${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const v = tf.variable(tf.scalar(1));
+      const runner = GraphRunner.create([v], { updatesVariables: true })!;
+      assert(runner !== null);
+      const double = () =>
+        runner.run("x2", [{ values: new Float32Array([2]), shape: [], dtype: "float32" }], ([x]) => {
+          v.assign(tf.mul(v, x));
+          return [tf.add(v, 0)];
+        });
+      assertEquals([...double()[0]], [2]); // traced (eager)
+      assertEquals(v.dataSync()[0], 2);
+      assertEquals([...double()[0]], [4]); // graph: the tfjs variable lags until sync
+      assertEquals([...double()[0]], [8]);
+      assertEquals(v.dataSync()[0], 2);
+      assertThrows(() => runner.invalidate(), Error, "sync() first");
+      runner.sync();
+      assertEquals(v.dataSync()[0], 8);
+      v.assign(tf.scalar(3)); // changed outside: the graph's copy must be dropped
+      runner.invalidate();
+      assertEquals([...double()[0]], [6]);
+      runner.dispose(); // syncs
+      assertEquals(v.dataSync()[0], 6);
+      v.dispose();
+    }),
+});
+
+/** Every file of a run folder that training writes, but for the wall-clock seconds in the log. */
+async function runFiles(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.name === "log.jsonl") {
+      const lines = (await Deno.readTextFile(`${dir}/${e.name}`)).trim().split("\n");
+      files.set(e.name, lines.map((l) => JSON.stringify({ ...JSON.parse(l), seconds: 0 })).join("\n"));
+    } else if (e.name.endsWith(".ckpt")) {
+      const ckpt = await readCheckpoint(`${dir}/${e.name}`);
+      const tensors = [...ckpt.tensors].map(([name, t]) => `${name}:${t.shape}:${[...t.values].join(",")}`);
+      files.set(e.name, JSON.stringify(ckpt.meta) + tensors.join(";"));
+    }
+  }
+  return files;
+}
+
+/** 4 classes × 30 = 120 samples: batches of 100 and 20, so each epoch uses two graphs. */
+const data = () => makeSyntheticDataset({ numClasses: 4, dim: 8, trainPerClass: 30, valPerClass: 5 });
+
+Deno.test({
+  name: `training through graphs writes the same run folder as eager training, for every loss${why}`,
+  ignore,
+  fn: () =>
+    onNative(async () => {
+      for (const loss of LOSS_NAMES) {
+        const folders: Map<string, string>[] = [];
+        for (const graphs of [false, true]) {
+          const dir = await Deno.makeTempDir({ prefix: "graph_" });
+          try {
+            const before = tf.memory().numTensors;
+            const cfg = tinyConfig(dir, 3, { loss, backend: "tensorflow", saveInterval: 1 });
+            let eagerSteps: string | null = "not started";
+            const { model } = await trainRun(cfg, data(), {}, {
+              graphs,
+              onStart: (info) => eagerSteps = info.eagerSteps,
+            });
+            assertEquals(eagerSteps, graphs ? null : "graphs turned off");
+            for (const v of allVariables(model)) v.variable.dispose();
+            assertEquals(tf.memory().numTensors, before, `${loss}: tensors leaked (graphs ${graphs})`);
+            folders.push(await runFiles(dir));
+          } finally {
+            await Deno.remove(dir, { recursive: true });
+          }
+        }
+        assertEquals([...folders[1].keys()].sort(), [...folders[0].keys()].sort());
+        for (const [name, eager] of folders[0]) assert(folders[1].get(name) === eager, `${loss}: ${name} differs`);
+      }
+    }),
+});
+
+Deno.test({
+  name: `a run interrupted mid-epoch and resumed through graphs equals the uninterrupted run${why}`,
+  ignore,
+  fn: () =>
+    onNative(async () => {
+      const whole = await Deno.makeTempDir({ prefix: "graph_" });
+      const split = await Deno.makeTempDir({ prefix: "graph_" });
+      try {
+        const cfg = (dir: string) => tinyConfig(dir, 3, { backend: "tensorflow", batchSize: 25 });
+        await trainRun(cfg(whole), data());
+        const stop = new AbortController();
+        const first = await trainRun(cfg(split), data(), {}, {
+          signal: stop.signal,
+          onBatch: (epoch, batch) => {
+            if (epoch === 2 && batch === 2) stop.abort();
+          },
+        });
+        assertEquals(first.interrupted, { epoch: 1, batch: 2 });
+        await trainRun({ ...cfg(split), load: true }, data());
+        const [a, b] = [await runFiles(whole), await runFiles(split)];
+        for (const name of ["log.jsonl", "last.ckpt", "epoch-0003.ckpt"]) {
+          assert(a.get(name) !== undefined && a.get(name) === b.get(name), `${name} differs after the resume`);
+        }
+      } finally {
+        await Deno.remove(whole, { recursive: true });
+        await Deno.remove(split, { recursive: true });
+      }
+    }),
+});
+
+Deno.test({
+  name: `a ResNet-18 step (convolutions, gradient tape, checkpointing) through a graph equals the eager step${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const shape = [8, 8, 3];
+      const make = () => {
+        const model = createModel({
+          model: "resnet18",
+          numClasses: 10,
+          sampleShape: shape,
+          width: 0.125,
+          bias: true,
+          seed: 3,
+        });
+        return { model, opt: new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD) };
+      };
+      const loss = makeLoss("label_smoothing");
+      const x = Float32Array.from({ length: 6 * 8 * 8 * 3 }, (_, i) => Math.sin(0.37 * i));
+      const y = Int32Array.from({ length: 6 }, (_, i) => (3 * i) % 10);
+      const eager = make();
+      const traced = make();
+      const state = [...allVariables(traced.model).map((v) => v.variable), ...traced.opt.slots.flat()];
+      const runner = GraphRunner.create(state, { updatesVariables: true })!;
+      for (let step = 0; step < 3; step++) {
+        const stats = trainStep(eager.model, eager.opt, loss, x, y, shape, 0.1, 2);
+        const expected = [...stats.dataSync()];
+        stats.dispose();
+        const got = [...graphTrainStep(runner, traced.model, traced.opt, loss, x, y, shape, 0.1, 2)];
+        assertEquals(got, expected, `step ${step + 1}: batch statistics`);
+      }
+      runner.dispose();
+      assertEquals(traced.opt.step, 3);
+      const expected = [...allVariables(eager.model).map((v) => v.variable), ...eager.opt.slots.flat()];
+      expected.forEach((v, i) => {
+        assert(
+          v.dataSync().every((value, j) => value === state[i].dataSync()[j]),
+          `variable ${i} differs after 3 steps`,
+        );
+      });
+      tf.dispose([...expected, ...state]);
+    }),
+});
