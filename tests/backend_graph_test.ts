@@ -17,6 +17,7 @@ import { allVariables, createModel } from "../src/models/mod.ts";
 import { readCheckpoint } from "../src/run/checkpoint.ts";
 import { graphTrainStep, trainRun, trainStep } from "../src/train/train.ts";
 import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
+import { type Batch, evaluateBatch } from "../src/train/eval.ts";
 import { tinyConfig } from "./_train_fixture.ts";
 
 const native = await loadNativeBackend();
@@ -90,7 +91,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `GraphRunner keeps updated variables in the graph until sync(), and refuses to drop unsynced updates${why}`,
+  name:
+    `GraphRunner keeps updated variables in the graph until sync(), and takes values assigned outside it, refuses to lose its own${why}`,
   ignore,
   fn: () =>
     onNative(() => {
@@ -107,14 +109,18 @@ Deno.test({
       assertEquals([...double()[0]], [4]); // graph: the tfjs variable lags until sync
       assertEquals([...double()[0]], [8]);
       assertEquals(v.dataSync()[0], 2);
-      assertThrows(() => runner.invalidate(), Error, "sync() first");
       runner.sync();
       assertEquals(v.dataSync()[0], 8);
-      v.assign(tf.scalar(3)); // changed outside: the graph's copy must be dropped
-      runner.invalidate();
+      v.assign(tf.scalar(3)); // assigned outside: the graph's copy is replaced
       assertEquals([...double()[0]], [6]);
+      assertEquals([...double()[0]], [12]);
+      v.assign(tf.scalar(1)); // assigned while the graph holds newer values: an update would be lost
+      assertThrows(() => double(), Error, "newer values");
+      runner.sync();
+      assertEquals(v.dataSync()[0], 12);
+      assertEquals([...double()[0]], [24]);
       runner.dispose(); // syncs
-      assertEquals(v.dataSync()[0], 6);
+      assertEquals(v.dataSync()[0], 24);
       v.dispose();
     }),
 });
@@ -242,3 +248,47 @@ Deno.test({
       tf.dispose([...expected, ...state]);
     }),
 });
+
+Deno.test({
+  name: `evaluation through graphs gives the eager features, losses and hits, and follows changed weights${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const shape = [8, 8, 3];
+      const size = 8 * 8 * 3;
+      for (const name of ["mlp", "resnet18"]) {
+        const make = () =>
+          createModel({ model: name, numClasses: 10, sampleShape: shape, width: 0.125, bias: true, seed: 5 });
+        Deno.env.set("TFJS_GRAPHS", "0");
+        const eager = make(); // its evaluation graphs are looked up (and refused) now, once
+        const ref = (b: Batch) => evaluateBatch(eager, makeLoss("focal_loss"), b, shape, true);
+        const first = ref(batchOf(7, size, 1));
+        Deno.env.delete("TFJS_GRAPHS");
+        const traced = make();
+        const loss = makeLoss("focal_loss");
+        for (const [k, batch] of [batchOf(7, size, 1), batchOf(7, size, 2), batchOf(3, size, 3)].entries()) {
+          if (k === 2) {
+            // New weights, as after an epoch or a restored checkpoint: both models get the same ones.
+            for (const m of [eager, traced]) {
+              for (const v of allVariables(m)) v.variable.assign(tf.mul(v.variable, 0.5));
+            }
+          }
+          const want = k === 0 ? first : ref(batch);
+          const got = evaluateBatch(traced, loss, batch, shape, true);
+          assertEquals([...got.stats], [...want.stats], `${name}, batch ${k}: statistics`);
+          assertEquals(got.meanLoss, want.meanLoss, `${name}, batch ${k}: loss`);
+          assert(got.features!.every((v, i) => v === want.features![i]), `${name}, batch ${k}: features differ`);
+        }
+        for (const m of [eager, traced]) for (const v of allVariables(m)) v.variable.dispose();
+      }
+    }),
+});
+
+/** A batch of `n` seeded samples of `size` values with labels. */
+function batchOf(n: number, size: number, seed: number): Batch {
+  return {
+    x: Float32Array.from({ length: n * size }, (_, i) => Math.sin(0.29 * i + seed)),
+    y: Int32Array.from({ length: n }, (_, i) => (i * seed) % 10),
+    n,
+  };
+}

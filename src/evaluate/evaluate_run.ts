@@ -18,7 +18,6 @@
  * without augmentation by default (the reference leaves the random crop and
  * flip on while measuring); `augment: true` reproduces the reference.
  */
-import { tf } from "../backend/tf.ts";
 import { batches } from "../data/batches.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
@@ -26,7 +25,7 @@ import { exists, joinPath, removeTemporaries } from "../io.ts";
 import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { type BatchSource, measureBatches, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
-import { evaluationBatchSize } from "../train/eval.ts";
+import { evaluateBatch, evaluationBatchSize } from "../train/eval.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
@@ -311,18 +310,10 @@ async function measureWith(
       augment: opts.augment,
       rng: opts.augment ? new Rng(opts.seed) : undefined,
     });
-  const features = (x: Float32Array, n: number, withLoss: boolean, y: Int32Array): Promise<Float32Array> => {
-    const out = tf.tidy(() => {
-      const r = model.forward(tf.tensor(x.subarray(0, n * sizeOf(ds)), [n, ...ds.sampleShape]), false);
-      if (withLoss) {
-        lossSum += lossFn(r.logits, tf.tensor1d(y.subarray(0, n), "int32")).dataSync()[0] * n;
-      }
-      return r.features;
-    });
-    return out.data().then((d) => {
-      out.dispose();
-      return d as Float32Array;
-    });
+  const features = (x: Float32Array, n: number, withLoss: boolean, y: Int32Array): Float32Array => {
+    const r = evaluateBatch(model, lossFn, { x, y, n }, ds.sampleShape, true);
+    if (withLoss) lossSum += r.meanLoss * n;
+    return r.features!;
   };
   // Pass 1 also sums the training loss and caches the features (when small) for pass 2.
   let pass = 0;
@@ -332,7 +323,7 @@ async function measureWith(
       const first = pass++ === 0;
       let i = 0;
       for (const batch of trainBatches()) {
-        const h = !first && cache ? cache[i++] : await features(batch.x, batch.n, first, batch.y);
+        const h = !first && cache ? cache[i++] : features(batch.x, batch.n, first, batch.y);
         if (first) cache?.push(h);
         // batches() reuses its label buffer, and the next batch is read before this one is measured.
         yield { features: h, labels: batch.y.slice(0, batch.n) };
@@ -374,8 +365,4 @@ async function measureWith(
     test_top1: test.top1,
     test_top5: test.top5,
   };
-}
-
-function sizeOf(ds: Dataset): number {
-  return ds.sampleShape.reduce((a, b) => a * b, 1);
 }

@@ -4,7 +4,8 @@
  */
 import { tf } from "../backend/tf.ts";
 import type { LossFn } from "../losses/mod.ts";
-import type { Model } from "../models/mod.ts";
+import { allVariables, type Model } from "../models/mod.ts";
+import { GraphRunner } from "../backend/graph/graph_runner.ts";
 
 /**
  * The evaluation batch of models on vector data (the MLP). Batch size changes
@@ -64,6 +65,74 @@ export function scoresFromSums(sums: Float64Array, n: number): SplitScores {
   return { loss: sums[0] / n, top1: (100 * sums[1]) / n, top5: (100 * sums[2]) / n };
 }
 
+/** What {@linkcode evaluateBatch} returns for one batch. */
+export interface BatchEvaluation {
+  /** The features h, `[n, d]` row-major (when asked for). */
+  features?: Float32Array;
+  /** The batch's mean loss (float32, as the loss function returns it). */
+  meanLoss: number;
+  /** `[loss sum, top-1 hits, top-5 hits]`, as {@linkcode batchStats}. */
+  stats: Float32Array;
+}
+
+const evaluationGraphs = new WeakMap<Model, GraphRunner | null>();
+const lossIds = new WeakMap<LossFn, number>();
+let lossCount = 0;
+
+/**
+ * The forward pass of one batch in evaluation mode: the loss, the top-1/top-5
+ * hits and, with `withFeatures`, the features. On the native backend it runs
+ * as a TensorFlow graph per model, loss and batch size (the same ops, so the
+ * same numbers, without the per-op dispatch; `src/backend/graph`), which
+ * uploads the weights again whenever they changed.
+ */
+export function evaluateBatch(
+  model: Model,
+  loss: LossFn,
+  batch: Batch,
+  sampleShape: number[],
+  withFeatures: boolean,
+): BatchEvaluation {
+  const x = batch.x.subarray(0, batch.n * sampleShape.reduce((a, c) => a * c, 1));
+  const y = batch.y.subarray(0, batch.n);
+  const body = (xs: tf.Tensor, ys: tf.Tensor1D): tf.Tensor[] => {
+    const { logits, features } = model.forward(xs, false);
+    const meanLoss = loss(logits, ys);
+    return [batchStats(logits, ys, meanLoss), meanLoss, ...(withFeatures ? [features] : [])];
+  };
+  const graph = evaluationGraph(model);
+  let out: (Float32Array | Int32Array)[];
+  if (graph) {
+    if (!lossIds.has(loss)) lossIds.set(loss, ++lossCount);
+    const key = `eval ${batch.n} loss ${lossIds.get(loss)} features ${withFeatures}`;
+    out = graph.run(key, [
+      { values: x, shape: [batch.n, ...sampleShape], dtype: "float32" },
+      { values: y, shape: [batch.n], dtype: "int32" },
+    ], ([xs, ys]) => tf.tidy(() => body(xs, ys as tf.Tensor1D)));
+  } else {
+    const tensors = tf.tidy(() => body(tf.tensor(x, [batch.n, ...sampleShape]), tf.tensor1d(y, "int32")));
+    out = tensors.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(tensors);
+  }
+  return {
+    stats: out[0] as Float32Array,
+    meanLoss: out[1][0],
+    features: withFeatures ? out[2] as Float32Array : undefined,
+  };
+}
+
+/** The evaluation graphs of `model`, or null where graphs cannot run (another backend, for one). */
+function evaluationGraph(model: Model): GraphRunner | null {
+  if (tf.getBackend() !== "tensorflow") return null;
+  if (!evaluationGraphs.has(model)) {
+    evaluationGraphs.set(
+      model,
+      GraphRunner.create(allVariables(model).map((v) => v.variable), { updatesVariables: false }),
+    );
+  }
+  return evaluationGraphs.get(model) ?? null;
+}
+
 /** Evaluates `model` with `loss` over `batches`, whose shape is `sampleShape`. */
 export async function evaluateBatches(
   model: Model,
@@ -74,16 +143,10 @@ export async function evaluateBatches(
   const sums = new Float64Array(3);
   let n = 0;
   for (const b of batches) {
-    const stats = tf.tidy(() => {
-      const x = tf.tensor(b.x.subarray(0, b.n * sampleShape.reduce((a, c) => a * c, 1)), [b.n, ...sampleShape]);
-      const y = tf.tensor1d(b.y.subarray(0, b.n), "int32");
-      const { logits } = model.forward(x, false);
-      return batchStats(logits, y, loss(logits, y));
-    });
-    const v = await stats.data();
-    stats.dispose();
-    for (let i = 0; i < 3; i++) sums[i] += v[i];
+    const { stats } = evaluateBatch(model, loss, b, sampleShape, false);
+    for (let i = 0; i < 3; i++) sums[i] += stats[i];
     n += b.n;
+    await Promise.resolve(); // let timers and signals run between batches
   }
   return scoresFromSums(sums, n);
 }

@@ -5,7 +5,8 @@
  * graph in one `TF_SessionRun`. When the computation updates the variables
  * (a training step), their values live in the graph's tensors between calls
  * and go back into the tfjs variables on {@linkcode GraphRunner.sync}, so
- * call that before anything else reads or writes them.
+ * call that before anything else reads them. Variables assigned outside
+ * the runner are uploaded again on the next call.
  *
  * @example
  * ```ts
@@ -44,6 +45,8 @@ export class GraphRunner {
   #state: Ptr[] | null = null;
   /** Whether #state holds values the tfjs variables do not have yet. */
   #ahead = false;
+  /** The variables' tfjs data when #state was taken from them (an assignment replaces it). */
+  #stateOf: object[] = [];
   /** Any graph, for uploads and reads (all share the one C library). */
   #any: GraphFunction | null = null;
 
@@ -76,8 +79,14 @@ export class GraphRunner {
     const compiled = this.#graphs.get(key);
     if (compiled === undefined) return this.#trace(key, inputs, body);
     const { fn, dtypes } = compiled;
+    if (this.#state !== null && this.variables.some((v, i) => v.dataId !== this.#stateOf[i])) {
+      // Assigned outside the runner (a restored checkpoint, another optimiser): take the new values.
+      if (this.#ahead) throw new Error("GraphRunner: variables were assigned while the graph held newer values");
+      this.#dropState();
+    }
     if (this.#state === null) {
       this.#state = this.variables.map((v) => fn.upload(v.dataSync() as Float32Array, v.shape, "float32"));
+      this.#stateOf = this.variables.map((v) => v.dataId);
     }
     const fed = inputs.map((t) => fn.upload(t.values, t.shape, t.dtype));
     let out: Ptr[];
@@ -127,13 +136,8 @@ export class GraphRunner {
     const fn = this.#any;
     const state = this.#state;
     this.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(fn.read(state[i]), v.shape, "float32"))));
+    this.#stateOf = this.variables.map((v) => v.dataId);
     this.#ahead = false;
-  }
-
-  /** Forgets the graph's copy of the variables (after they were changed outside the runner). */
-  invalidate(): void {
-    if (this.#ahead) throw new Error("GraphRunner.invalidate() would lose updates: call sync() first");
-    this.#dropState();
   }
 
   #dropState(): void {
