@@ -126,7 +126,7 @@ export function copyFromNative(api: TfCApi, dst: Uint8Array<ArrayBuffer>, src: P
 }
 
 /** Copies `src` into native memory at `dst`. */
-export function copyToNative(api: TfCApi, dst: Ptr, src: Uint8Array<ArrayBuffer>): void {
+export function copyToNative(api: TfCApi, dst: Ptr, src: ArrayBufferView<ArrayBuffer>): void {
   if (src.byteLength > 0) api.copyFromBuffer(dst, src, BigInt(src.byteLength));
 }
 

@@ -376,9 +376,9 @@ function allocate(
   const tensor = BigInt(api.TF_AllocateTensor(dtype, new Uint8Array(dims.buffer), shape.length, BigInt(size * width)));
   if (BigInt(tensor) === 0n) throw new Error(`could not allocate a tensor of shape [${shape}]`);
   const bytes = dtype === TF_INT64
-    ? new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer)
-    : new Uint8Array(values.slice(0, size).buffer as ArrayBuffer);
-  copyToNative(api, BigInt(api.TF_TensorData(tensor)), bytes);
+    ? BigInt64Array.from(values.subarray(0, size), (v) => BigInt(v))
+    : values.subarray(0, size);
+  copyToNative(api, BigInt(api.TF_TensorData(tensor)), bytes as ArrayBufferView<ArrayBuffer>);
   return tensor;
 }
 
