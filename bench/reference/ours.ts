@@ -1,7 +1,8 @@
 /**
  * Our side of `deno task bench-reference`, doing the same work as
  * `reference_bench.py`: one workload of `REFERENCE_WORKLOADS` (a training
- * step with `createModel` + `Optimizer` + `trainStep`, cross entropy, SGD lr
+ * step with `createModel` + `Optimizer` + `graphTrainStep` (TensorFlow graphs on
+ * the native backend, `trainStep` elsewhere, as training does), cross entropy, SGD lr
  * 0.1 momentum 0.9 weight decay 5e-4, clip 2, batch 100, K = 10; or the MLP's
  * evaluation passes) on the active tfjs backend, and `neuralCollapseMetrics`
  * on features held in memory.
@@ -14,7 +15,8 @@ import { tf } from "../../src/backend/mod.ts";
 import { allVariables, createModel } from "../../src/models/mod.ts";
 import { crossEntropy } from "../../src/losses/mod.ts";
 import { Optimizer, REFERENCE_SGD } from "../../src/train/optimizer.ts";
-import { trainStep } from "../../src/train/train.ts";
+import { graphTrainStep, trainStep } from "../../src/train/train.ts";
+import { GraphRunner } from "../../src/backend/graph/graph_runner.ts";
 import {
   type NeuralCollapseMetrics,
   neuralCollapseMetrics,
@@ -22,7 +24,7 @@ import {
   type SyntheticFeatures,
 } from "../../src/metrics/mod.ts";
 import { randomBatch } from "../workloads.ts";
-import { batchStats } from "../../src/train/eval.ts";
+import { evaluateBatch } from "../../src/train/eval.ts";
 import type { WorkloadSpec } from "./compare.ts";
 
 /** Seconds of each timed repetition, after the untimed warm-up ones. */
@@ -109,7 +111,16 @@ export async function timeWorkload(
   const sampleSize = spec.sampleShape.reduce((a, b) => a * b, 1);
   const n = spec.kind === "train" ? 100 : t.evalSamples;
   const { x, y } = randomBatch(n, spec.sampleShape, numClasses);
+  // The paths `deno task train` and `evaluate` take: TensorFlow graphs on the native backend, else op by op.
+  const graph = GraphRunner.create(
+    [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()],
+    { updatesVariables: true },
+  );
   const trainOnce = async () => {
+    if (graph) {
+      graphTrainStep(graph, model, optimizer, crossEntropy, x, y, spec.sampleShape, 0.1, 2);
+      return;
+    }
     const stats = trainStep(model, optimizer, crossEntropy, x, y, spec.sampleShape, 0.1, 2);
     await stats.data();
     stats.dispose();
@@ -117,15 +128,9 @@ export async function timeWorkload(
   const evaluateOnce = async () => {
     for (let s = 0; s < n; s += t.evalBatch) {
       const m = Math.min(t.evalBatch, n - s);
-      const [h, stats] = tf.tidy(() => {
-        const xs = tf.tensor(x.subarray(s * sampleSize, (s + m) * sampleSize), [m, ...spec.sampleShape]);
-        const ys = tf.tensor1d(y.subarray(s, s + m), "int32");
-        const { logits, features } = model.forward(xs, false);
-        return [features, batchStats(logits, ys, crossEntropy(logits, ys))];
-      });
-      await h.data();
-      await stats.data();
-      tf.dispose([h, stats]);
+      const batch = { x: x.subarray(s * sampleSize, (s + m) * sampleSize), y: y.subarray(s, s + m), n: m };
+      evaluateBatch(model, crossEntropy, batch, spec.sampleShape, true);
+      await Promise.resolve();
     }
   };
   const once = spec.kind === "train" ? trainOnce : evaluateOnce;
@@ -139,6 +144,7 @@ export async function timeWorkload(
       seconds.push((performance.now() - t0) / 1000 / steps);
     }
   } finally {
+    graph?.dispose();
     optimizer.dispose();
     tf.dispose(allVariables(model).map((v) => v.variable));
   }
