@@ -136,10 +136,11 @@ if (import.meta.main) {
     };
     console.log(`${navigator.hardwareConcurrency} CPU threads, load average ${Deno.loadavg().join(" ")}`);
 
-    // Two compute threads on both sides, like torch.set_num_threads(2); TensorFlow reads these when
-    // its context is created, so before the native backend loads.
+    // Two compute threads on both sides, like torch.set_num_threads(2); TensorFlow reads this when its
+    // context is created, so before the native backend loads. Inter-op threads stay at TensorFlow's
+    // default, as in training: a graph runs independent ops (a convolution's two gradients, the
+    // optimiser's updates) side by side on them, sharing the same two compute threads.
     Deno.env.set("TF_NUM_INTRAOP_THREADS", "2");
-    Deno.env.set("TF_NUM_INTEROP_THREADS", "1");
     const native = await loadNativeBackend();
     if (!native.ok && backends.includes("tensorflow")) {
       console.log(`tensorflow backend unavailable (${native.reason}): workloads run on the other backends only`);

@@ -8,7 +8,9 @@
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
+import { loadedNativeBinding, loadNativeBackend } from "../src/backend/native.ts";
+import { sessionConfig, tensorflowCApi, TfStatus } from "../src/backend/graph/_capi.ts";
+import { elfDynamicInfo, tensorflowLibraryFor } from "../src/backend/graph/_library_path.ts";
 import { traceGraphFunction, UntraceableError } from "../src/backend/graph/graph_function.ts";
 import { GraphRunner } from "../src/backend/graph/graph_runner.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
@@ -292,3 +294,32 @@ function batchOf(n: number, size: number, seed: number): Batch {
     n,
   };
 }
+
+Deno.test({
+  name: `the TensorFlow library is found from the addon's ELF runpath, and TensorFlow accepts our session config${why}`,
+  ignore,
+  fn: () => {
+    const binding = loadedNativeBinding()!;
+    const { needed, runpath } = elfDynamicInfo(Deno.readFileSync(binding));
+    assert(needed.some((n) => n.startsWith("libtensorflow")), `NEEDED: ${needed}`);
+    const path = tensorflowLibraryFor(binding)!;
+    assert(path !== null && runpath.some((dir) => path.startsWith(dir)), `${path} not under ${runpath}`);
+    assertThrows(() => elfDynamicInfo(new TextEncoder().encode("#!/bin/sh\n")), Error, "not a 64-bit");
+    const api = tensorflowCApi();
+    const status = new TfStatus(api);
+    const opts = BigInt(api.TF_NewSessionOptions());
+    try {
+      for (const [intra, inter, optimize] of [[0, 0, false], [1, 2, true], [300, 1, false]] as const) {
+        const config = sessionConfig(intra, inter, optimize);
+        api.TF_SetConfig(opts, config, BigInt(config.length), status.ptr);
+        status.check(`config ${intra}/${inter}/${optimize}`);
+      }
+      const broken = new Uint8Array([0x52, 0x09, 0x01]); // a length running past the end
+      api.TF_SetConfig(opts, broken, BigInt(broken.length), status.ptr);
+      assertThrows(() => status.check("broken config"), Error, "broken config");
+    } finally {
+      api.TF_DeleteSessionOptions(opts);
+      status.dispose();
+    }
+  },
+});

@@ -28,9 +28,9 @@ const { values } = parseArgs({
 });
 const spec = REFERENCE_WORKLOADS[values.workload ?? ""];
 if (!spec) throw new Error(`--workload: one of ${Object.keys(REFERENCE_WORKLOADS).join(", ")}`);
-// Two compute threads, like torch.set_num_threads(2); TensorFlow reads these when its context is created.
+// Two compute threads, like torch.set_num_threads(2); TensorFlow reads this when its context is created.
+// Inter-op threads keep TensorFlow's default, as training does (see tasks/bench_reference.ts).
 Deno.env.set("TF_NUM_INTRAOP_THREADS", "2");
-Deno.env.set("TF_NUM_INTEROP_THREADS", "1");
 const backend = values.backend as "tensorflow" | "cpu" | "wasm";
 await selectBackend(backend, { needsConvTraining: spec.model !== "mlp" && spec.kind === "train" });
 const r = await timeWorkload(spec, {
