@@ -20,6 +20,7 @@ import { readCheckpoint } from "../src/run/checkpoint.ts";
 import { graphTrainStep, trainRun, trainStep } from "../src/train/train.ts";
 import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { type Batch, evaluateBatch } from "../src/train/eval.ts";
+import { checkpointed } from "../src/models/_checkpointing.ts";
 import { tinyConfig } from "./_train_fixture.ts";
 
 const native = await loadNativeBackend();
@@ -58,6 +59,21 @@ Deno.test({
       fn.free(xs, ks, ...out);
       assertThrows(() => fn.run([]), Error, "expected 2 inputs");
       fn.dispose();
+
+      // Equal constants share a node; 0 and -0 are not equal (x·0 and x·(−0) differ in sign for x < 0).
+      const v = tf.tensor1d([-1, 2]);
+      const signs = traceGraphFunction(() => [tf.mul(v, tf.scalar(0)), tf.mul(v, tf.scalar(-0)), tf.mul(v, 0)], [v]);
+      tf.dispose([v, ...signs.outputs]);
+      const vs = signs.fn.upload(new Float32Array([-3, 4]), [2], "float32");
+      assertEquals(signs.fn.nodes, 6); // the input, 0 and -0 (x·0 twice, one node), three products
+      const outs = signs.fn.run([vs]);
+      const [pos, neg, again] = outs.map((t) => [...signs.fn.read(t)]);
+      signs.fn.free(...outs);
+      assert(Object.is(pos[0], -0) && Object.is(pos[1], 0), `x·0: ${pos}`);
+      assert(Object.is(neg[0], 0) && Object.is(neg[1], -0), `x·(−0): ${neg}`);
+      assert(Object.is(again[0], -0), `x·0 again: ${again}`);
+      signs.fn.free(vs);
+      signs.fn.dispose();
       assertThrows(() => fn.run([]), Error, "after dispose");
     }),
 });
@@ -322,4 +338,36 @@ Deno.test({
       status.dispose();
     }
   },
+});
+
+Deno.test({
+  name: `a checkpointed block's recomputation waits for its gradient in the graph, and computes the same${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const w = tf.variable(tf.tensor2d([[0.5, -1, 2], [1, 0.25, -0.5], [-2, 1, 1]]));
+      const x = tf.tensor2d([[1, 2, 3], [-1, 0.5, 2]]);
+      const lossAndGrad = (block: (h: tf.Tensor2D) => tf.Tensor2D) => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(block(x)) as tf.Scalar, [w]);
+        return [value, grads[w.name]];
+      };
+      const plain = (h: tf.Tensor2D) => tf.relu(tf.matMul(tf.relu(tf.matMul(h, w)), w)) as tf.Tensor2D;
+      const expected = lossAndGrad(plain).map((t) => [...t.dataSync()]);
+      const counts: number[] = [];
+      for (const checkpoint of [false, true]) {
+        const block = checkpoint ? (h: tf.Tensor2D) => checkpointed(plain, h, [w], (f) => f()) : plain;
+        const { fn, outputs } = traceGraphFunction(() => lossAndGrad(block), [x, w]);
+        tf.dispose(outputs);
+        counts.push(fn.controlInputs);
+        const inputs = [fn.upload(x.dataSync() as Float32Array, [2, 3], "float32")];
+        inputs.push(fn.upload(w.dataSync() as Float32Array, [3, 3], "float32"));
+        const out = fn.run(inputs);
+        assertEquals(out.map((t) => [...fn.read(t)]), expected, `checkpointing ${checkpoint}`);
+        fn.free(...inputs, ...out);
+        fn.dispose();
+      }
+      assertEquals(counts[0], 0);
+      assert(counts[1] > 0, "the recomputation has no control dependency on dy");
+      tf.dispose([w, x]);
+    }),
 });

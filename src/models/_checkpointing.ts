@@ -12,6 +12,7 @@
  * `torch.utils.checkpoint`).
  */
 import { tf } from "../backend/tf.ts";
+import { afterTensor } from "../backend/graph/graph_function.ts";
 
 /**
  * Runs `block(x)` so that the gradient tape records it as one op whose
@@ -55,8 +56,13 @@ export function checkpointed<T extends tf.Tensor>(
       value: block(input),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const savedInput = saved[0] as T;
-        const grads = tf.tidy(() =>
-          recompute(() => vectorJacobianProducts(() => block(savedInput), [savedInput, ...params], dy))
+        // In a traced graph the recomputation must wait for dy, or it would run during the forward pass.
+        const grads = afterTensor(
+          dy,
+          () =>
+            tf.tidy(() =>
+              recompute(() => vectorJacobianProducts(() => block(savedInput), [savedInput, ...params], dy))
+            ),
         );
         // Only at the outermost backward pass is the tape thrown away afterwards.
         if (tf.engine().state.gradientDepth === 0) {

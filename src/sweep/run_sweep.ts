@@ -25,7 +25,7 @@ import {
   updateManifest,
   writeManifest,
 } from "./manifest.ts";
-import { signalChildren, subprocessRunner, type TaskResult, type TaskRunner } from "./task_runner.ts";
+import { signalChildren, subprocessRunner, sweepThreadEnv, type TaskResult, type TaskRunner } from "./task_runner.ts";
 
 /** Exit status of `tasks/train.ts` when the loss became NaN. */
 export const EXIT_DIVERGED: number = EXIT.diverged;
@@ -297,7 +297,17 @@ export async function runStages(ctx: StagesContext, planned: PlannedRun): Promis
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
-  const runner = opts.runner ?? subprocessRunner();
+  const env = (() => {
+    try {
+      return Deno.env.toObject();
+    } catch {
+      return {}; // no --allow-env: nothing set by the user to respect
+    }
+  })();
+  const runner = opts.runner ??
+    subprocessRunner({
+      env: sweepThreadEnv(opts.config.model, opts.jobs ?? 1, navigator.hardwareConcurrency, env),
+    });
   const backend = opts.backend ?? "auto";
   const runs = expandGrid(opts.root, opts.config);
   await Deno.mkdir(opts.root, { recursive: true });

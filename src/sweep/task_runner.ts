@@ -98,7 +98,7 @@ export function errorLineOf(stderr: string): string {
 
 /**
  * The real runner: `deno run --config <repo>/deno.json <permissions> tasks/<task>.ts <args>`,
- * output appended to `logPath`.
+ * output appended to `logPath`, with `options.env` added to the environment.
  *
  * @example
  * ```ts
@@ -106,7 +106,7 @@ export function errorLineOf(stderr: string): string {
  * const { code } = await run("evaluate", ["--save-path", "runs/mlp-1-ce-20-1"], "runs/logs/mlp-1-ce-20-1.log");
  * ```
  */
-export function subprocessRunner(): TaskRunner {
+export function subprocessRunner(options: { env?: Record<string, string> } = {}): TaskRunner {
   const permissions = new Map<SweepTask, string[]>();
   return async (task, args, logPath) => {
     if (!permissions.has(task)) permissions.set(task, await taskPermissions(task));
@@ -124,7 +124,7 @@ export function subprocessRunner(): TaskRunner {
         stderr: "piped",
         // The tasks read relative paths against INIT_CWD when it is set (`deno task` sets it to the
         // user's folder); this process read them against its own folder, so the child must too.
-        env: { NO_COLOR: "1", INIT_CWD: Deno.cwd(), [DIE_WITH_PARENT_ENV]: "1" },
+        env: { ...options.env, NO_COLOR: "1", INIT_CWD: Deno.cwd(), [DIE_WITH_PARENT_ENV]: "1" },
       }).spawn();
       liveChildren.add(child);
       let stderrTail = "";
@@ -149,4 +149,30 @@ export function subprocessRunner(): TaskRunner {
       log.close();
     }
   };
+}
+
+/**
+ * TensorFlow's thread counts for each of `jobs` runs of `model` trained side
+ * by side on `cores` cores: the cores shared out, one op at a time. Two runs
+ * of two intra-op and two inter-op threads each on two cores spent much of
+ * their time contending. Only for the MLP, whose numbers do not depend on the
+ * thread counts (tested); a convolution's gradients round differently with
+ * another count, and a sweep's run must equal the same run trained alone.
+ * Empty when a single job runs, or when the user set either variable.
+ *
+ * @example
+ * ```ts
+ * sweepThreadEnv("mlp", 2, 2, {}); // { TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" }
+ * sweepThreadEnv("resnet18", 2, 2, {}); // {}
+ * ```
+ */
+export function sweepThreadEnv(
+  model: string,
+  jobs: number,
+  cores: number,
+  env: Record<string, string>,
+): Record<string, string> {
+  if (model !== "mlp" || jobs < 2) return {};
+  if (env.TF_NUM_INTRAOP_THREADS !== undefined || env.TF_NUM_INTEROP_THREADS !== undefined) return {};
+  return { TF_NUM_INTRAOP_THREADS: String(Math.max(1, Math.floor(cores / jobs))), TF_NUM_INTEROP_THREADS: "1" };
 }
