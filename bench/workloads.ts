@@ -20,7 +20,8 @@ import { tf } from "../src/backend/mod.ts";
 import { createModel, type ModelConfig } from "../src/models/mod.ts";
 import { crossEntropy } from "../src/losses/mod.ts";
 import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
-import { trainStep } from "../src/train/train.ts";
+import { graphTrainStep, trainStep } from "../src/train/train.ts";
+import { GraphRunner, graphsUnavailable } from "../src/backend/graph/graph_runner.ts";
 import { Rng } from "../src/rng.ts";
 import { allVariables } from "../src/models/mod.ts";
 
@@ -119,19 +120,28 @@ export function randomBatch(
 export async function trainStepThroughput(
   w: StepWorkload,
   t: TimingOptions,
+  graphs = false,
 ): Promise<Timing & { imagesPerSecond: number }> {
   const before = tf.memory().numTensors;
   const model = createModel(w.model);
   const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD);
   const { x, y } = randomBatch(w.batch, w.model.sampleShape, w.model.numClasses);
+  const state = [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()];
+  const graph = graphs ? GraphRunner.create(state, { updatesVariables: true }) : null;
+  if (graphs && graph === null) throw new Error(`graphs unavailable: ${graphsUnavailable()}`);
   try {
     const timing = await timePerRep(async () => {
+      if (graph) {
+        graphTrainStep(graph, model, optimizer, crossEntropy, x, y, w.model.sampleShape, 0.01, 2);
+        return;
+      }
       const stats = trainStep(model, optimizer, crossEntropy, x, y, w.model.sampleShape, 0.01, 2);
       await stats.data();
       stats.dispose();
     }, t);
     return { ...timing, imagesPerSecond: w.batch / timing.seconds };
   } finally {
+    graph?.dispose();
     optimizer.dispose();
     tf.dispose(allVariables(model).map((v) => v.variable));
     const leaked = tf.memory().numTensors - before;

@@ -2,7 +2,9 @@
  * `deno task bench`: for each backend that loads (tensorflow, wasm, cpu), the
  * GFLOP/s of a 1024×1024 matMul, images/s of a WideResNet-50 (width 0.25)
  * training step on batches of 100 32×32×3 images, and images/s of an MLP step
- * on 784-d inputs; NumPy's GFLOP/s for the same product beside them.
+ * on 784-d inputs; NumPy's GFLOP/s for the same product beside them. On the
+ * native backend each step is measured twice in the same process: op by op
+ * (eager tfjs) and as the TensorFlow graph training uses (`src/backend/graph`).
  * Record the figures in BENCHMARKS.md.
  */
 import { runTask } from "../src/cli.ts";
@@ -117,16 +119,21 @@ if (import.meta.main) {
           note,
         });
       }
+      // On the native backend each step is timed op by op (eager) and as the TensorFlow graph training uses.
+      const modes = backend === "tensorflow" ? [false, true] : [false];
+      const label = (graphs: boolean) => backend !== "tensorflow" ? "" : graphs ? " (graph)" : " (op by op)";
       if (workloads.includes("mlp")) {
-        const r = await trainStepThroughput(MLP_STEP, t);
-        report({
-          backend,
-          workload: "MLP step, batch 100, 784-d",
-          value: r.imagesPerSecond,
-          unit: "img/s",
-          ...times(r),
-          note,
-        });
+        for (const graphs of modes) {
+          const r = await trainStepThroughput(MLP_STEP, t, graphs);
+          report({
+            backend,
+            workload: `MLP step, batch 100, 784-d${label(graphs)}`,
+            value: r.imagesPerSecond,
+            unit: "img/s",
+            ...times(r),
+            note,
+          });
+        }
       }
       if (workloads.includes("wrn")) {
         const workload = "WRN-50 w=0.25 step, batch 100";
@@ -139,8 +146,17 @@ if (import.meta.main) {
             note: "skipped: no WASM Conv2DBackpropFilter in tfjs 4.22",
           });
         } else {
-          const r = await trainStepThroughput(WRN_STEP, t);
-          report({ backend, workload, value: r.imagesPerSecond, unit: "img/s", ...times(r), note });
+          for (const graphs of modes) {
+            const r = await trainStepThroughput(WRN_STEP, t, graphs);
+            report({
+              backend,
+              workload: workload + label(graphs),
+              value: r.imagesPerSecond,
+              unit: "img/s",
+              ...times(r),
+              note,
+            });
+          }
         }
       }
     }
