@@ -65,9 +65,9 @@ export interface Model {
   checkpointing?: boolean;
   /**
    * With `checkpointing`, only blocks whose input map has at least this many
-   * spatial positions are recomputed (default 256, i.e. 16 × 16 and larger:
-   * they hold most of the activations, while keeping the small deep maps saves
-   * time). 0 checkpoints every block.
+   * spatial positions are recomputed (default 64, i.e. 8 × 8 and larger:
+   * they hold most of the activations, while keeping the smallest deep maps
+   * saves time). 0 checkpoints every block.
    */
   checkpointMinPositions?: number;
   /**
