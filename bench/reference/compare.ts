@@ -56,7 +56,7 @@ export const REFERENCE_WORKLOADS: Readonly<Record<string, WorkloadSpec>> = {
     width: 1,
     kind: "train",
     sampleShape: [784],
-    stepsPerRep: 50,
+    stepsPerRep: 300, // about 1 s a repetition: 50 steps (0.15 s) let one hiccup move the median
   },
   "mlp-eval": {
     label: "evaluate MLP 784-3×256-10",
