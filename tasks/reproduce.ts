@@ -41,7 +41,7 @@ import {
   trendMarkdown,
 } from "../src/sweep/mod.ts";
 import type { RunRecord } from "../src/plot/mod.ts";
-import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperiment, ufmReportSection } from "../src/ufm/mod.ts";
+import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperimentInWorker, ufmReportSection } from "../src/ufm/mod.ts";
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { writeJsonAtomic } from "../src/io.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
@@ -148,6 +148,14 @@ if (import.meta.main) {
         });
         return;
       }
+      // The theory side, the UFM at its defaults (K = 10, d = 32, n = 50) for all four losses and the sweeps,
+      // solves on a worker while the sweep trains (it is independent of the runs).
+      const ufmPending = ufmExperimentInWorker({
+        base: { ...UFM_DEFAULTS },
+        losses: [...LOSS_NAMES],
+        ...DEFAULT_SWEEPS,
+      });
+      ufmPending.catch(() => {}); // awaited below; a sweep that throws first must not leave it unhandled
       const summary = v["report-only"] ? null : await executeSweep(runsDir, config, v, { dryRun: false, preset });
       if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
 
@@ -176,8 +184,7 @@ if (import.meta.main) {
           ...(reproduction.tables ? ["", reproduction.tables(runs)] : []),
         ].join("\n"),
       };
-      // The theory side: the UFM at its defaults (K = 10, d = 32, n = 50), all four losses and the sweeps.
-      const ufm = ufmExperiment({ base: { ...UFM_DEFAULTS }, losses: [...LOSS_NAMES], ...DEFAULT_SWEEPS });
+      const ufm = await ufmPending;
       await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
       await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
       const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));

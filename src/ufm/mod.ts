@@ -69,3 +69,4 @@ export {
   type UfmExperimentRecord,
   type UfmRunRecord,
 } from "./ufm_experiment.ts";
+export { ufmExperimentInWorker } from "./ufm_experiment_in_worker.ts";
