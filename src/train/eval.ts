@@ -76,6 +76,8 @@ export interface BatchEvaluation {
 }
 
 const evaluationGraphs = new WeakMap<Model, GraphRunner | null>();
+/** Frees a model's evaluation graphs (TensorFlow memory, a copy of its weights) once the model is collected. */
+const releaseGraphs = new FinalizationRegistry<GraphRunner>((graph) => graph.dispose());
 const lossIds = new WeakMap<LossFn, number>();
 let lossCount = 0;
 
@@ -125,10 +127,9 @@ export function evaluateBatch(
 function evaluationGraph(model: Model): GraphRunner | null {
   if (tf.getBackend() !== "tensorflow") return null;
   if (!evaluationGraphs.has(model)) {
-    evaluationGraphs.set(
-      model,
-      GraphRunner.create(allVariables(model).map((v) => v.variable), { updatesVariables: false }),
-    );
+    const graph = GraphRunner.create(allVariables(model).map((v) => v.variable), { updatesVariables: false });
+    evaluationGraphs.set(model, graph);
+    if (graph) releaseGraphs.register(model, graph);
   }
   return evaluationGraphs.get(model) ?? null;
 }
