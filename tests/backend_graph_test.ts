@@ -371,3 +371,44 @@ Deno.test({
       tf.dispose([w, x]);
     }),
 });
+
+Deno.test({
+  name: `constants of every dtype tfjs-node uploads reach the graph intact: bool, and int64 as raw words${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const backend = tf.backend() as unknown as {
+        binding: {
+          createTensor(shape: number[], dtype: number, values: ArrayLike<number>): number;
+          executeOp(op: string, attrs: unknown[], inputs: number[], n: number): { id: number }[];
+        };
+        createOutputTensor(meta: unknown): tf.Tensor;
+      };
+      const x = tf.tensor1d([1, 2]);
+      const { fn, outputs } = traceGraphFunction(() => {
+        const mask = tf.tensor1d([1, 0], "bool");
+        // 2³² + 7 as tfjs-node passes an int64: the low and the high 32-bit word.
+        const big = backend.binding.createTensor([], 9, new Int32Array([7, 1]));
+        const cast = backend.binding.executeOp(
+          "Cast",
+          [
+            { name: "SrcT", type: 4, value: 9 },
+            { name: "DstT", type: 4, value: 1 },
+            { name: "Truncate", type: 3, value: false },
+          ],
+          [big],
+          1,
+        );
+        return [tf.where(mask, x, tf.neg(x)), backend.createOutputTensor(cast[0])];
+      }, [x]);
+      const eager = outputs.map((t) => [...t.dataSync()]);
+      assertEquals(eager, [[1, -2], [4294967296]]);
+      tf.dispose([x, ...outputs]);
+      const xs = fn.upload(new Float32Array([1, 2]), [2], "float32");
+      const out = fn.run([xs]);
+      assertEquals(out.map((t) => [...fn.read(t)]), eager);
+      fn.free(xs, ...out);
+      assertThrows(() => fn.upload(new Float32Array(2), [3], "float32"), Error, "8 bytes for a tensor of shape [3]");
+      fn.dispose();
+    }),
+});

@@ -437,11 +437,11 @@ function allocate(
   const dims = new BigInt64Array(shape.map((d) => BigInt(d)));
   const width = dtype === TF_INT64 ? 8 : dtype === TF_BOOL ? 1 : 4;
   const size = shape.reduce((a, b) => a * b, 1);
+  // tfjs-node hands int64 values over as raw little-endian words (an Int32Array of twice the length), as here.
+  if (values.byteLength < size * width) throw new Error(`${values.byteLength} bytes for a tensor of shape [${shape}]`);
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, size * width);
   const tensor = BigInt(api.TF_AllocateTensor(dtype, new Uint8Array(dims.buffer), shape.length, BigInt(size * width)));
   if (BigInt(tensor) === 0n) throw new Error(`could not allocate a tensor of shape [${shape}]`);
-  const bytes = dtype === TF_INT64
-    ? BigInt64Array.from(values.subarray(0, size), (v) => BigInt(v))
-    : values.subarray(0, size);
   copyToNative(api, BigInt(api.TF_TensorData(tensor)), bytes as ArrayBufferView<ArrayBuffer>);
   return tensor;
 }
