@@ -20,8 +20,7 @@ import { tf } from "../src/backend/mod.ts";
 import { createModel, type ModelConfig } from "../src/models/mod.ts";
 import { crossEntropy } from "../src/losses/mod.ts";
 import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
-import { graphTrainStep, trainStep } from "../src/train/train.ts";
-import { GraphRunner, graphsUnavailable } from "../src/backend/graph/graph_runner.ts";
+import { graphTrainStep, trainingGraph, trainStep } from "../src/train/train.ts";
 import { Rng } from "../src/rng.ts";
 import { allVariables } from "../src/models/mod.ts";
 
@@ -126,9 +125,9 @@ export async function trainStepThroughput(
   const model = createModel(w.model);
   const optimizer = new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD);
   const { x, y } = randomBatch(w.batch, w.model.sampleShape, w.model.numClasses);
-  const state = [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()];
-  const graph = graphs ? GraphRunner.create(state, { updatesVariables: true }) : null;
-  if (graphs && graph === null) throw new Error(`graphs unavailable: ${graphsUnavailable()}`);
+  let unavailable = "";
+  const graph = graphs ? trainingGraph(model, optimizer, (why) => (unavailable = why)) : null;
+  if (graphs && graph === null) throw new Error(`graphs unavailable: ${unavailable}`);
   try {
     const timing = await timePerRep(async () => {
       if (graph) {

@@ -15,8 +15,7 @@ import { tf } from "../../src/backend/mod.ts";
 import { allVariables, createModel } from "../../src/models/mod.ts";
 import { crossEntropy } from "../../src/losses/mod.ts";
 import { Optimizer, REFERENCE_SGD } from "../../src/train/optimizer.ts";
-import { graphTrainStep, trainStep } from "../../src/train/train.ts";
-import { GraphRunner } from "../../src/backend/graph/graph_runner.ts";
+import { graphTrainStep, trainingGraph, trainStep } from "../../src/train/train.ts";
 import {
   type NeuralCollapseMetrics,
   neuralCollapseMetrics,
@@ -112,10 +111,7 @@ export async function timeWorkload(
   const n = spec.kind === "train" ? 100 : t.evalSamples;
   const { x, y } = randomBatch(n, spec.sampleShape, numClasses);
   // The paths `deno task train` and `evaluate` take: TensorFlow graphs on the native backend, else op by op.
-  const graph = GraphRunner.create(
-    [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()],
-    { updatesVariables: true },
-  );
+  const graph = trainingGraph(model, optimizer);
   const trainOnce = async () => {
     if (graph) {
       graphTrainStep(graph, model, optimizer, crossEntropy, x, y, spec.sampleShape, 0.1, 2);

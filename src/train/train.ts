@@ -227,13 +227,7 @@ async function trainLocked(
     : callbacks.graphs === false
     ? "graphs turned off"
     : null;
-  const graph = eagerReason === null
-    ? GraphRunner.create(
-      [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()],
-      { updatesVariables: true },
-      (why) => (eagerReason = why),
-    )
-    : null;
+  const graph = eagerReason === null ? trainingGraph(model, optimizer, (why) => (eagerReason = why)) : null;
   callbacks.onStart?.({
     startEpoch,
     startBatch: partial?.batches ?? 0,
@@ -379,6 +373,16 @@ export function trainStep(
     const ys = tf.tensor1d(y, "int32");
     return stepOps(model, optimizer, lossFn, xs, ys, lr, clipNorm);
   });
+}
+
+/**
+ * The graph runner that {@linkcode graphTrainStep} needs: over the model's
+ * variables (trainable and running statistics) and the optimiser's state,
+ * which a step updates. Null where graphs cannot run; `why` gets the reason.
+ */
+export function trainingGraph(model: Model, optimizer: Optimizer, why?: (reason: string) => void): GraphRunner | null {
+  const state = [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()];
+  return GraphRunner.create(state, { updatesVariables: true }, why);
 }
 
 /**

@@ -283,16 +283,14 @@ function buildGraph(
     return op;
   };
   try {
-    const placeholders = inputs.map((input, k) => {
+    inputs.forEach((input, k) => {
       const desc = BigInt(api.TF_NewOperation(graph, cString("Placeholder"), cString(`input${k}`)));
       api.TF_SetAttrType(desc, cString("dtype"), input.dtype);
       setShape(api, desc, "shape", input.shape);
       const op = finish(desc, `graph input ${k}`);
       produced.set(input.id, tfOutput(op, 0));
       producer.set(input.id, op);
-      return op;
     });
-    void placeholders;
     events.forEach((e, k) => {
       if (e.kind === "const") {
         // Equal constants (the same scalar made by every tf.mul(x, 0.9)) share one node: fewer nodes to schedule.
@@ -349,7 +347,7 @@ function buildGraph(
         api.TF_AddControlInput(desc, before);
         controlInputs++;
       }
-      for (const attr of e.attrs) setAttr(api, desc, attr, status);
+      for (const attr of e.attrs) setAttr(api, desc, attr);
       const op = finish(desc, `op ${e.type}`);
       e.outputs.forEach((id, j) => {
         produced.set(id, tfOutput(op, j));
@@ -451,7 +449,7 @@ function setShape(api: TfCApi, desc: Ptr, name: string, shape: number[]): void {
   api.TF_SetAttrShape(desc, cString(name), new Uint8Array(dims.buffer), shape.length);
 }
 
-function setAttr(api: TfCApi, desc: Ptr, attr: OpAttr, _status: TfStatus): void {
+function setAttr(api: TfCApi, desc: Ptr, attr: OpAttr): void {
   const name = cString(attr.name);
   const v = attr.value;
   switch (attr.type) {
