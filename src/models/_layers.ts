@@ -7,6 +7,7 @@
  * same initial network on every backend.
  */
 import { tf } from "../backend/tf.ts";
+import { hasNativeBatchNorm, nativeTrainingBatchNorm } from "../backend/native_batch_norm.ts";
 import type { Rng } from "../rng.ts";
 
 /** A trainable or running-statistic tensor with a stable name (used in checkpoints). */
@@ -34,6 +35,8 @@ interface PendingUpdate {
   bn: BatchNormParams;
   mean: tf.Tensor;
   variance: tf.Tensor;
+  /** Whether `variance` is already Bessel-corrected (else it is the biased batch variance). */
+  unbiased: boolean;
   /** Values per channel the statistics were taken over. */
   count: number;
 }
@@ -105,8 +108,20 @@ export class ParamStore {
     if (!training) return tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.beta, bn.gamma, BN_EPSILON);
     const axes = x.rank === 4 ? [0, 1, 2] : [0];
     const count = x.size / x.shape[x.rank - 1];
+    // On the native backend, maps go through TensorFlow's own fused kernels.
+    if (x.rank === 4 && hasNativeBatchNorm()) {
+      const { y, mean, unbiasedVariance } = nativeTrainingBatchNorm(
+        x as tf.Tensor4D,
+        bn.gamma as tf.Tensor1D,
+        bn.beta as tf.Tensor1D,
+        BN_EPSILON,
+      );
+      if (this.#recomputing) tf.dispose([mean, unbiasedVariance]);
+      else this.#pending.push({ bn, mean, variance: unbiasedVariance, unbiased: true, count });
+      return y;
+    }
     let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
-    // One fused op with the closed-form gradient. Built from tfjs primitives,
+    // Elsewhere, one fused op with the closed-form gradient. Built from tfjs primitives,
     // training-mode batch norm records about ten full-size intermediates per
     // layer on the gradient tape; on a WideResNet-50 that was most of the
     // step's time and over 10 GB of memory. Here the tape keeps only x̂.
@@ -135,7 +150,7 @@ export class ParamStore {
       };
     });
     const y = fused(x, bn.gamma, bn.beta);
-    if (stats) this.#pending.push({ bn, mean: stats.mean, variance: stats.variance, count });
+    if (stats) this.#pending.push({ bn, mean: stats.mean, variance: stats.variance, unbiased: false, count });
     return y;
   }
 
@@ -147,7 +162,7 @@ export class ParamStore {
    */
   queueBatchNormUpdate(bn: BatchNormParams, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
     if (this.#recomputing) return;
-    this.#pending.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance), count });
+    this.#pending.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance), unbiased: false, count });
   }
 
   /**
@@ -174,13 +189,18 @@ export class ParamStore {
    * element sees the same operations as in a per-layer update.
    */
   applyBatchNormUpdates(): void {
-    const byCount = new Map<number, PendingUpdate[]>();
-    for (const p of this.#pending) byCount.set(p.count, [...(byCount.get(p.count) ?? []), p]);
-    for (const [count, group] of byCount) {
+    const groups = new Map<string, PendingUpdate[]>();
+    for (const p of this.#pending) {
+      const key = `${p.count} ${p.unbiased}`;
+      groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    for (const group of groups.values()) {
+      const { count, unbiased: corrected } = group[0];
       tf.tidy(() => {
         const cat = (ts: tf.Tensor[]) => ts.length === 1 ? ts[0] : tf.concat(ts);
         const mean = cat(group.map((p) => p.mean));
-        const unbiased = tf.mul(cat(group.map((p) => p.variance)), count / Math.max(count - 1, 1));
+        const variance = cat(group.map((p) => p.variance));
+        const unbiased = corrected ? variance : tf.mul(variance, count / Math.max(count - 1, 1));
         const runningMean = cat(group.map((p) => p.bn.runningMean));
         const runningVar = cat(group.map((p) => p.bn.runningVar));
         const newMean = tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM));

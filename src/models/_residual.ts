@@ -11,15 +11,25 @@ import { applyLinear, type BatchNormParams, conv2d, type LinearParams, type Para
 import type { ForwardOutput, Model } from "./types.ts";
 
 /**
- * Blocks whose input has at least this many spatial positions are
- * checkpointed: 8 × 8 and up, all but the last stage of a 32 × 32 network.
+ * The WideResNet-50 checkpoints blocks whose input has at least this many
+ * spatial positions: 8 × 8 and up, all but the last stage of a 32 × 32 network.
  * Run as a TensorFlow graph (training on the native backend) the recomputation
- * is nearly free: a WideResNet-50 w = 0.25 step took 3.9–4.1 s at 2.6 GB peak
- * resident against 3.9–4.0 s at 3.9 GB with only the 16 × 16 and larger maps
- * checkpointed (256 positions), and w = 1 7.5–9.0 s at 3.2 GB against
+ * is nearly free there: a WideResNet-50 w = 0.25 step took 3.9–4.1 s at 2.6 GB
+ * peak resident against 3.9–4.0 s at 3.9 GB with only the 16 × 16 and larger
+ * maps checkpointed (256 positions), and w = 1 7.5–9.0 s at 3.2 GB against
  * 8.8–10 s at 4.9 GB (BENCHMARKS.md). Op by op it costs about 25% more time.
  */
 export const CHECKPOINT_MIN_POSITIONS = 64;
+
+/**
+ * ResNet-18 checkpoints only its 32 × 32 stage: its maps are 4 to 16 times
+ * smaller than the WideResNet's, and recomputing the smaller stages cost more
+ * time than their memory was worth. w = 1, batch 100, native graphs with fused
+ * batch norm: 2.3–2.7 s at 1.5 GB peak resident, against 2.9 s at 1.2 GB with
+ * the 8 × 8 blocks and up recomputed and 2.0–2.3 s at 2.1 GB with none
+ * (BENCHMARKS.md).
+ */
+export const RESNET18_CHECKPOINT_MIN_POSITIONS = 1024;
 
 /** The projection on a block's shortcut: 1×1 convolution with the block's stride, then batch norm. */
 export interface Shortcut {
@@ -81,6 +91,8 @@ export interface ResidualNetworkSpec<B extends ResidualBlock> {
   branch: (h: tf.Tensor4D, blk: B, bn: BlockBatchNorm) => tf.Tensor4D;
   fc: LinearParams;
   featureDim: number;
+  /** The initial `model.checkpointMinPositions`: blocks on maps of fewer positions are not checkpointed. */
+  checkpointMinPositions: number;
 }
 
 /**
@@ -137,7 +149,7 @@ export function residualNetwork<B extends ResidualBlock>(
     featureDim: spec.featureDim,
     store,
     checkpointing: opts.checkpointing ?? true,
-    checkpointMinPositions: CHECKPOINT_MIN_POSITIONS,
+    checkpointMinPositions: spec.checkpointMinPositions,
     forward,
     layers: blocks.filter((blk, i) => blocks[i + 1]?.stage !== blk.stage).map((blk) => ({
       name: blk.stage,

@@ -8,13 +8,21 @@
  * the 512-d feature h; then the linear classifier. Width 1 is the usual
  * CIFAR ResNet-18.
  *
- * In training, each block is checkpointed by default (`model.checkpointing`):
- * the backward pass recomputes its activations instead of keeping them.
+ * In training, the blocks on 32 × 32 maps are checkpointed by default
+ * (`model.checkpointing`): the backward pass recomputes their activations
+ * instead of keeping them.
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
 import { type BatchNormParams, conv2d, ParamStore, relu } from "./_layers.ts";
-import { type BlockBatchNorm, type ResidualBlock, residualBlock, residualNetwork, residualStem } from "./_residual.ts";
+import {
+  type BlockBatchNorm,
+  type ResidualBlock,
+  residualBlock,
+  residualNetwork,
+  residualStem,
+  RESNET18_CHECKPOINT_MIN_POSITIONS,
+} from "./_residual.ts";
 import type { Model } from "./types.ts";
 import type { WideResNetOptions } from "./wide_resnet50.ts";
 
@@ -53,5 +61,14 @@ export function createResNet18(opts: WideResNetOptions & { rng: Rng }): Model {
     return bn(conv2d(y, blk.conv2, 1, 1), blk.bn2);
   }
 
-  return residualNetwork({ name: "resnet18", store, stem, blocks, branch: basicBranch, fc, featureDim: inC }, opts);
+  return residualNetwork({
+    name: "resnet18",
+    store,
+    stem,
+    blocks,
+    branch: basicBranch,
+    fc,
+    featureDim: inC,
+    checkpointMinPositions: RESNET18_CHECKPOINT_MIN_POSITIONS,
+  }, opts);
 }

@@ -21,7 +21,14 @@
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
 import { type BatchNormParams, conv2d, type LinearParams, ParamStore, relu } from "./_layers.ts";
-import { type BlockBatchNorm, type ResidualBlock, residualBlock, residualNetwork, residualStem } from "./_residual.ts";
+import {
+  type BlockBatchNorm,
+  CHECKPOINT_MIN_POSITIONS,
+  type ResidualBlock,
+  residualBlock,
+  residualNetwork,
+  residualStem,
+} from "./_residual.ts";
 import type { Model } from "./types.ts";
 
 interface Bottleneck extends ResidualBlock {
@@ -84,5 +91,14 @@ export function createWideResNet50(opts: WideResNetOptions): Model {
     return bn(conv2d(y, blk.conv3, 1, 0), blk.bn3);
   }
 
-  return residualNetwork({ name: "wide_resnet50", store, stem, blocks, branch: bottleneck, fc, featureDim: inC }, opts);
+  return residualNetwork({
+    name: "wide_resnet50",
+    store,
+    stem,
+    blocks,
+    branch: bottleneck,
+    fc,
+    featureDim: inC,
+    checkpointMinPositions: CHECKPOINT_MIN_POSITIONS,
+  }, opts);
 }

@@ -1,0 +1,141 @@
+/**
+ * Training-mode batch norm of NHWC maps through TensorFlow's fused kernels
+ * (`src/backend/native_batch_norm.ts`): values, batch statistics and all three
+ * gradients against the closed form in float64; the running statistics a
+ * `ParamStore` keeps from it, against the closed form and against the
+ * portable path. Ignored, with the reason, without the native backend.
+ */
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { tf } from "../src/backend/mod.ts";
+import { loadNativeBackend } from "../src/backend/native.ts";
+import { hasNativeBatchNorm, nativeTrainingBatchNorm } from "../src/backend/native_batch_norm.ts";
+import { BN_EPSILON, ParamStore } from "../src/models/_layers.ts";
+import { Rng } from "../src/rng.ts";
+
+const native = await loadNativeBackend();
+const ignore = !native.ok;
+const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
+
+async function onBackend<T>(name: "tensorflow" | "cpu", f: () => Promise<T> | T): Promise<T> {
+  assert(await tf.setBackend(name), `the ${name} backend did not load`);
+  try {
+    return await f();
+  } finally {
+    await tf.setBackend("cpu");
+  }
+}
+
+/** Seeded values in [-3, 5): channels of different means and spreads. */
+function values(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => 8 * rng.uniform() - 3);
+}
+
+/** Batch norm of `x` (`rows × c`, channel fastest) and the gradients of Σ w·y, in float64. */
+function closedForm(x: Float32Array, c: number, gamma: number[], beta: number[], w: Float32Array) {
+  const rows = x.length / c;
+  const mean = new Float64Array(c), biased = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) mean[i % c] += x[i] / rows;
+  for (let i = 0; i < x.length; i++) biased[i % c] += (x[i] - mean[i % c]) ** 2 / rows;
+  const invStd = Array.from(biased, (v) => 1 / Math.sqrt(v + BN_EPSILON));
+  const xHat = Float64Array.from(x, (v, i) => (v - mean[i % c]) * invStd[i % c]);
+  const y = Float64Array.from(xHat, (v, i) => gamma[i % c] * v + beta[i % c]);
+  const dBeta = new Float64Array(c), dGamma = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) {
+    dBeta[i % c] += w[i];
+    dGamma[i % c] += w[i] * xHat[i];
+  }
+  const dx = Float64Array.from(
+    x,
+    (_, i) => gamma[i % c] * invStd[i % c] * (w[i] - dBeta[i % c] / rows - xHat[i] * dGamma[i % c] / rows),
+  );
+  const unbiased = Array.from(biased, (v) => v * rows / (rows - 1));
+  return { y, mean: Array.from(mean), unbiased, dx, dGamma: Array.from(dGamma), dBeta: Array.from(dBeta) };
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  assertEquals(actual.length, expected.length, `${what}: length`);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
+  }
+  assert(worst <= tol, `${what}: worst error ${worst} > ${tol}`);
+}
+
+Deno.test({
+  name: `the fused kernels normalise NHWC maps and give the closed-form gradients and statistics${why}`,
+  ignore,
+  fn: () =>
+    onBackend("tensorflow", () => {
+      const shape: [number, number, number, number] = [5, 4, 3, 6];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xs = values(n, 1), ws = values(n, 2);
+      const gamma = [1, 2, 0.5, -1, 3, 0.25], beta = [0, 1, -1, 2, 0.5, -0.5];
+      const expected = closedForm(xs, 6, gamma, beta, ws);
+      tf.tidy(() => {
+        const x = tf.tensor4d(xs, shape), g = tf.tensor1d(gamma), b = tf.tensor1d(beta), w = tf.tensor4d(ws, shape);
+        const { y, mean, unbiasedVariance } = nativeTrainingBatchNorm(x, g, b, BN_EPSILON);
+        assertClose(y.dataSync(), expected.y, 1e-5, "y");
+        assertClose(mean.dataSync(), expected.mean, 1e-6, "batch mean");
+        assertClose(unbiasedVariance.dataSync(), expected.unbiased, 1e-5, "unbiased batch variance");
+        const loss = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(
+            tf.mul(nativeTrainingBatchNorm(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, BN_EPSILON).y, w),
+          );
+        const [dx, dGamma, dBeta] = tf.grads(loss)([x, g, b]);
+        assertClose(dx.dataSync(), expected.dx, 1e-5, "∂/∂x");
+        assertClose(dGamma.dataSync(), expected.dGamma, 1e-5, "∂/∂γ");
+        assertClose(dBeta.dataSync(), expected.dBeta, 1e-5, "∂/∂β");
+      });
+    }),
+});
+
+Deno.test("the fused kernels refuse to run on a portable backend", async () => {
+  await tf.setBackend("cpu");
+  assert(!hasNativeBatchNorm());
+  tf.tidy(() => {
+    const x = tf.zeros([2, 1, 1, 1]) as tf.Tensor4D;
+    assertThrows(() => nativeTrainingBatchNorm(x, tf.ones([1]), tf.zeros([1]), 1e-5), Error, "native");
+  });
+});
+
+/** A store with one NHWC and one vector batch norm over the same count (40 values a channel). */
+async function runningStats(backend: "tensorflow" | "cpu") {
+  return await onBackend(backend, async () => {
+    const store = new ParamStore(new Rng(3));
+    const maps = store.batchNorm("maps", 3), vectors = store.batchNorm("vectors", 3);
+    const mapValues = values(10 * 2 * 2 * 3, 4), vectorValues = values(40 * 3, 5);
+    tf.tidy(() => {
+      store.applyBatchNorm(tf.tensor4d(mapValues, [10, 2, 2, 3]), maps, true);
+      store.applyBatchNorm(tf.tensor2d(vectorValues, [40, 3]), vectors, true);
+    });
+    store.applyBatchNormUpdates();
+    const read = async (v: tf.Variable) => Array.from(await v.data());
+    const out = {
+      maps: { mean: await read(maps.runningMean), variance: await read(maps.runningVar) },
+      vectors: { mean: await read(vectors.runningMean), variance: await read(vectors.runningVar) },
+      expected: [
+        closedForm(mapValues, 3, [1, 1, 1], [0, 0, 0], mapValues),
+        closedForm(vectorValues, 3, [1, 1, 1], [0, 0, 0], vectorValues),
+      ],
+    };
+    tf.dispose([...store.trainable, ...store.buffers].map((v) => v.variable));
+    return out;
+  });
+}
+
+Deno.test({
+  name: `running statistics from the fused kernels move like PyTorch's and match the portable path${why}`,
+  ignore,
+  fn: async () => {
+    const ours = await runningStats("tensorflow");
+    const portable = await runningStats("cpu");
+    for (const [k, layer] of (["maps", "vectors"] as const).entries()) {
+      const e = ours.expected[k];
+      assertClose(ours[layer].mean, e.mean.map((m) => 0.1 * m), 1e-6, `${layer}: running mean`);
+      assertClose(ours[layer].variance, e.unbiased.map((v) => 0.9 + 0.1 * v), 1e-6, `${layer}: running variance`);
+      assertClose(ours[layer].mean, portable[layer].mean, 1e-6, `${layer}: running mean against the portable path`);
+      assertClose(ours[layer].variance, portable[layer].variance, 1e-6, `${layer}: variance against portable`);
+    }
+  },
+});
