@@ -7,7 +7,7 @@
  * same initial network on every backend.
  */
 import { tf } from "../backend/tf.ts";
-import { hasNativeBatchNorm, nativeTrainingBatchNorm } from "../backend/native_batch_norm.ts";
+import { hasNativeKernels, nativeReluGrad, nativeTrainingBatchNorm } from "../backend/native_kernels.ts";
 import type { Rng } from "../rng.ts";
 
 /** A trainable or running-statistic tensor with a stable name (used in checkpoints). */
@@ -109,7 +109,7 @@ export class ParamStore {
     const axes = x.rank === 4 ? [0, 1, 2] : [0];
     const count = x.size / x.shape[x.rank - 1];
     // On the native backend, maps go through TensorFlow's own fused kernels.
-    if (x.rank === 4 && hasNativeBatchNorm()) {
+    if (x.rank === 4 && hasNativeKernels()) {
       const { y, mean, unbiasedVariance } = nativeTrainingBatchNorm(
         x as tf.Tensor4D,
         bn.gamma as tf.Tensor1D,
@@ -235,12 +235,18 @@ export class ParamStore {
  * max(x, 0), with the gradient dy·sign(y) computed from the output y. tfjs's
  * own ReLU gradient is dy·step(x), and `step` is four full-size kernels on the
  * native backend (IsNan, Greater, Fill, Select); sign is one. For y = relu(x)
- * ≥ 0, sign(y) is 1 where x > 0 and 0 elsewhere, exactly step(x).
+ * ≥ 0, sign(y) is 1 where x > 0 and 0 elsewhere, exactly step(x). Maps
+ * (`[B, H, W, C]`) on the native backend take TensorFlow's one-kernel
+ * `ReluGrad`, with the same values.
  */
 export const relu: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const y = tf.relu(args[0] as tf.Tensor);
   (args[1] as tf.GradSaveFunc)([y]);
-  return { value: y, gradFunc: (dy: tf.Tensor, [yS]: tf.Tensor[]) => tf.tidy(() => tf.mul(dy, tf.sign(yS))) };
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, [yS]: tf.Tensor[]) =>
+      yS.rank === 4 && hasNativeKernels() ? nativeReluGrad(dy, yS) : tf.tidy(() => tf.mul(dy, tf.sign(yS))),
+  };
 }) as (x: tf.Tensor) => tf.Tensor;
 
 /** `x · Wᵀ + b` for `x` `[B, in]` and a {@linkcode LinearParams} with W `[out, in]`. */

@@ -1,6 +1,6 @@
 /**
  * Training-mode batch norm of NHWC maps through TensorFlow's fused kernels
- * (`src/backend/native_batch_norm.ts`): values, batch statistics and all three
+ * (`src/backend/native_kernels.ts`): values, batch statistics and all three
  * gradients against the closed form in float64; the running statistics a
  * `ParamStore` keeps from it, against the closed form and against the
  * portable path. Ignored, with the reason, without the native backend.
@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { hasNativeBatchNorm, nativeTrainingBatchNorm } from "../src/backend/native_batch_norm.ts";
+import { hasNativeKernels, nativeReluGrad, nativeTrainingBatchNorm } from "../src/backend/native_kernels.ts";
 import { BN_EPSILON, ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
 
@@ -92,7 +92,7 @@ Deno.test({
 
 Deno.test("the fused kernels refuse to run on a portable backend", async () => {
   await tf.setBackend("cpu");
-  assert(!hasNativeBatchNorm());
+  assert(!hasNativeKernels());
   tf.tidy(() => {
     const x = tf.zeros([2, 1, 1, 1]) as tf.Tensor4D;
     assertThrows(() => nativeTrainingBatchNorm(x, tf.ones([1]), tf.zeros([1]), 1e-5), Error, "native");
@@ -138,4 +138,24 @@ Deno.test({
       assertClose(ours[layer].variance, portable[layer].variance, 1e-6, `${layer}: variance against portable`);
     }
   },
+});
+
+Deno.test({
+  name: `ReluGrad gives dy·sign(y) to the bit, zeros' signs included${why}`,
+  ignore,
+  fn: () =>
+    onBackend("tensorflow", () => {
+      const n = 2 * 3 * 3 * 4;
+      const xs = values(n, 6).map((v, i) => i % 7 === 0 ? 0 : v); // exact zeros too
+      const dys = values(n, 7).map((v, i) => i % 5 === 0 ? -0 : v);
+      tf.tidy(() => {
+        const y = tf.relu(tf.tensor4d(xs, [2, 3, 3, 4]));
+        const dy = tf.tensor4d(dys, [2, 3, 3, 4]);
+        const fused = nativeReluGrad(dy, y).dataSync();
+        const ops = tf.mul(dy, tf.sign(y)).dataSync();
+        for (let i = 0; i < n; i++) assert(Object.is(fused[i], ops[i]), `element ${i}: ${fused[i]} against ${ops[i]}`);
+        assert(fused.some((v, i) => v === 0 && xs[i] > 0), "some passed gradient is an exact zero");
+        assert(fused.some((v) => v !== 0), "some gradient passes");
+      });
+    }),
 });

@@ -1,4 +1,7 @@
 /**
+ * TensorFlow kernels that tfjs-node does not reach, for the training of
+ * convolutional networks on the native backend.
+ *
  * Training-mode batch normalisation of NHWC maps as TensorFlow's own fused
  * kernels (`FusedBatchNormV3` and `FusedBatchNormGradV3`) on the native
  * backend. Built from tfjs primitives, the forward pass of one layer is about
@@ -19,6 +22,7 @@ interface NodeBackend {
     TF_ATTR_TYPE: number;
     TF_FLOAT: number;
   };
+  executeSingleOutput(name: string, attrs: unknown[], inputs: tf.Tensor[]): tf.Tensor;
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
 }
 
@@ -32,16 +36,30 @@ export interface NativeBatchNorm {
   unbiasedVariance: tf.Tensor1D;
 }
 
-/** Whether {@linkcode nativeTrainingBatchNorm} can run: the active backend is the native one. */
-export function hasNativeBatchNorm(): boolean {
+/** Whether the kernels here can run: the active backend is the native one. */
+export function hasNativeKernels(): boolean {
   return tf.getBackend() === "tensorflow";
+}
+
+/**
+ * The gradient of ReLU, dy where `y` > 0 and 0 elsewhere, as TensorFlow's
+ * one-pass `ReluGrad` kernel (`y` the ReLU's output or its input: both are
+ * positive at the same places). Built from tfjs ops, dy·sign(y), it is two
+ * full-size kernels. The values are the same, zeros' signs included (both
+ * multiply dy by 0 or 1). Native backend only ({@linkcode hasNativeKernels}).
+ */
+export function nativeReluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  if (!hasNativeKernels()) throw new Error("nativeReluGrad needs the native (tensorflow) backend");
+  const backend = tf.backend() as unknown as NodeBackend;
+  const b = backend.binding;
+  return backend.executeSingleOutput("ReluGrad", [{ name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }], [dy, y]);
 }
 
 /**
  * Normalises `x` (`[B, H, W, C]`) with its batch statistics, then scales by
  * `gamma` and shifts by `beta` (each `[C]`), with ε = `epsilon`, as one
  * TensorFlow kernel whose gradient is another. The statistics are outputs
- * without a gradient. Native backend only ({@linkcode hasNativeBatchNorm}).
+ * without a gradient. Native backend only ({@linkcode hasNativeKernels}).
  *
  * @example
  * ```ts
@@ -54,7 +72,7 @@ export function nativeTrainingBatchNorm(
   beta: tf.Tensor1D,
   epsilon: number,
 ): NativeBatchNorm {
-  if (!hasNativeBatchNorm()) throw new Error("nativeTrainingBatchNorm needs the native (tensorflow) backend");
+  if (!hasNativeKernels()) throw new Error("nativeTrainingBatchNorm needs the native (tensorflow) backend");
   const backend = tf.backend() as unknown as NodeBackend;
   const b = backend.binding;
   const attrs = [
