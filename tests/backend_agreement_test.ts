@@ -86,6 +86,16 @@ const CONV_CASES: { what: string; x: number[]; w: number[]; scale: number; strid
     pad: 1,
   },
   { what: "3x3 stride 1 pad 1 (numeric)", x: [2, 7, 7, 4], w: [3, 3, 4, 6], scale: 0.1, stride: 1, pad: 1 },
+  // Strided numeric pads whose input gradient runs as SAME on reversed maps: both axes above, one axis, 5x5.
+  {
+    what: "3x3 stride 2 pad 1, 8 x 7 (reversed in height only)",
+    x: [2, 8, 7, 4],
+    w: [3, 3, 4, 6],
+    scale: 0.1,
+    stride: 2,
+    pad: 1,
+  },
+  { what: "5x5 stride 2 pad 2 (reversed)", x: [2, 8, 8, 4], w: [5, 5, 4, 6], scale: 0.1, stride: 2, pad: 2 },
   // Numeric pads that 'same' equals run as SAME (TensorFlow's fast gradients); others stay EXPLICIT.
   { what: "1x1 stride 2 pad 0 (numeric shortcut)", x: [4, 8, 8, 8], w: [1, 1, 8, 16], scale: 0.3, stride: 2, pad: 0 },
   { what: "5x5 stride 1 pad 1 (numeric, not 'same')", x: [2, 9, 9, 4], w: [5, 5, 4, 6], scale: 0.1, stride: 1, pad: 1 },
