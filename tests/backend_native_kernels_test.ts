@@ -8,7 +8,12 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { hasNativeKernels, nativeReluGrad, nativeTrainingBatchNorm } from "../src/backend/native_kernels.ts";
+import {
+  hasNativeKernels,
+  nativeMatMul,
+  nativeReluGrad,
+  nativeTrainingBatchNorm,
+} from "../src/backend/native_kernels.ts";
 import { BN_EPSILON, ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
 
@@ -200,4 +205,25 @@ Deno.test({
     const portable = await onBackend("cpu", strideTwoInputGradient);
     assertClose(native, portable, 1e-5, "∂/∂x");
   },
+});
+
+Deno.test({
+  name: `MatMul gives A·B with either operand transposed, against float64 products${why}`,
+  ignore,
+  fn: () =>
+    onBackend("tensorflow", () => {
+      const [n, d, m] = [5, 7, 3];
+      const a = values(n * d, 11), b = values(d * m, 12);
+      const expected = new Float64Array(n * m);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < m; j++) for (let t = 0; t < d; t++) expected[i * m + j] += a[i * d + t] * b[t * m + j];
+      }
+      tf.tidy(() => {
+        const A = tf.tensor2d(a, [n, d]), B = tf.tensor2d(b, [d, m]);
+        assertClose(nativeMatMul(A, B).dataSync(), expected, 1e-6, "A·B");
+        assertClose(nativeMatMul(tf.transpose(A), B, true).dataSync(), expected, 1e-6, "(Aᵀ)ᵀ·B");
+        assertClose(nativeMatMul(A, tf.transpose(B), false, true).dataSync(), expected, 1e-6, "A·(Bᵀ)ᵀ");
+        assertEquals(nativeMatMul(A, B).shape, [n, m]);
+      });
+    }),
 });

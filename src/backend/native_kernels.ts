@@ -42,6 +42,25 @@ export function hasNativeKernels(): boolean {
 }
 
 /**
+ * A · B (or with either transposed) for 2-D float32 `a` and `b`, as
+ * TensorFlow's `MatMul` kernel. tfjs-node runs every `tf.matMul` as
+ * `BatchMatMulV2`, which for large matrices is the slower of the two on the
+ * CPU: [2048, 2048] · [2048, 2000] took 106–112 ms (150–158 GFLOP/s) against
+ * 66–68 ms (245–253 GFLOP/s), PyTorch 73 ms, 2 threads (BENCHMARKS.md). Not for
+ * training: the two kernels may round differently. Native backend only.
+ */
+export function nativeMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (!hasNativeKernels()) throw new Error("nativeMatMul needs the native (tensorflow) backend");
+  const backend = tf.backend() as unknown as NodeBackend;
+  const bind = backend.binding;
+  return backend.executeSingleOutput("MatMul", [
+    { name: "T", type: bind.TF_ATTR_TYPE, value: bind.TF_FLOAT },
+    { name: "transpose_a", type: bind.TF_ATTR_BOOL, value: transposeA },
+    { name: "transpose_b", type: bind.TF_ATTR_BOOL, value: transposeB },
+  ], [a, b]) as tf.Tensor2D;
+}
+
+/**
  * The gradient of ReLU, dy where `y` > 0 and 0 elsewhere, as TensorFlow's
  * one-pass `ReluGrad` kernel (`y` the ReLU's output or its input: both are
  * positive at the same places). Built from tfjs ops, dy·sign(y), it is two
