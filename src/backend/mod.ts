@@ -14,6 +14,8 @@
 import { tf } from "./tf.ts";
 import { UserError } from "../errors.ts";
 import { loadNativeBackend, type NativeInfo } from "./native.ts";
+import { nativeFloat64Kernels } from "./graph/float64_kernels.ts";
+import { setFloat64Kernels } from "../metrics/_gemm.ts";
 
 export { tf };
 
@@ -65,6 +67,8 @@ export async function selectBackend(
     const native = await loadNativeBackend();
     if (native.ok) {
       await activate("tensorflow");
+      // The metrics' large float64 products and eigendecompositions then run on TensorFlow's kernels too.
+      setFloat64Kernels(nativeFloat64Kernels());
       return { name: "tensorflow", native: native.info };
     }
     if (requested === "tensorflow") {
@@ -73,6 +77,7 @@ export async function selectBackend(
       );
     }
     const portable = opts.needsConvTraining ? "cpu" : "wasm";
+    setFloat64Kernels(null);
     await activate(portable);
     return { name: portable, fallbackReason: native.reason };
   }
@@ -81,6 +86,7 @@ export async function selectBackend(
       "--backend wasm cannot train convolutional models (tfjs 4.22 has no WASM Conv2DBackpropFilter); use --backend cpu or tensorflow, or --model mlp",
     );
   }
+  setFloat64Kernels(null);
   await activate(requested);
   return { name: requested };
 }

@@ -1,5 +1,11 @@
 /**
- * The one dense matrix product the metrics need, in float64 JavaScript:
+ * The dense float64 linear algebra of the metrics: products C = A Bᵀ and
+ * symmetric eigendecompositions, in JavaScript or, for large operands, on
+ * kernels registered with {@linkcode setFloat64Kernels} (TensorFlow's
+ * double-precision ones when the native backend is loaded; see
+ * `src/backend/graph/float64_kernels.ts`).
+ *
+ * The JavaScript product:
  * C = A Bᵀ with both operands row-major, so every entry is a dot product of
  * two contiguous rows. Register blocking (2 rows of A × 4 rows of B, eight
  * running sums) lets V8 keep the operands in registers and reuse each load
@@ -8,6 +14,48 @@
  *
  * @module
  */
+import { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
+
+/** Float64 kernels that replace the JavaScript ones on large operands; same contracts. */
+export interface Float64Kernels {
+  /** C[n, m] = A[n, d] · B[m, d]ᵀ, as {@linkcode gemmNT}. */
+  gemmNT(a: Float64Array, b: Float64Array, c: Float64Array, n: number, m: number, d: number): void;
+  /** As `symmetricEigen` (`symmetric_eigen.ts`): ascending values, eigenvectors as columns. */
+  symmetricEigen(a: Float64Array, n: number): SymmetricEigen;
+}
+
+let registered: Float64Kernels | null = null;
+
+/**
+ * Registers kernels for {@linkcode gemm} and {@linkcode eigen} to use on
+ * large operands (null: JavaScript only). Process-wide, like the tfjs backend.
+ */
+export function setFloat64Kernels(k: Float64Kernels | null): void {
+  registered = k;
+}
+
+/** Products of at least this many multiply-adds go to the registered kernels (a few ms in JavaScript). */
+const NATIVE_GEMM_WORK = 1 << 22;
+/** Eigendecompositions of at least this order go to the registered kernels. */
+const NATIVE_EIGEN_ORDER = 128;
+
+/** C[n, m] = A[n, d] · B[m, d]ᵀ (row-major, overwriting `c`): {@linkcode gemmNT}, or the registered kernel when large. */
+export function gemm(a: Float64Array, b: Float64Array, c: Float64Array, n: number, m: number, d: number): void {
+  if (registered !== null && n * m * d >= NATIVE_GEMM_WORK) registered.gemmNT(a, b, c, n, m, d);
+  else gemmNT(a, b, c, n, m, d);
+}
+
+/** `symmetricEigen(a, n)`, or the registered kernel for n ≥ 128 (the same checks first). */
+export function eigen(a: Float64Array, n: number): SymmetricEigen {
+  if (registered === null || n < NATIVE_EIGEN_ORDER) return symmetricEigen(a, n);
+  if (!Number.isInteger(n) || a.length !== n * n) {
+    throw new RangeError(`symmetricEigen: expected an ${n} × ${n} matrix, got ${a.length} entries`);
+  }
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(a[i])) throw new RangeError(`symmetricEigen: non-finite entry at ${i}`);
+  }
+  return registered.symmetricEigen(a, n);
+}
 
 /**
  * C[n, m] = A[n, d] · B[m, d]ᵀ, overwriting `c`. All arrays row-major.

@@ -7,7 +7,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { gemmNT } from "./_gemm.ts";
+import { gemm } from "./_gemm.ts";
 import { maxAbs, scaleInPlace, scaleShift, timesPowerOfTwo } from "./_scale.ts";
 import { assertFinite, checkBatch, type FeatureArray } from "./_validate.ts";
 import type { InputNames } from "./types.ts";
@@ -220,7 +220,7 @@ export class ClassMeans {
     const logitShift = this.#featureShift + this.#weightShift;
     const b = this.#b.map((x) => timesPowerOfTwo(x, logitShift));
     const meanLogits = new Float64Array(k * k);
-    gemmNT(mu, this.#w, meanLogits, k, k, d);
+    gemm(mu, this.#w, meanLogits, k, k, d);
     for (let y = 0; y < k; y++) for (let c = 0; c < k; c++) meanLogits[y * k + c] += b[c];
     if (!meanLogits.every(Number.isFinite)) {
       throw new UserError(
