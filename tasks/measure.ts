@@ -19,7 +19,12 @@
  * JavaScript on two threads.
  */
 import { METRICS } from "../src/metrics/table.ts";
-import { measureBatches, type MeasuredMetrics, type ProjectorFactory } from "../src/metrics/mod.ts";
+import {
+  measureBatches,
+  type MeasuredMetrics,
+  pass2UsesNativeKernels,
+  type ProjectorFactory,
+} from "../src/metrics/mod.ts";
 import {
   type ArrayFile,
   expandPaths,
@@ -176,6 +181,14 @@ if (import.meta.main) {
         projectionNote = `float32 products on tfjs ${backend.name}`;
       } else if (flags.backend !== undefined) {
         throw new UserError("--backend applies only with --projection float32");
+      } else if (pass2UsesNativeKernels(k, true)) {
+        // Many classes: the float64 products are worth loading the native backend for, when it is installed.
+        const { loadNativeBackend } = await import("../src/backend/native.ts");
+        if ((await loadNativeBackend()).ok) {
+          const { selectBackend } = await import("../src/backend/mod.ts");
+          await selectBackend("tensorflow", { needsConvTraining: false });
+          projectionNote = "float64 on TensorFlow's double-precision kernels";
+        }
       }
 
       const bars = new Map<string, ProgressBar>();

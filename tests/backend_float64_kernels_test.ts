@@ -118,7 +118,7 @@ Deno.test({
   name: `every metric at K = 150, d = 256 is the same with TensorFlow's float64 kernels as without${why}`,
   ignore,
   fn: () => {
-    const data = syntheticFeatures(7, 1500, 150, 256, 2);
+    const data = syntheticFeatures(7, 5000, 150, 256, 2); // pass 2 in blocks of 2048, 2048 and 904 rows
     const measure = () => neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias);
     const js = measure();
     const k = nativeFloat64Kernels()!;

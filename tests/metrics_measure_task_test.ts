@@ -133,3 +133,42 @@ Deno.test("measure: each bad input exits 2 with one stderr line naming the file"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("measure at K ≥ 64 in float64 takes TensorFlow's double kernels when installed, with the same metrics", async () => {
+  const { syntheticFeatures, neuralCollapseMetrics } = await import("../src/metrics/mod.ts");
+  const { loadNativeBackend } = await import("../src/backend/native.ts");
+  const data = syntheticFeatures(3, 2600, 64, 48, 2); // pass 2 in blocks of 2048 and 552 rows
+  const dir = await Deno.makeTempDir();
+  try {
+    const write = (name: string, array: Parameters<typeof writeNpy>[0]) =>
+      Deno.writeFile(joinPath(dir, name), writeNpy(array));
+    await write("f.npy", { dtype: "float32", shape: [2600, 48], data: Float32Array.from(data.features) });
+    await write("y.npy", { dtype: "int32", shape: [2600], data: Int32Array.from(data.labels) });
+    await write("w.npy", { dtype: "float32", shape: [64, 48], data: Float32Array.from(data.weights) });
+    const r = await measure([
+      "--features",
+      joinPath(dir, "f.npy"),
+      "--labels",
+      joinPath(dir, "y.npy"),
+      "--weights",
+      joinPath(dir, "w.npy"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const note = (await loadNativeBackend()).ok ? "float64 on TensorFlow's double-precision kernels" : "float64";
+    assert.match(r.stdout, new RegExp(`^N = 2600, K = 64, d = 48, b = 0; projections ${note}$`, "m"));
+    // JavaScript float64 on the same float32 values.
+    const expected = neuralCollapseMetrics(
+      Float32Array.from(data.features),
+      data.labels,
+      Float32Array.from(data.weights),
+      null,
+    );
+    for (const key of MEASURED_KEYS) {
+      const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
+      const want = (expected as unknown as Record<string, number>)[key];
+      assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -34,6 +34,11 @@ export function setFloat64Kernels(k: Float64Kernels | null): void {
   registered = k;
 }
 
+/** Whether kernels are registered (see {@linkcode setFloat64Kernels}). */
+export function hasFloat64Kernels(): boolean {
+  return registered !== null;
+}
+
 /** Products of at least this many multiply-adds go to the registered kernels (a few ms in JavaScript). */
 const NATIVE_GEMM_WORK = 1 << 22;
 /** Eigendecompositions of at least this order go to the registered kernels. */

@@ -131,7 +131,9 @@ export class ClassMeans {
       const y = labels[i];
       const o = y * d;
       const r = i * d;
-      for (let j = 0; j < d; j++) sums[o + j] += features[r + j] * f;
+      // x · 1 is x: the common unscaled case skips the multiplication.
+      if (f === 1) { for (let j = 0; j < d; j++) sums[o + j] += features[r + j]; }
+      else for (let j = 0; j < d; j++) sums[o + j] += features[r + j] * f;
       this.#counts[y]++;
     }
     this.#n += n;
@@ -165,11 +167,17 @@ export class ClassMeans {
    * (exactly) when it changes.
    */
   #rescaleFeatures(features: FeatureArray): void {
-    // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check.
+    // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check, in the same pass as the largest |x|.
     let bad = 0;
-    for (let i = 0; i < features.length; i++) bad += features[i] - features[i];
+    let max = 0;
+    for (let i = 0; i < features.length; i++) {
+      const x = features[i];
+      bad += x - x;
+      const a = Math.abs(x);
+      if (a > max) max = a;
+    }
     if (bad !== 0) assertFinite(features, this.#names.features, this.dim, this.#n);
-    this.#featureMax = Math.max(this.#featureMax, maxAbs(features));
+    this.#featureMax = Math.max(this.#featureMax, max);
     const next = scaleShift(this.#featureMax);
     if (next !== this.#featureShift) scaleInPlace(this.#sums, next - this.#featureShift);
     this.#featureShift = next;

@@ -14,6 +14,7 @@ import {
   NeuralCollapseAccumulator,
 } from "./neural_collapse_accumulator.ts";
 import { addPass2Parallel, type Pass2Helper, startHelpers, stopHelpers } from "./_parallel_pass2.ts";
+import { pass2UsesNativeKernels } from "./pass2_accumulator.ts";
 import type { MeasuredMetrics } from "./types.ts";
 
 /** A batch of samples: features [n, d] row-major, labels [n] in {0 … K−1}. */
@@ -104,7 +105,9 @@ export async function measureBatches(
     throw new UserError(`threads must be a positive integer, got ${threads}`);
   }
   const acc = new NeuralCollapseAccumulator(k, dim, weights, bias, options);
-  const helpers: Pass2Helper[] = threads > 1 && !options.projector ? startHelpers(threads - 1) : [];
+  const helpers: Pass2Helper[] = threads > 1 && !options.projector && !pass2UsesNativeKernels(k)
+    ? startHelpers(threads - 1)
+    : [];
   const progress = options.onProgress ?? (() => {});
   try {
     let done = 0;

@@ -26,7 +26,7 @@ export {
   type ProjectorFactory,
 } from "./neural_collapse_accumulator.ts";
 export { ClassMeans, type FrozenMeans, type OodSum } from "./class_means.ts";
-export { Pass2Accumulator, type Pass2Options } from "./pass2_accumulator.ts";
+export { Pass2Accumulator, type Pass2Options, pass2UsesNativeKernels } from "./pass2_accumulator.ts";
 export { metricsFromSums } from "./metrics_from_sums.ts";
 export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
 export {

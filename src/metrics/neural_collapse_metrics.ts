@@ -11,6 +11,7 @@ import {
 } from "./neural_collapse_accumulator.ts";
 import { DEFAULT_INPUT_NAMES, type NeuralCollapseMetrics } from "./types.ts";
 import { addPass2Parallel, startHelpers, stopHelpers } from "./_parallel_pass2.ts";
+import { pass2UsesNativeKernels } from "./pass2_accumulator.ts";
 
 /** Options of {@linkcode neuralCollapseMetrics}. */
 export interface NeuralCollapseMetricsOptions extends AccumulatorOptions {
@@ -78,7 +79,7 @@ export function neuralCollapseMetrics(
   }
   const acc = new NeuralCollapseAccumulator(k, d, weights, bias, options);
   // Started before pass 1 so that their modules load meanwhile.
-  const parallel = threads > 1 && n * d * k >= PARALLEL_MIN_WORK && !options.projector;
+  const parallel = threads > 1 && n * d * k >= PARALLEL_MIN_WORK && !options.projector && !pass2UsesNativeKernels(k);
   const helpers = parallel ? startHelpers(threads - 1) : [];
   try {
     // Pass 1 validates every label and feature, so no error is left for the helpers to find.

@@ -9,7 +9,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { gemmNT } from "./_gemm.ts";
+import { gemm, gemmNT, hasFloat64Kernels } from "./_gemm.ts";
 import { assertFinite, checkBatch, type FeatureArray } from "./_validate.ts";
 import type { Pass2State } from "./class_means.ts";
 import { trueClassRank } from "./top_k_accuracy.ts";
@@ -65,6 +65,22 @@ export interface Pass2Sums {
 const CHUNK_ROWS = 32;
 /** Rows per call of a projector: large enough that a native GEMM runs at full speed (1024–8192 measured alike). */
 const PROJECTOR_ROWS = 2048;
+/** From this many classes on, float64 pass 2 runs on registered float64 kernels when there are any. */
+const NATIVE_PASS2_CLASSES = 64;
+
+/**
+ * Whether float64 pass 2 over K classes (no projector) runs its products on
+ * the registered float64 kernels (`setFloat64Kernels`): from K = 64 on, when
+ * some are registered. It then computes on PROJECTOR_ROWS rows at a time in
+ * the calling thread, with the scatter as a product too, and needs no helper
+ * threads: at K = 100, d = 2048 TensorFlow's double GEMM on two threads did
+ * pass 2 several times faster than two JavaScript threads (BENCHMARKS.md).
+ * Below, pass 2 is what it always was, so small-K results keep their bits.
+ * With `ifRegistered`: whether it would, were kernels registered.
+ */
+export function pass2UsesNativeKernels(numClasses: number, ifRegistered = false): boolean {
+  return (ifRegistered || hasFloat64Kernels()) && numClasses >= NATIVE_PASS2_CLASSES;
+}
 
 /**
  * Accumulates {@linkcode Pass2Sums} batch by batch, the means of pass 1 being
@@ -104,6 +120,11 @@ export class Pass2Accumulator {
   #projector: Projector | null;
   /** Centred rows rounded to float32, for the projector. */
   #e32: Float32Array;
+  /** Float64 products on the registered kernels ({@linkcode pass2UsesNativeKernels}). */
+  #native: boolean;
+  /** Zᵀ [K, rows] of a block and its scatter ZᵀZ [K, K], for the registered kernels. */
+  #zt: Float64Array;
+  #block: Float64Array;
 
   /** Starts from the means of pass 1 (the arrays are kept, not copied). */
   constructor(state: Pass2State, options: Pass2Options = {}) {
@@ -126,9 +147,12 @@ export class Pass2Accumulator {
     this.#scatter = new Float64Array(k * k);
     this.#sqDist = new Float64Array(k);
     const factory = options.projector ?? null;
-    const rows = factory ? PROJECTOR_ROWS : CHUNK_ROWS;
-    this.#eBuf = new Float64Array(rows * d);
+    this.#native = !factory && pass2UsesNativeKernels(k);
+    const rows = factory || this.#native ? PROJECTOR_ROWS : CHUNK_ROWS;
+    this.#eBuf = new Float64Array(factory ? 0 : rows * d);
     this.#oBuf = new Float64Array(rows * 2 * k);
+    this.#zt = new Float64Array(this.#native ? k * PROJECTOR_ROWS : 0);
+    this.#block = new Float64Array(this.#native ? k * k : 0);
     this.#logits = new Float64Array(k);
     this.#projector = factory ? factory(Float32Array.from(state.stack), 2 * k, d) : null;
     this.#e32 = new Float32Array(factory ? PROJECTOR_ROWS * d : 0);
@@ -143,9 +167,11 @@ export class Pass2Accumulator {
     const e = this.#eBuf;
     const f = 2 ** this.#featureShift;
     const projector = this.#projector;
-    const chunk = projector ? PROJECTOR_ROWS : CHUNK_ROWS;
+    const chunk = projector || this.#native ? PROJECTOR_ROWS : CHUNK_ROWS;
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
+      // A projector takes the centred rows rounded to float32: written so directly (the same rounding).
+      const out = projector ? this.#e32 : e;
       for (let r = 0; r < rows; r++) {
         const i = start + r;
         const y = labels[i];
@@ -155,7 +181,7 @@ export class Pass2Accumulator {
         let sq = 0;
         for (let j = 0; j < d; j++) {
           const t = features[hOff + j] * f - mu[mOff + j];
-          e[eOff + j] = t;
+          out[eOff + j] = t;
           sq += t * t;
         }
         if (!Number.isFinite(sq)) {
@@ -170,7 +196,6 @@ export class Pass2Accumulator {
       }
       if (projector) {
         const e32 = this.#e32.subarray(0, rows * d);
-        e32.set(e.subarray(0, rows * d));
         let out: Float32Array;
         if (projector.projectWithScatter) {
           const both = projector.projectWithScatter(e32, rows, this.numClasses);
@@ -181,10 +206,13 @@ export class Pass2Accumulator {
           throw new Error(`projector returned ${out.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
         }
         this.#oBuf.set(out);
+      } else if (this.#native) {
+        gemm(e, this.#stack, this.#oBuf, rows, m, d);
+        this.#nativeScatter(rows);
       } else {
         gemmNT(e, this.#stack, this.#oBuf, rows, m, d);
       }
-      const scatterDone = projector?.projectWithScatter !== undefined;
+      const scatterDone = projector?.projectWithScatter !== undefined || this.#native;
       for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r], !scatterDone);
     }
     this.#n += n;
@@ -224,6 +252,21 @@ export class Pass2Accumulator {
   dispose(): void {
     this.#projector?.dispose();
     this.#projector = null;
+  }
+
+  /** S += ZᵀZ for the first `rows` rows' z (the first K columns of the product buffer), as one float64 product. */
+  #nativeScatter(rows: number): void {
+    const k = this.numClasses;
+    const o = this.#oBuf;
+    const zt = this.#zt;
+    for (let r = 0; r < rows; r++) {
+      const row = r * 2 * k;
+      for (let a = 0; a < k; a++) zt[a * rows + r] = o[row + a];
+    }
+    const g = this.#block;
+    gemm(zt, zt, g, k, k, rows);
+    const s = this.#scatter;
+    for (let a = 0; a < k; a++) for (let c = a; c < k; c++) s[a * k + c] += g[a * k + c];
   }
 
   /** S += G for a [K, K] block G = Σ z zᵀ from a projector (upper triangle, in float64). */
