@@ -107,7 +107,7 @@ export async function runScaleBench(o: ScaleBenchOptions, log: (line: string) =>
           "--allow-read",
           "--allow-env",
           "--allow-sys",
-          "--allow-ffi=node_modules",
+          "--allow-ffi=node_modules,native",
           "tasks/measure.ts",
           "--features",
           files.features,

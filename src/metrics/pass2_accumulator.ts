@@ -12,7 +12,6 @@ import { UserError } from "../errors.ts";
 import { gemm, gemmNT, hasFloat64Kernels } from "./_gemm.ts";
 import { assertFinite, checkBatch, type FeatureArray } from "./_validate.ts";
 import type { Pass2State } from "./class_means.ts";
-import { trueClassRank } from "./top_k_accuracy.ts";
 import { DEFAULT_INPUT_NAMES, type InputNames } from "./types.ts";
 
 /**
@@ -116,7 +115,6 @@ export class Pass2Accumulator {
   #n = 0;
   #eBuf: Float64Array;
   #oBuf: Float64Array;
-  #logits: Float64Array;
   #projector: Projector | null;
   /** Centred rows rounded to float32, for the projector. */
   #e32: Float32Array;
@@ -153,7 +151,6 @@ export class Pass2Accumulator {
     this.#oBuf = new Float64Array(rows * 2 * k);
     this.#zt = new Float64Array(this.#native ? k * PROJECTOR_ROWS : 0);
     this.#block = new Float64Array(this.#native ? k * k : 0);
-    this.#logits = new Float64Array(k);
     this.#projector = factory ? factory(Float32Array.from(state.stack), 2 * k, d) : null;
     this.#e32 = new Float32Array(factory ? PROJECTOR_ROWS * d : 0);
   }
@@ -283,14 +280,24 @@ export class Pass2Accumulator {
     const o = this.#oBuf;
     const zOff = r * 2 * k;
     const wOff = zOff + k;
-    const logits = this.#logits;
     const ml = this.#meanLogits;
-    for (let c = 0; c < k; c++) logits[c] = o[wOff + c] + ml[y * k + c];
-    const rank = trueClassRank(logits, 0, k, y);
+    const mlOff = y * k;
+    // The logits Wh + b = W e + (W μ_y + b): the true class's rank (as trueClassRank: ties go to the lower
+    // index) and the prediction (first index on ties), in one pass without storing them.
+    const ly = o[wOff + y] + ml[mlOff + y];
+    let rank = 0;
+    let pred = 0;
+    let top = o[wOff] + ml[mlOff];
+    for (let c = 0; c < k; c++) {
+      const l = o[wOff + c] + ml[mlOff + c];
+      if (l > ly || (l === ly && c < y)) rank++;
+      if (l > top) {
+        top = l;
+        pred = c;
+      }
+    }
     if (rank === 0) this.#top1++;
     if (rank < 5) this.#top5++;
-    let pred = 0;
-    for (let c = 1; c < k; c++) if (logits[c] > logits[pred]) pred = c;
     // Nearest class centre: argmin_c ‖μ_y − μ_c‖² − 2(z_c − z_y), first index on ties.
     const zy = o[zOff + y];
     const md = this.#meanDist;
