@@ -15,7 +15,7 @@ import { tf } from "./tf.ts";
 import { UserError } from "../errors.ts";
 import { loadNativeBackend, type NativeInfo } from "./native.ts";
 import { nativeFloat64Kernels } from "./graph/float64_kernels.ts";
-import { setFloat64Kernels } from "../metrics/_gemm.ts";
+import { setFloat64Kernels } from "../float64_kernels.ts";
 
 export { tf };
 

@@ -15,28 +15,14 @@
  * @module
  */
 import { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
+import { float64Kernels } from "../float64_kernels.ts";
 
-/** Float64 kernels that replace the JavaScript ones on large operands; same contracts. */
-export interface Float64Kernels {
-  /** C[n, m] = A[n, d] · B[m, d]ᵀ, as {@linkcode gemmNT}. */
-  gemmNT(a: Float64Array, b: Float64Array, c: Float64Array, n: number, m: number, d: number): void;
-  /** As `symmetricEigen` (`symmetric_eigen.ts`): ascending values, eigenvectors as columns. */
-  symmetricEigen(a: Float64Array, n: number): SymmetricEigen;
-}
+export type { Float64Kernels } from "../float64_kernels.ts";
+export { setFloat64Kernels } from "../float64_kernels.ts";
 
-let registered: Float64Kernels | null = null;
-
-/**
- * Registers kernels for {@linkcode gemm} and {@linkcode eigen} to use on
- * large operands (null: JavaScript only). Process-wide, like the tfjs backend.
- */
-export function setFloat64Kernels(k: Float64Kernels | null): void {
-  registered = k;
-}
-
-/** Whether kernels are registered (see {@linkcode setFloat64Kernels}). */
+/** Whether float64 kernels are registered (`setFloat64Kernels`). */
 export function hasFloat64Kernels(): boolean {
-  return registered !== null;
+  return float64Kernels() !== null;
 }
 
 /** Products of at least this many multiply-adds go to the registered kernels (a few ms in JavaScript). */
@@ -46,12 +32,14 @@ const NATIVE_EIGEN_ORDER = 128;
 
 /** C[n, m] = A[n, d] · B[m, d]ᵀ (row-major, overwriting `c`): {@linkcode gemmNT}, or the registered kernel when large. */
 export function gemm(a: Float64Array, b: Float64Array, c: Float64Array, n: number, m: number, d: number): void {
+  const registered = float64Kernels();
   if (registered !== null && n * m * d >= NATIVE_GEMM_WORK) registered.gemmNT(a, b, c, n, m, d);
   else gemmNT(a, b, c, n, m, d);
 }
 
 /** `symmetricEigen(a, n)`, or the registered kernel for n ≥ 128 (the same checks first). */
 export function eigen(a: Float64Array, n: number): SymmetricEigen {
+  const registered = float64Kernels();
   if (registered === null || n < NATIVE_EIGEN_ORDER) return symmetricEigen(a, n);
   if (!Number.isInteger(n) || a.length !== n * n) {
     throw new RangeError(`symmetricEigen: expected an ${n} × ${n} matrix, got ${a.length} entries`);

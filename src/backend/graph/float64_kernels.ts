@@ -12,7 +12,7 @@
  */
 import { cString, type Ptr, sessionConfig, tensorflowCApi, type TfCApi, tfOutput, TfStatus } from "./_capi.ts";
 import { copyFromNative, copyToNative } from "./_capi.ts";
-import type { Float64Kernels } from "../../metrics/mod.ts";
+import type { Float64Kernels } from "../../float64_kernels.ts";
 
 const TF_DOUBLE = 2;
 
