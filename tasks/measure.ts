@@ -22,6 +22,7 @@ import { METRICS } from "../src/metrics/table.ts";
 import {
   measureBatches,
   type MeasuredMetrics,
+  measurementBytes,
   pass2UsesNativeKernels,
   type ProjectorFactory,
 } from "../src/metrics/mod.ts";
@@ -142,6 +143,16 @@ if (import.meta.main) {
       open.push(weightsFile);
       const weights = await readVector(weightsFile, "weights", 2);
       const [k, d] = weightsFile.header.shape;
+      const need = measurementBytes(k, d);
+      // Checked where --allow-sys lets us read the machine's memory (the task's does; a bare --allow-read does not).
+      const sysAllowed = Deno.permissions.querySync({ name: "sys", kind: "systemMemoryInfo" }).state === "granted";
+      const budget = sysAllowed ? 0.75 * Deno.systemMemoryInfo().total : Infinity;
+      if (need > budget) {
+        throw new UserError(
+          `${weightsFile.name}: K = ${k} classes in d = ${d} need about ${(need / 1e9).toPrecision(3)} GB for the ` +
+            `metrics' K x K float64 matrices, more than the ${(budget / 1e9).toPrecision(3)} GB this machine can give`,
+        );
+      }
       let bias: Float32Array | Float64Array | null = null;
       if (biasSpec !== undefined) {
         const biasFile = (await openAll([biasSpec], "--bias"))[0];
@@ -187,7 +198,8 @@ if (import.meta.main) {
         if ((await loadNativeBackend()).ok) {
           const { selectBackend } = await import("../src/backend/mod.ts");
           await selectBackend("tensorflow", { needsConvTraining: false });
-          projectionNote = "float64 on TensorFlow's double-precision kernels";
+          // Registered only where FFI may open TensorFlow's C library (the task's --allow-ffi names native/).
+          if (pass2UsesNativeKernels(k)) projectionNote = "float64 on TensorFlow's double-precision kernels";
         }
       }
 

@@ -172,3 +172,31 @@ Deno.test("measure at K ≥ 64 in float64 takes TensorFlow's double kernels when
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("measure refuses, in one line before reading features, more classes than the K x K matrices fit in memory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const k = 60_000; // a dozen 60 000² float64 matrices: about 350 GB
+    const write = (name: string, array: Parameters<typeof writeNpy>[0]) =>
+      Deno.writeFile(joinPath(dir, name), writeNpy(array));
+    await write("f.npy", { dtype: "float32", shape: [1, 1], data: new Float32Array([1]) });
+    await write("y.npy", { dtype: "int32", shape: [1], data: new Int32Array([0]) });
+    await write("w.npy", { dtype: "float32", shape: [k, 1], data: new Float32Array(k) });
+    const r = await measure([
+      "--features",
+      joinPath(dir, "f.npy"),
+      "--labels",
+      joinPath(dir, "y.npy"),
+      "--weights",
+      joinPath(dir, "w.npy"),
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr.trim(),
+      /^error: \S*w\.npy: K = 60000 classes in d = 1 need about 346 GB for the metrics' K x K float64 matrices, more than the [0-9.]+ GB this machine can give$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -98,6 +98,10 @@ export function tensorflowCApi(): TfCApi {
   if (binding === null) throw new Error("the native backend is not loaded");
   const path = tensorflowLibraryFor(binding);
   if (path === null) throw new Error(`cannot locate the TensorFlow library that ${binding} links against`);
+  // Asked first, so that a narrower --allow-ffi is a fallback, never an interactive permission prompt.
+  if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") {
+    throw new Error(`no FFI permission for ${path} (the tasks pass --allow-ffi=node_modules,native)`);
+  }
   const lib = Deno.dlopen(path, SYMBOLS);
   opened = { api: lib.symbols, path };
   return opened.api;
