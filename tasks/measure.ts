@@ -36,6 +36,7 @@ import {
   type Shard,
 } from "../src/arrays/mod.ts";
 import { UserError } from "../src/errors.ts";
+import { gigabytes, memoryBudget } from "../src/run/budget.ts";
 import { defineFlags, runTask } from "../src/cli.ts";
 import { ProgressBar } from "./_progress.ts";
 
@@ -145,12 +146,11 @@ if (import.meta.main) {
       const [k, d] = weightsFile.header.shape;
       const need = measurementBytes(k, d);
       // Checked where --allow-sys lets us read the machine's memory (the task's does; a bare --allow-read does not).
-      const sysAllowed = Deno.permissions.querySync({ name: "sys", kind: "systemMemoryInfo" }).state === "granted";
-      const budget = sysAllowed ? 0.75 * Deno.systemMemoryInfo().total : Infinity;
+      const budget = memoryBudget() ?? Infinity;
       if (need > budget) {
         throw new UserError(
-          `${weightsFile.name}: K = ${k} classes in d = ${d} need about ${(need / 1e9).toPrecision(3)} GB for the ` +
-            `metrics' K x K float64 matrices, more than the ${(budget / 1e9).toPrecision(3)} GB this machine can give`,
+          `${weightsFile.name}: K = ${k} classes in d = ${d} need about ${gigabytes(need)} for the ` +
+            `metrics' K x K float64 matrices, more than the ${gigabytes(budget)} this machine can give`,
         );
       }
       let bias: Float32Array | Float64Array | null = null;

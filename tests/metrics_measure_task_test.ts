@@ -138,65 +138,59 @@ Deno.test("measure at K ≥ 64 in float64 takes TensorFlow's double kernels when
   const { syntheticFeatures, neuralCollapseMetrics } = await import("../src/metrics/mod.ts");
   const { loadNativeBackend } = await import("../src/backend/native.ts");
   const data = syntheticFeatures(3, 2600, 64, 48, 2); // pass 2 in blocks of 2048 and 552 rows
-  const dir = await Deno.makeTempDir();
-  try {
-    const write = (name: string, array: Parameters<typeof writeNpy>[0]) =>
-      Deno.writeFile(joinPath(dir, name), writeNpy(array));
-    await write("f.npy", { dtype: "float32", shape: [2600, 48], data: Float32Array.from(data.features) });
-    await write("y.npy", { dtype: "int32", shape: [2600], data: Int32Array.from(data.labels) });
-    await write("w.npy", { dtype: "float32", shape: [64, 48], data: Float32Array.from(data.weights) });
-    const r = await measure([
-      "--features",
-      joinPath(dir, "f.npy"),
-      "--labels",
-      joinPath(dir, "y.npy"),
-      "--weights",
-      joinPath(dir, "w.npy"),
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const note = (await loadNativeBackend()).ok ? "float64 on TensorFlow's double-precision kernels" : "float64";
-    assert.match(r.stdout, new RegExp(`^N = 2600, K = 64, d = 48, b = 0; projections ${note}$`, "m"));
-    // JavaScript float64 on the same float32 values.
-    const expected = neuralCollapseMetrics(
-      Float32Array.from(data.features),
-      data.labels,
-      Float32Array.from(data.weights),
-      null,
-    );
-    for (const key of MEASURED_KEYS) {
-      const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
-      const want = (expected as unknown as Record<string, number>)[key];
-      assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  const r = await measureArrays(
+    { dtype: "float32", shape: [2600, 48], data: Float32Array.from(data.features) },
+    { dtype: "int32", shape: [2600], data: Int32Array.from(data.labels) },
+    { dtype: "float32", shape: [64, 48], data: Float32Array.from(data.weights) },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const note = (await loadNativeBackend()).ok ? "float64 on TensorFlow's double-precision kernels" : "float64";
+  assert.match(r.stdout, new RegExp(`^N = 2600, K = 64, d = 48, b = 0; projections ${note}$`, "m"));
+  // JavaScript float64 on the same float32 values.
+  const expected = neuralCollapseMetrics(
+    Float32Array.from(data.features),
+    data.labels,
+    Float32Array.from(data.weights),
+    null,
+  );
+  for (const key of MEASURED_KEYS) {
+    const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
+    const want = (expected as unknown as Record<string, number>)[key];
+    assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
   }
 });
 
 Deno.test("measure refuses, in one line before reading features, more classes than the K x K matrices fit in memory", async () => {
+  const k = 60_000; // a dozen 60 000² float64 matrices: about 350 GB
+  const r = await measureArrays(
+    { dtype: "float32", shape: [1, 1], data: new Float32Array([1]) },
+    { dtype: "int32", shape: [1], data: new Int32Array([0]) },
+    { dtype: "float32", shape: [k, 1], data: new Float32Array(k) },
+  );
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(
+    r.stderr.trim(),
+    /^error: \S*weights\.npy: K = 60000 classes in d = 1 need about 346 GB for the metrics' K x K float64 matrices, more than the [0-9.]+ GB this machine can give$/,
+  );
+});
+
+/** `deno task measure` (float64, no bias) on features, labels and weights written as `.npy` to a temporary folder. */
+async function measureArrays(
+  features: Parameters<typeof writeNpy>[0],
+  labels: Parameters<typeof writeNpy>[0],
+  weights: Parameters<typeof writeNpy>[0],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await Deno.makeTempDir();
   try {
-    const k = 60_000; // a dozen 60 000² float64 matrices: about 350 GB
-    const write = (name: string, array: Parameters<typeof writeNpy>[0]) =>
-      Deno.writeFile(joinPath(dir, name), writeNpy(array));
-    await write("f.npy", { dtype: "float32", shape: [1, 1], data: new Float32Array([1]) });
-    await write("y.npy", { dtype: "int32", shape: [1], data: new Int32Array([0]) });
-    await write("w.npy", { dtype: "float32", shape: [k, 1], data: new Float32Array(k) });
-    const r = await measure([
-      "--features",
-      joinPath(dir, "f.npy"),
-      "--labels",
-      joinPath(dir, "y.npy"),
-      "--weights",
-      joinPath(dir, "w.npy"),
-    ]);
-    assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stdout, "");
-    assert.match(
-      r.stderr.trim(),
-      /^error: \S*w\.npy: K = 60000 classes in d = 1 need about 346 GB for the metrics' K x K float64 matrices, more than the [0-9.]+ GB this machine can give$/,
-    );
+    const args: string[] = [];
+    for (const [flag, array] of [["--features", features], ["--labels", labels], ["--weights", weights]] as const) {
+      const path = joinPath(dir, `${flag.slice(2)}.npy`);
+      await Deno.writeFile(path, writeNpy(array));
+      args.push(flag, path);
+    }
+    return await measure(args);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
+}

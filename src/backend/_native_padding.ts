@@ -8,21 +8,9 @@
  * explicit pads through that way and leave `'valid'`/`'same'` to tfjs-node.
  */
 import { tf } from "./tf.ts";
+import type { NodeBackend } from "./native_kernels.ts";
 
 type Pad = "valid" | "same" | number | [[number, number], [number, number], [number, number], [number, number]];
-
-/** The parts of tfjs-node's backend and binding used here. */
-interface NodeBackend {
-  binding: {
-    TF_ATTR_INT: number;
-    TF_ATTR_STRING: number;
-    TF_ATTR_BOOL: number;
-    TF_ATTR_TYPE: number;
-    TF_FLOAT: number;
-    TF_INT32: number;
-  };
-  executeSingleOutput(name: string, attrs: unknown[], inputs: tf.Tensor[]): tf.Tensor;
-}
 
 interface ConvAttrs {
   strides: number | [number, number];

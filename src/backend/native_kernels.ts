@@ -13,14 +13,16 @@
  */
 import { tf } from "./tf.ts";
 
-/** The parts of tfjs-node's backend used here. */
-interface NodeBackend {
+/** The parts of tfjs-node's backend (and its binding) that our own kernels call: here and `_native_padding.ts`. */
+export interface NodeBackend {
   binding: {
+    TF_ATTR_INT: number;
     TF_ATTR_FLOAT: number;
     TF_ATTR_STRING: number;
     TF_ATTR_BOOL: number;
     TF_ATTR_TYPE: number;
     TF_FLOAT: number;
+    TF_INT32: number;
   };
   executeSingleOutput(name: string, attrs: unknown[], inputs: tf.Tensor[]): tf.Tensor;
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
+import { checkSymmetricInput, type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
 import { float64Kernels } from "../float64_kernels.ts";
 
 export type { Float64Kernels } from "../float64_kernels.ts";
@@ -41,12 +41,7 @@ export function gemm(a: Float64Array, b: Float64Array, c: Float64Array, n: numbe
 export function eigen(a: Float64Array, n: number): SymmetricEigen {
   const registered = float64Kernels();
   if (registered === null || n < NATIVE_EIGEN_ORDER) return symmetricEigen(a, n);
-  if (!Number.isInteger(n) || a.length !== n * n) {
-    throw new RangeError(`symmetricEigen: expected an ${n} × ${n} matrix, got ${a.length} entries`);
-  }
-  for (let i = 0; i < n * n; i++) {
-    if (!Number.isFinite(a[i])) throw new RangeError(`symmetricEigen: non-finite entry at ${i}`);
-  }
+  checkSymmetricInput(a, n);
   return registered.symmetricEigen(a, n);
 }
 

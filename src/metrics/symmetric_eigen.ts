@@ -16,6 +16,16 @@ export interface SymmetricEigen {
   vectors: Float64Array;
 }
 
+/** Throws a RangeError unless `a` holds n × n finite numbers (n ≥ 1): what every eigensolver here is given. */
+export function checkSymmetricInput(a: ArrayLike<number>, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || a.length !== n * n) {
+    throw new RangeError(`symmetricEigen: expected an ${n} × ${n} matrix, got ${a.length} entries`);
+  }
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(a[i])) throw new RangeError(`symmetricEigen: non-finite entry at ${i}`);
+  }
+}
+
 /**
  * Eigendecomposition A = V diag(λ) Vᵀ of a symmetric matrix A [n, n]
  * (row-major; only symmetry is assumed, the lower triangle is read).
@@ -27,12 +37,7 @@ export interface SymmetricEigen {
  * ```
  */
 export function symmetricEigen(a: ArrayLike<number>, n: number): SymmetricEigen {
-  if (!Number.isInteger(n) || n < 1 || a.length !== n * n) {
-    throw new RangeError(`symmetricEigen: expected an ${n} × ${n} matrix, got ${a.length} entries`);
-  }
-  for (let i = 0; i < n * n; i++) {
-    if (!Number.isFinite(a[i])) throw new RangeError(`symmetricEigen: non-finite entry at ${i}`);
-  }
+  checkSymmetricInput(a, n);
   // v[i][j] as v[i * n + j]; start from the symmetric matrix (lower triangle mirrored).
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

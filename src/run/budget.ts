@@ -54,8 +54,19 @@ export function runMemoryItems(cfg: TrainConfig): BudgetItem[] {
   return items;
 }
 
-function gigabytes(bytes: number): string {
+/** "1.23 GB" or "456 MB". */
+export function gigabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${(bytes / 1e6).toPrecision(3)} MB`;
+}
+
+/**
+ * What one job may use: three quarters of this machine's memory, or null
+ * where reading it needs a permission not granted (`--allow-sys`; asked
+ * without prompting).
+ */
+export function memoryBudget(): number | null {
+  if (Deno.permissions.querySync({ name: "sys", kind: "systemMemoryInfo" }).state !== "granted") return null;
+  return 0.75 * Deno.systemMemoryInfo().total;
 }
 
 /**
@@ -68,7 +79,7 @@ function gigabytes(bytes: number): string {
  * // UserError: --mlp-hidden: the MLP's weights, ... need 1.2e+14 bytes ...
  * ```
  */
-export function checkRunFits(cfg: TrainConfig, budget = 0.75 * Deno.systemMemoryInfo().total): void {
+export function checkRunFits(cfg: TrainConfig, budget = memoryBudget() ?? Infinity): void {
   const items = runMemoryItems(cfg);
   const total = items.reduce((s, i) => s + i.bytes, 0);
   if (total <= budget) return;

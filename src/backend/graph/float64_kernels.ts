@@ -86,8 +86,8 @@ class DoubleGraph {
     }
   }
 
-  /** Runs the graph on row-major float64 matrices; returns each output's values and shape. */
-  run(values: { data: Float64Array; shape: number[] }[]): { data: Float64Array; shape: number[] }[] {
+  /** Runs the graph on row-major float64 matrices; returns each output's values (row-major). */
+  run(values: { data: Float64Array; shape: number[] }[]): Float64Array[] {
     const api = this.#api;
     if (values.length !== this.#numInputs) throw new Error(`expected ${this.#numInputs} inputs, got ${values.length}`);
     const fed = values.map(({ data, shape }) => {
@@ -123,7 +123,7 @@ class DoubleGraph {
       try {
         const bytes = new Uint8Array(Number(api.TF_TensorByteSize(t)));
         copyFromNative(api, bytes, BigInt(api.TF_TensorData(t)));
-        return { data: new Float64Array(bytes.buffer), shape: [] };
+        return new Float64Array(bytes.buffer);
       } finally {
         api.TF_DeleteTensor(t);
       }
@@ -175,12 +175,12 @@ export function nativeFloat64Kernels(): Float64Kernels | null {
         data: b.subarray(0, m * d),
         shape: [m, d],
       }]);
-      c.set(out.data);
+      c.set(out);
     },
     symmetricEigen(a, n) {
       // TensorFlow reads the lower triangle, as the JavaScript solver does; values come ascending.
       const [values, vectors] = eigen.run([{ data: Float64Array.from(a), shape: [n, n] }]);
-      return { values: values.data, vectors: vectors.data };
+      return { values, vectors };
     },
   };
   return kernels;
