@@ -56,6 +56,178 @@ export interface OodSum {
   shift: number;
 }
 
+/** One share of pass 1's samples as {@linkcode ClassSums} holds it, to be merged into another share. */
+export interface ClassSumsState {
+  /** Samples per class [K]. */
+  counts: Float64Array;
+  /** Σ h · 2^featureShift per class [K, d]. */
+  sums: Float64Array;
+  /** Samples. */
+  n: number;
+  /** Largest |h| seen. */
+  featureMax: number;
+  /** The sums hold h · 2^featureShift, featureShift = scaleShift(featureMax). */
+  featureShift: number;
+}
+
+/**
+ * The counting part of pass 1: class counts and float64 sums of the features,
+ * which are scaled by a power of two chosen from the largest |h| seen so far
+ * (rescaled exactly when it grows). Shares of the samples summed apart (on
+ * other threads) come together with {@linkcode ClassSums.merge}.
+ */
+export class ClassSums {
+  /** Number of classes K. */
+  readonly numClasses: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+  #names: InputNames;
+  #featureShift = 0;
+  #featureMax = 0;
+  #counts: Float64Array;
+  #sums: Float64Array;
+  #n = 0;
+
+  /** K and d must already be checked (positive integers). */
+  constructor(numClasses: number, dim: number, names: InputNames) {
+    this.numClasses = numClasses;
+    this.dim = dim;
+    this.#names = names;
+    this.#counts = new Float64Array(numClasses);
+    this.#sums = new Float64Array(numClasses * dim);
+  }
+
+  /**
+   * Adds a batch of features [n, d] with labels [n]; `firstRow` is the
+   * batch's first sample's index among all samples (for error messages;
+   * default: the samples added so far).
+   */
+  add(features: FeatureArray, labels: ArrayLike<number>, firstRow = this.#n): void {
+    const n = checkBatch(features, labels, firstRow, this.numClasses, this.dim, this.#names);
+    if (features instanceof Float32Array) this.#addFloat32(features, labels, n, firstRow);
+    else {
+      const d = this.dim;
+      const sums = this.#sums;
+      this.#rescale(features, firstRow);
+      const f = 2 ** this.#featureShift;
+      for (let i = 0; i < n; i++) {
+        const y = labels[i];
+        const o = y * d;
+        const r = i * d;
+        // x · 1 is x: the common unscaled case skips the multiplication.
+        if (f === 1) { for (let j = 0; j < d; j++) sums[o + j] += features[r + j]; }
+        else for (let j = 0; j < d; j++) sums[o + j] += features[r + j] * f;
+        this.#counts[y]++;
+      }
+    }
+    this.#n += n;
+  }
+
+  /**
+   * {@linkcode add} for float32 features in one pass over them instead of
+   * two: each value is checked, compared with the largest |h| and summed at
+   * the current scale, and when the largest |h| then asks for a new scale the
+   * sums, this batch's included, are rescaled to it. The same bits as scaling
+   * first: every float32 value times any scale of a float32 range, and every
+   * sum of them, is a normal float64, where multiplying by a power of two
+   * commutes with each rounding. (Float64 features could overflow there.)
+   */
+  #addFloat32(features: Float32Array, labels: ArrayLike<number>, n: number, firstRow: number): void {
+    const d = this.dim;
+    const sums = this.#sums;
+    const counts = this.#counts;
+    const f = 2 ** this.#featureShift;
+    let bad = 0;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const y = labels[i];
+      const o = y * d;
+      const r = i * d;
+      if (f === 1) {
+        for (let j = 0; j < d; j++) {
+          const x = features[r + j];
+          bad += x - x;
+          const a = Math.abs(x);
+          if (a > max) max = a;
+          sums[o + j] += x;
+        }
+      } else {
+        for (let j = 0; j < d; j++) {
+          const x = features[r + j];
+          bad += x - x;
+          const a = Math.abs(x);
+          if (a > max) max = a;
+          sums[o + j] += x * f;
+        }
+      }
+      counts[y]++;
+    }
+    if (bad !== 0) assertFinite(features, this.#names.features, d, firstRow);
+    this.#featureMax = Math.max(this.#featureMax, max);
+    const next = scaleShift(this.#featureMax);
+    if (next !== this.#featureShift) scaleInPlace(sums, next - this.#featureShift);
+    this.#featureShift = next;
+  }
+
+  /**
+   * Adds another share's counts and sums (exactly rescaled to the common
+   * feature scale). Only the order of the float64 additions differs from
+   * having summed every sample here.
+   */
+  merge(part: ClassSumsState): void {
+    const k = this.numClasses;
+    if (part.counts.length !== k || part.sums.length !== k * this.dim) {
+      throw new Error(`ClassSums.merge: a share of [${part.counts.length}] counts and ${part.sums.length} sums`);
+    }
+    const max = Math.max(this.#featureMax, part.featureMax);
+    const next = scaleShift(max);
+    scaleInPlace(this.#sums, next - this.#featureShift);
+    const shift = next - part.featureShift;
+    const half = Math.trunc(shift / 2);
+    const f1 = 2 ** half;
+    const f2 = 2 ** (shift - half);
+    const sums = this.#sums;
+    for (let i = 0; i < sums.length; i++) sums[i] += shift === 0 ? part.sums[i] : part.sums[i] * f1 * f2;
+    for (let c = 0; c < k; c++) this.#counts[c] += part.counts[c];
+    this.#n += part.n;
+    this.#featureMax = max;
+    this.#featureShift = next;
+  }
+
+  /** The counts and sums so far (the arrays themselves, not copies). */
+  state(): ClassSumsState {
+    return {
+      counts: this.#counts,
+      sums: this.#sums,
+      n: this.#n,
+      featureMax: this.#featureMax,
+      featureShift: this.#featureShift,
+    };
+  }
+
+  /**
+   * Checks a batch of features for non-finite values and sets the feature
+   * shift for the largest |h| so far, first rescaling the class sums to it
+   * (exactly) when it changes.
+   */
+  #rescale(features: FeatureArray, firstRow: number): void {
+    // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check, in the same pass as the largest |x|.
+    let bad = 0;
+    let max = 0;
+    for (let i = 0; i < features.length; i++) {
+      const x = features[i];
+      bad += x - x;
+      const a = Math.abs(x);
+      if (a > max) max = a;
+    }
+    if (bad !== 0) assertFinite(features, this.#names.features, this.dim, firstRow);
+    this.#featureMax = Math.max(this.#featureMax, max);
+    const next = scaleShift(this.#featureMax);
+    if (next !== this.#featureShift) scaleInPlace(this.#sums, next - this.#featureShift);
+    this.#featureShift = next;
+  }
+}
+
 /**
  * Pass 1: class counts and sums of features [n, d] with labels [n], batch by
  * batch; {@linkcode ClassMeans.freeze} returns the means.
@@ -77,12 +249,8 @@ export class ClassMeans {
   #w: Float64Array;
   #b: Float64Array;
   #weightShift: number;
-  /** Features are summed as h · 2^featureShift; featureMax is the largest |h| so far. */
-  #featureShift = 0;
-  #featureMax = 0;
-  #counts: Float64Array;
-  #sums: Float64Array;
-  #n = 0;
+  /** The counts and the sums of h · 2^featureShift. */
+  #classSums: ClassSums;
   // Out-of-distribution samples (NC5): Σ h · 2^oodShift and their count.
   #oodSum: Float64Array | null = null;
   #oodCount = 0;
@@ -116,27 +284,20 @@ export class ClassMeans {
       assertFinite(bias, names.bias, null, 0);
       this.#b.set(bias);
     }
-    this.#counts = new Float64Array(k);
-    this.#sums = new Float64Array(k * dim);
+    this.#classSums = new ClassSums(k, dim, names);
   }
 
-  /** Adds a batch of features [n, d] with labels [n] to the class counts and sums. */
-  add(features: FeatureArray, labels: ArrayLike<number>): void {
-    const n = checkBatch(features, labels, this.#n, this.numClasses, this.dim, this.#names);
-    const d = this.dim;
-    const sums = this.#sums;
-    this.#rescaleFeatures(features);
-    const f = 2 ** this.#featureShift;
-    for (let i = 0; i < n; i++) {
-      const y = labels[i];
-      const o = y * d;
-      const r = i * d;
-      // x · 1 is x: the common unscaled case skips the multiplication.
-      if (f === 1) { for (let j = 0; j < d; j++) sums[o + j] += features[r + j]; }
-      else for (let j = 0; j < d; j++) sums[o + j] += features[r + j] * f;
-      this.#counts[y]++;
-    }
-    this.#n += n;
+  /**
+   * Adds a batch of features [n, d] with labels [n] to the class counts and
+   * sums; `firstRow` as in {@linkcode ClassSums.add}.
+   */
+  add(features: FeatureArray, labels: ArrayLike<number>, firstRow?: number): void {
+    this.#classSums.add(features, labels, firstRow);
+  }
+
+  /** Merges another share of the samples, summed by {@linkcode ClassSums} (on another thread). */
+  merge(part: ClassSumsState): void {
+    this.#classSums.merge(part);
   }
 
   /** Adds out-of-distribution features [n, d] (no labels) to their mean μ_G^OOD, for NC5. */
@@ -161,29 +322,7 @@ export class ClassMeans {
     return { sum: this.#oodSum, count: this.#oodCount, shift: this.#oodShift };
   }
 
-  /**
-   * Checks a batch of features for non-finite values and sets the feature
-   * shift for the largest |h| so far, first rescaling the class sums to it
-   * (exactly) when it changes.
-   */
-  #rescaleFeatures(features: FeatureArray): void {
-    // x − x is 0 for finite x and NaN for NaN or ±Infinity: one cheap check, in the same pass as the largest |x|.
-    let bad = 0;
-    let max = 0;
-    for (let i = 0; i < features.length; i++) {
-      const x = features[i];
-      bad += x - x;
-      const a = Math.abs(x);
-      if (a > max) max = a;
-    }
-    if (bad !== 0) assertFinite(features, this.#names.features, this.dim, this.#n);
-    this.#featureMax = Math.max(this.#featureMax, max);
-    const next = scaleShift(this.#featureMax);
-    if (next !== this.#featureShift) scaleInPlace(this.#sums, next - this.#featureShift);
-    this.#featureShift = next;
-  }
-
-  /** As #rescaleFeatures for out-of-distribution features: checks them, rescales their sum, returns their shift. */
+  /** As ClassSums' rescaling for out-of-distribution features: checks them, rescales their sum, returns their shift. */
   #rescaleOod(features: FeatureArray, sum: Float64Array): number {
     let bad = 0;
     for (let i = 0; i < features.length; i++) bad += features[i] - features[i];
@@ -199,9 +338,10 @@ export class ClassMeans {
     const k = this.numClasses;
     const d = this.dim;
     const names = this.#names;
-    if (this.#n === 0) throw new UserError(`${names.features}: no samples`);
+    const { counts, sums, n, featureMax, featureShift } = this.#classSums.state();
+    if (n === 0) throw new UserError(`${names.features}: no samples`);
     for (let c = 0; c < k; c++) {
-      if (this.#counts[c] === 0) {
+      if (counts[c] === 0) {
         throw new UserError(
           `${names.labels}: class ${c} has no samples, so its mean μ_${c} is undefined ` +
             `(K = ${k} classes from the ${k} rows of ${names.weights}; measure only classes present in both)`,
@@ -211,21 +351,21 @@ export class ClassMeans {
     const mu = new Float64Array(k * d);
     const muG = new Float64Array(d);
     for (let c = 0; c < k; c++) {
-      const inv = 1 / this.#counts[c];
+      const inv = 1 / counts[c];
       for (let j = 0; j < d; j++) {
-        const s = this.#sums[c * d + j];
+        const s = sums[c * d + j];
         mu[c * d + j] = s * inv;
         muG[j] += s;
       }
     }
-    for (let j = 0; j < d; j++) muG[j] /= this.#n;
+    for (let j = 0; j < d; j++) muG[j] /= n;
     const stack = new Float64Array(2 * k * d);
     for (let c = 0; c < k; c++) {
       for (let j = 0; j < d; j++) stack[c * d + j] = mu[c * d + j] - muG[j];
     }
     stack.set(this.#w, k * d);
     // The logits Wh + b are used as 2^(s_h + s_W) (Wh + b): b joins them in that scale.
-    const logitShift = this.#featureShift + this.#weightShift;
+    const logitShift = featureShift + this.#weightShift;
     const b = this.#b.map((x) => timesPowerOfTwo(x, logitShift));
     const meanLogits = new Float64Array(k * k);
     gemm(mu, this.#w, meanLogits, k, k, d);
@@ -234,7 +374,7 @@ export class ClassMeans {
       throw new UserError(
         `${names.bias}: the logits Wh + b overflow float64 once W and the features are scaled near 1 ` +
           `(|b| up to ${maxAbs(this.#b)}, |W| up to ${timesPowerOfTwo(maxAbs(this.#w), -this.#weightShift)}, ` +
-          `|h| up to ${this.#featureMax}); rescale b or the inputs`,
+          `|h| up to ${featureMax}); rescale b or the inputs`,
       );
     }
     const meanDist = new Float64Array(k * k);
@@ -256,9 +396,9 @@ export class ClassMeans {
       stack,
       meanLogits,
       meanDistances: meanDist,
-      featureShift: this.#featureShift,
-      counts: this.#counts.slice(),
-      n: this.#n,
+      featureShift,
+      counts: counts.slice(),
+      n,
       globalMean: muG,
       weights: this.#w,
       bias: b,

@@ -14,6 +14,7 @@ import {
   NeuralCollapseAccumulator,
 } from "./neural_collapse_accumulator.ts";
 import { addPass2Parallel, type Pass2Helper, startHelpers, stopHelpers } from "./_parallel_pass2.ts";
+import { Pass1Helper } from "./_parallel_pass1.ts";
 import { pass2UsesNativeKernels } from "./pass2_accumulator.ts";
 import type { MeasuredMetrics } from "./types.ts";
 
@@ -67,9 +68,20 @@ export function arraySource(
   };
 }
 
+/**
+ * Feature values N·d from which pass 1 is split between two threads: below,
+ * starting the worker (about 0.1 s) costs more than half the pass saves.
+ */
+export const PARALLEL_PASS1_VALUES = 1 << 22;
+
 /** Options of {@linkcode measureBatches}. */
 export interface MeasureBatchesOptions extends AccumulatorOptions {
-  /** Threads of the float64 pass 2 (default 2); unused with a projector. */
+  /**
+   * Threads (default 2): pass 1 splits its batches between this thread and a
+   * worker; the float64 pass 2 in JavaScript (no projector, few classes)
+   * splits its rows among this many. 1: everything on this thread, in the
+   * order of the batches.
+   */
   threads?: number;
   /** Out-of-distribution features, for NC5. */
   outOfDistribution?: UnlabelledSource;
@@ -104,7 +116,10 @@ export async function measureBatches(
   if (!Number.isInteger(threads) || threads < 1) {
     throw new UserError(`threads must be a positive integer, got ${threads}`);
   }
-  const acc = new NeuralCollapseAccumulator(k, dim, weights, bias, options);
+  let acc = new NeuralCollapseAccumulator(k, dim, weights, bias, options);
+  // Pass 1 has a helper whenever threads are allowed and the pass is long enough to gain from one;
+  // pass 2's float64 helpers only where pass 2 runs in JavaScript.
+  const pass1Helper = threads > 1 && source.count * dim >= PARALLEL_PASS1_VALUES ? Pass1Helper.start(k, dim) : null;
   const helpers: Pass2Helper[] = threads > 1 && !options.projector && !pass2UsesNativeKernels(k)
     ? startHelpers(threads - 1)
     : [];
@@ -112,9 +127,30 @@ export async function measureBatches(
   try {
     let done = 0;
     for await (const b of prefetched(source.batches())) {
-      acc.addPass1(b.features, b.labels);
-      done += b.labels.length;
+      const n = b.labels.length;
+      const share = pass1Helper?.share(n) ?? 0;
+      if (share > 0) await pass1Helper!.post(b.features, b.labels, share, done);
+      if (pass1Helper?.failed) break;
+      acc.addPass1(
+        share > 0 ? b.features.subarray(share * dim) : b.features,
+        share > 0 ? labelsFrom(b.labels, share) : b.labels,
+        done + share,
+      );
+      done += n;
       progress("pass 1", done, source.count);
+    }
+    const part = pass1Helper ? await pass1Helper.finish() : null;
+    if (part !== null) acc.mergePass1(part);
+    else if (pass1Helper !== null) {
+      // The helper's share is lost (it failed, or its rows hold the data error to report): the pass again, alone.
+      acc.dispose();
+      acc = new NeuralCollapseAccumulator(k, dim, weights, bias, options);
+      done = 0;
+      for await (const b of prefetched(source.batches())) {
+        acc.addPass1(b.features, b.labels);
+        done += b.labels.length;
+        progress("pass 1", done, source.count);
+      }
     }
     const ood = options.outOfDistribution;
     if (ood !== undefined) {
@@ -135,9 +171,16 @@ export async function measureBatches(
     }
     return acc.result();
   } finally {
+    pass1Helper?.stop();
     stopHelpers(helpers);
     acc.dispose();
   }
+}
+
+/** Labels [from, n) of a batch's labels [n]. */
+function labelsFrom(labels: ArrayLike<number>, from: number): ArrayLike<number> {
+  if (ArrayBuffer.isView(labels)) return (labels as unknown as Int32Array).subarray(from);
+  return Array.from({ length: labels.length - from }, (_, i) => labels[from + i]);
 }
 
 /** A batch of every layer's features: `features[l]` is `[n, d_l]` row-major, labels `[n]`. */

@@ -25,7 +25,7 @@ export {
   type Projector,
   type ProjectorFactory,
 } from "./neural_collapse_accumulator.ts";
-export { ClassMeans, type FrozenMeans, type OodSum } from "./class_means.ts";
+export { ClassMeans, ClassSums, type ClassSumsState, type FrozenMeans, type OodSum } from "./class_means.ts";
 export { Pass2Accumulator, type Pass2Options, pass2UsesNativeKernels } from "./pass2_accumulator.ts";
 export { metricsFromSums } from "./metrics_from_sums.ts";
 export { neuralCollapseMetrics, type NeuralCollapseMetricsOptions } from "./neural_collapse_metrics.ts";
@@ -39,6 +39,7 @@ export {
   type MeasureBatchesOptions,
   measureLayerBatches,
   type MeasureLayerBatchesOptions,
+  PARALLEL_PASS1_VALUES,
   type UnlabelledSource,
 } from "./measure_batches.ts";
 export { simplexEtfDistance } from "./simplex_etf_distance.ts";

@@ -87,7 +87,7 @@
  *
  * @module
  */
-import { ClassMeans, type FrozenMeans, type Pass2State } from "./class_means.ts";
+import { ClassMeans, type ClassSumsState, type FrozenMeans, type Pass2State } from "./class_means.ts";
 import { metricsFromSums } from "./metrics_from_sums.ts";
 import { Pass2Accumulator, type Pass2Sums, type ProjectorFactory } from "./pass2_accumulator.ts";
 import type { FeatureArray } from "./_validate.ts";
@@ -160,9 +160,15 @@ export class NeuralCollapseAccumulator {
   }
 
   /** Pass 1: adds a batch of features [n, d] with labels [n] to the class counts and sums. */
-  addPass1(features: FeatureArray, labels: ArrayLike<number>): void {
+  addPass1(features: FeatureArray, labels: ArrayLike<number>, firstRow?: number): void {
     if (this.#means === null || this.#frozen !== null) throw new Error("addPass1 after startPass2");
-    this.#means.add(features, labels);
+    this.#means.add(features, labels, firstRow);
+  }
+
+  /** Merges a share of pass 1 summed elsewhere (another thread's {@linkcode ClassSums}); before `startPass2()`. */
+  mergePass1(part: ClassSumsState): void {
+    if (this.#means === null || this.#frozen !== null) throw new Error("mergePass1 after startPass2");
+    this.#means.merge(part);
   }
 
   /**
