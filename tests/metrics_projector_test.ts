@@ -177,3 +177,69 @@ Deno.test("tfProjector checks its inputs and refuses use after dispose", async (
   p.dispose();
   assertThrows(() => p.project(new Float32Array(3), 1), Error, "after dispose");
 });
+
+Deno.test({
+  name: "native projector: the pipelined pass 2 (products on another thread) gives the bits of the synchronous one",
+  ignore: !native.ok,
+  fn: async () => {
+    await selectBackend("tensorflow", { needsConvTraining: false });
+    let asyncCalls = 0;
+    const counting: ProjectorFactory = (b, m, d) => {
+      const inner = tfProjector(b, m, d);
+      assert.ok(inner.projectWithScatterAsync, "the native projector has no asynchronous products");
+      return {
+        ...inner,
+        projectWithScatterAsync: (rows, n, k) => (asyncCalls++, inner.projectWithScatterAsync!(rows, n, k)),
+      };
+    };
+    const synchronous: ProjectorFactory = (b, m, d) => {
+      const { projectWithScatterAsync: _, ...inner } = tfProjector(b, m, d);
+      return inner;
+    };
+    const measure = (projector: ProjectorFactory) =>
+      measureBatches(arraySource(data.features, data.labels, D, 1000), D, data.weights, data.bias, {
+        projector,
+        threads: 1,
+      });
+    const pipelined = await measure(counting);
+    // 5 batches (1000 rows; the last 101) of one block each.
+    assert.equal(asyncCalls, 5, "the products did not run asynchronously");
+    assert.deepEqual(pipelined, await measure(synchronous));
+    // The same two MatMul kernels as the eager products: the same product and scatter.
+    const p = tfProjector(Float32Array.from(data.weights), K, D);
+    const rows = data.features.subarray(0, 300 * D);
+    const eager = p.projectWithScatter!(rows, 300, 5);
+    const graph = await p.projectWithScatterAsync!(rows, 300, 5);
+    assert.deepEqual(graph.product, eager.product);
+    assert.deepEqual(graph.scatter, eager.scatter);
+    p.dispose();
+    await assert.rejects(() => p.projectWithScatterAsync!(rows, 300, 5), /after dispose/);
+  },
+});
+
+Deno.test("a pipelined product that fails ends pass 2 with its error, and the projector is still freed", async () => {
+  await selectBackend("cpu", { needsConvTraining: false });
+  let disposed = 0;
+  let calls = 0;
+  const failing: ProjectorFactory = (b, m, d) => {
+    const inner = tfProjector(b, m, d);
+    return {
+      project: inner.project,
+      projectWithScatter: inner.projectWithScatter,
+      projectWithScatterAsync: (rows, n, k) => {
+        const result = inner.projectWithScatter!(rows, n, k);
+        return ++calls === 3 ? Promise.reject(new Error("product failed")) : Promise.resolve(result);
+      },
+      dispose: () => (disposed++, inner.dispose()),
+    };
+  };
+  await assert.rejects(
+    () =>
+      measureBatches(arraySource(data.features, data.labels, D, 1000), D, data.weights, data.bias, {
+        projector: failing,
+        threads: 1,
+      }),
+    /product failed/,
+  );
+  assert.equal(disposed, 1, "the projector was not freed");
+});

@@ -35,8 +35,11 @@ export type Pass1Request =
   | { kind: "block"; features: FeatureArray; labels: Int32Array; firstRow: number }
   | { kind: "end" };
 
-/** Messages from the worker. */
-export type Pass1Reply = { kind: "ack" } | { kind: "sums"; state: ClassSumsState } | { kind: "failed" };
+/** Messages from the worker: an acknowledged block comes back with its buffers, for the next block to reuse. */
+export type Pass1Reply =
+  | { kind: "ack"; features: FeatureArray; labels: Int32Array }
+  | { kind: "sums"; state: ClassSumsState }
+  | { kind: "failed" };
 
 /**
  * A worker that sums a share of pass 1's rows.
@@ -62,6 +65,8 @@ export class Pass1Helper {
   #failed = false;
   #result: ClassSumsState | null = null;
   #wake: (() => void) | null = null;
+  /** Block buffers the worker has handed back: memory stays at MAX_IN_FLIGHT blocks, with no fresh pages per batch. */
+  #spare: { features: FeatureArray; labels: Int32Array }[] = [];
 
   private constructor(worker: Worker, numClasses: number, dim: number) {
     this.#worker = worker;
@@ -71,6 +76,7 @@ export class Pass1Helper {
       if (m.kind === "ack") {
         this.#acked++;
         Pass1Helper.blocksSummed++;
+        this.#spare.push({ features: m.features, labels: m.labels });
       } else if (m.kind === "sums") this.#result = m.state;
       else this.#fail();
       this.#notify();
@@ -121,13 +127,18 @@ export class Pass1Helper {
    */
   async post(features: FeatureArray, labels: ArrayLike<number>, rows: number, firstRow: number): Promise<void> {
     if (!(await this.#until(() => this.#posted - this.#acked < MAX_IN_FLIGHT))) return;
-    const block = features.slice(0, rows * this.#dim);
-    const blockLabels = new Int32Array(rows);
+    const values = rows * this.#dim;
+    const spare = this.#spare.pop();
+    const reuse = spare !== undefined && spare.features.constructor === features.constructor &&
+      spare.features.length >= values && spare.labels.length >= rows;
+    const block = reuse ? spare.features.subarray(0, values) : features.slice(0, values);
+    if (reuse) block.set(features.subarray(0, values));
+    const blockLabels = reuse ? spare.labels.subarray(0, rows) : new Int32Array(rows);
     for (let i = 0; i < rows; i++) blockLabels[i] = labels[i];
     if (
       this.#send({ kind: "block", features: block, labels: blockLabels, firstRow }, [
         block.buffer as ArrayBuffer,
-        blockLabels.buffer,
+        blockLabels.buffer as ArrayBuffer,
       ])
     ) {
       this.#posted++;

@@ -26,7 +26,10 @@ self.onmessage = (e: MessageEvent<Pass1Request>) => {
     else if (sums === null) throw new Error("pass-1 block before start");
     else if (m.kind === "block") {
       sums.add(m.features, m.labels, m.firstRow);
-      reply({ kind: "ack" });
+      // The buffers go back for the next block (whole: a view travels with its buffer).
+      const features = new (m.features.constructor as Float32ArrayConstructor)(m.features.buffer as ArrayBuffer);
+      const labels = new Int32Array(m.labels.buffer as ArrayBuffer);
+      reply({ kind: "ack", features, labels }, [features.buffer, labels.buffer]);
     } else {
       const state = sums.state();
       reply({ kind: "sums", state }, [state.counts.buffer as ArrayBuffer, state.sums.buffer as ArrayBuffer]);

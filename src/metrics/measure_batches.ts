@@ -165,10 +165,11 @@ export async function measureBatches(
     done = 0;
     for await (const b of prefetched(source.batches())) {
       if (helpers.length > 0) addPass2Parallel(acc, b.features, b.labels, helpers);
-      else acc.addPass2(b.features, b.labels);
+      else await acc.addPass2Async(b.features, b.labels);
       done += b.labels.length;
       progress("pass 2", done, source.count);
     }
+    await acc.flushPass2();
     return acc.result();
   } finally {
     pass1Helper?.stop();

@@ -22,6 +22,7 @@ export {
   NeuralCollapseAccumulator,
   type Pass2State,
   type Pass2Sums,
+  type ProjectionWithScatter,
   type Projector,
   type ProjectorFactory,
 } from "./neural_collapse_accumulator.ts";

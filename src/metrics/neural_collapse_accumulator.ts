@@ -95,7 +95,7 @@ import { DEFAULT_INPUT_NAMES, type InputNames, type MeasuredMetrics } from "./ty
 
 export type { FeatureArray } from "./_validate.ts";
 export type { Pass2State } from "./class_means.ts";
-export type { Pass2Sums, Projector, ProjectorFactory } from "./pass2_accumulator.ts";
+export type { Pass2Sums, ProjectionWithScatter, Projector, ProjectorFactory } from "./pass2_accumulator.ts";
 
 /** Options of {@linkcode NeuralCollapseAccumulator}. */
 export interface AccumulatorOptions {
@@ -197,6 +197,20 @@ export class NeuralCollapseAccumulator {
    */
   addPass2(features: FeatureArray, labels: ArrayLike<number>): void {
     this.#pass2Now("addPass2").add(features, labels);
+  }
+
+  /**
+   * {@linkcode addPass2}, overlapping this thread's work with the projector's
+   * products where the projector can run them on another thread
+   * ({@linkcode Pass2Accumulator.addAsync}); `await flushPass2()` before `result()`.
+   */
+  async addPass2Async(features: FeatureArray, labels: ArrayLike<number>): Promise<void> {
+    await this.#pass2Now("addPass2Async").addAsync(features, labels);
+  }
+
+  /** Scores the last block of {@linkcode addPass2Async} (a no-op after `addPass2`). */
+  async flushPass2(): Promise<void> {
+    await this.#pass2Now("flushPass2").flush();
   }
 
   /**

@@ -26,9 +26,21 @@ export interface Projector {
    * columns Z, so that pass 2's scatter S = Σ z zᵀ is a matrix product too
    * (it is n·k²/2 scalar steps otherwise, the larger cost once K ≳ 500).
    */
-  projectWithScatter?(rows: Float32Array, n: number, k: number): { product: Float32Array; scatter: Float32Array };
+  projectWithScatter?(rows: Float32Array, n: number, k: number): ProjectionWithScatter;
+  /**
+   * Optional: {@linkcode Projector.projectWithScatter} computed on another
+   * thread. `rows` is copied before the call returns (the caller may reuse
+   * it at once); the promise gives the product and scatter.
+   */
+  projectWithScatterAsync?(rows: Float32Array, n: number, k: number): Promise<ProjectionWithScatter>;
   /** Frees what the projector holds (tensors); called once, when the accumulator is done with it. */
   dispose(): void;
+}
+
+/** What {@linkcode Projector.projectWithScatter} returns: P [n, m] and ZᵀZ [k, k] of P's first k columns. */
+export interface ProjectionWithScatter {
+  product: Float32Array;
+  scatter: Float32Array;
 }
 
 /** Makes a {@linkcode Projector} for B [m, d] (row-major float32; the projector may keep it). */
@@ -123,6 +135,8 @@ export class Pass2Accumulator {
   /** Zᵀ [K, rows] of a block and its scatter ZᵀZ [K, K], for the registered kernels. */
   #zt: Float64Array;
   #block: Float64Array;
+  /** The block whose projection runs on another thread ({@linkcode Pass2Accumulator.addAsync}), not yet scored. */
+  #pending: { result: Promise<ProjectionWithScatter>; labels: Int32Array; rows: number } | null = null;
 
   /** Starts from the means of pass 1 (the arrays are kept, not copied). */
   constructor(state: Pass2State, options: Pass2Options = {}) {
@@ -157,57 +171,31 @@ export class Pass2Accumulator {
 
   /** Adds a batch of features [n, d] with labels [n], samples of pass 1. */
   add(features: FeatureArray, labels: ArrayLike<number>): void {
+    if (this.#pending !== null) throw new Error("Pass2Accumulator.add while a block is in flight: await flush() first");
     const n = checkBatch(features, labels, this.#n, this.numClasses, this.dim, this.#names);
     const d = this.dim;
     const m = 2 * this.numClasses;
-    const mu = this.#mu;
-    const e = this.#eBuf;
-    const f = 2 ** this.#featureShift;
     const projector = this.#projector;
     const chunk = projector || this.#native ? PROJECTOR_ROWS : CHUNK_ROWS;
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
-      // A projector takes the centred rows rounded to float32: written so directly (the same rounding).
-      const out = projector ? this.#e32 : e;
-      for (let r = 0; r < rows; r++) {
-        const i = start + r;
-        const y = labels[i];
-        const hOff = i * d;
-        const mOff = y * d;
-        const eOff = r * d;
-        let sq = 0;
-        for (let j = 0; j < d; j++) {
-          const t = features[hOff + j] * f - mu[mOff + j];
-          out[eOff + j] = t;
-          sq += t * t;
-        }
-        if (!Number.isFinite(sq)) {
-          assertFinite(features.subarray(hOff, hOff + d), this.#names.features, d, this.#n + i);
-          throw new UserError(
-            `${this.#names.features}: row ${this.#n + i} is far larger in pass 2 than any row of pass 1; ` +
-              "pass 2 must revisit exactly the samples of pass 1",
-          );
-        }
-        this.#sqDist[y] += sq;
-        this.#counts[y]++;
-      }
+      this.#centre(features, labels, start, rows);
       if (projector) {
         const e32 = this.#e32.subarray(0, rows * d);
-        let out: Float32Array;
         if (projector.projectWithScatter) {
-          const both = projector.projectWithScatter(e32, rows, this.numClasses);
-          out = both.product;
-          this.#addScatter(both.scatter);
-        } else out = projector.project(e32, rows);
-        if (out.length !== rows * m) {
-          throw new Error(`projector returned ${out.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
+          this.#takeProjection(projector.projectWithScatter(e32, rows, this.numClasses), rows);
+        } else {
+          const out = projector.project(e32, rows);
+          if (out.length !== rows * m) {
+            throw new Error(`projector returned ${out.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
+          }
+          this.#oBuf.set(out);
         }
-        this.#oBuf.set(out);
       } else if (this.#native) {
-        gemm(e, this.#stack, this.#oBuf, rows, m, d);
+        gemm(this.#eBuf, this.#stack, this.#oBuf, rows, m, d);
         this.#nativeScatter(rows);
       } else {
-        gemmNT(e, this.#stack, this.#oBuf, rows, m, d);
+        gemmNT(this.#eBuf, this.#stack, this.#oBuf, rows, m, d);
       }
       const scatterDone = projector?.projectWithScatter !== undefined || this.#native;
       for (let r = 0; r < rows; r++) this.#scoreRow(r, labels[start + r], !scatterDone);
@@ -215,8 +203,87 @@ export class Pass2Accumulator {
     this.#n += n;
   }
 
+  /**
+   * {@linkcode add}, pipelined where the projector can run on another thread
+   * (`projectWithScatterAsync`): each block's product is computed there
+   * while this thread centres the next block and scores the one before, so
+   * the JavaScript work overlaps TensorFlow's. The last block is scored by
+   * {@linkcode flush}, which must come before {@linkcode sums}. The same sums
+   * as {@linkcode add}, in the same order. Without such a projector it is `add`.
+   */
+  async addAsync(features: FeatureArray, labels: ArrayLike<number>): Promise<void> {
+    const projector = this.#projector;
+    if (!projector?.projectWithScatterAsync) return this.add(features, labels);
+    const n = checkBatch(features, labels, this.#n, this.numClasses, this.dim, this.#names);
+    const d = this.dim;
+    for (let start = 0; start < n; start += PROJECTOR_ROWS) {
+      const rows = Math.min(PROJECTOR_ROWS, n - start);
+      this.#centre(features, labels, start, rows);
+      const result = projector.projectWithScatterAsync(this.#e32.subarray(0, rows * d), rows, this.numClasses);
+      result.catch(() => {}); // awaited below or by flush(); not an unhandled rejection if an earlier block fails
+      const blockLabels = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) blockLabels[r] = labels[start + r];
+      await this.flush();
+      this.#pending = { result, labels: blockLabels, rows };
+    }
+    this.#n += n;
+  }
+
+  /** Waits for the block in flight, if any, and scores it. */
+  async flush(): Promise<void> {
+    const pending = this.#pending;
+    if (pending === null) return;
+    this.#pending = null;
+    this.#takeProjection(await pending.result, pending.rows);
+    for (let r = 0; r < pending.rows; r++) this.#scoreRow(r, pending.labels[r], false);
+  }
+
+  /** Centres rows [start, start + rows) of the batch into the product's input buffer, adding their ‖e‖² and counts. */
+  #centre(features: FeatureArray, labels: ArrayLike<number>, start: number, rows: number): void {
+    const d = this.dim;
+    const mu = this.#mu;
+    const f = 2 ** this.#featureShift;
+    // A projector takes the centred rows rounded to float32: written so directly (the same rounding).
+    const out = this.#projector ? this.#e32 : this.#eBuf;
+    for (let r = 0; r < rows; r++) {
+      const i = start + r;
+      const y = labels[i];
+      const hOff = i * d;
+      const mOff = y * d;
+      const eOff = r * d;
+      let sq = 0;
+      for (let j = 0; j < d; j++) {
+        const t = features[hOff + j] * f - mu[mOff + j];
+        out[eOff + j] = t;
+        sq += t * t;
+      }
+      if (!Number.isFinite(sq)) {
+        assertFinite(features.subarray(hOff, hOff + d), this.#names.features, d, this.#n + i);
+        throw new UserError(
+          `${this.#names.features}: row ${this.#n + i} is far larger in pass 2 than any row of pass 1; ` +
+            "pass 2 must revisit exactly the samples of pass 1",
+        );
+      }
+      this.#sqDist[y] += sq;
+      this.#counts[y]++;
+    }
+  }
+
+  /** The product of a block of `rows` into the product buffer and its scatter into S. */
+  #takeProjection(both: ProjectionWithScatter, rows: number): void {
+    const m = 2 * this.numClasses;
+    if (both.product.length !== rows * m) {
+      throw new Error(`projector returned ${both.product.length} values for ${rows} rows × ${m}, expected ${rows * m}`);
+    }
+    this.#addScatter(both.scatter);
+    this.#oBuf.set(both.product);
+  }
+
   /** Copies of the sums so far. */
   sums(): Pass2Sums {
+    if (this.#pending !== null) {
+      throw new Error("Pass2Accumulator.sums while a block is in flight: await flush() first");
+    }
     return {
       counts: this.#counts.slice(),
       scatter: this.#scatter.slice(),
@@ -247,8 +314,12 @@ export class Pass2Accumulator {
 
   /** Frees the projector, if any. */
   dispose(): void {
-    this.#projector?.dispose();
+    const projector = this.#projector;
     this.#projector = null;
+    // A block still in flight (an error ended the pass) must finish before its projector's memory goes.
+    if (this.#pending !== null) this.#pending.result.finally(() => projector?.dispose()).catch(() => {});
+    else projector?.dispose();
+    this.#pending = null;
   }
 
   /** S += ZᵀZ for the first `rows` rows' z (the first K columns of the product buffer), as one float64 product. */

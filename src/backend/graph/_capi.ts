@@ -76,6 +76,26 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  // The same function on a thread of Deno's pool: the JavaScript thread goes on while the graph runs.
+  TF_SessionRunAsync: {
+    name: "TF_SessionRun",
+    parameters: [
+      "usize",
+      "usize",
+      "buffer",
+      "buffer",
+      "i32",
+      "buffer",
+      "buffer",
+      "i32",
+      "usize",
+      "i32",
+      "usize",
+      "usize",
+    ],
+    result: "void",
+    nonblocking: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** A C pointer as an integer (0 is null). Pointers are passed as `usize` (see `copyToBuffer` above). */
