@@ -127,11 +127,12 @@ export function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, d:
  * roughly: a dozen K × K float64 matrices (pass 2's scatter, the mean logits
  * and distances, the Gram, its eigenvectors and the products that use them,
  * the copies the registered kernels make) and a few K × d ones (means, W,
- * the centred stack). Batches of features come on top. For a one-line
+ * the centred stack, the class sums of pass 1 and its worker's). Batches of
+ * features come on top. For a one-line
  * refusal before anything is read: at K = 30 000 a measurement needs about
  * 90 GB, and without the check it ran for a minute before the kernel killed
  * it at 24 GB.
  */
 export function measurementBytes(numClasses: number, dim: number): number {
-  return 12 * 8 * numClasses * numClasses + 6 * 8 * numClasses * dim;
+  return 12 * 8 * numClasses * numClasses + 7 * 8 * numClasses * dim;
 }

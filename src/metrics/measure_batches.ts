@@ -140,6 +140,7 @@ export async function measureBatches(
       progress("pass 1", done, source.count);
     }
     const part = pass1Helper ? await pass1Helper.finish() : null;
+    pass1Helper?.stop(); // its work is done either way: its memory goes now, not after pass 2
     if (part !== null) acc.mergePass1(part);
     else if (pass1Helper !== null) {
       // The helper's share is lost (it failed, or its rows hold the data error to report): the pass again, alone.
