@@ -9,7 +9,7 @@
 import { tf } from "./tf.ts";
 import { hasNativeKernels, nativeMatMul } from "./native_kernels.ts";
 import type { ProjectionWithScatter, Projector, ProjectorFactory } from "../metrics/mod.ts";
-import { tensorflowCApi, TF_FLOAT, TF_INT32 } from "./graph/_capi.ts";
+import { type Ptr, tensorflowCApi, TF_FLOAT, TF_INT32, type TfCApi } from "./graph/_capi.ts";
 import { CapiGraph } from "./graph/capi_graph.ts";
 
 /**
@@ -84,29 +84,32 @@ function asyncProjection(
   m: number,
   d: number,
 ): { run: NonNullable<Projector["projectWithScatterAsync"]>; dispose(): void } | null {
-  let graph: CapiGraph;
+  let api: TfCApi;
   try {
-    graph = new CapiGraph(
-      tensorflowCApi(),
-      [TF_FLOAT, TF_FLOAT, TF_INT32, TF_INT32],
-      (g, [rows, right, begin, size]) => {
-        const [product] = g.op("MatMul", [rows, right], { T: TF_FLOAT }, { transpose_a: false, transpose_b: false }, 1);
-        const [z] = g.op("Slice", [product, begin, size], { T: TF_FLOAT, Index: TF_INT32 }, {}, 1);
-        const [scatter] = g.op("MatMul", [z, z], { T: TF_FLOAT }, { transpose_a: true, transpose_b: false }, 1);
-        return [product, scatter];
-      },
-    );
+    api = tensorflowCApi();
   } catch {
     return null;
   }
-  const right = graph.tensor(TF_FLOAT, bt as Float32Array<ArrayBuffer>, [d, m]);
-  const begin = graph.tensor(TF_INT32, new Int32Array([0, 0]), [2]);
+  // Built on the first asynchronous product: one-shot measurements only ever use the synchronous ones.
+  let built: { graph: CapiGraph; right: Ptr; begin: Ptr } | null = null;
+  const build = () => {
+    const graph = new CapiGraph(api, [TF_FLOAT, TF_FLOAT, TF_INT32, TF_INT32], (g, [rows, right, begin, size]) => {
+      const [product] = g.op("MatMul", [rows, right], { T: TF_FLOAT }, { transpose_a: false, transpose_b: false }, 1);
+      const [z] = g.op("Slice", [product, begin, size], { T: TF_FLOAT, Index: TF_INT32 }, {}, 1);
+      const [scatter] = g.op("MatMul", [z, z], { T: TF_FLOAT }, { transpose_a: true, transpose_b: false }, 1);
+      return [product, scatter];
+    });
+    const right = graph.tensor(TF_FLOAT, bt as Float32Array<ArrayBuffer>, [d, m]);
+    const begin = graph.tensor(TF_INT32, new Int32Array([0, 0]), [2]);
+    return { graph, right, begin };
+  };
   const inFlight = new Set<Promise<unknown>>();
   let disposed = false;
   return {
     async run(rows: Float32Array, n: number, k: number): Promise<ProjectionWithScatter> {
       if (disposed) throw new Error("projector used after dispose()");
       if (rows.length < n * d) throw new Error(`projector: ${rows.length} values are not ${n} rows of ${d}`);
+      const { graph, right, begin } = built ??= build();
       // Copied into TensorFlow's memory before the first await: the caller may reuse `rows` at once.
       const x = graph.tensor(TF_FLOAT, rows.subarray(0, n * d) as Float32Array<ArrayBuffer>, [n, d]);
       const size = graph.tensor(TF_INT32, new Int32Array([-1, k]), [2]);
@@ -129,8 +132,9 @@ function asyncProjection(
       disposed = true;
       // A run still in flight (an error ended the pass) reads `right` and the session until it returns.
       const free = () => {
-        graph.free(right, begin);
-        graph.dispose();
+        if (built === null) return;
+        built.graph.free(built.right, built.begin);
+        built.graph.dispose();
       };
       if (inFlight.size === 0) free();
       else Promise.allSettled([...inFlight]).then(free);
