@@ -25,6 +25,7 @@ import {
   memoryRow,
   metricAgreement,
   metricsRow,
+  pairedRounds,
   parseReferenceOutput,
   REFERENCE_WORKLOADS,
   throughputRow,
@@ -36,12 +37,19 @@ import { runReference, setupVenv } from "../bench/reference/python.ts";
 import { writeFeatureFiles } from "../bench/synthetic_files.ts";
 
 const USAGE =
-  "deno task bench-reference [--setup] [--reps 5] [--workloads mlp,mlp-eval,...] [--skip-train] [--skip-metrics] [--json out.json]";
+  "deno task bench-reference [--setup] [--reps 5] [--rounds 1] [--workloads mlp,mlp-eval,...] [--skip-train] [--skip-metrics] [--json out.json]";
 
 const SPECS = defineFlags([
   { name: "setup", type: "boolean", default: false, help: "create bench/reference/.venv (torch, numpy, scipy) first" },
   { name: "python", type: "string", default: "python3", help: "interpreter that creates the venv (--setup)" },
   { name: "reps", type: "int", default: 5, min: 1, help: "timed repetitions per measurement (the median is reported)" },
+  {
+    name: "rounds",
+    type: "int",
+    default: 1,
+    min: 1,
+    help: "processes per workload and side, run in turn (ours, PyTorch, ours, …); the ratio is the rounds' median",
+  },
   {
     name: "warmup",
     type: "int",
@@ -150,47 +158,63 @@ if (import.meta.main) {
       const results: unknown[] = [];
       const evalArgs = ["--eval-batch", String(flags["eval-batch"]), "--eval-samples", String(flags["eval-samples"])];
       const gb = (b: number | null) => b === null ? "?" : `${(b / 1e9).toFixed(2)} GB`;
+      const rounds = flags.rounds;
       for (const id of workloads) {
         const spec = REFERENCE_WORKLOADS[id];
         const common = ["--reps", String(reps), "--warmup", String(warmup), ...evalArgs];
-        const ours: (WorkloadResult & { backend: string; leaked_tensors: number })[] = [];
-        for (const backend of backends) {
-          if (backend === "tensorflow" && !native.ok) continue;
-          if (backend === "wasm" && spec.model !== "mlp") continue; // no Conv2DBackpropFilter on wasm
-          if (backend === "cpu" && spec.model === "wide_resnet50") continue; // one step takes more than 20 minutes
-          console.log(`${id}: tfjs ${backend}, ${warmup} warm-up + ${reps} timed repetitions, own process`);
-          const r = await runOurs([id, "--backend", backend, ...common]);
-          ours.push(r);
-          console.log(
-            `  seconds: ${r.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(r.peak_rss_bytes)}`,
-          );
-        }
-        console.log(`${id}: pytorch, ${warmup} warm-up + ${reps} timed repetitions, own process`);
-        const steps = ["--steps-per-rep", String(spec.stepsPerRep)];
-        const refOut = parseReferenceOutput(await runReference(["--workload", id, ...common, ...steps]));
-        const ref = refOut.workload!;
-        const refVersion = refOut.versions.torch;
-        console.log(
-          `  seconds: ${ref.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(ref.peak_rss_bytes)}`,
+        const ourBackends = backends.filter((backend) =>
+          !(backend === "tensorflow" && !native.ok) &&
+          !(backend === "wasm" && spec.model !== "mlp") && // no Conv2DBackpropFilter on wasm
+          !(backend === "cpu" && spec.model === "wide_resnet50") // one step takes more than 20 minutes
         );
-        if (ref.params !== ours[0]?.params && ours.length > 0) {
-          throw new Error(`${id}: PyTorch's model has ${ref.params} parameters, ours ${ours[0].params}`);
-        }
-        if (ref.params_expected !== null && ref.params !== ref.params_expected) {
-          throw new Error(`${id}: PyTorch model has ${ref.params} parameters, expected ${ref.params_expected}`);
-        }
-        const note = `median of ${reps}`;
-        for (const o of ours) {
-          rows.push(throughputRow(`tfjs ${o.backend}`, id, o.images_per_second, ref.images_per_second, note));
-        }
-        rows.push(throughputRow(`pytorch ${refVersion}`, id, ref.images_per_second, null, `${note}, 2 threads`));
-        for (const o of ours) {
-          if (o.peak_rss_bytes !== null) {
-            rows.push(memoryRow(`tfjs ${o.backend}`, id, o.peak_rss_bytes, ref.peak_rss_bytes));
+        // ours[b][r]: backend b's result in round r.
+        const ours: (WorkloadResult & { backend: string; leaked_tensors: number })[][] = ourBackends.map(() => []);
+        const refs: WorkloadResult[] = [];
+        let refVersion = "";
+        for (let round = 1; round <= rounds; round++) {
+          const of = rounds > 1 ? ` (round ${round} of ${rounds})` : "";
+          for (const [b, backend] of ourBackends.entries()) {
+            console.log(`${id}: tfjs ${backend}, ${warmup} warm-up + ${reps} timed repetitions, own process${of}`);
+            const r = await runOurs([id, "--backend", backend, ...common]);
+            ours[b].push(r);
+            console.log(
+              `  seconds: ${r.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(r.peak_rss_bytes)}`,
+            );
           }
+          console.log(`${id}: pytorch, ${warmup} warm-up + ${reps} timed repetitions, own process${of}`);
+          const steps = ["--steps-per-rep", String(spec.stepsPerRep)];
+          const refOut = parseReferenceOutput(await runReference(["--workload", id, ...common, ...steps]));
+          const ref = refOut.workload!;
+          refVersion = refOut.versions.torch;
+          console.log(
+            `  seconds: ${ref.step_seconds.map((v) => v.toPrecision(3)).join(" ")}; peak RSS ${gb(ref.peak_rss_bytes)}`,
+          );
+          if (ours.length > 0 && ref.params !== ours[0][0].params) {
+            throw new Error(`${id}: PyTorch's model has ${ref.params} parameters, ours ${ours[0][0].params}`);
+          }
+          if (ref.params_expected !== null && ref.params !== ref.params_expected) {
+            throw new Error(`${id}: PyTorch model has ${ref.params} parameters, expected ${ref.params_expected}`);
+          }
+          refs.push(ref);
         }
-        if (ref.peak_rss_bytes !== null) rows.push(memoryRow(`pytorch ${refVersion}`, id, ref.peak_rss_bytes, null));
-        results.push({ workload: id, ours, pytorch: ref });
+        const refIps = refs.map((r) => r.images_per_second);
+        const note = rounds > 1
+          ? `median of ${rounds} rounds' medians of ${reps}; ratio: median of the rounds'`
+          : `median of ${reps}`;
+        const peak = (rs: WorkloadResult[]) =>
+          rs.some((r) => r.peak_rss_bytes === null) ? null : Math.max(...rs.map((r) => r.peak_rss_bytes!));
+        for (const [b, backend] of ourBackends.entries()) {
+          const p = pairedRounds(ours[b].map((r) => r.images_per_second), refIps);
+          rows.push(throughputRow(`tfjs ${backend}`, id, p.ours, p.reference, note, p.ratio));
+        }
+        rows.push(throughputRow(`pytorch ${refVersion}`, id, median(refIps), null, `${note}, 2 threads`));
+        for (const [b, backend] of ourBackends.entries()) {
+          const bytes = peak(ours[b]);
+          if (bytes !== null) rows.push(memoryRow(`tfjs ${backend}`, id, bytes, peak(refs)));
+        }
+        const refPeak = peak(refs);
+        if (refPeak !== null) rows.push(memoryRow(`pytorch ${refVersion}`, id, refPeak, null));
+        results.push({ workload: id, rounds, ours: ours.flat(), pytorch: refs });
       }
       record.workloads = results;
     }

@@ -8,6 +8,7 @@ import {
   memoryRow,
   metricAgreement,
   metricsRow,
+  pairedRounds,
   parseReferenceOutput,
   REFERENCE_WORKLOADS,
   relativeDifference,
@@ -123,4 +124,16 @@ Deno.test("workload rows: throughput > 1 when we are faster; memory > 1 when we 
   for (const [id, spec] of Object.entries(REFERENCE_WORKLOADS)) {
     assert(spec.stepsPerRep >= 1 && spec.width > 0, id);
   }
+});
+
+Deno.test("pairedRounds: each side's median, and the median of the rounds' ratios", () => {
+  // Round 2 ran while the machine was slow for both sides: its ratio (1.25) is sound, its speeds are not.
+  const p = pairedRounds([100, 50, 90], [100, 40, 100]);
+  assertEquals(p, { ours: 90, reference: 100, ratio: 1 });
+  // The ratio of the medians would be 0.9; the rounds' own ratios are 1, 1.25 and 0.9.
+  assertEquals(pairedRounds([3], [2]).ratio, 1.5);
+  assertThrows(() => pairedRounds([1, 2], [1]), Error, "2 rounds of ours against 1");
+  assertThrows(() => pairedRounds([], []), Error, "0 rounds");
+  const row = throughputRow("tfjs tensorflow", "mlp-eval", p.ours, p.reference, "", p.ratio);
+  assertEquals(row.ratio, 1, "the paired ratio, not 90 / 100");
 });

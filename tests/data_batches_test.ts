@@ -146,3 +146,28 @@ Deno.test("batches reuse one buffer (no allocation per batch)", () => {
   }
   assertEquals(buffers.size, 2);
 });
+
+Deno.test("batches write into the buffer `allocate` gives, once, and refuse one of the wrong length", () => {
+  const split = randomImages(30, 8, 8, 3, 3);
+  const ds = { sampleShape: [8, 8, 3], normalization: CIFAR_NORMALIZATION };
+  const asked: number[] = [];
+  let given: Float32Array | null = null;
+  const allocate = (length: number) => {
+    asked.push(length);
+    const backing = new Float32Array(length + 5); // a view at an offset, as aligned memory is
+    return given = backing.subarray(5);
+  };
+  const plain: number[][] = [];
+  for (const b of batches(ds, split, { batchSize: 7 })) plain.push([...b.x]); // copied before the next batch
+  let k = 0;
+  for (const { x } of batches(ds, split, { batchSize: 7, allocate })) {
+    assert(x.buffer === given!.buffer && x.byteOffset === given!.byteOffset, "a view of the allocated buffer");
+    assertEquals([...x], plain[k++], `batch ${k}`);
+  }
+  assertEquals(asked, [7 * 8 * 8 * 3]);
+  assertThrows(
+    () => [...batches(ds, split, { batchSize: 7, allocate: (n) => new Float32Array(n - 1) })],
+    Error,
+    "allocate gave 1343 values, not 1344",
+  );
+});

@@ -1,7 +1,9 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { UserError } from "../src/errors.ts";
-import { evaluateRun, INFO_METRICS } from "../src/evaluate/evaluate_run.ts";
+import { evaluateRun, type FeatureCache, INFO_METRICS, measureCheckpoint } from "../src/evaluate/evaluate_run.ts";
+import { makeLoss } from "../src/losses/mod.ts";
+import { allVariables, createModel } from "../src/models/mod.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
@@ -94,4 +96,37 @@ Deno.test("evaluate refuses folders that are not runs", async () => {
   await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ ...CFG, savePath: dir }));
   await assertRejects(() => evaluateRun(dir), UserError, "no epoch-NNNN.ckpt");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("measureCheckpoint keeps the training features in the memory it is given, with the same results", async () => {
+  const ds = makeSyntheticDataset({ numClasses: 3, dim: 6, trainPerClass: 20 });
+  const make = (seed: number) =>
+    createModel({
+      model: "mlp",
+      numClasses: 3,
+      sampleShape: [6],
+      width: 1,
+      mlpHidden: 16,
+      mlpDepth: 1,
+      bias: true,
+      seed,
+    });
+  const loss = makeLoss("cross_entropy");
+  const opts = { augment: false, batchSize: 7, seed: 1 };
+  const cache: FeatureCache = { values: null };
+  for (const seed of [1, 2]) {
+    const model = make(seed);
+    const alone = await measureCheckpoint(model, loss, ds, opts);
+    const kept = await measureCheckpoint(model, loss, ds, { ...opts, featureCache: cache });
+    assertEquals(kept, alone, `model ${seed}`);
+    for (const v of allVariables(model)) v.variable.dispose();
+  }
+  const memory = cache.values!;
+  assertEquals(memory.length, 60 * make(3).featureDim, "one feature row per training sample");
+  // A second measurement with the same cache writes into the same memory, not new memory.
+  const model = make(3);
+  await measureCheckpoint(model, loss, ds, { ...opts, featureCache: cache });
+  assert(cache.values === memory, "the memory is reused");
+  assert(memory.some((v) => v !== 0), "and holds the features");
+  for (const v of allVariables(model)) v.variable.dispose();
 });

@@ -264,13 +264,39 @@ export function trainingRow(
   };
 }
 
-/** A throughput row of a {@linkcode REFERENCE_WORKLOADS} entry: images/s, ratio to PyTorch's (> 1: we are faster). */
+/**
+ * Images/s of the two sides over rounds run in turn (ours, theirs, ours,
+ * theirs, …): each side's median, and the median of the rounds' ratios
+ * (ours / theirs), which a drift in the machine's speed moves less than it
+ * moves the ratio of the medians.
+ *
+ * @example
+ * ```ts
+ * pairedRounds([100, 50, 90], [100, 40, 100]); // { ours: 90, reference: 100, ratio: 1 }
+ * ```
+ */
+export function pairedRounds(
+  ours: readonly number[],
+  reference: readonly number[],
+): { ours: number; reference: number; ratio: number } {
+  if (ours.length === 0 || ours.length !== reference.length) {
+    throw new Error(`pairedRounds: ${ours.length} rounds of ours against ${reference.length} of the reference`);
+  }
+  return { ours: median(ours), reference: median(reference), ratio: median(ours.map((v, i) => v / reference[i])) };
+}
+
+/**
+ * A throughput row of a {@linkcode REFERENCE_WORKLOADS} entry: images/s, and
+ * the ratio to PyTorch's (> 1: we are faster), by default ours over theirs
+ * (`ratio` gives it where it was taken otherwise, as {@linkcode pairedRounds}'s).
+ */
 export function throughputRow(
   side: string,
   id: string,
   imagesPerSecond: number,
   referenceImagesPerSecond: number | null,
   note = "",
+  ratio = referenceImagesPerSecond === null ? null : imagesPerSecond / referenceImagesPerSecond,
 ): ComparisonRow {
   const spec = REFERENCE_WORKLOADS[id];
   return {
@@ -278,7 +304,7 @@ export function throughputRow(
     side,
     value: imagesPerSecond,
     unit: "img/s",
-    ratio: referenceImagesPerSecond === null ? null : imagesPerSecond / referenceImagesPerSecond,
+    ratio,
     target: referenceImagesPerSecond === null ? null : spec?.kind === "eval" ? EVAL_TARGET : TRAIN_TARGET,
     note,
   };

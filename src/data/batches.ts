@@ -32,6 +32,11 @@ export interface BatchOptions {
   padding?: number;
   /** The run's generator, for the shuffle and the augmentation; required when either is on. */
   rng?: Rng;
+  /**
+   * Allocates the batch buffer (default a plain `Float32Array`); evaluation
+   * passes `graphInputArray`, whose memory TensorFlow reads in place.
+   */
+  allocate?: (length: number) => Float32Array;
 }
 
 /** Number of batches of size `batchSize` needed to cover `n` samples. */
@@ -76,7 +81,7 @@ export function* batches(
   split: Split,
   options: BatchOptions,
 ): Generator<Batch, void, undefined> {
-  const { batchSize, shuffle = false, augment = false, padding = 4, rng } = options;
+  const { batchSize, shuffle = false, augment = false, padding = 4, rng, allocate } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new UserError(`batch size must be a positive integer, got ${batchSize}`);
   }
@@ -91,7 +96,10 @@ export function* batches(
   }
   const order = shuffle ? rng!.permutation(split.n) : null;
   const size = Math.min(batchSize, split.n);
-  const x = new Float32Array(size * sampleSize);
+  const x = allocate ? allocate(size * sampleSize) : new Float32Array(size * sampleSize);
+  if (x.length !== size * sampleSize) {
+    throw new Error(`batches: allocate gave ${x.length} values, not ${size * sampleSize}`);
+  }
   const y = new Int32Array(size);
   const [h, w, c] = isImage ? ds.sampleShape : [0, 0, 0];
   const lut = isImage ? normalisationTable(c, ds.normalization) : new Float32Array(0);

@@ -5,7 +5,7 @@
 import { tf } from "../backend/tf.ts";
 import type { LossFn } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
-import { GraphRunner } from "../backend/graph/graph_runner.ts";
+import { copyInto, GraphRunner } from "../backend/graph/graph_runner.ts";
 
 /**
  * The evaluation batch of models on vector data (the MLP). Batch size changes
@@ -83,10 +83,12 @@ let lossCount = 0;
 
 /**
  * The forward pass of one batch in evaluation mode: the loss, the top-1/top-5
- * hits and, with `withFeatures`, the features. On the native backend it runs
- * as a TensorFlow graph per model, loss and batch size (the same ops, so the
- * same numbers, without the per-op dispatch; `src/backend/graph`), which
- * uploads the weights again whenever they changed.
+ * hits and, with `withFeatures`, the features, in a new array or written into
+ * `featuresInto` (`n·d` values, returned as `features`). On the native
+ * backend it runs as a TensorFlow graph per model, loss and batch size (the
+ * same ops, so the same numbers, without the per-op dispatch;
+ * `src/backend/graph`), which uploads the weights again whenever they
+ * changed, and reads a batch from `graphInputArray` memory in place.
  */
 export function evaluateBatch(
   model: Model,
@@ -94,6 +96,7 @@ export function evaluateBatch(
   batch: Batch,
   sampleShape: number[],
   withFeatures: boolean,
+  featuresInto?: Float32Array,
 ): BatchEvaluation {
   const x = batch.x.subarray(0, batch.n * sampleShape.reduce((a, c) => a * c, 1));
   const y = batch.y.subarray(0, batch.n);
@@ -107,14 +110,22 @@ export function evaluateBatch(
   if (graph) {
     if (!lossIds.has(loss)) lossIds.set(loss, ++lossCount);
     const key = `eval ${batch.n} loss ${lossIds.get(loss)} features ${withFeatures}`;
-    out = graph.run(key, [
-      { values: x, shape: [batch.n, ...sampleShape], dtype: "float32" },
-      { values: y, shape: [batch.n], dtype: "int32" },
-    ], ([xs, ys]) => tf.tidy(() => body(xs, ys as tf.Tensor1D)));
+    out = graph.run(
+      key,
+      [
+        { values: x, shape: [batch.n, ...sampleShape], dtype: "float32" },
+        { values: y, shape: [batch.n], dtype: "int32" },
+      ],
+      ([xs, ys]) => tf.tidy(() => body(xs, ys as tf.Tensor1D)),
+      [undefined, undefined, withFeatures ? featuresInto : undefined],
+    );
   } else {
     const tensors = tf.tidy(() => body(tf.tensor(x, [batch.n, ...sampleShape]), tf.tensor1d(y, "int32")));
-    out = tensors.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(tensors);
+    try {
+      out = tensors.map((t, i) => copyInto(t.dataSync() as Float32Array, i === 2 ? featuresInto : undefined));
+    } finally {
+      tf.dispose(tensors);
+    }
   }
   return {
     stats: out[0] as Float32Array,

@@ -59,6 +59,10 @@ const SYMBOLS = {
   copyToBuffer: { name: "memcpy", parameters: ["buffer", "usize", "usize"], result: "usize" },
   copyFromBuffer: { name: "memcpy", parameters: ["usize", "buffer", "usize"], result: "usize" },
   strlen: { parameters: ["usize"], result: "usize" },
+  // memset of no bytes returns its first argument untouched: the address of a buffer, again without the pointer API.
+  addressOf: { name: "memset", parameters: ["buffer", "i32", "usize"], result: "usize" },
+  dlsym: { parameters: ["usize", "buffer"], result: "usize" },
+  TF_NewTensor: { parameters: ["i32", "buffer", "i32", "usize", "usize", "usize", "usize"], result: "usize" },
   TF_SessionRun: {
     parameters: [
       "usize", // session
@@ -152,6 +156,83 @@ export function copyFromNative(api: TfCApi, dst: Uint8Array<ArrayBuffer>, src: P
 /** Copies `src` into native memory at `dst`. */
 export function copyToNative(api: TfCApi, dst: Ptr, src: ArrayBufferView<ArrayBuffer>): void {
   if (src.byteLength > 0) api.copyFromBuffer(dst, src, BigInt(src.byteLength));
+}
+
+/**
+ * The alignment TensorFlow needs to use memory in place (`EIGEN_MAX_ALIGN_BYTES`
+ * of an AVX-512 build); `TF_NewTensor` copies memory aligned less.
+ */
+export const TENSOR_ALIGNMENT = 64;
+/**
+ * Smallest array lent to TensorFlow in place. V8 may keep small typed arrays
+ * on its moving heap, whose address is only good during a call; copying them
+ * costs nothing anyway.
+ */
+export const BORROW_MIN_BYTES = 4096;
+
+/** The address of `bytes`' first byte (valid while `bytes` is alive, for arrays of at least 4 KiB). */
+export function addressOf(api: TfCApi, bytes: ArrayBufferView): Ptr {
+  return BigInt(api.addressOf(bytes as ArrayBufferView<ArrayBuffer>, 0, 0n));
+}
+
+/** A zeroed `Float32Array` of `length` values whose memory starts on a {@linkcode TENSOR_ALIGNMENT} boundary. */
+export function alignedFloat32Array(api: TfCApi, length: number): Float32Array<ArrayBuffer> {
+  const buffer = new ArrayBuffer(4 * length + TENSOR_ALIGNMENT);
+  const misalignment = Number(addressOf(api, new Uint8Array(buffer)) % BigInt(TENSOR_ALIGNMENT));
+  return new Float32Array(buffer, (TENSOR_ALIGNMENT - misalignment) % TENSOR_ALIGNMENT, length);
+}
+
+let noOpDeallocator: Ptr | undefined;
+
+/**
+ * The deallocator of lent memory: lent arrays belong to JavaScript, so there
+ * is nothing to free. TensorFlow calls it with (data, length, argument); libc's
+ * `getpid` takes no arguments and has no effect, and on the Linux calling
+ * conventions (x86-64, AArch64: arguments in registers, which the callee may
+ * ignore) it is a well-defined no-op for any arguments. 0 where not found.
+ */
+function deallocatorOfLentMemory(api: TfCApi): Ptr {
+  if (noOpDeallocator === undefined) {
+    const linux = Deno.build.os === "linux" && (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64");
+    noOpDeallocator = linux ? BigInt(api.dlsym(0n, cString("getpid"))) : 0n; // RTLD_DEFAULT is 0 on Linux
+  }
+  return noOpDeallocator;
+}
+
+/**
+ * A `TF_Tensor*` of `dtype` and `shape` over `bytes`' own memory, without a
+ * copy: TensorFlow reads the array in place. Null when that is not possible
+ * (an array under {@linkcode BORROW_MIN_BYTES}, or not aligned to
+ * {@linkcode TENSOR_ALIGNMENT}: the caller copies instead). The array must
+ * stay alive, and unchanged, until the tensor and every tensor TensorFlow
+ * made that shares its memory are deleted. TensorFlow never writes into a
+ * fed tensor while the caller holds it (it reuses an input's memory only when
+ * nothing else refers to it).
+ */
+export function borrowedTensor(
+  api: TfCApi,
+  dtype: number,
+  shape: number[],
+  bytes: Uint8Array<ArrayBuffer>,
+): Ptr | null {
+  if (bytes.byteLength < BORROW_MIN_BYTES) return null;
+  const address = addressOf(api, bytes);
+  if (address % BigInt(TENSOR_ALIGNMENT) !== 0n) return null;
+  const deallocator = deallocatorOfLentMemory(api);
+  if (deallocator === 0n) return null;
+  const dims = new BigInt64Array(shape.map((d) => BigInt(d)));
+  const tensor = BigInt(
+    api.TF_NewTensor(
+      dtype,
+      new Uint8Array(dims.buffer),
+      shape.length,
+      address,
+      BigInt(bytes.byteLength),
+      deallocator,
+      0n,
+    ),
+  );
+  return tensor === 0n ? null : tensor;
 }
 
 /** A `TF_Status` that throws on failure. */

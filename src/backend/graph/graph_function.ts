@@ -27,6 +27,7 @@
  */
 import { tf } from "../tf.ts";
 import {
+  borrowedTensor,
   copyFromNative,
   copyToNative,
   cString,
@@ -99,10 +100,18 @@ export interface GraphFunction {
    * output, which the caller owns (see {@linkcode GraphFunction.free}).
    */
   run(inputs: Ptr[]): Ptr[];
-  /** A new `TF_Tensor*` holding `values` (copied). */
-  upload(values: Float32Array | Int32Array, shape: number[], dtype: "float32" | "int32"): Ptr;
-  /** A copy of a float32 or int32 tensor's data (by the dtype the output had when traced). */
-  read(tensor: Ptr, dtype?: "float32" | "int32"): Float32Array | Int32Array;
+  /**
+   * A new `TF_Tensor*` holding `values`: a copy, or with `borrow` the array's
+   * own memory where it can be (see `borrowedTensor`), in which case the
+   * array must outlive the tensor and every output that might share it.
+   */
+  upload(values: Float32Array | Int32Array, shape: number[], dtype: "float32" | "int32", borrow?: boolean): Ptr;
+  /**
+   * The data of a float32 or int32 tensor (by the dtype the output had when
+   * traced): a new array, or written into `into`, which must have the tensor's
+   * size exactly (and is returned).
+   */
+  read<T extends Float32Array | Int32Array>(tensor: Ptr, dtype?: "float32" | "int32", into?: T): T;
   /** Deletes tensors returned by `run` or `upload`. */
   free(...tensors: Ptr[]): void;
   /** Closes the session and deletes the graph. */
@@ -403,13 +412,21 @@ function buildGraph(
       status.check("graph run");
       return Array.from(outValues);
     },
-    upload(values, shape, dtype) {
-      return allocate(api, values, shape, dtype === "float32" ? TF_FLOAT : TF_INT32);
+    upload(values, shape, dtype, borrow = false) {
+      return allocate(api, values, shape, dtype === "float32" ? TF_FLOAT : TF_INT32, borrow);
     },
-    read(tensor, dtype = "float32") {
-      const bytes = new Uint8Array(Number(api.TF_TensorByteSize(tensor)));
-      copyFromNative(api, bytes, BigInt(api.TF_TensorData(tensor)));
-      return dtype === "float32" ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer);
+    read<T extends Float32Array | Int32Array>(tensor: Ptr, dtype = "float32", into?: T): T {
+      const size = Number(api.TF_TensorByteSize(tensor));
+      if (into !== undefined && into.byteLength !== size) {
+        throw new Error(`read: a tensor of ${size} bytes into an array of ${into.byteLength}`);
+      }
+      const out = into ?? (dtype === "float32" ? new Float32Array(size / 4) : new Int32Array(size / 4)) as T;
+      copyFromNative(
+        api,
+        new Uint8Array(out.buffer as ArrayBuffer, out.byteOffset, size),
+        BigInt(api.TF_TensorData(tensor)),
+      );
+      return out;
     },
     free(...tensors) {
       for (const t of tensors) if (BigInt(t) !== 0n) api.TF_DeleteTensor(t);
@@ -425,12 +442,13 @@ function buildGraph(
   };
 }
 
-/** A new `TF_Tensor*` of `dtype` and `shape` holding a copy of `values`. */
+/** A new `TF_Tensor*` of `dtype` and `shape` holding a copy of `values` (with `borrow`, `values` itself where it can). */
 function allocate(
   api: TfCApi,
   values: Float32Array | Int32Array | Uint8Array,
   shape: number[],
   dtype: number,
+  borrow = false,
 ): Ptr {
   const dims = new BigInt64Array(shape.map((d) => BigInt(d)));
   const width = dtype === TF_INT64 ? 8 : dtype === TF_BOOL ? 1 : 4;
@@ -438,6 +456,8 @@ function allocate(
   // tfjs-node hands int64 values over as raw little-endian words (an Int32Array of twice the length), as here.
   if (values.byteLength < size * width) throw new Error(`${values.byteLength} bytes for a tensor of shape [${shape}]`);
   const bytes = new Uint8Array(values.buffer, values.byteOffset, size * width);
+  const lent = borrow ? borrowedTensor(api, dtype, shape, bytes as Uint8Array<ArrayBuffer>) : null;
+  if (lent !== null) return lent;
   const tensor = BigInt(api.TF_AllocateTensor(dtype, new Uint8Array(dims.buffer), shape.length, BigInt(size * width)));
   if (BigInt(tensor) === 0n) throw new Error(`could not allocate a tensor of shape [${shape}]`);
   copyToNative(api, BigInt(api.TF_TensorData(tensor)), bytes as ArrayBufferView<ArrayBuffer>);

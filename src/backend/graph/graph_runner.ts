@@ -22,7 +22,7 @@
  * ```
  */
 import { tf } from "../tf.ts";
-import { type Ptr, tensorflowCApi } from "./_capi.ts";
+import { alignedFloat32Array, type Ptr, tensorflowCApi } from "./_capi.ts";
 import { type GraphFunction, traceGraphFunction, type TraceOptions } from "./graph_function.ts";
 
 /** One input of a call: host values and their shape. */
@@ -40,7 +40,7 @@ export interface GraphRunnerOptions extends TraceOptions {
 
 /** Graphs of one computation per input shape, over shared variables. */
 export class GraphRunner {
-  readonly #graphs = new Map<string, { fn: GraphFunction; dtypes: ("float32" | "int32")[] }>();
+  readonly #graphs = new Map<string, { fn: GraphFunction; dtypes: ("float32" | "int32")[]; sizes: number[] }>();
   /** The variables' values as graph tensors (null: not uploaded, or stale after an eager call). */
   #state: Ptr[] | null = null;
   /** Whether #state holds values the tfjs variables do not have yet. */
@@ -74,11 +74,26 @@ export class GraphRunner {
    * Calls `body` on `inputs` (as tensors) and returns its outputs' values,
    * through the graph traced for `key` (which must identify the input shapes
    * and everything else `body` depends on besides the inputs and variables).
+   * Output i is written into `into[i]` where given (which must have the
+   * output's size exactly), else into a new array. Where the computation
+   * leaves the variables alone, TensorFlow reads large inputs in place
+   * (those 64-byte aligned, as {@linkcode graphInputArray} allocates them)
+   * instead of copying them.
    */
-  run(key: string, inputs: HostTensor[], body: (inputs: tf.Tensor[]) => tf.Tensor[]): (Float32Array | Int32Array)[] {
+  run(
+    key: string,
+    inputs: HostTensor[],
+    body: (inputs: tf.Tensor[]) => tf.Tensor[],
+    into: readonly (Float32Array | Int32Array | undefined)[] = [],
+  ): (Float32Array | Int32Array)[] {
     const compiled = this.#graphs.get(key);
-    if (compiled === undefined) return this.#trace(key, inputs, body);
-    const { fn, dtypes } = compiled;
+    if (compiled === undefined) return this.#trace(key, inputs, body, into);
+    const { fn, dtypes, sizes } = compiled;
+    into.forEach((a, i) => {
+      if (a !== undefined && a.length !== sizes[i]) {
+        throw new Error(`read: ${sizes[i]} values into an array of ${a.length}`);
+      }
+    });
     if (this.#state !== null && this.variables.some((v, i) => v.dataId !== this.#stateOf[i])) {
       // Assigned outside the runner (a restored checkpoint, another optimiser): take the new values.
       if (this.#ahead) throw new Error("GraphRunner: variables were assigned while the graph held newer values");
@@ -88,14 +103,18 @@ export class GraphRunner {
       this.#state = this.variables.map((v) => fn.upload(v.dataSync() as Float32Array, v.shape, "float32"));
       this.#stateOf = this.variables.map((v) => v.dataId);
     }
-    const fed = inputs.map((t) => fn.upload(t.values, t.shape, t.dtype));
+    // Lent inputs are safe to free right after the run: every output that could share their memory is read
+    // and freed below, before `inputs` can be let go (a runner that updates variables keeps its outputs: no lending).
+    const lend = !this.options.updatesVariables;
+    const fed: Ptr[] = [];
     let out: Ptr[];
     try {
+      for (const t of inputs) fed.push(fn.upload(t.values, t.shape, t.dtype, lend));
       out = fn.run([...fed, ...this.#state]);
     } finally {
       fn.free(...fed);
     }
-    const results = dtypes.map((dtype, i) => fn.read(out[i], dtype));
+    const results = dtypes.map((dtype, i) => fn.read(out[i], dtype, into[i]));
     fn.free(...out.slice(0, dtypes.length));
     if (this.options.updatesVariables) {
       fn.free(...this.#state);
@@ -105,7 +124,12 @@ export class GraphRunner {
     return results;
   }
 
-  #trace(key: string, inputs: HostTensor[], body: (inputs: tf.Tensor[]) => tf.Tensor[]): (Float32Array | Int32Array)[] {
+  #trace(
+    key: string,
+    inputs: HostTensor[],
+    body: (inputs: tf.Tensor[]) => tf.Tensor[],
+    into: readonly (Float32Array | Int32Array | undefined)[],
+  ): (Float32Array | Int32Array)[] {
     this.sync(); // the eager call below reads and may write the tfjs variables
     const tensors = inputs.map((t) => tf.tensor(t.values, t.shape, t.dtype));
     try {
@@ -119,12 +143,14 @@ export class GraphRunner {
       );
       const own = this.options.updatesVariables ? outputs.slice(0, outputs.length - this.variables.length) : outputs;
       const dtypes = own.map((t) => t.dtype === "int32" ? "int32" as const : "float32" as const);
-      const results = own.map((t) => t.dataSync() as Float32Array | Int32Array);
-      tf.dispose(own);
-      this.#graphs.set(key, { fn, dtypes });
+      this.#graphs.set(key, { fn, dtypes, sizes: own.map((t) => t.size) });
       this.#any = fn;
       if (this.options.updatesVariables) this.#dropState(); // the eager call moved the variables on
-      return results;
+      try {
+        return own.map((t, i) => copyInto(t.dataSync() as Float32Array | Int32Array, into[i]));
+      } finally {
+        tf.dispose(own);
+      }
     } finally {
       tf.dispose(tensors);
     }
@@ -154,6 +180,23 @@ export class GraphRunner {
     this.#graphs.clear();
     this.#any = null;
   }
+}
+
+/** `values`, or `values` copied into `into` when given (which must have the same length). */
+export function copyInto<T extends Float32Array | Int32Array>(values: T, into: T | undefined): T {
+  if (into === undefined) return values;
+  if (into.length !== values.length) throw new Error(`read: ${values.length} values into an array of ${into.length}`);
+  into.set(values);
+  return into;
+}
+
+/**
+ * A zeroed `Float32Array` of `length` values for graph inputs: aligned so
+ * that TensorFlow reads it in place where graphs run (see
+ * {@linkcode GraphRunner.run}), a plain one elsewhere.
+ */
+export function graphInputArray(length: number): Float32Array {
+  return graphsUnavailable() === null ? alignedFloat32Array(tensorflowCApi(), length) : new Float32Array(length);
 }
 
 /** Why graphs cannot run here, or null when they can. */
