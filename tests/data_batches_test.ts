@@ -2,7 +2,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
-import { batches, numBatches } from "../src/data/batches.ts";
+import { batches, normalisedBatches, normaliseSplit, numBatches } from "../src/data/batches.ts";
 import { CIFAR_NORMALIZATION } from "../src/data/cifar.ts";
 import type { Split } from "../src/data/types.ts";
 
@@ -170,4 +170,53 @@ Deno.test("batches write into the buffer `allocate` gives, once, and refuse one 
     Error,
     "allocate gave 1343 values, not 1344",
   );
+});
+
+Deno.test("a split normalised once gives batches() values exactly, batched as views (images and vectors)", () => {
+  const vectors: Split = {
+    data: Float32Array.from({ length: 23 * 5 }, (_, i) => Math.sin(i)),
+    labels: new Int32Array(23),
+    n: 23,
+  };
+  const cases = [
+    {
+      name: "grey images",
+      ds: { sampleShape: [6, 5, 1], normalization: { mean: [0.3], std: [0.7] } },
+      split: randomImages(23, 6, 5, 1, 4),
+    },
+    {
+      name: "colour images",
+      ds: { sampleShape: [4, 4, 3], normalization: CIFAR_NORMALIZATION },
+      split: randomImages(23, 4, 4, 3, 5),
+    },
+    { name: "vectors", ds: { sampleShape: [5], normalization: undefined }, split: vectors },
+  ];
+  for (const { name, ds, split } of cases) {
+    const want: { x: number[]; y: number[] }[] = [];
+    for (const b of batches(ds, split, { batchSize: 10 })) want.push({ x: [...b.x], y: [...b.y] });
+    const x = normaliseSplit(ds, split);
+    const got = [...normalisedBatches(x, split, ds.sampleShape, 10)];
+    assertEquals(got.map((b) => b.n), [10, 10, 3], name);
+    got.forEach((b, k) => {
+      assert(b.x.buffer === x.buffer, `${name}: batch ${k} is a view`);
+      assertEquals({ x: [...b.x], y: [...b.y] }, want[k], `${name}: batch ${k}`);
+    });
+  }
+  const ds = cases[0].ds;
+  const split = cases[0].split;
+  let asked = 0;
+  const x = normaliseSplit(ds, split, (n) => (asked = n, new Float32Array(n + 16).subarray(16)));
+  assertEquals([asked, x.byteOffset], [23 * 30, 64]);
+  assertThrows(
+    () => normaliseSplit(ds, split, (n) => new Float32Array(n + 1)),
+    Error,
+    "allocate gave 691 values, not 690",
+  );
+  assertThrows(() => [...normalisedBatches(x, split, ds.sampleShape, 0)], UserError, "positive integer");
+  assertThrows(
+    () => [...normalisedBatches(x.subarray(1), split, ds.sampleShape, 4)],
+    Error,
+    "689 values for 23 samples of 30",
+  );
+  assertThrows(() => normaliseSplit(ds, { ...split, n: 22 }), Error, "split holds 690 values, expected 22×30");
 });

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { UserError } from "../src/errors.ts";
-import { evaluateRun, type FeatureCache, INFO_METRICS, measureCheckpoint } from "../src/evaluate/evaluate_run.ts";
+import { evaluateRun, INFO_METRICS, measureCheckpoint, measurementMemory } from "../src/evaluate/evaluate_run.ts";
 import { makeLoss } from "../src/losses/mod.ts";
 import { allVariables, createModel } from "../src/models/mod.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
@@ -98,7 +98,7 @@ Deno.test("evaluate refuses folders that are not runs", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("measureCheckpoint keeps the training features in the memory it is given, with the same results", async () => {
+Deno.test("measureCheckpoint keeps features and normalised splits in the memory it is given, with the same results", async () => {
   const ds = makeSyntheticDataset({ numClasses: 3, dim: 6, trainPerClass: 20 });
   const make = (seed: number) =>
     createModel({
@@ -113,20 +113,23 @@ Deno.test("measureCheckpoint keeps the training features in the memory it is giv
     });
   const loss = makeLoss("cross_entropy");
   const opts = { augment: false, batchSize: 7, seed: 1 };
-  const cache: FeatureCache = { values: null };
+  const memory = measurementMemory();
   for (const seed of [1, 2]) {
     const model = make(seed);
     const alone = await measureCheckpoint(model, loss, ds, opts);
-    const kept = await measureCheckpoint(model, loss, ds, { ...opts, featureCache: cache });
+    const kept = await measureCheckpoint(model, loss, ds, { ...opts, memory });
     assertEquals(kept, alone, `model ${seed}`);
     for (const v of allVariables(model)) v.variable.dispose();
   }
-  const memory = cache.values!;
-  assertEquals(memory.length, 60 * make(3).featureDim, "one feature row per training sample");
-  // A second measurement with the same cache writes into the same memory, not new memory.
+  const features = memory.features!;
+  assertEquals(features.length, 60 * make(3).featureDim, "one feature row per training sample");
+  const splits = [...memory.splits.values()];
+  assertEquals(splits.map((x) => x.length), [60 * 6, ds.val.n * 6, ds.test.n * 6], "train, val and test, normalised");
+  // A second measurement with the same memory writes into the same features and reads the same splits.
   const model = make(3);
-  await measureCheckpoint(model, loss, ds, { ...opts, featureCache: cache });
-  assert(cache.values === memory, "the memory is reused");
-  assert(memory.some((v) => v !== 0), "and holds the features");
+  await measureCheckpoint(model, loss, ds, { ...opts, memory });
+  assert(memory.features === features, "the feature memory is reused");
+  assert(features.some((v) => v !== 0), "and holds the features");
+  assert([...memory.splits.values()].every((x, i) => x === splits[i]), "the splits are normalised once");
   for (const v of allVariables(model)) v.variable.dispose();
 });

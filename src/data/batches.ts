@@ -125,6 +125,68 @@ export function* batches(
   }
 }
 
+/**
+ * All of `split` as {@linkcode batches} without augmentation writes it (images
+ * normalised through the same table, vector data as it is), in one array from
+ * `allocate`: computed once, then batched without a copy by
+ * {@linkcode normalisedBatches}. For splits measured again and again (every
+ * checkpoint of an evaluation).
+ *
+ * @example
+ * ```ts
+ * const x = normaliseSplit(ds, ds.test);
+ * for (const b of normalisedBatches(x, ds.test, ds.sampleShape, 4096)) console.log(b.n);
+ * ```
+ */
+export function normaliseSplit(
+  ds: Pick<Dataset, "sampleShape" | "normalization">,
+  split: Split,
+  allocate: (length: number) => Float32Array = (length) => new Float32Array(length),
+): Float32Array {
+  const sampleSize = ds.sampleShape.reduce((a, b) => a * b, 1);
+  if (split.data.length !== split.n * sampleSize) {
+    throw new Error(`normaliseSplit: split holds ${split.data.length} values, expected ${split.n}×${sampleSize}`);
+  }
+  const x = allocate(split.n * sampleSize);
+  if (x.length !== split.n * sampleSize) {
+    throw new Error(`normaliseSplit: allocate gave ${x.length} values, not ${split.n * sampleSize}`);
+  }
+  if (!(split.data instanceof Uint8Array)) {
+    x.set(split.data);
+    return x;
+  }
+  const c = ds.sampleShape.length === 3 ? ds.sampleShape[2] : 1;
+  normaliseImage(split.data, 0, x, 0, split.n * sampleSize, c, normalisationTable(c, ds.normalization));
+  return x;
+}
+
+/**
+ * Batches of `batchSize` over a split normalised by {@linkcode normaliseSplit}
+ * (`x`), in split order: views into `x` and the split's labels, nothing copied.
+ */
+export function* normalisedBatches(
+  x: Float32Array,
+  split: Pick<Split, "labels" | "n">,
+  sampleShape: number[],
+  batchSize: number,
+): Generator<Batch, void, undefined> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new UserError(`batch size must be a positive integer, got ${batchSize}`);
+  }
+  const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+  if (x.length !== split.n * sampleSize) {
+    throw new Error(`normalisedBatches: ${x.length} values for ${split.n} samples of ${sampleSize}`);
+  }
+  for (let start = 0; start < split.n; start += batchSize) {
+    const n = Math.min(batchSize, split.n - start);
+    yield {
+      x: x.subarray(start * sampleSize, (start + n) * sampleSize),
+      y: split.labels.subarray(start, start + n),
+      n,
+    };
+  }
+}
+
 function normaliseImage(
   src: Uint8Array,
   from: number,

@@ -18,7 +18,7 @@
  * without augmentation by default (the reference leaves the random crop and
  * flip on while measuring); `augment: true` reproduces the reference.
  */
-import { batches } from "../data/batches.ts";
+import { type Batch, batches, normalisedBatches, normaliseSplit } from "../data/batches.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath, removeTemporaries } from "../io.ts";
@@ -95,24 +95,55 @@ export interface MeasureOptions {
   seed: number;
   /** Pass 2's products (default float64). */
   projector?: ProjectorFactory;
-  /** Memory for the training features, kept between calls (default: new memory each call). */
-  featureCache?: FeatureCache;
+  /** Memory kept from call to call (default: new memory each call). */
+  memory?: MeasurementMemory;
+}
+
+/** Largest split normalised once and kept for a whole evaluation (64 MiB of float32). */
+const NORMALISED_SPLIT_VALUES = 16 * 1024 * 1024;
+
+/**
+ * What one evaluation keeps from checkpoint to checkpoint: the training
+ * features' memory between the two passes of a measurement (writing into
+ * memory already touched is several times faster than into new pages), and
+ * the splits normalised once (see `normaliseSplit`), each up to 64 MiB.
+ */
+export interface MeasurementMemory {
+  features: Float32Array | null;
+  splits: Map<Split, Float32Array>;
+}
+
+/** A new, empty {@linkcode MeasurementMemory}. */
+export function measurementMemory(): MeasurementMemory {
+  return { features: null, splits: new Map() };
+}
+
+/** `length` values of the kept feature memory (allocated, or grown, on first need), or new memory without one. */
+function featureMemory(memory: MeasurementMemory | undefined, length: number): Float32Array {
+  if (memory === undefined) return new Float32Array(length);
+  if (memory.features === null || memory.features.length < length) memory.features = new Float32Array(length);
+  return memory.features.subarray(0, length);
 }
 
 /**
- * The training features' memory between the two passes of a measurement,
- * reused from checkpoint to checkpoint of one evaluation (writing into memory
- * already touched is several times faster than into new pages).
+ * Batches of `split` in split order without augmentation: views of the split
+ * normalised once (kept in `memory`) where it is small enough, else written
+ * batch by batch into memory that TensorFlow reads in place. The same values
+ * either way.
  */
-export interface FeatureCache {
-  values: Float32Array | null;
-}
-
-/** `length` values of `shared`'s memory (allocated, or grown, on first need), or new memory without one. */
-function cacheFor(shared: FeatureCache | undefined, length: number): Float32Array {
-  if (shared === undefined) return new Float32Array(length);
-  if (shared.values === null || shared.values.length < length) shared.values = new Float32Array(length);
-  return shared.values.subarray(0, length);
+function evaluationBatches(
+  ds: Dataset,
+  split: Split,
+  batchSize: number,
+  memory: MeasurementMemory | undefined,
+): Iterable<Batch> {
+  const values = split.n * ds.sampleShape.reduce((a, b) => a * b, 1);
+  if (memory === undefined || values > NORMALISED_SPLIT_VALUES) {
+    return batches(ds, split, { batchSize, allocate: graphInputArray });
+  }
+  let x = memory.splits.get(split);
+  if (x === undefined) memory.splits.set(split, x = normaliseSplit(ds, split, graphInputArray));
+  return normalisedBatches(x, split, ds.sampleShape, batchSize);
 }
 
 /** Checkpoint epochs present in a run folder, ascending. */
@@ -247,7 +278,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     out.best = info.best ?? compatible?.best ?? null;
     return { ...out, ...layerSection(outLayers) };
   };
-  const featureCache: FeatureCache = { values: null };
+  const memory = measurementMemory();
   try {
     let done = 0;
     for (const [i, epoch] of epochs.entries()) {
@@ -258,7 +289,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
         batchSize,
         seed: cfg.seed,
         projector: projection === "float32" ? tfProjector : undefined,
-        featureCache,
+        memory,
       };
       if (measureNow[i]) {
         const path = joinPath(dir, RUN_FILES.epoch(epoch));
@@ -290,7 +321,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       const epoch = checkpointEpoch(ckpt.meta, bestPath, 1, cfg.epochs);
       restoreVariables(ckpt, vars, bestPath);
       const score = (split: Split) =>
-        evaluateBatches(model, lossFn, batches(ds, split, { batchSize, allocate: graphInputArray }), ds.sampleShape)
+        evaluateBatches(model, lossFn, evaluationBatches(ds, split, batchSize, memory), ds.sampleShape)
           .then((s) => s.top1);
       info.best = {
         epoch,
@@ -334,17 +365,14 @@ async function measureWith(
   // Batch size changes no result here (evaluation mode); the MLP runs far faster in large batches.
   const batchSize = evaluationBatchSize(model, opts.batchSize);
   const d = model.featureDim;
-  const cache = ds.train.n * d <= FEATURE_CACHE_VALUES ? cacheFor(opts.featureCache, ds.train.n * d) : null;
+  const cache = ds.train.n * d <= FEATURE_CACHE_VALUES ? featureMemory(opts.memory, ds.train.n * d) : null;
   let lossSum = 0;
   // With augmentation, both passes must see the same crops and flips: each
   // pass draws from a fresh generator with the same seed.
   const trainBatches = () =>
-    batches(ds, ds.train, {
-      batchSize,
-      augment: opts.augment,
-      rng: opts.augment ? new Rng(opts.seed) : undefined,
-      allocate: graphInputArray,
-    });
+    opts.augment
+      ? batches(ds, ds.train, { batchSize, augment: true, rng: new Rng(opts.seed), allocate: graphInputArray })
+      : evaluationBatches(ds, ds.train, batchSize, opts.memory);
   const features = (x: Float32Array, n: number, withLoss: boolean, y: Int32Array, into?: Float32Array) => {
     const r = evaluateBatch(model, lossFn, { x, y, n }, ds.sampleShape, true, into);
     if (withLoss) lossSum += r.meanLoss * n;
@@ -375,14 +403,14 @@ async function measureWith(
     ? await evaluateBatches(
       model,
       lossFn,
-      batches(ds, ds.val, { batchSize, allocate: graphInputArray }),
+      evaluationBatches(ds, ds.val, batchSize, opts.memory),
       ds.sampleShape,
     )
     : null;
   const test = await evaluateBatches(
     model,
     lossFn,
-    batches(ds, ds.test, { batchSize, allocate: graphInputArray }),
+    evaluationBatches(ds, ds.test, batchSize, opts.memory),
     ds.sampleShape,
   );
   return {
