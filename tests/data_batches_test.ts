@@ -220,3 +220,23 @@ Deno.test("a split normalised once gives batches() values exactly, batched as vi
   );
   assertThrows(() => normaliseSplit(ds, { ...split, n: 22 }), Error, "split holds 690 values, expected 22×30");
 });
+
+Deno.test("batches copy samples from a split normalised once, with the same values and draws as normalising anew", () => {
+  const ds = { sampleShape: [4, 4, 3], normalization: CIFAR_NORMALIZATION };
+  const split = randomImages(23, 4, 4, 3, 6);
+  const normalised = normaliseSplit(ds, split);
+  const run = (opts: { normalised?: Float32Array; augment?: boolean }) => {
+    const rng = new Rng(9);
+    const out: number[][] = [];
+    for (const b of batches(ds, split, { batchSize: 5, shuffle: true, rng, ...opts })) out.push([...b.x, ...b.y]);
+    return { out, next: rng.uniform() };
+  };
+  assertEquals(run({ normalised }), run({}), "shuffled");
+  // Augmentation crops the raw image (padding is raw zeros): the normalised copy is not used, nothing changes.
+  assertEquals(run({ normalised, augment: true }), run({ augment: true }), "augmented");
+  assertThrows(
+    () => [...batches(ds, split, { batchSize: 5, normalised: normalised.subarray(48) })],
+    Error,
+    "the normalised split holds 1056 values, expected 23×48",
+  );
+});

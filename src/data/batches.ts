@@ -37,7 +37,16 @@ export interface BatchOptions {
    * passes `graphInputArray`, whose memory TensorFlow reads in place.
    */
   allocate?: (length: number) => Float32Array;
+  /**
+   * The split already normalised ({@linkcode normaliseSplit}), for splits
+   * visited again and again: without augmentation, samples are copied from it
+   * instead of normalised anew (the same values).
+   */
+  normalised?: Float32Array;
 }
+
+/** Largest split worth keeping normalised for a whole run or evaluation (64 MiB of float32). */
+export const NORMALISED_SPLIT_VALUES = 16 * 1024 * 1024;
 
 /** Number of batches of size `batchSize` needed to cover `n` samples. */
 export function numBatches(n: number, batchSize: number): number {
@@ -81,7 +90,7 @@ export function* batches(
   split: Split,
   options: BatchOptions,
 ): Generator<Batch, void, undefined> {
-  const { batchSize, shuffle = false, augment = false, padding = 4, rng, allocate } = options;
+  const { batchSize, shuffle = false, augment = false, padding = 4, rng, allocate, normalised } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new UserError(`batch size must be a positive integer, got ${batchSize}`);
   }
@@ -94,6 +103,12 @@ export function* batches(
   if (split.data.length !== split.n * sampleSize) {
     throw new Error(`batches: split holds ${split.data.length} values, expected ${split.n}×${sampleSize}`);
   }
+  if (normalised !== undefined && normalised.length !== split.n * sampleSize) {
+    throw new Error(
+      `batches: the normalised split holds ${normalised.length} values, expected ${split.n}×${sampleSize}`,
+    );
+  }
+  const from = augment ? undefined : normalised ?? (isImage ? undefined : split.data as Float32Array);
   const order = shuffle ? rng!.permutation(split.n) : null;
   const size = Math.min(batchSize, split.n);
   const x = allocate ? allocate(size * sampleSize) : new Float32Array(size * sampleSize);
@@ -110,8 +125,8 @@ export function* batches(
       const i = order ? order[start + b] : start + b;
       y[b] = split.labels[i];
       const dst = b * sampleSize;
-      if (!isImage) {
-        x.set((split.data as Float32Array).subarray(i * sampleSize, (i + 1) * sampleSize), dst);
+      if (from !== undefined) {
+        x.set(from.subarray(i * sampleSize, (i + 1) * sampleSize), dst);
       } else if (!augment) {
         normaliseImage(split.data as Uint8Array, i * sampleSize, x, dst, sampleSize, c, lut);
       } else {

@@ -18,7 +18,7 @@
  * without augmentation by default (the reference leaves the random crop and
  * flip on while measuring); `augment: true` reproduces the reference.
  */
-import { type Batch, batches, normalisedBatches, normaliseSplit } from "../data/batches.ts";
+import { type Batch, batches, NORMALISED_SPLIT_VALUES, normalisedBatches, normaliseSplit } from "../data/batches.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath, removeTemporaries } from "../io.ts";
@@ -99,14 +99,12 @@ export interface MeasureOptions {
   memory?: MeasurementMemory;
 }
 
-/** Largest split normalised once and kept for a whole evaluation (64 MiB of float32). */
-const NORMALISED_SPLIT_VALUES = 16 * 1024 * 1024;
-
 /**
  * What one evaluation keeps from checkpoint to checkpoint: the training
  * features' memory between the two passes of a measurement (writing into
  * memory already touched is several times faster than into new pages), and
- * the splits normalised once (see `normaliseSplit`), each up to 64 MiB.
+ * the splits normalised once (see `normaliseSplit`), each up to
+ * `NORMALISED_SPLIT_VALUES`.
  */
 export interface MeasurementMemory {
   features: Float32Array | null;

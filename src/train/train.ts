@@ -24,8 +24,14 @@ import { tf } from "../backend/tf.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath, removeTemporaries, writeFileAtomic } from "../io.ts";
 import { Rng } from "../rng.ts";
-import type { Dataset } from "../data/types.ts";
-import { batches as iterateBatches } from "../data/batches.ts";
+import type { Dataset, Split } from "../data/types.ts";
+import {
+  batches as iterateBatches,
+  NORMALISED_SPLIT_VALUES,
+  normalisedBatches,
+  normaliseSplit,
+} from "../data/batches.ts";
+import { graphInputArray } from "../backend/graph/graph_runner.ts";
 import { makeLoss } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "../run/train_config.ts";
@@ -239,6 +245,15 @@ async function trainLocked(
   const signal = callbacks.signal;
   let lastTurn = performance.now();
 
+  // Crop-and-flip augmentation is defined for images only.
+  const augment = cfg.dataAug && dataset.sampleShape.length === 3;
+  // Splits visited every epoch as they are are normalised once (the same values; see normaliseSplit).
+  const keep = (split: Split) => split.n * sampleSize <= NORMALISED_SPLIT_VALUES;
+  const normalisedTrain = !augment && keep(dataset.train) ? normaliseSplit(dataset, dataset.train) : undefined;
+  const normalisedVal = dataset.val.n > 0 && keep(dataset.val)
+    ? normaliseSplit(dataset, dataset.val, graphInputArray)
+    : undefined;
+  const valBatchSize = evaluationBatchSize(model, cfg.testBatchSize);
   try {
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = performance.now();
@@ -252,9 +267,9 @@ async function trainLocked(
       const batches = iterateBatches(dataset, dataset.train, {
         batchSize: cfg.batchSize,
         shuffle: true,
-        // Crop-and-flip augmentation is defined for images only.
-        augment: cfg.dataAug && dataset.sampleShape.length === 3,
+        augment,
         rng,
+        normalised: normalisedTrain,
       });
       for (const batch of batches) {
         b++;
@@ -301,11 +316,9 @@ async function trainLocked(
         ? await evaluateBatches(
           model,
           lossFn,
-          iterateBatches(dataset, dataset.val, {
-            batchSize: evaluationBatchSize(model, cfg.testBatchSize),
-            shuffle: false,
-            augment: false,
-          }),
+          normalisedVal
+            ? normalisedBatches(normalisedVal, dataset.val, dataset.sampleShape, valBatchSize)
+            : iterateBatches(dataset, dataset.val, { batchSize: valBatchSize, allocate: graphInputArray }),
           dataset.sampleShape,
         )
         : { loss: NaN, top1: NaN, top5: NaN };
