@@ -11,13 +11,13 @@ import { tf } from "../src/backend/mod.ts";
 import { loadedNativeBinding, loadNativeBackend } from "../src/backend/native.ts";
 import { sessionConfig, tensorflowCApi, TfStatus } from "../src/backend/graph/_capi.ts";
 import { elfDynamicInfo, tensorflowLibraryFor } from "../src/backend/graph/_library_path.ts";
-import { traceGraphFunction, UntraceableError } from "../src/backend/graph/graph_function.ts";
+import { mergeableOp, traceGraphFunction, UntraceableError } from "../src/backend/graph/graph_function.ts";
 import { GraphRunner } from "../src/backend/graph/graph_runner.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { allVariables, createModel } from "../src/models/mod.ts";
 import { readCheckpoint } from "../src/run/checkpoint.ts";
-import { graphTrainStep, trainRun, trainStep } from "../src/train/train.ts";
+import { graphTrainStep, trainingGraph, trainRun, trainStep } from "../src/train/train.ts";
 import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { type Batch, evaluateBatch } from "../src/train/eval.ts";
 import { checkpointed } from "../src/models/_checkpointing.ts";
@@ -410,5 +410,98 @@ Deno.test({
       fn.free(xs, ...out);
       assertThrows(() => fn.upload(new Float32Array(2), [3], "float32"), Error, "8 bytes for a tensor of shape [3]");
       fn.dispose();
+    }),
+});
+
+Deno.test({
+  name: `merging repeated ops builds one node per op on the same inputs, with the same outputs${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const x = tf.tensor1d([1, -2, 3]);
+      const body = () => {
+        const a = tf.mul(x, 2);
+        const b = tf.mul(x, 2); // the same op on the same inputs: one node when merging
+        const c = tf.mul(x, -0); // a -0 attribute-free constant: its own Const, so its own Mul
+        return [tf.add(a, b), tf.exp(a), tf.exp(b), c];
+      };
+      const plain = traceGraphFunction(body, [x]);
+      const merged = traceGraphFunction(body, [x], { mergeRepeatedOps: true });
+      assertEquals(plain.fn.nodes - merged.fn.nodes, 2, "the second Mul and the second Exp");
+      for (const { fn } of [plain, merged]) {
+        const input = fn.upload(new Float32Array([0.5, -1, 4]), [3], "float32");
+        const out = fn.run([input]);
+        assertEquals(out.map((t) => [...fn.read(t)]), [
+          [2, -4, 16],
+          [Math.fround(Math.exp(1)), Math.fround(Math.exp(-2)), Math.fround(Math.exp(8))],
+          [Math.fround(Math.exp(1)), Math.fround(Math.exp(-2)), Math.fround(Math.exp(8))],
+          [-0, 0, -0],
+        ]);
+        fn.free(input, ...out);
+        fn.dispose();
+      }
+      tf.dispose([x, ...plain.outputs, ...merged.outputs]);
+      for (const op of ["Conv2D", "Mul", "FusedBatchNormV3", "Relu"]) assert(mergeableOp(op), op);
+      for (const op of ["RandomUniform", "StatelessRandomUniformV2", "Multinomial", "AssignVariableOp"]) {
+        assert(!mergeableOp(op), op);
+      }
+    }),
+});
+
+Deno.test({
+  name: `a checkpointed ResNet-18's training graph builds the recomputation once and equals the eager step${why}`,
+  ignore,
+  fn: () =>
+    onNative(() => {
+      const shape = [8, 8, 3];
+      const make = () => {
+        const model = createModel({
+          model: "resnet18",
+          numClasses: 10,
+          sampleShape: shape,
+          width: 0.125,
+          bias: true,
+          seed: 4,
+        });
+        model.checkpointMinPositions = 0; // every block checkpointed (8 × 8 maps are under ResNet-18's default)
+        return { model, opt: new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD) };
+      };
+      const loss = makeLoss("cross_entropy");
+      const x = Float32Array.from({ length: 5 * 8 * 8 * 3 }, (_, i) => Math.cos(0.23 * i));
+      const y = Int32Array.from({ length: 5 }, (_, i) => (7 * i) % 10);
+      const eager = make();
+      assertEquals(eager.model.recomputeInGraphs, false);
+      const merged = make();
+      const recomputing = make();
+      const mergedRunner = trainingGraph(merged.model, merged.opt)!;
+      const state = [...allVariables(recomputing.model).map((v) => v.variable), ...recomputing.opt.slots.flat()];
+      const recomputingRunner = GraphRunner.create(state, { updatesVariables: true })!;
+      for (let step = 0; step < 3; step++) {
+        const stats = trainStep(eager.model, eager.opt, loss, x, y, shape, 0.1, 2);
+        const expected = [...stats.dataSync()];
+        stats.dispose();
+        for (const [runner, m] of [[mergedRunner, merged], [recomputingRunner, recomputing]] as const) {
+          const got = [...graphTrainStep(runner, m.model, m.opt, loss, x, y, shape, 0.1, 2)];
+          assertEquals(got, expected, `step ${step + 1}: batch statistics`);
+        }
+      }
+      const [withMerge, without] = [mergedRunner.graphNodes("train 5")!, recomputingRunner.graphNodes("train 5")!];
+      // At least the recomputed forward ops are gone: per block two convolutions, two batch norms, two ReLUs and
+      // the sum (7), plus a convolution and a batch norm on the three projection shortcuts.
+      assert(without - withMerge >= 8 * 7 + 3 * 2, `${withMerge} nodes merged against ${without}`);
+      mergedRunner.dispose();
+      recomputingRunner.dispose();
+      const want = [...allVariables(eager.model).map((v) => v.variable), ...eager.opt.slots.flat()];
+      for (const m of [merged, recomputing]) {
+        const got = [...allVariables(m.model).map((v) => v.variable), ...m.opt.slots.flat()];
+        want.forEach((v, i) => {
+          assert(
+            v.dataSync().every((value, j) => value === got[i].dataSync()[j]),
+            `variable ${i} differs after 3 steps`,
+          );
+        });
+        tf.dispose(got);
+      }
+      tf.dispose(want);
     }),
 });

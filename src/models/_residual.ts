@@ -27,7 +27,10 @@ export const CHECKPOINT_MIN_POSITIONS = 64;
  * time than their memory was worth. w = 1, batch 100, native graphs with fused
  * batch norm: 2.3–2.7 s at 1.5 GB peak resident, against 2.9 s at 1.2 GB with
  * the 8 × 8 blocks and up recomputed and 2.0–2.3 s at 2.1 GB with none
- * (BENCHMARKS.md).
+ * (BENCHMARKS.md). Its graphs do not recompute (`recomputeInGraphs` false):
+ * the eagerly traced first step sets the peak (1.66 GB either way), and the
+ * graph steps run as fast as without checkpointing (1.12× PyTorch's images/s
+ * against 0.89×, BENCHMARKS.md).
  */
 export const RESNET18_CHECKPOINT_MIN_POSITIONS = 1024;
 
@@ -93,6 +96,8 @@ export interface ResidualNetworkSpec<B extends ResidualBlock> {
   featureDim: number;
   /** The initial `model.checkpointMinPositions`: blocks on maps of fewer positions are not checkpointed. */
   checkpointMinPositions: number;
+  /** `model.recomputeInGraphs` (default true). */
+  recomputeInGraphs?: boolean;
 }
 
 /**
@@ -150,6 +155,7 @@ export function residualNetwork<B extends ResidualBlock>(
     store,
     checkpointing: opts.checkpointing ?? true,
     checkpointMinPositions: spec.checkpointMinPositions,
+    recomputeInGraphs: spec.recomputeInGraphs ?? true,
     forward,
     layers: blocks.filter((blk, i) => blocks[i + 1]?.stage !== blk.stage).map((blk) => ({
       name: blk.stage,

@@ -10,7 +10,9 @@
  *
  * In training, the blocks on 32 × 32 maps are checkpointed by default
  * (`model.checkpointing`): the backward pass recomputes their activations
- * instead of keeping them.
+ * instead of keeping them. Traced training graphs keep them instead
+ * (`model.recomputeInGraphs` false): only the eager first step, which sets
+ * the peak memory, recomputes.
  */
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
@@ -70,5 +72,6 @@ export function createResNet18(opts: WideResNetOptions & { rng: Rng }): Model {
     fc,
     featureDim: inC,
     checkpointMinPositions: RESNET18_CHECKPOINT_MIN_POSITIONS,
+    recomputeInGraphs: false,
   }, opts);
 }

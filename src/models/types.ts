@@ -71,6 +71,15 @@ export interface Model {
    */
   checkpointMinPositions?: number;
   /**
+   * ResNets only: whether traced training graphs (native backend) recompute
+   * the checkpointed blocks as the eager step does (true, the default: the
+   * graph step needs as little memory), or build their recomputed ops as the
+   * forward pass's own (false: the graph keeps those activations and skips the
+   * recomputation; the first step, which runs eagerly while it is traced,
+   * still checkpoints). The same numbers either way.
+   */
+  recomputeInGraphs?: boolean;
+  /**
    * Optional, for networks whose backward pass is written out (the MLP): a
    * training-mode forward pass of `x` that keeps only what its backward pass
    * needs, queueing running-statistic updates as `forward(x, true)` does.

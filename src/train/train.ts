@@ -391,11 +391,17 @@ export function trainStep(
 /**
  * The graph runner that {@linkcode graphTrainStep} needs: over the model's
  * variables (trainable and running statistics) and the optimiser's state,
- * which a step updates. Null where graphs cannot run; `why` gets the reason.
+ * which a step updates; it merges repeated ops for models that do not
+ * recompute in graphs (`model.recomputeInGraphs`). Null where graphs cannot
+ * run; `why` gets the reason.
  */
 export function trainingGraph(model: Model, optimizer: Optimizer, why?: (reason: string) => void): GraphRunner | null {
   const state = [...allVariables(model).map((v) => v.variable), ...optimizer.slots.flat()];
-  return GraphRunner.create(state, { updatesVariables: true }, why);
+  return GraphRunner.create(
+    state,
+    { updatesVariables: true, mergeRepeatedOps: model.recomputeInGraphs === false },
+    why,
+  );
 }
 
 /**

@@ -126,6 +126,23 @@ export interface TraceOptions {
   intraOpThreads?: number;
   /** Inter-op threads (0: default). */
   interOpThreads?: number;
+  /**
+   * Build one node for ops that repeat an earlier op: the same type and
+   * attributes on the same inputs (control dependencies aside), which compute
+   * the same values. Checkpointed blocks then run their forward pass once
+   * instead of again in the backward pass: the graph keeps their activations
+   * (more memory per step) and spends no time recomputing them. Ops whose
+   * outputs are random are never merged. Default false.
+   */
+  mergeRepeatedOps?: boolean;
+}
+
+/** Ops that two identical calls of may give different values (random draws): {@linkcode TraceOptions.mergeRepeatedOps} keeps each. */
+const UNMERGEABLE_OPS = /Random|Multinomial|TruncatedNormal|Stateful|Shuffle|Variable|Assign|Print/;
+
+/** Whether {@linkcode TraceOptions.mergeRepeatedOps} may merge two identical calls of op `type`. */
+export function mergeableOp(type: string): boolean {
+  return !UNMERGEABLE_OPS.test(type);
 }
 
 /** Thrown when a computation cannot be traced into a graph (the caller should stay eager). */
@@ -283,6 +300,8 @@ function buildGraph(
   /** The operation that computes each tensor id (for control dependencies). */
   const producer = new Map<number, Ptr>();
   const constants = new Map<string, { out: Uint8Array<ArrayBuffer>; op: Ptr }>();
+  /** With `mergeRepeatedOps`: the node of each op identity built so far. */
+  const repeated = new Map<string, Ptr>();
   let count = 0;
   let controlInputs = 0;
   const finish = (desc: Ptr, what: string): Ptr => {
@@ -324,6 +343,20 @@ function buildGraph(
         if (e.values.length <= 64) constants.set(key, { out, op });
         return;
       }
+      // The op's identity for merging: type, attributes (-0 kept apart from 0) and the graph outputs it reads.
+      const key = options.mergeRepeatedOps && mergeableOp(e.type)
+        ? `${e.type}|${JSON.stringify(e.attrs, (_k, v) => Object.is(v, -0) ? "-0" : v)}|${
+          e.inputs.map((id) => produced.get(id)?.join(",") ?? `unknown ${id}`).join(";")
+        }`
+        : undefined;
+      const earlier = key === undefined ? undefined : repeated.get(key);
+      if (earlier !== undefined) {
+        e.outputs.forEach((id, j) => {
+          produced.set(id, tfOutput(earlier, j));
+          producer.set(id, earlier);
+        });
+        return;
+      }
       const desc = BigInt(api.TF_NewOperation(graph, cString(e.type), cString(`op${k}_${e.type}`)));
       const input = (id: number): Uint8Array<ArrayBuffer> => {
         const out = produced.get(id);
@@ -358,6 +391,7 @@ function buildGraph(
       }
       for (const attr of e.attrs) setAttr(api, desc, attr);
       const op = finish(desc, `op ${e.type}`);
+      if (key !== undefined) repeated.set(key, op);
       e.outputs.forEach((id, j) => {
         produced.set(id, tfOutput(op, j));
         producer.set(id, op);

@@ -156,6 +156,11 @@ export class GraphRunner {
     }
   }
 
+  /** The number of nodes of the graph traced for `key` (undefined before its first call). */
+  graphNodes(key: string): number | undefined {
+    return this.#graphs.get(key)?.fn.nodes;
+  }
+
   /** Writes the graph's newer variable values into the tfjs variables (a no-op when they are current). */
   sync(): void {
     if (!this.#ahead || this.#state === null || this.#any === null) return;
