@@ -35,11 +35,11 @@ export interface WorkloadSpec {
   /** `createModel`'s name. */
   model: "mlp" | "resnet18" | "wide_resnet50";
   width: number;
-  /** `train`: one SGD step per repetition; `eval`: one evaluation pass over `evalSamples` inputs. */
+  /** `train`: SGD steps; `eval`: evaluation passes over `evalSamples` inputs. */
   kind: "train" | "eval";
   /** Our sample shape (NHWC images, or vectors). */
   sampleShape: number[];
-  /** Steps timed together per repetition (the MLP's step is milliseconds). */
+  /** Steps (or evaluation passes) timed together per repetition: the MLP's take milliseconds. */
   stepsPerRep: number;
 }
 
@@ -64,7 +64,8 @@ export const REFERENCE_WORKLOADS: Readonly<Record<string, WorkloadSpec>> = {
     width: 1,
     kind: "eval",
     sampleShape: [784],
-    stepsPerRep: 1,
+    // About 1 s a repetition: single 40 ms passes let one hiccup of the machine move the median by half.
+    stepsPerRep: 25,
   },
   "resnet18-0.25": {
     label: "train ResNet-18 w=0.25",

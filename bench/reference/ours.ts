@@ -138,7 +138,7 @@ export async function timeWorkload(
     }
   };
   const once = spec.kind === "train" ? trainOnce : evaluateOnce;
-  const steps = spec.kind === "train" ? t.stepsPerRep : 1;
+  const steps = t.stepsPerRep;
   const seconds: number[] = [];
   try {
     for (let i = 0; i < t.warmup * steps; i++) await once();

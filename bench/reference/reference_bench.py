@@ -255,8 +255,7 @@ def time_workload(name, reps, warmup, steps_per_rep, eval_batch, eval_samples, c
                     top = logits.topk(min(5, classes), dim=1).indices == y[:, None]
                     stats = torch.stack([loss, top[:, 0].sum().float(), top.sum().float()])
                     h.numpy(), stats.numpy()
-        images = eval_samples
-        steps_per_rep = 1
+        images = eval_samples * steps_per_rep
     seconds = time_steps(step, reps, warmup, steps_per_rep)
     return {
         "workload": name,
