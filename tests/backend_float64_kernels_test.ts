@@ -5,15 +5,11 @@
  * dispatcher (`src/metrics/_gemm.ts`) hands over. Ignored, with the reason, without the native backend.
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import { nativeFloat64Kernels } from "../src/backend/graph/float64_kernels.ts";
 import { eigen, type Float64Kernels, gemm, gemmNT, setFloat64Kernels } from "../src/metrics/_gemm.ts";
 import { neuralCollapseMetrics, symmetricEigen, syntheticFeatures } from "../src/metrics/mod.ts";
 import { Rng } from "../src/rng.ts";
-
-const native = await loadNativeBackend();
-const ignore = !native.ok;
-const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
+import { ignore, why } from "./_native.ts";
 
 function random(n: number, seed: number): Float64Array {
   const rng = new Rng(seed);

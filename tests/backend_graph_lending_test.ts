@@ -8,7 +8,6 @@
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import {
   addressOf,
   alignedFloat32Array,
@@ -23,19 +22,7 @@ import { graphInputArray, GraphRunner } from "../src/backend/graph/graph_runner.
 import { makeLoss } from "../src/losses/mod.ts";
 import { allVariables, createModel } from "../src/models/mod.ts";
 import { evaluateBatch } from "../src/train/eval.ts";
-
-const native = await loadNativeBackend();
-const ignore = !native.ok;
-const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
-
-async function onNative<T>(f: () => Promise<T> | T): Promise<T> {
-  assert(await tf.setBackend("tensorflow"), "the tensorflow backend did not load");
-  try {
-    return await f();
-  } finally {
-    await tf.setBackend("cpu");
-  }
-}
+import { ignore, onNative, why } from "./_native.ts";
 
 const bytesOf = (a: Float32Array) => new Uint8Array(a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
 

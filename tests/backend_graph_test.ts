@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
-import { loadedNativeBinding, loadNativeBackend } from "../src/backend/native.ts";
+import { loadedNativeBinding } from "../src/backend/native.ts";
 import { sessionConfig, tensorflowCApi, TfStatus } from "../src/backend/graph/_capi.ts";
 import { elfDynamicInfo, tensorflowLibraryFor } from "../src/backend/graph/_library_path.ts";
 import { mergeableOp, traceGraphFunction, UntraceableError } from "../src/backend/graph/graph_function.ts";
@@ -22,19 +22,7 @@ import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { type Batch, evaluateBatch } from "../src/train/eval.ts";
 import { checkpointed } from "../src/models/_checkpointing.ts";
 import { tinyConfig } from "./_train_fixture.ts";
-
-const native = await loadNativeBackend();
-const ignore = !native.ok;
-const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
-
-async function onNative<T>(f: () => Promise<T> | T): Promise<T> {
-  assert(await tf.setBackend("tensorflow"), "the tensorflow backend did not load");
-  try {
-    return await f();
-  } finally {
-    await tf.setBackend("cpu");
-  }
-}
+import { ignore, onNative, why } from "./_native.ts";
 
 Deno.test({
   name: `a traced graph replays its ops on new inputs: (x + 1)·2, AddN, concat, int32 outputs${why}`,
@@ -229,24 +217,12 @@ Deno.test({
   fn: () =>
     onNative(() => {
       const shape = [8, 8, 3];
-      const make = () => {
-        const model = createModel({
-          model: "resnet18",
-          numClasses: 10,
-          sampleShape: shape,
-          width: 0.125,
-          bias: true,
-          seed: 3,
-        });
-        return { model, opt: new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD) };
-      };
       const loss = makeLoss("label_smoothing");
       const x = Float32Array.from({ length: 6 * 8 * 8 * 3 }, (_, i) => Math.sin(0.37 * i));
       const y = Int32Array.from({ length: 6 }, (_, i) => (3 * i) % 10);
-      const eager = make();
-      const traced = make();
-      const state = [...allVariables(traced.model).map((v) => v.variable), ...traced.opt.slots.flat()];
-      const runner = GraphRunner.create(state, { updatesVariables: true })!;
+      const eager = smallResNet18(shape, 3);
+      const traced = smallResNet18(shape, 3);
+      const runner = GraphRunner.create(traced.state(), { updatesVariables: true })!;
       for (let step = 0; step < 3; step++) {
         const stats = trainStep(eager.model, eager.opt, loss, x, y, shape, 0.1, 2);
         const expected = [...stats.dataSync()];
@@ -256,14 +232,8 @@ Deno.test({
       }
       runner.dispose();
       assertEquals(traced.opt.step, 3);
-      const expected = [...allVariables(eager.model).map((v) => v.variable), ...eager.opt.slots.flat()];
-      expected.forEach((v, i) => {
-        assert(
-          v.dataSync().every((value, j) => value === state[i].dataSync()[j]),
-          `variable ${i} differs after 3 steps`,
-        );
-      });
-      tf.dispose([...expected, ...state]);
+      assertSameState(eager.state(), traced.state(), "after 3 steps");
+      tf.dispose([...eager.state(), ...traced.state()]);
     }),
 });
 
@@ -455,16 +425,9 @@ Deno.test({
     onNative(() => {
       const shape = [8, 8, 3];
       const make = () => {
-        const model = createModel({
-          model: "resnet18",
-          numClasses: 10,
-          sampleShape: shape,
-          width: 0.125,
-          bias: true,
-          seed: 4,
-        });
-        model.checkpointMinPositions = 0; // every block checkpointed (8 × 8 maps are under ResNet-18's default)
-        return { model, opt: new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD) };
+        const net = smallResNet18(shape, 4);
+        net.model.checkpointMinPositions = 0; // every block checkpointed (8 × 8 maps are under ResNet-18's default)
+        return net;
       };
       const loss = makeLoss("cross_entropy");
       const x = Float32Array.from({ length: 5 * 8 * 8 * 3 }, (_, i) => Math.cos(0.23 * i));
@@ -474,8 +437,7 @@ Deno.test({
       const merged = make();
       const recomputing = make();
       const mergedRunner = trainingGraph(merged.model, merged.opt)!;
-      const state = [...allVariables(recomputing.model).map((v) => v.variable), ...recomputing.opt.slots.flat()];
-      const recomputingRunner = GraphRunner.create(state, { updatesVariables: true })!;
+      const recomputingRunner = GraphRunner.create(recomputing.state(), { updatesVariables: true })!;
       for (let step = 0; step < 3; step++) {
         const stats = trainStep(eager.model, eager.opt, loss, x, y, shape, 0.1, 2);
         const expected = [...stats.dataSync()];
@@ -491,17 +453,23 @@ Deno.test({
       assert(without - withMerge >= 8 * 7 + 3 * 2, `${withMerge} nodes merged against ${without}`);
       mergedRunner.dispose();
       recomputingRunner.dispose();
-      const want = [...allVariables(eager.model).map((v) => v.variable), ...eager.opt.slots.flat()];
-      for (const m of [merged, recomputing]) {
-        const got = [...allVariables(m.model).map((v) => v.variable), ...m.opt.slots.flat()];
-        want.forEach((v, i) => {
-          assert(
-            v.dataSync().every((value, j) => value === got[i].dataSync()[j]),
-            `variable ${i} differs after 3 steps`,
-          );
-        });
-        tf.dispose(got);
-      }
-      tf.dispose(want);
+      for (const m of [merged, recomputing]) assertSameState(eager.state(), m.state(), "after 3 steps");
+      tf.dispose([eager, merged, recomputing].flatMap((m) => m.state()));
     }),
 });
+
+/** A seeded ResNet-18 of width 0.125 on `shape` with the reference SGD; `state()`: its variables and the slots. */
+function smallResNet18(shape: number[], seed: number) {
+  const model = createModel({ model: "resnet18", numClasses: 10, sampleShape: shape, width: 0.125, bias: true, seed });
+  const opt = new Optimizer(model.store.trainable.map((v) => v.variable), REFERENCE_SGD);
+  return { model, opt, state: () => [...allVariables(model).map((v) => v.variable), ...opt.slots.flat()] };
+}
+
+/** Asserts that two training states hold the same values, to the bit. */
+function assertSameState(want: tf.Variable[], got: tf.Variable[], when: string): void {
+  assertEquals(got.length, want.length);
+  want.forEach((v, i) => {
+    const [a, b] = [v.dataSync(), got[i].dataSync()];
+    assert(a.every((value, j) => value === b[j]), `variable ${i} differs ${when}`);
+  });
+}

@@ -7,7 +7,6 @@
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import {
   hasNativeKernels,
   nativeMatMul,
@@ -16,10 +15,7 @@ import {
 } from "../src/backend/native_kernels.ts";
 import { BN_EPSILON, ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
-
-const native = await loadNativeBackend();
-const ignore = !native.ok;
-const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
+import { ignore, why } from "./_native.ts";
 
 async function onBackend<T>(name: "tensorflow" | "cpu", f: () => Promise<T> | T): Promise<T> {
   assert(await tf.setBackend(name), `the ${name} backend did not load`);

@@ -7,16 +7,12 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { Rng } from "../src/rng.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { trainRun } from "../src/train/train.ts";
-
-const native = await loadNativeBackend();
-const ignore = !native.ok;
-const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
+import { ignore, why } from "./_native.ts";
 
 function relClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
   let scale = 0;
