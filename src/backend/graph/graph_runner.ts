@@ -199,6 +199,11 @@ export function copyInto<T extends Float32Array | Int32Array>(values: T, into: T
  * A zeroed `Float32Array` of `length` values for graph inputs: aligned so
  * that TensorFlow reads it in place where graphs run (see
  * {@linkcode GraphRunner.run}), a plain one elsewhere.
+ *
+ * @example
+ * ```ts
+ * const x = graphInputArray(4096 * 784); // a batch buffer for batches(…, { allocate: graphInputArray })
+ * ```
  */
 export function graphInputArray(length: number): Float32Array {
   return graphsUnavailable() === null ? alignedFloat32Array(tensorflowCApi(), length) : new Float32Array(length);
