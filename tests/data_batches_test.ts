@@ -2,7 +2,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
-import { batches, normalisedBatches, normaliseSplit, numBatches } from "../src/data/batches.ts";
+import { batches, keepsNormalised, normalisedBatches, normaliseSplit, numBatches } from "../src/data/batches.ts";
 import { CIFAR_NORMALIZATION } from "../src/data/cifar.ts";
 import type { Split } from "../src/data/types.ts";
 
@@ -219,6 +219,9 @@ Deno.test("a split normalised once gives batches() values exactly, batched as vi
     "689 values for 23 samples of 30",
   );
   assertThrows(() => normaliseSplit(ds, { ...split, n: 22 }), Error, "split holds 690 values, expected 22×30");
+  // Kept for a whole run up to 64 MiB of float32: 16 Mi values.
+  assert(keepsNormalised({ sampleShape: [32, 32, 4] }, { n: 4096 }), "exactly 16 Mi values");
+  assert(!keepsNormalised({ sampleShape: [32, 32, 4] }, { n: 4097 }), "one sample more");
 });
 
 Deno.test("batches copy samples from a split normalised once, with the same values and draws as normalising anew", () => {

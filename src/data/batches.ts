@@ -48,6 +48,11 @@ export interface BatchOptions {
 /** Largest split worth keeping normalised for a whole run or evaluation (64 MiB of float32). */
 export const NORMALISED_SPLIT_VALUES = 16 * 1024 * 1024;
 
+/** Whether `split` is small enough to keep normalised ({@linkcode NORMALISED_SPLIT_VALUES}). */
+export function keepsNormalised(ds: Pick<Dataset, "sampleShape">, split: Pick<Split, "n">): boolean {
+  return split.n * ds.sampleShape.reduce((a, b) => a * b, 1) <= NORMALISED_SPLIT_VALUES;
+}
+
 /** Number of batches of size `batchSize` needed to cover `n` samples. */
 export function numBatches(n: number, batchSize: number): number {
   return Math.ceil(n / batchSize);

@@ -18,7 +18,7 @@
  * without augmentation by default (the reference leaves the random crop and
  * flip on while measuring); `augment: true` reproduces the reference.
  */
-import { type Batch, batches, NORMALISED_SPLIT_VALUES, normalisedBatches, normaliseSplit } from "../data/batches.ts";
+import { batches } from "../data/batches.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath, removeTemporaries } from "../io.ts";
@@ -26,7 +26,7 @@ import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { type BatchSource, measureBatches, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
 import { graphInputArray } from "../backend/graph/graph_runner.ts";
-import { evaluateBatch, evaluationBatchSize } from "../train/eval.ts";
+import { evaluateBatch, evaluationBatches, evaluationBatchSize } from "../train/eval.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
@@ -104,7 +104,7 @@ export interface MeasureOptions {
  * features' memory between the two passes of a measurement (writing into
  * memory already touched is several times faster than into new pages), and
  * the splits normalised once (see `normaliseSplit`), each up to
- * `NORMALISED_SPLIT_VALUES`.
+ * `NORMALISED_SPLIT_VALUES` (`evaluationBatches`).
  */
 export interface MeasurementMemory {
   features: Float32Array | null;
@@ -121,27 +121,6 @@ function featureMemory(memory: MeasurementMemory | undefined, length: number): F
   if (memory === undefined) return new Float32Array(length);
   if (memory.features === null || memory.features.length < length) memory.features = new Float32Array(length);
   return memory.features.subarray(0, length);
-}
-
-/**
- * Batches of `split` in split order without augmentation: views of the split
- * normalised once (kept in `memory`) where it is small enough, else written
- * batch by batch into memory that TensorFlow reads in place. The same values
- * either way.
- */
-function evaluationBatches(
-  ds: Dataset,
-  split: Split,
-  batchSize: number,
-  memory: MeasurementMemory | undefined,
-): Iterable<Batch> {
-  const values = split.n * ds.sampleShape.reduce((a, b) => a * b, 1);
-  if (memory === undefined || values > NORMALISED_SPLIT_VALUES) {
-    return batches(ds, split, { batchSize, allocate: graphInputArray });
-  }
-  let x = memory.splits.get(split);
-  if (x === undefined) memory.splits.set(split, x = normaliseSplit(ds, split, graphInputArray));
-  return normalisedBatches(x, split, ds.sampleShape, batchSize);
 }
 
 /** Checkpoint epochs present in a run folder, ascending. */
@@ -319,7 +298,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       const epoch = checkpointEpoch(ckpt.meta, bestPath, 1, cfg.epochs);
       restoreVariables(ckpt, vars, bestPath);
       const score = (split: Split) =>
-        evaluateBatches(model, lossFn, evaluationBatches(ds, split, batchSize, memory), ds.sampleShape)
+        evaluateBatches(model, lossFn, evaluationBatches(ds, split, batchSize, memory.splits), ds.sampleShape)
           .then((s) => s.top1);
       info.best = {
         epoch,
@@ -370,7 +349,7 @@ async function measureWith(
   const trainBatches = () =>
     opts.augment
       ? batches(ds, ds.train, { batchSize, augment: true, rng: new Rng(opts.seed), allocate: graphInputArray })
-      : evaluationBatches(ds, ds.train, batchSize, opts.memory);
+      : evaluationBatches(ds, ds.train, batchSize, opts.memory?.splits);
   const features = (x: Float32Array, n: number, withLoss: boolean, y: Int32Array, into?: Float32Array) => {
     const r = evaluateBatch(model, lossFn, { x, y, n }, ds.sampleShape, true, into);
     if (withLoss) lossSum += r.meanLoss * n;
@@ -401,14 +380,14 @@ async function measureWith(
     ? await evaluateBatches(
       model,
       lossFn,
-      evaluationBatches(ds, ds.val, batchSize, opts.memory),
+      evaluationBatches(ds, ds.val, batchSize, opts.memory?.splits),
       ds.sampleShape,
     )
     : null;
   const test = await evaluateBatches(
     model,
     lossFn,
-    evaluationBatches(ds, ds.test, batchSize, opts.memory),
+    evaluationBatches(ds, ds.test, batchSize, opts.memory?.splits),
     ds.sampleShape,
   );
   return {

@@ -5,7 +5,9 @@
 import { tf } from "../backend/tf.ts";
 import type { LossFn } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
-import { copyInto, GraphRunner } from "../backend/graph/graph_runner.ts";
+import { copyInto, graphInputArray, GraphRunner } from "../backend/graph/graph_runner.ts";
+import { batches, keepsNormalised, normalisedBatches, normaliseSplit } from "../data/batches.ts";
+import type { Dataset, Split } from "../data/types.ts";
 
 /**
  * The evaluation batch of models on vector data (the MLP). Batch size changes
@@ -143,6 +145,32 @@ function evaluationGraph(model: Model): GraphRunner | null {
     if (graph) releaseGraphs.register(model, graph);
   }
   return evaluationGraphs.get(model) ?? null;
+}
+
+/**
+ * Batches of `split` in split order without augmentation, for evaluation
+ * passes: views of the split normalised once and kept in `kept` where it is
+ * small enough (`keepsNormalised`), else written batch by batch into memory
+ * that TensorFlow reads in place. The same values either way.
+ *
+ * @example
+ * ```ts
+ * const kept = new Map();
+ * for (let epoch = 0; epoch < 3; epoch++) await evaluateBatches(model, loss, evaluationBatches(ds, ds.val, 4096, kept), ds.sampleShape);
+ * ```
+ */
+export function evaluationBatches(
+  ds: Dataset,
+  split: Split,
+  batchSize: number,
+  kept?: Map<Split, Float32Array>,
+): Iterable<Batch> {
+  if (kept === undefined || !keepsNormalised(ds, split)) {
+    return batches(ds, split, { batchSize, allocate: graphInputArray });
+  }
+  let x = kept.get(split);
+  if (x === undefined) kept.set(split, x = normaliseSplit(ds, split, graphInputArray));
+  return normalisedBatches(x, split, ds.sampleShape, batchSize);
 }
 
 /** Evaluates `model` with `loss` over `batches`, whose shape is `sampleShape`. */

@@ -25,17 +25,18 @@ import { UserError } from "../errors.ts";
 import { exists, joinPath, removeTemporaries, writeFileAtomic } from "../io.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset, Split } from "../data/types.ts";
-import {
-  batches as iterateBatches,
-  NORMALISED_SPLIT_VALUES,
-  normalisedBatches,
-  normaliseSplit,
-} from "../data/batches.ts";
-import { graphInputArray } from "../backend/graph/graph_runner.ts";
+import { batches as iterateBatches, keepsNormalised, normaliseSplit } from "../data/batches.ts";
 import { makeLoss } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "../run/train_config.ts";
-import { batchStats, evaluateBatches, evaluationBatchSize, scoresFromSums, type SplitScores } from "./eval.ts";
+import {
+  batchStats,
+  evaluateBatches,
+  evaluationBatches,
+  evaluationBatchSize,
+  scoresFromSums,
+  type SplitScores,
+} from "./eval.ts";
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
@@ -248,11 +249,10 @@ async function trainLocked(
   // Crop-and-flip augmentation is defined for images only.
   const augment = cfg.dataAug && dataset.sampleShape.length === 3;
   // Splits visited every epoch as they are are normalised once (the same values; see normaliseSplit).
-  const keep = (split: Split) => split.n * sampleSize <= NORMALISED_SPLIT_VALUES;
-  const normalisedTrain = !augment && keep(dataset.train) ? normaliseSplit(dataset, dataset.train) : undefined;
-  const normalisedVal = dataset.val.n > 0 && keep(dataset.val)
-    ? normaliseSplit(dataset, dataset.val, graphInputArray)
+  const normalisedTrain = !augment && keepsNormalised(dataset, dataset.train)
+    ? normaliseSplit(dataset, dataset.train)
     : undefined;
+  const keptVal = new Map<Split, Float32Array>();
   const valBatchSize = evaluationBatchSize(model, cfg.testBatchSize);
   try {
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
@@ -316,9 +316,7 @@ async function trainLocked(
         ? await evaluateBatches(
           model,
           lossFn,
-          normalisedVal
-            ? normalisedBatches(normalisedVal, dataset.val, dataset.sampleShape, valBatchSize)
-            : iterateBatches(dataset, dataset.val, { batchSize: valBatchSize, allocate: graphInputArray }),
+          evaluationBatches(dataset, dataset.val, valBatchSize, keptVal),
           dataset.sampleShape,
         )
         : { loss: NaN, top1: NaN, top5: NaN };
