@@ -3,6 +3,7 @@
  * are written atomically: to a temporary file beside the target, then renamed,
  * so a crash never leaves a half-written file under the final name.
  */
+import { resolve } from "node:path";
 import { UserError } from "./errors.ts";
 
 /**
@@ -64,6 +65,46 @@ export async function exists(path: string): Promise<boolean> {
 /** Joins path segments with single slashes. */
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== "").join("/").replace(/\/+/g, "/");
+}
+
+/**
+ * A file name made from text that comes from outside (a run's dataset or
+ * model name, a title): every run of characters other than ASCII letters,
+ * digits, `.`, `_`, `+` and `-`, and every run of two or more dots, becomes
+ * one `_`; leading dots and dashes are dropped (no hidden files, nothing read
+ * as a flag); at most 200 characters. The result is never empty, `.` or `..`
+ * and holds no path separator, NUL or control character, so it cannot leave
+ * the folder it is joined to.
+ *
+ * @example
+ * ```ts
+ * safeFileName("cifar100-wide_resnet50-w0.5-e200-nc1"); // unchanged
+ * safeFileName("../../../escaped-mlp"); // "_escaped-mlp"
+ * ```
+ */
+export function safeFileName(text: string): string {
+  const name = text.replace(/(?:[^A-Za-z0-9._+-]|\.{2,})+/g, "_").replace(/^[.-]+/, "").slice(0, 200);
+  return name === "" ? "_" : name;
+}
+
+/**
+ * `dir/name`, after checking that it resolves to a path inside `dir` (not
+ * `dir` itself, not beside or above it); throws {@linkcode UserError} naming
+ * both otherwise. `name` may hold folders (`figures/a.svg`).
+ *
+ * @example
+ * ```ts
+ * pathInside("/out", "figures/a.svg"); // "/out/figures/a.svg"
+ * pathInside("/out", "../a.svg"); // throws: outside /out
+ * ```
+ */
+export function pathInside(dir: string, name: string): string {
+  const base = resolve(dir);
+  const path = resolve(base, name);
+  if (!path.startsWith(base.endsWith("/") ? base : `${base}/`)) {
+    throw new UserError(`${JSON.stringify(name)} would be written at ${path}, outside the output folder ${base}`);
+  }
+  return joinPath(dir, name);
 }
 
 /**

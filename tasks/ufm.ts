@@ -10,8 +10,8 @@
  */
 import { UserError } from "../src/errors.ts";
 import { DEFAULT_LOSS_PARAMS, expandLossAbbreviation } from "../src/losses/names.ts";
-import { joinPath, writeFileAtomic, writeJsonAtomic } from "../src/io.ts";
-import { renderSvg } from "../src/plot/mod.ts";
+import { joinPath, writeJsonAtomic } from "../src/io.ts";
+import { writeFigures } from "../src/plot/mod.ts";
 import {
   DEFAULT_SWEEPS,
   UFM_DEFAULTS,
@@ -166,12 +166,7 @@ async function main(v: FlagValues<typeof SPECS>): Promise<void> {
   await Deno.mkdir(out, { recursive: true });
   const jsonPath = joinPath(out, "ufm.json");
   await writeJsonAtomic(jsonPath, { task: "ufm", config: { ...base, losses, gammas, smoothings, lambdas }, ...record });
-  const svgs: string[] = [];
-  for (const fig of record.figures) {
-    const path = joinPath(out, `${fig.name}.svg`);
-    await writeFileAtomic(path, renderSvg(fig));
-    svgs.push(path);
-  }
+  const svgs = await writeFigures(record.figures, out, "svg");
   console.log(`wrote ${jsonPath} and ${svgs.length} SVG figures in ${out} (${record.seconds.toFixed(1)} s of solving)`);
 }
 

@@ -10,13 +10,14 @@
  *
  * @module
  */
-import { joinPath, writeFileAtomic } from "../io.ts";
+import { joinPath, pathInside, writeFileAtomic } from "../io.ts";
 import { markdownToHtml } from "./_markdown.ts";
 import { escapeXml } from "./_svg.ts";
 import { dynamicsFigures } from "./dynamics_figures.ts";
 import { heatmapFigures, type MissingRun } from "./heatmap_figures.ts";
 import { lossStyle } from "./loss_style.ts";
 import { renderSvg } from "./render_svg.ts";
+import { figureFileName } from "./write_figures.ts";
 import { metricInfo } from "../metrics/table.ts";
 import { runName } from "../run/naming.ts";
 import { settingsRecord } from "../run/config.ts";
@@ -313,10 +314,8 @@ export function buildReport(
     mdParts.push(`## ${b.title}`, "", blockMarkdown(b), "");
     const figHtml: string[] = [];
     for (const spec of b.figures) {
-      let name = spec.name;
-      // Two sections may reuse a name; files must not overwrite each other.
-      for (let k = 2; usedNames.has(name); k++) name = `${spec.name}-${k}`;
-      usedNames.add(name);
+      // Two sections may reuse a name; files must not overwrite each other, nor leave figures/.
+      const name = figureFileName(spec.name, usedNames);
       const svg = renderSvg({ ...spec, name }, options.render);
       const path = `figures/${name}.svg`;
       figures.push({ path, svg });
@@ -343,7 +342,7 @@ export function buildReport(
  */
 export async function writeReport(outDir: string, report: ReportOutput): Promise<{ html: string; markdown: string }> {
   await Deno.mkdir(joinPath(outDir, "figures"), { recursive: true });
-  for (const f of report.figures) await writeFileAtomic(joinPath(outDir, f.path), f.svg);
+  for (const f of report.figures) await writeFileAtomic(pathInside(outDir, f.path), f.svg);
   const html = joinPath(outDir, "report.html");
   const markdown = joinPath(outDir, "report.md");
   await writeFileAtomic(html, report.html);
