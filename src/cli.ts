@@ -6,7 +6,8 @@
  *
  * Accepted forms: `--name value`, `--name=value`, `--flag`, `--no-flag`
  * (booleans), and the declared short aliases (`-e 200`, `-tb 100`). List
- * flags take comma-separated values and may be repeated.
+ * flags take comma-separated values and may be repeated; any other flag
+ * given twice is an error (neither value silently wins).
  *
  * Paths (`path` and `paths` flags) come out absolute, by one rule:
  * - a relative path the user types is relative to the folder they ran the
@@ -165,6 +166,8 @@ export function parseFlags<const S extends readonly FlagSpec[]>(
   const values: Record<string, unknown> = {};
   for (const s of specs) if (s.default !== undefined) values[s.name] = defaultValue(s);
   const givenLists = new Set<string>();
+  /** How each scalar flag was given: a second one is refused rather than silently taking over. */
+  const givenScalars = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     let key = arg;
@@ -187,6 +190,14 @@ export function parseFlags<const S extends readonly FlagSpec[]>(
       if (!arg.startsWith("-")) throw new UserError(`unexpected argument '${arg}' (flags start with --)`);
       const valid = specs.map((s) => [`--${s.name}`, ...(s.aliases ?? [])].join("/")).join(", ");
       throw new UserError(`unknown flag '${key}'; valid flags: ${valid}`);
+    }
+    if (!LIST_TYPES.includes(spec.type)) {
+      const given = spec.type === "boolean" || inline !== undefined ? arg : `${arg} ${args[i + 1] ?? ""}`.trim();
+      const earlier = givenScalars.get(spec.name);
+      if (earlier !== undefined) {
+        throw new UserError(`${key}: given twice ('${earlier}', then '${given}'); give it once`);
+      }
+      givenScalars.set(spec.name, given);
     }
     if (spec.type === "boolean") {
       if (inline !== undefined) {
@@ -211,6 +222,9 @@ export function parseFlags<const S extends readonly FlagSpec[]>(
   // Each value was made by `convert` (or is the spec's default) for its spec's type, which is what FlagValues<S> says.
   return values as FlagValues<S>;
 }
+
+/** Flag types that take several values, repeated flags adding to them; every other type takes one. */
+const LIST_TYPES: readonly FlagType[] = ["strings", "list", "numbers", "ints", "paths"];
 
 function defaultValue(spec: FlagSpec): unknown {
   if (spec.type === "path") return repositoryPath(spec.default as string);
@@ -367,6 +381,7 @@ const FILE_SYSTEM_ERRORS: [new (...args: never[]) => Error, string][] = [
  */
 export function fileSystemErrorLine(e: unknown): string | null {
   if (!(e instanceof Error)) return null;
+  if (e instanceof Deno.errors.NotCapable) return notPermittedLine(e.message);
   const known = FILE_SYSTEM_ERRORS.find(([type]) => e instanceof type);
   const m = /^(.*?) \(os error \d+\)(?:: (\w+) .*'([^']*)')?$/s.exec(e.message);
   // Errors of other kinds (ENOSPC, EROFS) arrive as plain Errors carrying an OS error code.
@@ -384,6 +399,41 @@ export function fileSystemErrorLine(e: unknown): string | null {
     }
   }
   return `${what} (${op}): ${path}`;
+}
+
+/**
+ * One line for Deno's refusal of a path the task's permissions do not cover
+ * (`Requires all access to "/proc", run again with the --allow-all flag`):
+ * Deno lets a program read or write under `/dev`, `/proc` and `/sys` only
+ * with `--allow-all`, which no task asks for.
+ */
+function notPermittedLine(message: string): string {
+  const m = /^Requires (\w+) access to "(.*)", run again/s.exec(message);
+  if (!m) return `not permitted: ${message}`;
+  const [, kind, path] = m;
+  if (kind === "all") {
+    return `not permitted: ${path} (a system path: Deno reaches /dev, /proc and /sys only with --allow-all)`;
+  }
+  return `not permitted (${kind} access): ${path}`;
+}
+
+/**
+ * A message as one line: line breaks and other control characters escaped
+ * as in a string literal (`\n`, `\x00`), so a file name holding a newline
+ * cannot make an error look like two.
+ *
+ * @example
+ * ```ts
+ * oneLine("runs/a\nb: no such folder"); // "runs/a\\nb: no such folder"
+ * ```
+ */
+export function oneLine(message: string): string {
+  const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  return message.replace(
+    // deno-lint-ignore no-control-regex -- matching control characters is the point
+    /[\u0000-\u001f\u007f]/g,
+    (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /**
@@ -409,7 +459,7 @@ export async function runTask<const S extends readonly FlagSpec[]>(
   } catch (e) {
     const line = e instanceof UserError ? e.message : fileSystemErrorLine(e);
     if (line === null) throw e;
-    console.error(`error: ${line}`);
+    console.error(`error: ${oneLine(line)}`);
     Deno.exit(EXIT.user);
   }
 }

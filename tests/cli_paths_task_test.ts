@@ -184,6 +184,44 @@ Deno.test("a bad output path is one error line naming it, exit status 2", async 
   }
 });
 
+Deno.test("system paths the tasks may not reach are one error line naming the path, exit status 2", async () => {
+  const user = await Deno.makeTempDir({ prefix: "cli_paths_system_" });
+  try {
+    const cases: [Promise<Output>, string][] = [
+      [task(user, "plot", ["--runs", "/proc", "--out", "fig"]), "/proc"],
+      [task(user, "report", ["--runs", "/dev", "--out", "rep"]), "/dev"],
+      [task(user, "heatmap", ["--runs", "/sys/kernel", "--out", "fig"]), "/sys/kernel"],
+      [
+        task(user, "train", ["--save-path", "/proc/x", "--dataset", "synthetic", "--model", "mlp", "-e", "1"]),
+        "/proc/x",
+      ],
+      [task(user, "sweep", ["--runs-dir", "/proc/foo", "--status"]), "/proc/foo"],
+    ];
+    for (const [run, path] of cases) {
+      const r = await run;
+      const errors = r.stderr.trim().split("\n").filter((l) => !l.startsWith("train: "));
+      assertOneLineError({ ...r, stderr: errors.join("\n") }, "not permitted", path);
+    }
+    // Nothing was written in the user's folder.
+    assertEquals([...Deno.readDirSync(user)].map((e) => e.name), []);
+  } finally {
+    await Deno.remove(user, { recursive: true });
+  }
+});
+
+Deno.test("a path holding a newline stays on one error line; a scalar flag given twice is refused", async () => {
+  const user = await Deno.makeTempDir({ prefix: "cli_paths_newline_" });
+  try {
+    assertOneLineError(await task(user, "plot", ["--runs", "a\nb"]), `--runs ${user}/a\\nb: no such folder`);
+    assertOneLineError(
+      await task(user, "plot", ["--out", "a", "--out=b"]),
+      "--out: given twice ('--out a', then '--out=b')",
+    );
+  } finally {
+    await Deno.remove(user, { recursive: true });
+  }
+});
+
 Deno.test("--help prints list defaults as they are typed", async () => {
   const r = await task(ROOT, "ufm", ["--help"]);
   assertEquals(r.code, 0, r.stderr);

@@ -5,6 +5,7 @@ import {
   fileSystemErrorLine,
   type FlagSpec,
   helpText,
+  oneLine,
   parseFlags,
   repositoryPath,
 } from "../src/cli.ts";
@@ -170,6 +171,27 @@ Deno.test("list flags: comma lists, repeats add up, numeric lists are checked el
   assertThrows(() => parseFlags(["--widths", "x"], specs), UserError, "--widths: expected a decimal number, got 'x'");
 });
 
+Deno.test("a scalar flag given twice is refused, naming both; list flags still add up", () => {
+  assertThrows(
+    () => parseFlags(["--lr", "0.1", "--lr", "0.2"], TRAIN_FLAGS),
+    UserError,
+    "--lr: given twice ('--lr 0.1', then '--lr 0.2'); give it once",
+  );
+  assertThrows(
+    () => parseFlags(["-e", "5", "--epochs=6"], TRAIN_FLAGS),
+    UserError,
+    "given twice ('-e 5', then '--epochs=6')",
+  );
+  assertThrows(() => parseFlags(["--bias", "--no-bias"], TRAIN_FLAGS), UserError, "--no-bias: given twice");
+  assertThrows(() => parseFlags(["--save-path", "a", "--save-path", "a"], TRAIN_FLAGS), UserError, "given twice");
+  assertEquals(parseFlags(["--run", "a", "--run", "b"], [{ name: "run", type: "list", help: "" }]).run, ["a", "b"]);
+});
+
+Deno.test("oneLine escapes line breaks and control characters", () => {
+  assertEquals(oneLine("runs/a\nb\r\tc\u0000d: no such folder"), "runs/a\\nb\\r\\tc\\x00d: no such folder");
+  assertEquals(oneLine("plain: ü ✓"), "plain: ü ✓");
+});
+
 const PATH_SPECS: FlagSpec[] = [
   { name: "out", type: "path", expect: "folder", default: "runs/figures", help: "" },
   { name: "runs", type: "paths", expect: "folder", help: "" },
@@ -240,6 +262,18 @@ Deno.test("file-system errors become one line naming the path; other errors are 
     assertEquals(
       fileSystemErrorLine(new Error("No space left on device (os error 28): write '/srv/out/a.svg'")),
       "no space left on device (write): /srv/out/a.svg",
+    );
+    assertEquals(
+      fileSystemErrorLine(
+        new Deno.errors.NotCapable('Requires all access to "/proc", run again with the --allow-all flag'),
+      ),
+      "not permitted: /proc (a system path: Deno reaches /dev, /proc and /sys only with --allow-all)",
+    );
+    assertEquals(
+      fileSystemErrorLine(
+        new Deno.errors.NotCapable('Requires write access to "/srv/x", run again with the --allow-write flag'),
+      ),
+      "not permitted (write access): /srv/x",
     );
     assertEquals(fileSystemErrorLine(new TypeError("x is not a function")), null);
     assertEquals(fileSystemErrorLine(new Error("something else")), null);

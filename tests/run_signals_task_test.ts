@@ -11,8 +11,9 @@ import { runTask, taskArgs, taskCommand } from "./_task.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
+/** The tiny run's train flags; a flag in `extra` replaces the default of the same spelling (flags are given once). */
 function trainArgs(dir: string, extra: string[] = []): string[] {
-  return [
+  const defaults = [
     "--dataset",
     "synthetic",
     "--model",
@@ -31,8 +32,12 @@ function trainArgs(dir: string, extra: string[] = []): string[] {
     "cpu",
     "--save-path",
     dir,
-    ...extra,
   ];
+  const kept: string[] = [];
+  for (let i = 0; i < defaults.length; i += 2) {
+    if (!extra.includes(defaults[i])) kept.push(defaults[i], defaults[i + 1]);
+  }
+  return [...kept, ...extra];
 }
 
 /** Reads `stream` until its text contains `marker`; returns the text so far and keeps draining the rest. */
