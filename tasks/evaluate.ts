@@ -13,7 +13,7 @@
 import { BACKENDS, selectBackend } from "../src/backend/mod.ts";
 import { DATASET_NAMES } from "../src/data/mod.ts";
 import { UserError } from "../src/errors.ts";
-import { evaluateRun, readRunConfig } from "../src/evaluate/evaluate_run.ts";
+import { epochRanges, evaluateRun, readRunConfig } from "../src/evaluate/evaluate_run.ts";
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { isConvolutional, MODEL_NAMES } from "../src/models/mod.ts";
 import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
@@ -84,6 +84,14 @@ async function main(v: FlagValues<typeof FLAGS>): Promise<void> {
     batchSize: v["test-batch-size"],
     projection: v["projection"],
     datasetRoot: v["dataset-root"],
+    onCheckpointsGone: (kept, dropped) => {
+      if (kept.length > 0) {
+        console.error(`kept the results of epochs ${epochRanges(kept)} in info.json: their checkpoints are gone`);
+      }
+      if (dropped.length > 0) {
+        console.error(`--force: dropped the results of epochs ${epochRanges(dropped)}: their checkpoints are gone`);
+      }
+    },
     onStart: (total, skipped) => {
       if (skipped > 0) console.error(`${skipped} checkpoint(s) already evaluated (--force to redo)`);
       bar = new ProgressBar("checkpoints", total);

@@ -72,6 +72,13 @@ export interface EvaluateOptions {
    * checkpoints whose rows are reused.
    */
   layers?: boolean;
+  /**
+   * Called once when the earlier `info.json` holds rows of epochs whose
+   * checkpoint file is gone: `kept` stay in `info.json` (measured the same
+   * way, nothing can measure them again); `dropped` go (measured otherwise,
+   * only with `force`).
+   */
+  onCheckpointsGone?(kept: number[], dropped: number[]): void;
   /** Progress hooks. */
   onStart?(total: number, skipped: number): void;
   onCheckpoint?(
@@ -123,14 +130,64 @@ function featureMemory(memory: MeasurementMemory | undefined, length: number): F
   return memory.features.subarray(0, length);
 }
 
-/** Checkpoint epochs present in a run folder, ascending. */
-export async function listCheckpointEpochs(dir: string): Promise<number[]> {
-  const epochs: number[] = [];
+/** One `epoch-NNNN.ckpt` of a run folder. */
+export interface CheckpointFile {
+  epoch: number;
+  /** The file as found (`dir/epoch-0002.ckpt`, or another spelling such as `dir/epoch-2.ckpt`). */
+  path: string;
+}
+
+/**
+ * The epoch checkpoints of a run folder, ascending. Every name of the form
+ * `epoch-<digits>.ckpt` counts: two names of one epoch (`epoch-2.ckpt`
+ * beside `epoch-0002.ckpt`) are refused, naming both; so is such a name on a
+ * folder, or on a symbolic link that leaves the run folder or points
+ * nowhere (see {@linkcode checkInsideRun}). Nothing is skipped silently.
+ *
+ * @example
+ * ```ts
+ * (await listCheckpoints("runs/a")).map((c) => c.epoch); // [1, 2, 3]
+ * ```
+ */
+export async function listCheckpoints(dir: string): Promise<CheckpointFile[]> {
+  const byEpoch = new Map<number, string>();
   for await (const e of Deno.readDir(dir)) {
     const epoch = RUN_FILES.epochOf(e.name);
-    if (epoch !== null && e.isFile) epochs.push(epoch);
+    if (epoch === null) continue;
+    const path = joinPath(dir, e.name);
+    if (e.isSymlink) await checkInsideRun(dir, path);
+    else if (!e.isFile) throw new UserError(`${path}: not a file, but its name is a checkpoint's; rename or remove it`);
+    const other = byEpoch.get(epoch);
+    if (other !== undefined) {
+      throw new UserError(`${dir}: ${other} and ${e.name} are both the checkpoint of epoch ${epoch}; keep one`);
+    }
+    byEpoch.set(epoch, e.name);
   }
-  return epochs.sort((a, b) => a - b);
+  return [...byEpoch].sort((a, b) => a[0] - b[0]).map(([epoch, name]) => ({ epoch, path: joinPath(dir, name) }));
+}
+
+/**
+ * Checks that the symbolic link `path` in run folder `dir` leads to a file
+ * inside the folder (after resolving every link on the way): a checkpoint
+ * linked from elsewhere is refused in one line, as is a dangling link, so a
+ * run folder from someone else cannot make evaluate read other files.
+ */
+export async function checkInsideRun(dir: string, path: string): Promise<void> {
+  let target: string;
+  try {
+    target = await Deno.realPath(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "points to no file" : (e as Error).message;
+    throw new UserError(`${path}: a symbolic link that ${why}; replace it with the checkpoint file`);
+  }
+  const root = await Deno.realPath(dir);
+  if (!target.startsWith(root.endsWith("/") ? root : `${root}/`)) {
+    throw new UserError(
+      `${path}: a symbolic link to ${target}, outside the run folder; checkpoints are read only from inside it ` +
+        `(copy the file in)`,
+    );
+  }
+  if (!(await Deno.stat(target)).isFile) throw new UserError(`${path}: a symbolic link to ${target}, not a file`);
 }
 
 function sameIdentity(a: CheckpointIdentity | undefined, b: CheckpointIdentity): boolean {
@@ -138,11 +195,51 @@ function sameIdentity(a: CheckpointIdentity | undefined, b: CheckpointIdentity):
 }
 
 /**
+ * How `previous` was measured differently from an evaluation with these
+ * settings (`"without augmentation"`, `"for a run with other settings"`, …),
+ * or null when its rows can stand beside the new ones.
+ */
+function unlikeMeasurement(
+  previous: RunInfo,
+  augment: boolean,
+  projection: "float64" | "float32",
+  trainedWith: Record<string, unknown>,
+): string | null {
+  if (!previous.trainedWith || !previous.checkpoints) return "by an older version (info.json format 1)";
+  if (previous.evalAugment !== augment) return previous.evalAugment ? "with augmentation" : "without augmentation";
+  if (previous.evalProjection !== projection) return `with ${previous.evalProjection} projections`;
+  if (JSON.stringify(previous.trainedWith) !== JSON.stringify(trainedWith)) return "for a run with other settings";
+  return null;
+}
+
+/**
+ * Ascending epochs as short text, runs of consecutive epochs as ranges.
+ *
+ * @example
+ * ```ts
+ * epochRanges([1, 2, 3, 5, 7, 8]); // "1–3, 5, 7–8"
+ * ```
+ */
+export function epochRanges(epochs: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; i++) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
+    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : String(epochs[i]));
+    i = j;
+  }
+  return parts.join(", ");
+}
+
+/**
  * Evaluates every checkpoint of the run in `dir` and writes `dir/info.json`,
  * holding the run folder's lock. A row of an earlier `info.json` is reused
  * only when it was measured the same way, on a run with the same identity
  * settings, from a checkpoint file with the same size and checksum; every
- * other row is measured again. Returns the info.
+ * other row is measured again. A row whose checkpoint file is gone is kept
+ * when it was measured the same way; otherwise the evaluation is refused
+ * until `force`, which drops it (`onCheckpointsGone` hears of both). Returns
+ * the info.
  */
 export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Promise<RunInfo> {
   await readRunConfig(dir); // a clear error for a folder that is not a run, before locking it
@@ -158,11 +255,12 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
 async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions): Promise<RunInfo> {
   checkRunFits(cfg); // a config.json edited to an enormous model fails in one line, before anything is allocated
   const ds = await datasetForConfig(cfg, opts.datasetRoot);
-  const epochs = await listCheckpointEpochs(dir);
-  if (epochs.length === 0) throw new UserError(`${dir}: no epoch-NNNN.ckpt checkpoints to evaluate`);
+  const files = await listCheckpoints(dir);
+  if (files.length === 0) throw new UserError(`${dir}: no epoch-NNNN.ckpt checkpoints to evaluate`);
+  const bestPath = joinPath(dir, RUN_FILES.best);
+  if (await Deno.lstat(bestPath).then((s) => s.isSymlink, () => false)) await checkInsideRun(dir, bestPath);
   const identities: CheckpointIdentity[] = [];
-  for (const epoch of epochs) {
-    const path = joinPath(dir, RUN_FILES.epoch(epoch));
+  for (const { epoch, path } of files) {
     const { meta, identity } = await readCheckpointHeader(path);
     checkpointEpoch(meta, path, epoch, epoch); // the file's own epoch must be the one its name says
     identities.push(identity);
@@ -181,16 +279,35 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       if (!opts.force) throw new UserError(`${(e as Error).message}; delete it or pass --force`);
     }
   }
-  const compatible = previous && previous.trainedWith && previous.checkpoints &&
-      previous.evalAugment === augment && previous.evalProjection === projection &&
-      JSON.stringify(previous.trainedWith) === JSON.stringify(trainedWith)
-    ? previous
-    : null;
-  /** The row of `compatible` measured on exactly this checkpoint file, or -1. */
-  const rowOf = (epoch: number, i: number): number => {
-    const j = compatible ? compatible.epochs.indexOf(epoch) : -1;
-    return j >= 0 && sameIdentity(compatible!.checkpoints![j], identities[i]) ? j : -1;
-  };
+  const unlike = previous && unlikeMeasurement(previous, augment, projection, trainedWith);
+  const compatible = previous && !unlike ? previous : null;
+  // Rows whose checkpoint file is gone (deleted to save disk) are kept when they were measured this same way:
+  // nothing can measure them again. Rows measured otherwise cannot sit beside the new ones: refused without --force.
+  const onDisk = new Set(files.map((f) => f.epoch));
+  const gone = previous ? previous.epochs.filter((e) => !onDisk.has(e)) : [];
+  if (gone.length > 0 && unlike && !opts.force) {
+    throw new UserError(
+      `${infoPath}: holds results of epochs ${epochRanges(gone)}, whose checkpoints are gone, measured ${unlike}; ` +
+        `they cannot be kept beside new results: restore the checkpoints, or pass --force to drop those rows`,
+    );
+  }
+  if (gone.length > 0) opts.onCheckpointsGone?.(compatible ? gone : [], compatible ? [] : gone);
+
+  /**
+   * Every row the new `info.json` has, ascending: each checkpoint on disk, and each kept row without one
+   * (`path` null). `prior` is the row of `compatible` measured on exactly this file (or kept), else -1.
+   */
+  const entries = [
+    ...files.map(({ epoch, path }, i) => {
+      const j = compatible ? compatible.epochs.indexOf(epoch) : -1;
+      const prior = j >= 0 && sameIdentity(compatible!.checkpoints![j], identities[i]) ? j : -1;
+      return { epoch, path: path as string | null, identity: identities[i], prior };
+    }),
+    ...(compatible ? gone : []).map((epoch) => {
+      const j = compatible!.epochs.indexOf(epoch);
+      return { epoch, path: null, identity: compatible!.checkpoints![j], prior: j };
+    }),
+  ].sort((a, b) => a.epoch - b.epoch);
 
   const info: RunInfo = {
     run: {
@@ -217,11 +334,9 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
   const vars = allVariables(model);
   const layerNames = model.layers.map((l) => l.name);
   const sameLayers = JSON.stringify(compatible?.layers?.names) === JSON.stringify(layerNames);
-  /** The layer row of `compatible` measured on exactly this checkpoint file, or null. */
-  const layerRowOf = (epoch: number, i: number): LayerRow | null => {
-    const j = sameLayers ? rowOf(epoch, i) : -1;
-    return j >= 0 ? layerRowAt(compatible!.layers, j) : null;
-  };
+  /** The layer row of `compatible` of entry `i`, or null. */
+  const layerRowOf = (i: number): LayerRow | null =>
+    sameLayers && entries[i].prior >= 0 ? layerRowAt(compatible!.layers, entries[i].prior) : null;
   /** `{ layers }` of the rows `rows` (aligned with the epochs written); `{}` when no row was measured. */
   const layerSection = (rows: (LayerRow | null)[]): Pick<RunInfo, "layers"> => {
     if (!rows.some((r) => r !== null)) return {};
@@ -229,11 +344,15 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     const layers: LayerInfo = { names: layerNames, dims: model.layers.map((l) => l.dim), metrics };
     return { layers };
   };
-  const reusable = epochs.map((e, i) => opts.force ? -1 : rowOf(e, i));
-  const reusableLayers = epochs.map((e, i) => opts.force ? null : layerRowOf(e, i));
-  const measureNow = epochs.map((_, i) => reusable[i] < 0 || (opts.layers === true && reusableLayers[i] === null));
+  // --force measures again every checkpoint on disk; a kept row has no file to measure.
+  const redo = (i: number): boolean => opts.force === true && entries[i].path !== null;
+  const reusable = entries.map((e, i) => redo(i) ? -1 : e.prior);
+  const reusableLayers = entries.map((_, i) => redo(i) ? null : layerRowOf(i));
+  const measureNow = entries.map((e, i) =>
+    e.path !== null && (reusable[i] < 0 || (opts.layers === true && reusableLayers[i] === null))
+  );
   const todo = measureNow.filter((m) => m).length;
-  opts.onStart?.(todo, epochs.length - todo);
+  opts.onStart?.(todo, files.length - todo);
   /** The layer rows of `info.epochs`. */
   const layerRows: (LayerRow | null)[] = [];
   /** `info` so far, plus the still-valid rows of the checkpoints not reached yet (an interrupted evaluation loses nothing). */
@@ -241,16 +360,15 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     const out: RunInfo = { ...info, epochs: [], checkpoints: [], metrics: {} };
     for (const k of INFO_METRICS) out.metrics[k] = [];
     const outLayers: (LayerRow | null)[] = [];
-    epochs.forEach((epoch, i) => {
+    entries.forEach(({ epoch, identity, prior }, i) => {
       const mine = info.epochs.indexOf(epoch);
-      const theirs = mine >= 0 ? -1 : rowOf(epoch, i);
-      if (mine < 0 && theirs < 0) return;
+      if (mine < 0 && prior < 0) return;
       out.epochs.push(epoch);
-      out.checkpoints!.push(identities[i]);
+      out.checkpoints!.push(identity);
       for (const k of INFO_METRICS) {
-        out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : compatible!.metrics[k]?.[theirs] ?? null);
+        out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : compatible!.metrics[k]?.[prior] ?? null);
       }
-      outLayers.push(mine >= 0 ? layerRows[mine] : layerRowOf(epoch, i));
+      outLayers.push(mine >= 0 ? layerRows[mine] : layerRowOf(i));
     });
     out.best = info.best ?? compatible?.best ?? null;
     return { ...out, ...layerSection(outLayers) };
@@ -258,7 +376,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
   const memory = measurementMemory();
   try {
     let done = 0;
-    for (const [i, epoch] of epochs.entries()) {
+    for (const [i, { epoch, path, identity }] of entries.entries()) {
       const old = reusable[i];
       let layerRow = reusableLayers[i];
       const measureOptions = {
@@ -268,10 +386,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
         projector: projection === "float32" ? tfProjector : undefined,
         memory,
       };
-      if (measureNow[i]) {
-        const path = joinPath(dir, RUN_FILES.epoch(epoch));
-        restoreVariables(await readCheckpoint(path), vars, path);
-      }
+      if (measureNow[i]) restoreVariables(await readCheckpoint(path!), vars, path!);
       let row: Record<InfoMetric, number | null>;
       if (old >= 0) {
         row = Object.fromEntries(INFO_METRICS.map((k) => [k, compatible!.metrics[k]?.[old] ?? null])) as Record<
@@ -281,9 +396,9 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       } else {
         row = await measureCheckpoint(model, lossFn, ds, measureOptions);
       }
-      if (opts.layers && layerRow === null) layerRow = await measureLayers(model, ds, measureOptions);
+      if (measureNow[i] && opts.layers && layerRow === null) layerRow = await measureLayers(model, ds, measureOptions);
       info.epochs.push(epoch);
-      info.checkpoints!.push(identities[i]);
+      info.checkpoints!.push(identity);
       for (const k of INFO_METRICS) info.metrics[k]!.push(row[k]);
       layerRows.push(layerRow);
       if (measureNow[i]) {
@@ -292,7 +407,6 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
         opts.onCheckpoint?.(epoch, done, todo, row as Record<string, number>, layerRow);
       }
     }
-    const bestPath = joinPath(dir, RUN_FILES.best);
     if (await exists(bestPath)) {
       const ckpt = await readCheckpoint(bestPath);
       const epoch = checkpointEpoch(ckpt.meta, bestPath, 1, cfg.epochs);

@@ -20,9 +20,13 @@ export const RUN_FILES = {
   best: "best.ckpt",
   lock: ".lock",
   epoch: (e: number): string => `epoch-${String(e).padStart(4, "0")}.ckpt`,
-  /** The epoch of an `epoch-NNNN.ckpt` file name, or `null` for any other name. */
+  /**
+   * The epoch of an `epoch-NNNN.ckpt` file name, however many digits it is
+   * spelled with (`epoch-2.ckpt` is epoch 2 too, so that a copy under another
+   * spelling is found and refused as a duplicate), or `null` for any other name.
+   */
   epochOf: (name: string): number | null => {
-    const m = /^epoch-(\d{4,9})\.ckpt$/.exec(name);
+    const m = /^epoch-(\d{1,9})\.ckpt$/.exec(name);
     return m ? Number(m[1]) : null;
   },
 } as const;
