@@ -393,6 +393,9 @@ export function npyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
   return out;
 }
 
+/** Most dimensions a JSON array may have: NumPy's own limit (`NPY_MAXDIMS` of NumPy 2). */
+const MAX_JSON_DIMENSIONS = 64;
+
 /**
  * Parses a JSON number or nested array of numbers (rectangular) into a
  * float64 {@linkcode NdArray}. `name` prefixes error messages.
@@ -410,7 +413,15 @@ export function parseJsonArray(text: string, name: string): NdArray {
     throw new UserError(`${name}: invalid JSON (${(e as Error).message})`);
   }
   const shape: number[] = [];
-  for (let v: unknown = value; Array.isArray(v); v = v[0]) shape.push(v.length);
+  for (let v: unknown = value; Array.isArray(v); v = v[0]) {
+    // The walk below recurses once per dimension: a file of 100 000 nested brackets must not reach the stack's end.
+    if (shape.length === MAX_JSON_DIMENSIONS) {
+      throw new UserError(
+        `${name}: arrays nested deeper than ${MAX_JSON_DIMENSIONS} levels (NumPy's limit of dimensions)`,
+      );
+    }
+    shape.push(v.length);
+  }
   const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
   let pos = 0;
   const walk = (v: unknown, depth: number, path: string): void => {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { classLabels, expandPaths, openArrayFile, sampleSource, type Shard } from "../src/arrays/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
 import { type NpyData, readNpy, writeNpy } from "../src/npy.ts";
 
 const DIR = joinPath(new URL(".", import.meta.url).pathname, "fixtures", "arrays");
@@ -91,6 +92,64 @@ Deno.test("arrays: bad archives and members are one-line errors naming the file"
     const bytes = await Deno.readFile(joinPath(DIR, "deflated.npz"));
     await Deno.writeFile(joinPath(dir, "cut.npz"), bytes.subarray(0, 600));
     await rejectsWith(() => openArrayFile(`${joinPath(dir, "cut.npz")}:features`), /cut\.npz: not a readable/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A stored zip of `members` (name, bytes) as zip.js writes it; names of equal length may then be patched. */
+async function zipOf(members: [string, Uint8Array][]): Promise<Uint8Array> {
+  const writer = new ZipWriter(new Uint8ArrayWriter(), { level: 0 });
+  for (const [name, bytes] of members) await writer.add(name, new Uint8ArrayReader(bytes));
+  return await writer.close();
+}
+
+/** `bytes` with every occurrence of ASCII `from` replaced by `to` (same length). */
+function patchName(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const out = bytes.slice();
+  const [a, b] = [new TextEncoder().encode(from), new TextEncoder().encode(to)];
+  for (let i = 0; i + a.length <= out.length; i++) {
+    if (a.every((c, k) => out[i + k] === c)) out.set(b, i);
+  }
+  return out;
+}
+
+Deno.test("arrays: an archive with two members of one name, or both key and key.npy, is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = writeNpy({ dtype: "float64", shape: [2], data: new Float64Array([1, 2]) });
+    const second = writeNpy({ dtype: "float64", shape: [2], data: new Float64Array([3, 4]) });
+    const dup = joinPath(dir, "dup.npz");
+    // zip.js will not write one name twice: write features.npy and featureX.npy, then rename the second.
+    await Deno.writeFile(
+      dup,
+      patchName(await zipOf([["features.npy", first], ["featureX.npy", second]]), "featureX", "features"),
+    );
+    await rejectsWith(() => openArrayFile(`${dup}:features`), /dup\.npz: duplicate member 'features\.npy'/);
+    const both = joinPath(dir, "both.npz");
+    await Deno.writeFile(both, await zipOf([["features.npy", first], ["features", second]]));
+    await rejectsWith(
+      () => openArrayFile(`${both}:features`),
+      /both\.npz: both members 'features' and 'features\.npy'/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("arrays: a JSON array nested 100 000 levels deep is one line, not a stack overflow", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const deep = joinPath(dir, "deep.json");
+    await Deno.writeTextFile(deep, "[".repeat(100_000) + "]".repeat(100_000));
+    await rejectsWith(() => openArrayFile(deep), /deep\.json: arrays nested deeper than 64 levels/);
+    await Deno.writeTextFile(deep, "[".repeat(200_000));
+    await rejectsWith(() => openArrayFile(deep), /deep\.json: invalid JSON/);
+    const ok = joinPath(dir, "ok.json");
+    await Deno.writeTextFile(ok, "[".repeat(64) + "1" + "]".repeat(64));
+    const f = await openArrayFile(ok);
+    assert.equal(f.header.shape.length, 64);
+    f.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

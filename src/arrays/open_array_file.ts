@@ -270,6 +270,7 @@ export async function openNpzMember(path: string, key: string): Promise<ArrayFil
       if (e instanceof UserError) throw e;
       throw new UserError(`${path}: not a readable .npz archive (${(e as Error).message})`);
     }
+    checkMemberNames(entries, path, key);
     const entry = entries.find((e) => e.filename === `${key}.npy`) ?? entries.find((e) => e.filename === key);
     if (entry === undefined || entry.directory) {
       const keys = entries.filter((e) => !e.directory).map((e) => e.filename.replace(/\.npy$/, ""));
@@ -285,6 +286,25 @@ export async function openNpzMember(path: string, key: string): Promise<ArrayFil
   } catch (e) {
     file.close();
     throw e;
+  }
+}
+
+/**
+ * Refuses an archive whose member names do not pick one array: two members
+ * of one name (zip allows it; this reader would take the first, NumPy takes
+ * the last), or both `key` and `key.npy` (NumPy's `np.load(f)[key]` reads
+ * `key`, this reader `key.npy`).
+ */
+function checkMemberNames(entries: readonly Entry[], path: string, key: string): void {
+  const seen = new Set<string>();
+  for (const { filename } of entries) {
+    if (seen.has(filename)) {
+      throw new UserError(`${path}: duplicate member '${filename}' in the archive; which one is meant is ambiguous`);
+    }
+    seen.add(filename);
+  }
+  if (seen.has(key) && seen.has(`${key}.npy`)) {
+    throw new UserError(`${path}: both members '${key}' and '${key}.npy' answer to '${key}'; rename one`);
   }
 }
 
