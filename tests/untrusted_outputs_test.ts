@@ -7,7 +7,8 @@ import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { pathInside, safeFileName } from "../src/io.ts";
 import { figureFileName } from "../src/plot/write_figures.ts";
-import { grid, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
+import { buildReport, escapeMarkdown, parseRunInfo, type RunRecord } from "../src/plot/mod.ts";
+import { grid, syntheticInfo, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
 import { runTask } from "./_task.ts";
 
 /** Every file under `dir`, recursively (links listed, not followed). */
@@ -80,4 +81,22 @@ Deno.test("plot, heatmap and report write only inside --out, whatever the runs' 
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("report.md shows HTML and Markdown from run folders as text; report.html escapes it", () => {
+  const evil = "<svg onload=alert(1)>";
+  const info = syntheticInfo({ loss: "cross_entropy", width: 2, epochs: 100, seed: 1, checkpoints: 4 });
+  const run = { ...(info.run as Record<string, unknown>), dataset: `${evil} *x* [a](javascript:b)`, model: evil };
+  const runs: RunRecord[] = [{ dir: "x", info: parseRunInfo(JSON.stringify({ ...info, run }), "x/info.json") }];
+  const report = buildReport(runs, [{ title: "Checks", markdown: `| run |\n| --- |\n| ${escapeMarkdown(evil)} |` }], {
+    title: `${evil} | # title`,
+    generated: "2020-01-01",
+  });
+  // Raw HTML in Markdown is any '<' not escaped by a backslash; a link or emphasis, any unescaped '[' or '*'.
+  assertEquals([...report.markdown.matchAll(/(?<!\\)</g)].length, 0, report.markdown);
+  assert(!/(?<!\\)\[a\]/.test(report.markdown) && !/(?<!\\)\*x/.test(report.markdown), report.markdown);
+  assert(report.markdown.includes("\\<svg onload=alert(1)\\>"), report.markdown);
+  assert(!report.html.includes("<svg onload"), "raw tag in report.html");
+  assert(report.html.includes("<td>&lt;svg onload=alert(1)&gt;</td>"), "the section's escaped cell reads as text");
+  assert(!report.html.includes('javascript:b">'), "a link was made");
 });

@@ -1,22 +1,35 @@
 /**
  * A small Markdown-to-HTML converter for the report's sections (private to
  * `src/plot/`): headings, paragraphs, `-`/`*`/`1.` lists, fenced code, pipe
- * tables, and inline code, bold, italics and links. Enough for the text that
- * the package's own parts write; anything else passes through as escaped text.
+ * tables, inline code, bold, italics, links and backslash escapes. Enough for
+ * the text that the package's own parts write; anything else passes through
+ * as escaped text. `escapeMarkdown` (in `escape_markdown.ts`) makes text from
+ * run folders literal in Markdown.
  */
 import { escapeXml } from "./_svg.ts";
 
+/** The ASCII punctuation Markdown lets a backslash make literal. */
+const ESCAPED = /\\([!-/:-@[-`{-~])/g;
+/** Where an escaped character waits, out of the way of the inline rules: a private-use code point. */
+const PLACEHOLDER = 0xe000;
+
 function inline(text: string): string {
+  // Escaped characters step aside while the rules run, then come back as plain (XML-escaped) text.
+  const held = text.replace(ESCAPED, (_, c: string) => String.fromCharCode(PLACEHOLDER + c.charCodeAt(0)));
+  const release = (html: string): string =>
+    html.replace(/[\ue000-\ue07f]/g, (c) => escapeXml(String.fromCharCode(c.charCodeAt(0) - PLACEHOLDER)));
   // Code spans first, so their contents are not read as emphasis.
-  const parts = text.split(/(`[^`]+`)/);
+  const parts = held.split(/(`[^`]+`)/);
   return parts.map((part) => {
     if (part.startsWith("`") && part.endsWith("`") && part.length > 1) {
-      return `<code>${escapeXml(part.slice(1, -1))}</code>`;
+      return `<code>${release(escapeXml(part.slice(1, -1)))}</code>`;
     }
-    return escapeXml(part)
-      .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-      .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-      .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>');
+    return release(
+      escapeXml(part)
+        .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
+        .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
+        .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>'),
+    );
   }).join("");
 }
 

@@ -26,4 +26,5 @@ export { heatmapFigures, type HeatmapResult, type MissingRun } from "./heatmap_f
 export { DEFAULT_RENDER, renderSvg } from "./render_svg.ts";
 export { renderPng } from "./render_png.ts";
 export { FIGURE_FORMATS, type FigureFormat, writeFigures } from "./write_figures.ts";
+export { escapeMarkdown } from "./escape_markdown.ts";
 export { buildReport, type ReportOptions, type ReportOutput, type ReportSection, writeReport } from "./report.ts";

@@ -12,6 +12,7 @@
  */
 import { joinPath, pathInside, writeFileAtomic } from "../io.ts";
 import { markdownToHtml } from "./_markdown.ts";
+import { escapeMarkdown } from "./escape_markdown.ts";
 import { escapeXml } from "./_svg.ts";
 import { dynamicsFigures } from "./dynamics_figures.ts";
 import { heatmapFigures, type MissingRun } from "./heatmap_figures.ts";
@@ -155,17 +156,13 @@ function configTables(runs: readonly RunRecord[]): { common: string[][]; varying
   return { common, varying: varyingKeys.length ? varying : [] };
 }
 
-function mdCell(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-
 function mdTable(rows: string[][]): string {
   if (rows.length === 0) return "";
   const [head, ...body] = rows;
   return [
-    `| ${head.map(mdCell).join(" | ")} |`,
+    `| ${head.map(escapeMarkdown).join(" | ")} |`,
     `| ${head.map(() => "---").join(" | ")} |`,
-    ...body.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    ...body.map((r) => `| ${r.map(escapeMarkdown).join(" | ")} |`),
   ].join("\n");
 }
 
@@ -207,7 +204,7 @@ interface Block {
 }
 
 function blockMarkdown(b: Block): string {
-  return b.parts.map((p) => "text" in p ? p.text : "table" in p ? mdTable(p.table) : p.markdown)
+  return b.parts.map((p) => "text" in p ? escapeMarkdown(p.text) : "table" in p ? mdTable(p.table) : p.markdown)
     .filter((t) => t !== "").join("\n\n");
 }
 
@@ -305,13 +302,13 @@ export function buildReport(
 
   const figures: { path: string; svg: string }[] = [];
   const usedNames = new Set<string>();
-  const mdParts = [`# ${title}`, "", `_Generated ${generated}._`, ""];
+  const mdParts = [`# ${escapeMarkdown(title)}`, "", `_Generated ${escapeMarkdown(generated)}._`, ""];
   const htmlParts: string[] = [];
   const toc: string[] = [];
   blocks.forEach((b, bi) => {
     const anchor = `s${bi + 1}`;
     toc.push(`<li><a href="#${anchor}">${escapeXml(b.title)}</a></li>`);
-    mdParts.push(`## ${b.title}`, "", blockMarkdown(b), "");
+    mdParts.push(`## ${escapeMarkdown(b.title)}`, "", blockMarkdown(b), "");
     const figHtml: string[] = [];
     for (const spec of b.figures) {
       // Two sections may reuse a name; files must not overwrite each other, nor leave figures/.
@@ -319,7 +316,7 @@ export function buildReport(
       const svg = renderSvg({ ...spec, name }, options.render);
       const path = `figures/${name}.svg`;
       figures.push({ path, svg });
-      mdParts.push(`![${spec.title}](${path})`, "");
+      mdParts.push(`![${escapeMarkdown(spec.title)}](${path})`, "");
       figHtml.push(`<figure>${svg.trim()}</figure>`);
     }
     htmlParts.push(

@@ -13,6 +13,7 @@
  */
 import { LOSS_NAMES } from "../losses/names.ts";
 import { lossStyle } from "../plot/loss_style.ts";
+import { escapeMarkdown } from "../plot/escape_markdown.ts";
 import { runName } from "../run/naming.ts";
 import type { MetricKey, RunRecord } from "../plot/types.ts";
 
@@ -148,7 +149,9 @@ export function reproductionMarkdown(checks: readonly ClaimCheck[]): string {
   const escape = (s: string): string => s.replaceAll("|", "\\|");
   const lines = ["| loss | run | claim | measured | result |", "| --- | --- | --- | --- | --- |"];
   for (const c of checks) {
-    lines.push(`| ${[c.loss, c.run, c.claim, c.measured, `**${c.verdict}**`].map(escape).join(" | ")} |`);
+    // The loss and run names come from run folders: literal text, whatever they hold.
+    const cells = [escapeMarkdown(c.loss), escapeMarkdown(c.run), ...[c.claim, c.measured].map(escape)];
+    lines.push(`| ${[...cells, `**${c.verdict}**`].join(" | ")} |`);
   }
   return lines.join("\n");
 }
