@@ -56,6 +56,17 @@ Deno.test("parseRunInfo rejects bad files with the file name", async () => {
   const run = JSON.parse(infoText()).run;
   await rejectsUser(() => parseRunInfo(infoText({ run: { ...run, width: "2" } }), "r/info.json"), "run.width");
   await rejectsUser(() => parseRunInfo(infoText({ best: { test_top1: "high" } }), "r/info.json"), "best.test_top1");
+  // Accuracies are percentages: a plotted 1e9 % or -5 % is refused, naming the entry.
+  await rejectsUser(
+    () => parseRunInfo(infoText({ test_top1: [-5, 1e9, 50, 50, 50] }), "r/info.json"),
+    '"test_top1"[0] is -5',
+    "percentages",
+  );
+  await rejectsUser(() => parseRunInfo(infoText({ val_top5: [1, 2, 3, 4, 100.5] }), "r/info.json"), '"val_top5"[4]');
+  await rejectsUser(
+    () => parseRunInfo(infoText({ best: { epoch: 1, test_top1: 1e9 } }), "r/info.json"),
+    "best.test_top1",
+  );
 });
 
 Deno.test("loading: recursive scan, config.json, filters, and one-line errors", async () => {

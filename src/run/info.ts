@@ -123,12 +123,22 @@ function finiteOrNull(v: unknown): v is number | null {
   return v === null || (typeof v === "number" && Number.isFinite(v));
 }
 
+/** Whether `key` is a top-1 or top-5 accuracy (a percentage). */
+function isAccuracy(key: string): boolean {
+  return /_top[15]$/.test(key);
+}
+
+function percentOrNull(v: unknown): boolean {
+  return v === null || (typeof v === "number" && v >= 0 && v <= 100);
+}
+
 /**
  * Parses and validates the text of an `info.json`; `file` names it in error messages.
  *
  * `epochs` must be strictly ascending positive integers; metric arrays must
- * have its length and hold numbers or `null`; metrics the file lacks are
- * simply absent from the result.
+ * have its length and hold numbers or `null`, accuracies (`*_top1`,
+ * `*_top5`, `best.*`) within 0–100; metrics the file lacks are simply absent
+ * from the result.
  *
  * @example
  * ```ts
@@ -185,6 +195,12 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     if (bad >= 0) {
       throw new UserError(`${file}: "${key}"[${bad}] is ${JSON.stringify(series[bad])}, expected a number or null`);
     }
+    const outside = isAccuracy(key) ? series.findIndex((v) => !percentOrNull(v)) : -1;
+    if (outside >= 0) {
+      throw new UserError(
+        `${file}: "${key}"[${outside}] is ${series[outside]}, but accuracies are percentages (0–100)`,
+      );
+    }
     metrics[key] = series as (number | null)[];
   }
   let best: BestCheckpoint | null = null;
@@ -193,6 +209,9 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     for (const key of ["train_top1", "val_top1", "test_top1"]) {
       const v = raw.best[key];
       if (v !== undefined && !finiteOrNull(v)) throw new UserError(`${file}: best.${key} must be a number or null`);
+      if (v !== undefined && !percentOrNull(v)) {
+        throw new UserError(`${file}: best.${key} is ${v}, but accuracies are percentages (0–100)`);
+      }
     }
     if (!Number.isSafeInteger(raw.best.epoch)) throw new UserError(`${file}: best.epoch must be an integer`);
     best = raw.best as unknown as BestCheckpoint;
