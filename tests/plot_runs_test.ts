@@ -111,6 +111,20 @@ Deno.test("loading: recursive scan, config.json, filters, and one-line errors", 
     skipped.length = 0;
     await rejectsUser(() => selectRuns({ roots: [dirs[2]], onSkip }), `${dirs[2]}/info.json`, "run.model");
     assertEquals(skipped.length, 0);
+
+    // A symbolic link to a run folder is not followed by the scan, and is said to be skipped.
+    const elsewhere = await Deno.makeTempDir({ prefix: "plot_runs_linked_" });
+    try {
+      await writeSyntheticRuns(elsewhere, grid([1], [100], [1], ["cross_entropy"], 4));
+      await Deno.symlink(elsewhere, `${root}/cifar100/linked`);
+      await Deno.remove(dirs[2], { recursive: true });
+      assertEquals((await selectRuns({ roots: [root], onSkip })).length, 3);
+      assertEquals(skipped, [
+        `${root}/cifar100/linked: a symbolic link to a folder, not followed when scanning (give it with --run)`,
+      ]);
+    } finally {
+      await Deno.remove(elsewhere, { recursive: true });
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -46,8 +46,10 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
 /**
  * Every folder under `root` (itself included) that holds an `info.json`, sorted.
  * Throws {@linkcode UserError} when `root` does not exist or is not a folder.
+ * Symbolic links below `root` are not followed (a link back up the tree would
+ * loop forever); `onLink` hears of each one that leads to a folder.
  */
-export async function findRunDirs(root: string): Promise<string[]> {
+export async function findRunDirs(root: string, onLink?: (path: string) => void): Promise<string[]> {
   const info = await statOrNull(root);
   if (!info) throw new UserError(`--runs ${root}: no such folder`);
   if (!info.isDirectory) throw new UserError(`--runs ${root}: not a folder`);
@@ -56,8 +58,12 @@ export async function findRunDirs(root: string): Promise<string[]> {
     const children: string[] = [];
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isFile && entry.name === RUN_FILES.info) found.push(dir);
-      // Symlinked folders are skipped: a link back up the tree would loop forever.
       else if (entry.isDirectory && !entry.name.startsWith(".")) children.push(joinPath(dir, entry.name));
+      else if (
+        entry.isSymlink && onLink && (await statOrNull(joinPath(dir, entry.name)).catch(() => null))?.isDirectory
+      ) {
+        onLink(joinPath(dir, entry.name));
+      }
     }
     for (const child of children) await walk(child);
   };
@@ -82,7 +88,10 @@ export async function loadRun(dir: string): Promise<RunRecord> {
  */
 export async function loadRuns(sources: RunSources): Promise<RunRecord[]> {
   const found = new Set<string>();
-  for (const root of sources.roots ?? []) for (const d of await findRunDirs(root)) found.add(d);
+  const onLink = sources.onSkip &&
+    ((path: string) =>
+      sources.onSkip!(path, "a symbolic link to a folder, not followed when scanning (give it with --run)"));
+  for (const root of sources.roots ?? []) for (const d of await findRunDirs(root, onLink)) found.add(d);
   const given = new Set((sources.dirs ?? []).map((d) => d.replace(/\/+$/, "") || d));
   const runs: RunRecord[] = [];
   for (const d of new Set([...found, ...given])) {
