@@ -27,6 +27,8 @@ import {
   RUN_STATES,
   runArrayTask,
   runSweep,
+  sbatchWord,
+  shellQuote,
   SLURM_DEFAULTS,
   type SlurmOptions,
   slurmTimeSeconds,
@@ -166,10 +168,15 @@ export function slurmOptionsFromFlags(v: FlagValues<typeof EXECUTOR_FLAGS>): Slu
     return null;
   }
   for (const a of extra) {
+    sbatchWord(a, "--sbatch-arg"); // a line break or a job separator: refused before anything else
     if (!a.startsWith("-")) throw new UserError(`--sbatch-arg ${a}: expected an sbatch option (starting with -)`);
     if (/^--?(array|signal|output|job-name|dependency|requeue|open-mode)\b/.test(a)) {
       throw new UserError(`--sbatch-arg ${a}: set by the sweep itself`);
     }
+  }
+  for (const name of ["partition", "time", "mem", "account", "qos"] as const) {
+    const value = v[name];
+    if (value !== undefined) sbatchWord(`--${name}=${value}`, `--${name}`);
   }
   const signalSeconds = v["signal-seconds"];
   const time = v["time"];
@@ -211,9 +218,19 @@ export async function taskCommand(task: string, args: string[]): Promise<string[
   ];
 }
 
-/** The command line of this process, for the batch scripts' header. */
-function thisCommandLine(task: string): string {
-  return ["deno task", task, ...Deno.args].join(" ");
+/**
+ * The command line of this process, for the batch scripts' header: each
+ * argument quoted for bash, so that the line can be pasted back. Throws
+ * {@linkcode UserError} naming the flag of an argument no script line can
+ * carry (a newline, NUL).
+ */
+export function thisCommandLine(task: string, args: readonly string[] = Deno.args): string {
+  const flagOf = (i: number): string => {
+    const a = args[i];
+    if (a.startsWith("-")) return a.split("=")[0];
+    return i > 0 && args[i - 1].startsWith("-") ? args[i - 1] : `argument ${i + 1}`;
+  };
+  return ["deno", "task", task, ...args.map((a, i) => shellQuote(a, flagOf(i)))].join(" ");
 }
 
 /**
@@ -251,6 +268,9 @@ export async function submitSweep(
     })`
     : "none queued or running";
   const tally = `${r.skipped.length} evaluated or skipped, ${live}`;
+  for (const a of r.cancelled) {
+    console.error(`sweep: cancelled array ${a}, left held by a submission that stopped before releasing it`);
+  }
   if (opts.dryRun) {
     for (const s of r.scripts) {
       console.log(`# ---- ${s.path} ----
@@ -280,14 +300,25 @@ export async function printStatus(root: string): Promise<void> {
   const width = Math.max(...runs.map((r) => r.name.length));
   for (const r of runs) {
     if (r.state === "evaluated") continue;
+    const gone = s.ownerGone.includes(r.name);
     const job = s.runJobs?.get(r.name);
     const where = job
       ? `  job ${job.id} ${job.state} ${job.time}${job.where ? ` ${job.where}` : ""}`
       : r.jobId && s.orphaned.includes(r.name)
       ? `  job ${r.jobId} no longer in Slurm: submit again`
       : "";
-    const why = r.reason ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})` : "";
-    console.log(`  ${r.state.padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
+    const why = gone
+      ? ` (was ${r.state}; the sweep that ran it is no longer running: run the sweep again to resume)`
+      : r.reason
+      ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})`
+      : "";
+    console.log(`  ${(gone ? "interrupted" : r.state).padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
+  }
+  for (const a of s.unreleased) {
+    console.log(
+      `slurm: array ${a} was submitted held and its submission stopped before releasing it; ` +
+        "the next submission cancels it and submits its runs again",
+    );
   }
   if (s.manifest.slurm?.length) {
     if (s.runJobs === null) console.log("slurm: squeue is not on PATH here; the jobs' state is not shown");

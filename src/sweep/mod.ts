@@ -83,6 +83,8 @@ export {
   arrayScript,
   arraySpec,
   reportScript,
+  sbatchWord,
+  scriptValue,
   shellQuote,
   SLURM_DEFAULTS,
   type SlurmOptions,
