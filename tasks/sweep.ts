@@ -19,6 +19,7 @@ import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 import { isConvolutional } from "../src/models/mod.ts";
 import {
+  differenceMessage,
   gpuLogLine,
   MANIFEST_FILE,
   parseLossName,
@@ -26,6 +27,7 @@ import {
   readManifest,
   RUN_STATES,
   runArrayTask,
+  type RunSettings,
   runSweep,
   sbatchWord,
   shellQuote,
@@ -43,6 +45,7 @@ import {
   sweepStatus,
   type SweepSummary,
   trainArgsToFlags,
+  trainArguments,
   type TrainArgValue,
   validateSweepConfig,
 } from "../src/sweep/mod.ts";
@@ -50,7 +53,7 @@ import { taskPermissions } from "../src/sweep/task_runner.ts";
 import { drawSweepReport } from "../src/sweep/sweep_report.ts";
 import { defineFlags, type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
-import { TRAIN_FLAGS } from "./train.ts";
+import { configFromFlags, TRAIN_FLAGS } from "./train.ts";
 
 /** Train flags passed through to every run: given values only (no defaults), so the preset's stand. */
 export const PASSTHROUGH_TRAIN_FLAGS: readonly FlagSpec[] = TRAIN_FLAGS.filter((s) =>
@@ -203,6 +206,15 @@ export function slurmOptionsFromFlags(v: FlagValues<typeof EXECUTOR_FLAGS>): Slu
   };
 }
 
+/**
+ * The configuration the train task builds for each grid point of `config`:
+ * its own flag parser on the arguments the sweep passes it, so that a run
+ * folder's `config.json` can be compared with what the sweep trains.
+ */
+export function sweepRunSettings(config: SweepConfig): RunSettings {
+  return (run) => configFromFlags(parseFlags(trainArguments(config, run), TRAIN_FLAGS));
+}
+
 const REPO = repositoryPath();
 const DENO_JSON = repositoryPath("deno.json");
 
@@ -255,6 +267,7 @@ export async function submitSweep(
     preset: opts.preset,
     backend,
     retryFailed: v["retry-failed"],
+    runSettings: sweepRunSettings(config),
     slurm,
     repo: REPO,
     arrayCommand: await taskCommand("sweep", arrayArgs),
@@ -442,7 +455,14 @@ export async function executeSweep(
   opts: { dryRun: boolean; preset?: string },
 ): Promise<SweepSummary | null> {
   const backend = v["backend"];
-  const base = { root, config, preset: opts.preset, backend, retryFailed: v["retry-failed"] };
+  const base = {
+    root,
+    config,
+    preset: opts.preset,
+    backend,
+    retryFailed: v["retry-failed"],
+    runSettings: sweepRunSettings(config),
+  };
   if (opts.dryRun) {
     for (const p of await planSweep(base)) {
       const args = stageArguments(config, p, backend);
@@ -500,7 +520,9 @@ if (import.meta.main) {
     const root = v["runs-dir"] ?? repositoryPath("runs", preset);
     if (v["slurm-array-task"]) Deno.exit(await arrayTask(v, root));
     if (v["slurm-report"]) {
-      const r = await drawSweepReport(root);
+      const manifest = await readManifest(root);
+      const r = await drawSweepReport(root, [], undefined, manifest ? sweepRunSettings(manifest.config) : undefined);
+      for (const d of r.refused) console.error(`note: left out: ${differenceMessage(d)}`);
       console.log(`${r.runs.length} runs → ${r.figures.length} figures in ${joinPath(root, "figures")}, ${r.html}`);
       return;
     }

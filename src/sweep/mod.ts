@@ -112,3 +112,11 @@ export {
   intervalVerdict,
   trendMarkdown,
 } from "./trend_checks.ts";
+export {
+  assertRunSettings,
+  differenceMessage,
+  type RunSettings,
+  type SettingDifference,
+  settingDifference,
+  sweepRunsOnly,
+} from "./run_settings.ts";

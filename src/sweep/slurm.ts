@@ -280,7 +280,7 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
     if (cancelled.length > 0) manifest = await readManifest(opts.root);
     const planned = opts.dryRun
       ? await planSweep(opts)
-      : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed)));
+      : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed, opts.runSettings)));
     const liveIds = new Set((jobs ?? []).filter((j) => !cancelled.includes(j.arrayJob)).map((j) => j.id));
     const result: SlurmSubmitResult = { submitted: [], live: [], skipped: [], scripts: [], cancelled };
     planned.forEach((p, taskId) => {
