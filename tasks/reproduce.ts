@@ -32,12 +32,14 @@ import {
   checkReproduction,
   checkTrend,
   type ClaimCheck,
+  differenceMessage,
   EQUIVALENCE_MARGIN,
   NC1_RATIO_LIMIT,
   reproductionMarkdown,
   reproductionTable,
   type SweepConfig,
   sweepPreset,
+  sweepRunsOnly,
   trendMarkdown,
 } from "../src/sweep/mod.ts";
 import type { RunRecord } from "../src/plot/mod.ts";
@@ -47,7 +49,15 @@ import { writeJsonAtomic } from "../src/io.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
 import { defineFlags, runTask } from "../src/cli.ts";
 import { formatDuration } from "./_progress.ts";
-import { executeSweep, EXECUTOR_FLAGS, RUN_FLAGS, slurmOptionsFromFlags, submitSweep, taskCommand } from "./sweep.ts";
+import {
+  executeSweep,
+  EXECUTOR_FLAGS,
+  RUN_FLAGS,
+  slurmOptionsFromFlags,
+  submitSweep,
+  sweepRunSettings,
+  taskCommand,
+} from "./sweep.ts";
 
 /** What a reproduction preset checks and how its report introduces the checks. */
 interface Reproduction {
@@ -160,7 +170,10 @@ if (import.meta.main) {
       if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
 
       // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
-      const runs = await selectRuns({ roots: [runsDir] });
+      const found = await selectRuns({ roots: [runsDir] });
+      // A grid point retrained by hand with other settings is not this preset's run: left out, and said so.
+      const { kept: runs, refused } = sweepRunsOnly(found, runsDir, config, sweepRunSettings(config));
+      for (const d of refused) console.error(`note: left out: ${differenceMessage(d)}`);
       const figuresDir = joinPath(out, "figures");
       const dynamics = dynamicsFigures(runs);
       const grid = heatmapFigures(runs);

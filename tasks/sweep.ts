@@ -19,6 +19,7 @@ import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 import { isConvolutional } from "../src/models/mod.ts";
 import {
+  differenceMessage,
   gpuLogLine,
   MANIFEST_FILE,
   parseLossName,
@@ -26,7 +27,10 @@ import {
   readManifest,
   RUN_STATES,
   runArrayTask,
+  type RunSettings,
   runSweep,
+  sbatchWord,
+  shellQuote,
   SLURM_DEFAULTS,
   type SlurmOptions,
   slurmTimeSeconds,
@@ -41,6 +45,7 @@ import {
   sweepStatus,
   type SweepSummary,
   trainArgsToFlags,
+  trainArguments,
   type TrainArgValue,
   validateSweepConfig,
 } from "../src/sweep/mod.ts";
@@ -48,7 +53,7 @@ import { taskPermissions } from "../src/sweep/task_runner.ts";
 import { drawSweepReport } from "../src/sweep/sweep_report.ts";
 import { defineFlags, type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
-import { TRAIN_FLAGS } from "./train.ts";
+import { configFromFlags, TRAIN_FLAGS } from "./train.ts";
 
 /** Train flags passed through to every run: given values only (no defaults), so the preset's stand. */
 export const PASSTHROUGH_TRAIN_FLAGS: readonly FlagSpec[] = TRAIN_FLAGS.filter((s) =>
@@ -166,10 +171,15 @@ export function slurmOptionsFromFlags(v: FlagValues<typeof EXECUTOR_FLAGS>): Slu
     return null;
   }
   for (const a of extra) {
+    sbatchWord(a, "--sbatch-arg"); // a line break or a job separator: refused before anything else
     if (!a.startsWith("-")) throw new UserError(`--sbatch-arg ${a}: expected an sbatch option (starting with -)`);
     if (/^--?(array|signal|output|job-name|dependency|requeue|open-mode)\b/.test(a)) {
       throw new UserError(`--sbatch-arg ${a}: set by the sweep itself`);
     }
+  }
+  for (const name of ["partition", "time", "mem", "account", "qos"] as const) {
+    const value = v[name];
+    if (value !== undefined) sbatchWord(`--${name}=${value}`, `--${name}`);
   }
   const signalSeconds = v["signal-seconds"];
   const time = v["time"];
@@ -196,6 +206,15 @@ export function slurmOptionsFromFlags(v: FlagValues<typeof EXECUTOR_FLAGS>): Slu
   };
 }
 
+/**
+ * The configuration the train task builds for each grid point of `config`:
+ * its own flag parser on the arguments the sweep passes it, so that a run
+ * folder's `config.json` can be compared with what the sweep trains.
+ */
+export function sweepRunSettings(config: SweepConfig): RunSettings {
+  return (run) => configFromFlags(parseFlags(trainArguments(config, run), TRAIN_FLAGS));
+}
+
 const REPO = repositoryPath();
 const DENO_JSON = repositoryPath("deno.json");
 
@@ -211,9 +230,19 @@ export async function taskCommand(task: string, args: string[]): Promise<string[
   ];
 }
 
-/** The command line of this process, for the batch scripts' header. */
-function thisCommandLine(task: string): string {
-  return ["deno task", task, ...Deno.args].join(" ");
+/**
+ * The command line of this process, for the batch scripts' header: each
+ * argument quoted for bash, so that the line can be pasted back. Throws
+ * {@linkcode UserError} naming the flag of an argument no script line can
+ * carry (a newline, NUL).
+ */
+export function thisCommandLine(task: string, args: readonly string[] = Deno.args): string {
+  const flagOf = (i: number): string => {
+    const a = args[i];
+    if (a.startsWith("-")) return a.split("=")[0];
+    return i > 0 && args[i - 1].startsWith("-") ? args[i - 1] : `argument ${i + 1}`;
+  };
+  return ["deno", "task", task, ...args.map((a, i) => shellQuote(a, flagOf(i)))].join(" ");
 }
 
 /**
@@ -238,6 +267,7 @@ export async function submitSweep(
     preset: opts.preset,
     backend,
     retryFailed: v["retry-failed"],
+    runSettings: sweepRunSettings(config),
     slurm,
     repo: REPO,
     arrayCommand: await taskCommand("sweep", arrayArgs),
@@ -251,6 +281,9 @@ export async function submitSweep(
     })`
     : "none queued or running";
   const tally = `${r.skipped.length} evaluated or skipped, ${live}`;
+  for (const a of r.cancelled) {
+    console.error(`sweep: cancelled array ${a}, left held by a submission that stopped before releasing it`);
+  }
   if (opts.dryRun) {
     for (const s of r.scripts) {
       console.log(`# ---- ${s.path} ----
@@ -280,14 +313,25 @@ export async function printStatus(root: string): Promise<void> {
   const width = Math.max(...runs.map((r) => r.name.length));
   for (const r of runs) {
     if (r.state === "evaluated") continue;
+    const gone = s.ownerGone.includes(r.name);
     const job = s.runJobs?.get(r.name);
     const where = job
       ? `  job ${job.id} ${job.state} ${job.time}${job.where ? ` ${job.where}` : ""}`
       : r.jobId && s.orphaned.includes(r.name)
       ? `  job ${r.jobId} no longer in Slurm: submit again`
       : "";
-    const why = r.reason ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})` : "";
-    console.log(`  ${r.state.padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
+    const why = gone
+      ? ` (was ${r.state}; the sweep that ran it is no longer running: run the sweep again to resume)`
+      : r.reason
+      ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})`
+      : "";
+    console.log(`  ${(gone ? "interrupted" : r.state).padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
+  }
+  for (const a of s.unreleased) {
+    console.log(
+      `slurm: array ${a} was submitted held and its submission stopped before releasing it; ` +
+        "the next submission cancels it and submits its runs again",
+    );
   }
   if (s.manifest.slurm?.length) {
     if (s.runJobs === null) console.log("slurm: squeue is not on PATH here; the jobs' state is not shown");
@@ -411,7 +455,14 @@ export async function executeSweep(
   opts: { dryRun: boolean; preset?: string },
 ): Promise<SweepSummary | null> {
   const backend = v["backend"];
-  const base = { root, config, preset: opts.preset, backend, retryFailed: v["retry-failed"] };
+  const base = {
+    root,
+    config,
+    preset: opts.preset,
+    backend,
+    retryFailed: v["retry-failed"],
+    runSettings: sweepRunSettings(config),
+  };
   if (opts.dryRun) {
     for (const p of await planSweep(base)) {
       const args = stageArguments(config, p, backend);
@@ -469,7 +520,9 @@ if (import.meta.main) {
     const root = v["runs-dir"] ?? repositoryPath("runs", preset);
     if (v["slurm-array-task"]) Deno.exit(await arrayTask(v, root));
     if (v["slurm-report"]) {
-      const r = await drawSweepReport(root);
+      const manifest = await readManifest(root);
+      const r = await drawSweepReport(root, [], undefined, manifest ? sweepRunSettings(manifest.config) : undefined);
+      for (const d of r.refused) console.error(`note: left out: ${differenceMessage(d)}`);
       console.log(`${r.runs.length} runs → ${r.figures.length} figures in ${joinPath(root, "figures")}, ${r.html}`);
       return;
     }

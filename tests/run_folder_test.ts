@@ -332,12 +332,12 @@ Deno.test("config.json: format 2 is snake_case and round-trips; the previous cam
   for (
     const [bad, why] of [
       [{ ...raw, epochs: "3" }, "'epochs' must be a number"],
-      [{ ...raw, width: -1 }, "'width' must be positive"],
-      [{ ...raw, seed: 1.5 }, "'seed' must be a non-negative integer"],
+      [{ ...raw, width: -1 }, "'width' must be > 0, got -1"],
+      [{ ...raw, seed: 1.5 }, "'seed' must be an integer, got 1.5"],
       [{ ...raw, loss: "hinge" }, "'loss' is not one of"],
       [{ ...raw, format: 7 }, "config format 7"],
-      [{ ...raw, width: 1e308 }, "'width' must be at most 16"],
-      [{ ...raw, mlp_depth: 0 }, "'mlp_depth' must be between 1 and 32"],
+      [{ ...raw, width: 1e308 }, "'width' must be <= 16"],
+      [{ ...raw, mlp_depth: 0 }, "'mlp_depth' must be >= 1, got 0"],
       [{ ...raw, extensions: [{}] }, "'extensions'"],
     ] as const
   ) assertThrows(() => parseRunConfig(JSON.stringify(bad), "c.json"), UserError, why);

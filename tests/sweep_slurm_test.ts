@@ -8,8 +8,17 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { exists, joinPath } from "../src/io.ts";
-import { findOnPath, type Manifest, readManifest, type SlurmJob, squeueJobs } from "../src/sweep/mod.ts";
-import { count, runLog, sweep, textOr, tinyGrid, waitFor } from "./_sweep_helpers.ts";
+import {
+  expandGrid,
+  findOnPath,
+  type Manifest,
+  newManifest,
+  readManifest,
+  type SlurmJob,
+  squeueJobs,
+  writeManifest,
+} from "../src/sweep/mod.ts";
+import { count, runLog, sweep, textOr, tinyGrid, tinySweepConfig, waitFor } from "./_sweep_helpers.ts";
 import { taskCommand } from "./_task.ts";
 
 /** Why the cluster tests cannot run here, or "" when a controller answers. */
@@ -79,11 +88,12 @@ Deno.test({
       assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr);
       assert(bad.stderr.startsWith("error: --executor slurm: sbatch refused the job: "), bad.stderr);
       assert(/partition/i.test(bad.stderr) && bad.stderr.includes("nothing submitted"), bad.stderr);
-      const m = await readManifest(root);
-      assertEquals(m?.slurm, undefined);
-      assert(Object.values(m!.runs).every((r) => r.state === "pending" && !r.jobId));
+      // The refused submission created the folder, so it leaves none behind (no manifest, logs or scripts).
+      assertEquals(await exists(root), false);
       assertEquals(((await squeueJobs()) ?? []).filter((j) => j.state === "PENDING" && /held/i.test(j.where)), []);
 
+      const config = tinySweepConfig();
+      await writeManifest(root, newManifest(config, expandGrid(root, config)));
       const other = await sweep(["--runs-dir", root, ...tinyGrid({ losses: "ce,mse" }), ...SLURM]);
       assertEquals(other.code, 2, other.stderr);
       assert(other.stderr.startsWith(`error: --runs-dir ${root}: its manifest.json was written by another`));

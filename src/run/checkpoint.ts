@@ -234,3 +234,113 @@ export function checkpointEpoch(meta: Record<string, unknown>, path: string, min
   }
   return epoch as number;
 }
+
+/** The part of `last.ckpt`'s meta that an epoch interrupted mid-way adds. */
+export interface PartialEpoch {
+  /** Batches of the interrupted epoch already trained. */
+  batches: number;
+  /** The data generator's state when that epoch started (its order and augmentations are replayed). */
+  rng: number[];
+  /** Running sums of loss, top-1 and top-5 hits, and samples seen. */
+  sums: number[];
+  seen: number;
+}
+
+/** What `last.ckpt`'s meta says about where training stands, checked by {@linkcode resumeState}. */
+export interface ResumeState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimiser steps taken (Adam's bias correction depends on it). */
+  step: number;
+  /** The data generator's state after `epoch` (or at the interruption). */
+  rng: number[];
+  /** Best validation top-1 so far; -Infinity before any (JSON writes it as null). */
+  bestValTop1: number;
+  /** The epoch interrupted mid-way, if any. */
+  partial: PartialEpoch | null;
+}
+
+/** What a run's shape allows `last.ckpt`'s meta to say. */
+export interface ResumeLimits {
+  /** The run's epochs (`config.json`). */
+  epochs: number;
+  /** Training batches per epoch. */
+  batchesPerEpoch: number;
+  /** Training samples per epoch. */
+  samplesPerEpoch: number;
+}
+
+/** A generator state as {@linkcode Rng.state} writes it: 4 uint32 words, not all 0, then the spare normal or null. */
+function isRngState(v: unknown): v is number[] {
+  if (!Array.isArray(v) || (v.length !== 4 && v.length !== 5)) return false;
+  const words = v.slice(0, 4);
+  if (!words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) || words.every((w) => w === 0)) return false;
+  return v.length === 4 || v[4] === null || Number.isFinite(v[4]);
+}
+
+/**
+ * The training state of `last.ckpt`'s meta, every field type- and
+ * range-checked against the run (`limits`), so that a hand-edited or crafted
+ * checkpoint cannot change what training does: `epoch` an integer in
+ * `[0, epochs]`, `step` the number of batches trained so far, `rng` a
+ * generator state, `best_val_top1` a percentage or null, `partial` (an epoch
+ * interrupted mid-way, before the last) with `batches` in
+ * `[1, batchesPerEpoch]`, `rng`, three finite sums and `seen` in
+ * `[0, samplesPerEpoch]`. Throws {@linkcode UserError} naming the file and
+ * the field.
+ *
+ * @example
+ * ```ts
+ * const { meta } = await readCheckpoint("runs/a/last.ckpt");
+ * const state = resumeState(meta, "runs/a/last.ckpt", { epochs: 30, batchesPerEpoch: 20, samplesPerEpoch: 2000 });
+ * ```
+ */
+export function resumeState(meta: Record<string, unknown>, path: string, limits: ResumeLimits): ResumeState {
+  const field = (name: string, rule: string): never => {
+    throw invalid(path, `meta '${name}' must be ${rule}, got ${JSON.stringify(meta[name]) ?? "nothing"}`);
+  };
+  const epoch = checkpointEpoch(meta, path, 0, limits.epochs);
+  if (!isRngState(meta.rng)) field("rng", "a generator state (4 integers in [0, 2^32), not all 0, and one number)");
+  const best = meta.best_val_top1;
+  if (!(best === null || (typeof best === "number" && best >= 0 && best <= 100))) {
+    field("best_val_top1", "a percentage in [0, 100] or null");
+  }
+  let partial: PartialEpoch | null = null;
+  if (meta.partial !== undefined && meta.partial !== null) {
+    partial = partialEpoch(meta.partial, path, epoch, limits);
+  }
+  const steps = epoch * limits.batchesPerEpoch + (partial?.batches ?? 0);
+  if (meta.step !== steps) {
+    field("step", `${steps} (the batches trained by epoch ${epoch}${partial ? " and its partial epoch" : ""})`);
+  }
+  return {
+    epoch,
+    step: steps,
+    rng: meta.rng as number[],
+    bestValTop1: best === null ? -Infinity : best as number,
+    partial,
+  };
+}
+
+/** `meta.partial` of `last.ckpt`, checked (see {@linkcode resumeState}). */
+function partialEpoch(raw: unknown, path: string, epoch: number, limits: ResumeLimits): PartialEpoch {
+  const bad = (name: string, rule: string, value: unknown): never => {
+    throw invalid(path, `meta '${name}' must be ${rule}, got ${JSON.stringify(value) ?? "nothing"}`);
+  };
+  if (!isRecord(raw)) return bad("partial", "an object", raw);
+  if (epoch >= limits.epochs) return bad("partial", `absent after the run's last epoch (${limits.epochs})`, raw);
+  const { batches, rng, sums, seen } = raw;
+  if (!Number.isSafeInteger(batches) || (batches as number) < 1 || (batches as number) > limits.batchesPerEpoch) {
+    bad("partial.batches", `an integer in [1, ${limits.batchesPerEpoch}]`, batches);
+  }
+  if (!isRngState(rng)) {
+    bad("partial.rng", "a generator state (4 integers in [0, 2^32), not all 0, and one number)", rng);
+  }
+  if (!Array.isArray(sums) || sums.length !== 3 || !sums.every((s) => Number.isFinite(s))) {
+    bad("partial.sums", "3 finite numbers", sums);
+  }
+  if (!Number.isSafeInteger(seen) || (seen as number) < 0 || (seen as number) > limits.samplesPerEpoch) {
+    bad("partial.seen", `an integer in [0, ${limits.samplesPerEpoch}]`, seen);
+  }
+  return { batches: batches as number, rng: rng as number[], sums: sums as number[], seen: seen as number };
+}

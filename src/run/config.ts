@@ -22,7 +22,7 @@
 import { UserError } from "../errors.ts";
 import { joinPath, readTextOrFail, writeFileAtomic } from "../io.ts";
 import { LOSS_NAMES } from "../losses/names.ts";
-import { DEFAULT_CONFIG, RUNTIME_SETTINGS, SETTING_LIMITS, type TrainConfig } from "./train_config.ts";
+import { DEFAULT_CONFIG, rangeProblem, RUNTIME_SETTINGS, SETTING_RANGES, type TrainConfig } from "./train_config.ts";
 import { RUN_FILES } from "./files.ts";
 
 /** Version of the `config.json` layout written by {@linkcode writeRunConfig}. */
@@ -96,15 +96,9 @@ function settingProblem(key: keyof TrainConfig, value: unknown): string {
   }
   const n = value as number;
   if (!Number.isFinite(n)) return "must be finite";
-  const integer = ["epochs", "seed", "batchSize", "testBatchSize", "saveInterval", "trainSubset", "mlpDepth"]
-    .concat(["mlpHidden", "syntheticDim", "syntheticClasses", "syntheticPerClass"]);
-  if (integer.includes(key) && (!Number.isSafeInteger(n) || n < 0)) return "must be a non-negative integer";
-  if ((key === "epochs" || key === "width" || key === "batchSize") && n <= 0) return "must be positive";
-  if (key === "width" && n > SETTING_LIMITS.maxWidth) return `must be at most ${SETTING_LIMITS.maxWidth}`;
-  if (key === "mlpDepth" && (n < 1 || n > SETTING_LIMITS.maxMlpDepth)) {
-    return `must be between 1 and ${SETTING_LIMITS.maxMlpDepth}`;
-  }
-  return "";
+  const range = SETTING_RANGES[key];
+  const problem = range ? rangeProblem(n, range) : "";
+  return problem ? `${problem}, got ${n}` : "";
 }
 
 /**

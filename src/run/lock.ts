@@ -122,6 +122,34 @@ export async function acquireLock(path: string, purpose: string, what?: string):
 }
 
 /**
+ * Whether a live process holds the lock on `path` (a missing file: no), found
+ * by trying the lock without taking it over: the file is opened read-only and
+ * nothing is written, so the holder record stays as it is. A holder that died
+ * in any way (kill -9 included) holds nothing.
+ *
+ * @example
+ * ```ts
+ * if (!(await isLockHeld("runs/small/.sweep.lock"))) console.log("no sweep is running there");
+ * ```
+ */
+export async function isLockHeld(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw new UserError(`${path}: cannot open the lock file (${(e as Error).message})`);
+  }
+  try {
+    const got = await file.tryLock(true);
+    if (got) await file.unlock();
+    return !got;
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Runs `fn` holding the exclusive lock on `path`, waiting for it when another
  * process holds it: for short read-modify-write sections (a shared manifest
  * updated by many processes), never for long work.

@@ -44,8 +44,12 @@ export {
   type CheckpointIdentity,
   decodeCheckpoint,
   encodeCheckpoint,
+  type PartialEpoch,
   readCheckpoint,
   readCheckpointHeader,
+  type ResumeLimits,
+  type ResumeState,
+  resumeState,
   type StoredTensor,
   writeCheckpoint,
 } from "./checkpoint.ts";

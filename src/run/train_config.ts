@@ -121,3 +121,63 @@ export const RUNTIME_SETTINGS: readonly (keyof TrainConfig)[] = [
  * network; 32 hidden layers is far past any MLP the package trains.
  */
 export const SETTING_LIMITS = { maxWidth: 16, maxMlpDepth: 32 } as const;
+
+/** The values a numeric setting may take: `[min, max]`, `min` exclusive when `minExclusive`, whole numbers when `integer`. */
+export interface SettingRange {
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  integer?: boolean;
+}
+
+/**
+ * The range of every numeric setting, in one place: the train flags take
+ * their `min`/`max` from here and a read `config.json` is checked against the
+ * same table, so a hand-edited file cannot hold what no flag accepts
+ * (`lr: -5`, `momentum: 7`).
+ */
+export const SETTING_RANGES: { readonly [K in keyof TrainConfig]?: SettingRange } = {
+  width: { min: 0, minExclusive: true, max: SETTING_LIMITS.maxWidth },
+  epochs: { min: 1, integer: true },
+  seed: { min: 0, integer: true },
+  rescale: { min: 0, minExclusive: true },
+  gamma: { min: 0 },
+  smoothing: { min: 0, max: 0.999 },
+  lr: { min: 0, minExclusive: true },
+  momentum: { min: 0, max: 0.9999 },
+  weightDecay: { min: 0 },
+  clipNorm: { min: 0 },
+  batchSize: { min: 1, integer: true },
+  testBatchSize: { min: 1, integer: true },
+  saveInterval: { min: 0, integer: true },
+  trainSubset: { min: 0, integer: true },
+  mlpDepth: { min: 1, max: SETTING_LIMITS.maxMlpDepth, integer: true },
+  mlpHidden: { min: 1, integer: true },
+  syntheticDim: { min: 1, integer: true },
+  syntheticClasses: { min: 2, integer: true },
+  syntheticPerClass: { min: 1, integer: true },
+  syntheticSeparation: { min: 0 },
+};
+
+/**
+ * Why `value` lies outside `range` (`"must be > 0"`), or "" when it fits.
+ *
+ * @example
+ * ```ts
+ * rangeProblem(-5, SETTING_RANGES.lr!); // "must be > 0"
+ * ```
+ */
+export function rangeProblem(value: number, range: SettingRange): string {
+  if (range.integer && !Number.isSafeInteger(value)) return "must be an integer";
+  if (range.min !== undefined && (range.minExclusive ? value <= range.min : value < range.min)) {
+    return `must be ${range.minExclusive ? ">" : ">="} ${range.min}`;
+  }
+  if (range.max !== undefined && value > range.max) return `must be <= ${range.max}`;
+  return "";
+}
+
+/** The `min`, `max` and `minExclusive` of a setting's range, for its flag's specification. */
+export function flagRange(key: keyof TrainConfig): { min?: number; max?: number; minExclusive?: boolean } {
+  const { min, max, minExclusive } = SETTING_RANGES[key] ?? {};
+  return { min, max, minExclusive };
+}

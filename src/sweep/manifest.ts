@@ -104,6 +104,13 @@ export interface SlurmSubmission {
   /** Array task ids (grid positions) and their runs. */
   runs: Record<string, string>;
   submitted: string;
+  /**
+   * False from the moment the array is submitted held until `scontrol
+   * release` has returned: a submission stopped in between (kill -9) leaves a
+   * held array that the next submission finds here and cancels. Absent in
+   * manifests written before it existed (released).
+   */
+  released?: boolean;
 }
 
 /** A fresh manifest with every run of `runs` pending. */

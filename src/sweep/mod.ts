@@ -83,6 +83,8 @@ export {
   arrayScript,
   arraySpec,
   reportScript,
+  sbatchWord,
+  scriptValue,
   shellQuote,
   SLURM_DEFAULTS,
   type SlurmOptions,
@@ -110,3 +112,11 @@ export {
   intervalVerdict,
   trendMarkdown,
 } from "./trend_checks.ts";
+export {
+  assertRunSettings,
+  differenceMessage,
+  type RunSettings,
+  type SettingDifference,
+  settingDifference,
+  sweepRunsOnly,
+} from "./run_settings.ts";

@@ -25,6 +25,7 @@ import {
   updateManifest,
   writeManifest,
 } from "./manifest.ts";
+import { assertRunSettings, type RunSettings } from "./run_settings.ts";
 import { signalChildren, subprocessRunner, sweepThreadEnv, type TaskResult, type TaskRunner } from "./task_runner.ts";
 
 /** Exit status of `tasks/train.ts` when the loss became NaN. */
@@ -56,6 +57,12 @@ export interface SweepOptions {
   jobs?: number;
   /** Also retry runs whose training diverged. */
   retryFailed?: boolean;
+  /**
+   * The configuration the train task builds for a grid point: a run folder
+   * whose `config.json` differs from it in any setting is refused
+   * (`run_settings.ts`). Without it, only loss, width, seed and length are compared.
+   */
+  runSettings?: RunSettings;
   /** Substitute for the subprocesses (tests). */
   runner?: TaskRunner;
   /** Called with the plan once the sweep holds its folder, before any event. */
@@ -118,9 +125,19 @@ export async function syncManifest(opts: SweepOptions, runs: SweepRun[]): Promis
   });
 }
 
-/** What to do with one run, from its manifest entry and the files in its folder. */
-export async function planRun(entry: ManifestRun, run: SweepRun, retryFailed = false): Promise<PlannedRun> {
+/**
+ * What to do with one run, from its manifest entry and the files in its
+ * folder. Throws {@linkcode UserError} when the folder holds another run, or
+ * (given `settings`) a run trained with other settings than the sweep's.
+ */
+export async function planRun(
+  entry: ManifestRun,
+  run: SweepRun,
+  retryFailed = false,
+  settings?: RunSettings,
+): Promise<PlannedRun> {
   await assertFolderIsRun(run);
+  if (settings) await assertRunSettings(run, settings);
   const hasInfo = await exists(joinPath(run.dir, RUN_FILES.info));
   const hasLast = await exists(joinPath(run.dir, RUN_FILES.last));
   if (entry.state === "evaluated" && hasInfo) return { run, action: "skip", note: "evaluated" };
@@ -169,7 +186,7 @@ export async function assertFolderIsRun(run: SweepRun): Promise<void> {
 export async function planSweep(opts: SweepOptions): Promise<PlannedRun[]> {
   const runs = expandGrid(opts.root, opts.config);
   const manifest = mergeManifest(opts, runs, await readManifest(opts.root));
-  return await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed)));
+  return await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed, opts.runSettings)));
 }
 
 /** The subprocess arguments of a planned run's stages. */
@@ -326,7 +343,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     const manifest = await syncManifest(opts, runs);
     await Deno.mkdir(joinPath(opts.root, SWEEP_FILES.logs), { recursive: true });
 
-    const planned = await Promise.all(runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed)));
+    const planned = await Promise.all(
+      runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed, opts.runSettings)),
+    );
     opts.onStart?.(planned);
     const total = runs.length;
     let done = 0;

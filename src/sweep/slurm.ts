@@ -15,11 +15,20 @@
  */
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import { joinPath } from "../io.ts";
+import { exists, joinPath } from "../io.ts";
 import { SWEEP_FILES } from "../run/files.ts";
-import { acquireLock } from "../run/lock.ts";
+import { acquireLock, isLockHeld } from "../run/lock.ts";
 import { expandGrid } from "./grid.ts";
-import { type Manifest, readManifest, RUN_STATES, type RunState, updateManifest } from "./manifest.ts";
+import {
+  type Manifest,
+  MANIFEST_FILE,
+  type ManifestRun,
+  readManifest,
+  RUN_STATES,
+  type RunState,
+  type SlurmSubmission,
+  updateManifest,
+} from "./manifest.ts";
 import { type PlannedRun, planRun, planSweep, type SweepOptions, syncManifest } from "./run_sweep.ts";
 import { arrayScript, reportScript, type SlurmOptions } from "./slurm_script.ts";
 
@@ -148,15 +157,92 @@ export interface SlurmSubmitResult {
   reportJob?: string;
   /** The scripts: paths written (or, for a dry run, where they would go) and their text. */
   scripts: { path: string; text: string }[];
+  /** Held arrays of an earlier submission that stopped before releasing them, cancelled now. */
+  cancelled: string[];
 }
 
-/** A sweep folder whose path Slurm's `#SBATCH --output` could not take literally. */
+/** A sweep folder whose path Slurm's `#SBATCH --output` could not take literally (`%` starts a filename pattern). */
 function checkRootForSlurm(root: string): void {
-  if (/[\s%'"\\]/.test(root)) {
-    throw new UserError(
-      `--runs-dir ${root}: Slurm's --output cannot take a path with spaces, quotes or '%'; choose another folder`,
-    );
+  if (root.includes("%")) {
+    throw new UserError(`--runs-dir ${root}: Slurm's --output reads '%' as a pattern; choose a folder without '%'`);
   }
+}
+
+/** The job name of a sweep: reproduce's runs live in `<out>/runs`, so the job is named after `<out>` then. */
+function jobName(root: string): string {
+  return `ncl-${basename(root) === "runs" ? basename(dirname(root)) : basename(root)}`;
+}
+
+/** The two batch scripts of one submission: the array's text, and the report's for a given array job id. */
+function submissionScripts(
+  opts: SlurmSweepOptions,
+  runs: ReadonlyMap<number, string>,
+  k: string,
+  liveArrays: readonly string[],
+): { arrayText: string; report: (arrayJob: string) => string } {
+  const name = jobName(opts.root);
+  const slurmLogs = joinPath(opts.root, SWEEP_FILES.logs, "slurm");
+  const header = [
+    `nc-losses sweep of ${opts.config.model} on ${opts.config.dataset} in ${opts.root}, submission ${k}`,
+    `written ${new Date().toISOString()} by: ${opts.commandLine}`,
+    "Resubmit by hand with `sbatch <this file>` (the manifest must still list these runs),",
+    "or run the same `deno task sweep … --executor slurm` again: it submits only what is not done nor queued.",
+  ];
+  const arrayText = arrayScript({
+    name,
+    root: opts.root,
+    repo: opts.repo,
+    runs,
+    command: opts.arrayCommand,
+    output: joinPath(slurmLogs, "%A_%a.out"),
+    header,
+    slurm: opts.slurm,
+  });
+  const report = (arrayJob: string): string =>
+    reportScript({
+      name: `${name}-report`,
+      repo: opts.repo,
+      after: [...liveArrays, arrayJob],
+      command: opts.reportCommand,
+      output: joinPath(slurmLogs, "report-%j.out"),
+      header,
+      slurm: opts.slurm,
+    });
+  return { arrayText, report };
+}
+
+/**
+ * Cancels the held arrays of earlier submissions that stopped before
+ * releasing them (see {@linkcode SlurmSubmission.released}): their runs are
+ * recorded as interrupted, without a job, so this submission submits them
+ * again. An array whose tasks Slurm already runs was released by a
+ * submission stopped just after `scontrol release`: it is adopted (recorded
+ * as released). Returns the arrays cancelled.
+ */
+async function settleUnreleased(root: string, jobs: SlurmJob[] | null): Promise<string[]> {
+  const manifest = await readManifest(root);
+  const unreleased = (manifest?.slurm ?? []).filter((s) => s.released === false);
+  if (unreleased.length === 0) return [];
+  const cancel = unreleased.filter((s) =>
+    !(jobs ?? []).some((j) => j.arrayJob === s.arrayJob && j.taskId !== null && j.where !== "JobHeldUser")
+  );
+  await scancel(cancel.flatMap((s) => [s.arrayJob, s.reportJob].filter((id) => id !== "")));
+  await updateManifest(root, (m) => {
+    for (const s of m.slurm ?? []) {
+      if (s.released !== false) continue;
+      s.released = true;
+      if (!cancel.some((c) => c.arrayJob === s.arrayJob)) continue;
+      for (const e of Object.values(m.runs)) {
+        if (!e.jobId?.startsWith(`${s.arrayJob}_`)) continue;
+        delete e.jobId;
+        if (e.state === "queued") {
+          e.state = "interrupted";
+          e.reason = `array ${s.arrayJob} was left held by a submission that stopped; cancelled`;
+        }
+      }
+    }
+  });
+  return cancel.map((s) => s.arrayJob);
 }
 
 /**
@@ -164,29 +250,39 @@ function checkRootForSlurm(root: string): void {
  * dependent report job (see the module doc). Runs evaluated, diverged (unless
  * `retryFailed`) or already in a live job are left alone. Throws
  * {@linkcode UserError} (nothing submitted) when `sbatch` is not on PATH,
- * Slurm refuses a job, squeue fails, another sweep holds the folder, or its
- * manifest was written for another grid.
+ * Slurm refuses a job, squeue fails, another sweep holds the folder, its
+ * manifest was written for another grid, or a value would not fit a batch
+ * script (checked before anything is written).
  */
 export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSubmitResult> {
   checkRootForSlurm(opts.root);
+  const grid = expandGrid(opts.root, opts.config);
+  // Every value that reaches a script is checked before anything is written: the scripts of the whole grid, once.
+  submissionScripts(opts, new Map(grid.map((r, i) => [i, r.name])), "000", []).report("0");
   if (!opts.dryRun && !findOnPath("sbatch")) {
     throw new UserError(
       "--executor slurm: sbatch is not on PATH; submit from a node of the Slurm cluster, or use --executor local",
     );
   }
+  const rootExisted = await exists(opts.root);
   const lock = opts.dryRun
     ? null
     : (await Deno.mkdir(opts.root, { recursive: true }),
       await acquireLock(joinPath(opts.root, SWEEP_FILES.lock), "sweep (slurm submission)", opts.root));
+  const written: string[] = [];
   try {
-    const runs = expandGrid(opts.root, opts.config);
-    const manifest: Manifest | null = opts.dryRun ? await readManifest(opts.root) : await syncManifest(opts, runs);
+    const runs = grid;
+    const hadManifest = opts.dryRun || (await readManifest(opts.root)) !== null;
+    let manifest: Manifest | null = opts.dryRun ? await readManifest(opts.root) : await syncManifest(opts, runs);
+    if (!hadManifest) written.push(joinPath(opts.root, MANIFEST_FILE));
+    const jobs = await squeueJobs();
+    const cancelled = opts.dryRun ? [] : await settleUnreleased(opts.root, jobs);
+    if (cancelled.length > 0) manifest = await readManifest(opts.root);
     const planned = opts.dryRun
       ? await planSweep(opts)
-      : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed)));
-    const jobs = await squeueJobs();
-    const liveIds = new Set((jobs ?? []).map((j) => j.id));
-    const result: SlurmSubmitResult = { submitted: [], live: [], skipped: [], scripts: [] };
+      : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed, opts.runSettings)));
+    const liveIds = new Set((jobs ?? []).filter((j) => !cancelled.includes(j.arrayJob)).map((j) => j.id));
+    const result: SlurmSubmitResult = { submitted: [], live: [], skipped: [], scripts: [], cancelled };
     planned.forEach((p, taskId) => {
       const jobId = manifest?.runs[p.run.name]?.jobId;
       if (p.action === "skip") result.skipped.push(p);
@@ -198,59 +294,37 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
     const k = String((manifest?.slurm?.length ?? 0) + 1).padStart(3, "0");
     const scriptsDir = joinPath(opts.root, SLURM_SCRIPTS_DIR);
     const slurmLogs = joinPath(opts.root, SWEEP_FILES.logs, "slurm");
-    // reproduce's runs live in <out>/runs: name the job after <out> then.
-    const name = `ncl-${basename(opts.root) === "runs" ? basename(dirname(opts.root)) : basename(opts.root)}`;
-    const header = [
-      `nc-losses sweep of ${opts.config.model} on ${opts.config.dataset} in ${opts.root}, submission ${k}`,
-      `written ${new Date().toISOString()} by: ${opts.commandLine}`,
-      "Resubmit by hand with `sbatch <this file>` (the manifest must still list these runs),",
-      "or run the same `deno task sweep … --executor slurm` again: it submits only what is not done nor queued.",
-    ];
     const arrayPath = joinPath(scriptsDir, `array-${k}.sbatch`);
     const reportPath = joinPath(scriptsDir, `report-${k}.sbatch`);
-    const arrayText = arrayScript({
-      name,
-      root: opts.root,
-      repo: opts.repo,
-      runs: new Map(result.submitted.map((s) => [s.taskId, s.planned.run.name])),
-      command: opts.arrayCommand,
-      output: joinPath(slurmLogs, "%A_%a.out"),
-      header,
-      slurm: opts.slurm,
-    });
     // A report job of an earlier submission that has not started yet is replaced by one that waits for all arrays.
     const liveArrays = [...new Set((manifest?.slurm ?? []).map((s) => s.arrayJob))].filter((a) =>
-      (jobs ?? []).some((j) => j.arrayJob === a && j.taskId !== null)
+      !cancelled.includes(a) && (jobs ?? []).some((j) => j.arrayJob === a && j.taskId !== null)
     );
     const staleReports = (manifest?.slurm ?? []).map((s) => s.reportJob).filter((r) =>
       (jobs ?? []).some((j) => j.id === r && j.state === "PENDING")
     );
-    const report = (arrayJob: string): string =>
-      reportScript({
-        name: `${name}-report`,
-        repo: opts.repo,
-        after: [...liveArrays, arrayJob],
-        command: opts.reportCommand,
-        output: joinPath(slurmLogs, "report-%j.out"),
-        header,
-        slurm: opts.slurm,
-      });
+    const taskRuns = new Map(result.submitted.map((s) => [s.taskId, s.planned.run.name]));
+    const { arrayText, report } = submissionScripts(opts, taskRuns, k, liveArrays);
     if (opts.dryRun) {
       result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: report("<array job id>") });
       return result;
     }
 
-    await Deno.mkdir(scriptsDir, { recursive: true });
-    await Deno.mkdir(slurmLogs, { recursive: true });
+    for (const dir of [scriptsDir, joinPath(opts.root, SWEEP_FILES.logs), slurmLogs]) {
+      if (!(await exists(dir))) written.push(dir);
+      await Deno.mkdir(dir, { recursive: true });
+    }
+    written.push(arrayPath);
     await Deno.writeTextFile(arrayPath, arrayText);
     // Held until the manifest names its tasks, so that no task starts before its run is recorded as queued.
     const arrayJob = await sbatch(arrayPath, ["--hold"], opts.root);
     const submittedIds = [arrayJob];
+    const before = new Map(
+      result.submitted.map((s) => [s.planned.run.name, structuredClone(manifest!.runs[s.planned.run.name])]),
+    );
+    const entry = (m: Manifest): SlurmSubmission => m.slurm!.find((s) => s.arrayJob === arrayJob)!;
     try {
-      const reportText = report(arrayJob);
-      await Deno.writeTextFile(reportPath, reportText);
-      const reportJob = await sbatch(reportPath, [], opts.root);
-      submittedIds.push(reportJob);
+      // Recorded before anything else can fail or be killed: a held array is never unknown to the manifest.
       await updateManifest(opts.root, (m) => {
         for (const s of result.submitted) {
           const e = m.runs[s.planned.run.name];
@@ -263,52 +337,94 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
         }
         (m.slurm ??= []).push({
           arrayJob,
-          reportJob,
+          reportJob: "",
           scripts: [arrayPath, reportPath],
           runs: Object.fromEntries(result.submitted.map((s) => [String(s.taskId), s.planned.run.name])),
           submitted: new Date().toISOString(),
+          released: false,
         });
       });
+      const reportText = report(arrayJob);
+      written.push(reportPath);
+      await Deno.writeTextFile(reportPath, reportText);
+      const reportJob = await sbatch(reportPath, [], opts.root);
+      submittedIds.push(reportJob);
+      await updateManifest(opts.root, (m) => void (entry(m).reportJob = reportJob));
       const released = await slurmCommand("scontrol", ["release", arrayJob]);
       if (released.code !== 0) {
         throw new UserError(`scontrol release ${arrayJob} failed: ${complaint(released.stderr, released.code)}`);
       }
+      await updateManifest(opts.root, (m) => void (entry(m).released = true));
       result.arrayJob = arrayJob;
       result.reportJob = reportJob;
       result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: reportText });
     } catch (e) {
       await scancel(submittedIds);
+      // The manifest as it was: the runs back in their earlier state, the submission gone.
+      await updateManifest(opts.root, (m) => {
+        for (const [name, was] of before) m.runs[name] = was;
+        m.slurm = (m.slurm ?? []).filter((s) => s.arrayJob !== arrayJob);
+        if (m.slurm.length === 0) delete m.slurm;
+      }).catch(() => {});
       throw e;
     }
     await scancel(staleReports);
     return result;
+  } catch (e) {
+    // Refused (by Slurm, or before it was asked): nothing of this submission stays behind.
+    if (!opts.dryRun) await removeWritten(written, opts.root, rootExisted);
+    throw e;
   } finally {
     lock?.release();
   }
 }
 
+/** Removes what a refused submission wrote (newest first), and the sweep folder when the submission created it. */
+async function removeWritten(paths: string[], root: string, rootExisted: boolean): Promise<void> {
+  if (!rootExisted) {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+    return;
+  }
+  for (const path of [...paths].reverse()) await Deno.remove(path, { recursive: true }).catch(() => {});
+}
+
 /** A sweep's runs by state, and the Slurm jobs of its runs and reports. */
 export interface SweepStatus {
   manifest: Manifest;
+  /** Runs by state, with the runs of {@linkcode SweepStatus.ownerGone} counted as interrupted. */
   counts: Record<RunState, number>;
   /** Jobs Slurm still holds for this sweep, by run name (array tasks) and report jobs; null: no squeue here. */
   runJobs: Map<string, SlurmJob> | null;
   reportJobs: SlurmJob[];
   /** Runs the manifest shows in a Slurm job that Slurm no longer holds although the run did not finish. */
   orphaned: string[];
+  /**
+   * Runs the manifest shows training or evaluating on this machine (no Slurm
+   * job) while no sweep holds the folder's lock: the sweep that ran them was
+   * stopped (kill -9, a reboot); they are interrupted and resume on the next run.
+   */
+  ownerGone: string[];
+  /** Arrays submitted held whose submission stopped before releasing them (the next submission cancels them). */
+  unreleased: string[];
 }
 
 /**
  * The status of the sweep in `root`: run counts by state from the manifest
  * and, when the sweep was submitted to Slurm and squeue is on PATH, the jobs
- * still queued or running. Throws {@linkcode UserError} when `root` has no
- * manifest.
+ * still queued or running. Runs of a local sweep that is no longer running
+ * (its lock is free) count as interrupted, whatever the manifest last said.
+ * Reads only. Throws {@linkcode UserError} when `root` has no manifest.
  */
 export async function sweepStatus(root: string): Promise<SweepStatus> {
   const manifest = await readManifest(root);
   if (!manifest) throw new UserError(`--runs-dir ${root}: no sweep here (no ${SWEEP_FILES.manifest})`);
   const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
-  for (const r of Object.values(manifest.runs)) counts[r.state]++;
+  const active = (r: ManifestRun): boolean => r.state === "training" || r.state === "evaluating";
+  const localActive = Object.values(manifest.runs).filter((r) => !r.jobId && active(r));
+  const ownerGone = localActive.length > 0 && !(await isLockHeld(joinPath(root, SWEEP_FILES.lock)))
+    ? localActive.map((r) => r.name)
+    : [];
+  for (const r of Object.values(manifest.runs)) counts[ownerGone.includes(r.name) ? "interrupted" : r.state]++;
   const submissions = manifest.slurm ?? [];
   const jobs = submissions.length > 0 ? await squeueJobs() : null;
   const runJobs = jobs === null ? null : new Map<string, SlurmJob>();
@@ -321,5 +437,13 @@ export async function sweepStatus(root: string): Promise<SweepStatus> {
     else if (jobs !== null && ["queued", "training", "trained", "evaluating"].includes(r.state)) orphaned.push(r.name);
   }
   const reportIds = new Set(submissions.map((s) => s.reportJob));
-  return { manifest, counts, runJobs, reportJobs: (jobs ?? []).filter((j) => reportIds.has(j.id)), orphaned };
+  return {
+    manifest,
+    counts,
+    runJobs,
+    reportJobs: (jobs ?? []).filter((j) => reportIds.has(j.id)),
+    orphaned,
+    ownerGone,
+    unreleased: submissions.filter((s) => s.released === false).map((s) => s.arrayJob),
+  };
 }

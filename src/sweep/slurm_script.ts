@@ -41,7 +41,8 @@ export const SLURM_DEFAULTS = { signalSeconds: 300, maxRequeue: 3 } as const;
 /**
  * Checks a time limit against the formats `sbatch --time` accepts: `M`,
  * `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`, or `UNLIMITED`/`INFINITE`; throws
- * {@linkcode UserError} otherwise. Returns the limit in seconds (Infinity for none).
+ * {@linkcode UserError} otherwise. Returns the limit in seconds (Infinity for
+ * none: `UNLIMITED`, or `0`, which Slurm reads as no limit).
  *
  * @example
  * ```ts
@@ -60,10 +61,14 @@ export function slurmTimeSeconds(time: string): number {
   if (!m) return bad();
   const [, d, a, b, c] = m;
   const n = (x: string | undefined): number => (x === undefined ? 0 : Number(x));
-  if (d !== undefined) return ((n(d) * 24 + n(a)) * 60 + n(b)) * 60 + n(c); // D-H[:M[:S]]
-  if (c !== undefined) return (n(a) * 60 + n(b)) * 60 + n(c); // H:M:S
-  if (b !== undefined) return n(a) * 60 + n(b); // M:S
-  return n(a) * 60; // M
+  const seconds = d !== undefined
+    ? ((n(d) * 24 + n(a)) * 60 + n(b)) * 60 + n(c) // D-H[:M[:S]]
+    : c !== undefined
+    ? (n(a) * 60 + n(b)) * 60 + n(c) // H:M:S
+    : b !== undefined
+    ? n(a) * 60 + n(b) // M:S
+    : n(a) * 60; // M
+  return seconds || Infinity; // Slurm reads a limit of 0 as none
 }
 
 /**
@@ -82,16 +87,68 @@ export function arraySpec(ids: readonly number[], throttle?: number): string {
   return parts.join(",") + (throttle ? `%${throttle}` : "");
 }
 
-/** A word for bash: left alone when it is plainly safe, else single-quoted. */
-export function shellQuote(word: string): string {
+/** Characters no line of a batch script can carry: a line break ends a comment or `#SBATCH` line early; bash drops NUL. */
+const LINE_BREAKING = /[\n\r\0]/;
+
+/**
+ * `value` unchanged, or a {@linkcode UserError} naming `what` (a flag, a
+ * path) when the value holds a character that no line of a batch script can
+ * carry (a newline, a carriage return, NUL): written into a comment it would
+ * start a line of its own, a command run on the node.
+ */
+export function scriptValue(value: string, what: string): string {
+  const bad = LINE_BREAKING.exec(value);
+  if (bad) {
+    const name = bad[0] === "\n" ? "a newline" : bad[0] === "\r" ? "a carriage return" : "a NUL byte";
+    throw new UserError(
+      `${what} ${JSON.stringify(value)}: contains ${name}, which a Slurm batch script cannot hold; nothing submitted`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A word for bash: left alone when it is plainly safe, else single-quoted
+ * (which keeps spaces, quotes, `$`, backticks and globs literal). Throws
+ * {@linkcode UserError} naming `what` for a word no script line can carry
+ * ({@linkcode scriptValue}).
+ */
+export function shellQuote(word: string, what = "a value"): string {
+  scriptValue(word, what);
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * An option word for an `#SBATCH` line, as sbatch reads it (its
+ * `_get_argument`: words split at white space, `'`/`"` quotes grouping,
+ * backslash escaping the next character, an unquoted `#` ending the line, and
+ * the words `packjob`/`hetjob` anywhere on the line taken as a job separator):
+ * double-quoted, with `\` and `"` escaped, when it holds white space, quotes,
+ * backslashes or `#`. Throws {@linkcode UserError} naming `what` for a word
+ * sbatch would misread whatever the quoting (a line break, NUL, `packjob`,
+ * `hetjob`).
+ */
+export function sbatchWord(word: string, what: string): string {
+  scriptValue(word, what);
+  if (/packjob|hetjob/i.test(word)) {
+    throw new UserError(
+      `${what} ${JSON.stringify(word)}: sbatch reads 'packjob' and 'hetjob' on an #SBATCH line as a job separator; ` +
+        "nothing submitted",
+    );
+  }
+  return /[\s'"\\#]/.test(word) ? `"${word.replace(/["\\]/g, "\\$&")}"` : word;
+}
+
+/** A comment line of a batch script: `# text`, refused when the text would end the comment early. */
+function comment(text: string, what: string): string {
+  return `# ${scriptValue(text, what)}`;
 }
 
 /** The `#SBATCH` lines of the resource settings shared by both scripts (`gpus` for the array only). */
 function resourceLines(o: SlurmOptions, gpus: boolean): string[] {
   const lines: string[] = [];
   const add = (flag: string, value: string | number | undefined): void => {
-    if (value !== undefined) lines.push(`#SBATCH --${flag}=${value}`);
+    if (value !== undefined) lines.push(`#SBATCH ${sbatchWord(`--${flag}=${value}`, `--${flag}`)}`);
   };
   add("partition", o.partition);
   add("account", o.account);
@@ -100,7 +157,7 @@ function resourceLines(o: SlurmOptions, gpus: boolean): string[] {
   add("mem", o.mem);
   add("cpus-per-task", o.cpusPerTask);
   if (gpus) add("gpus-per-task", o.gpusPerTask);
-  for (const a of o.sbatchArgs) lines.push(`#SBATCH ${a}`);
+  for (const a of o.sbatchArgs) lines.push(`#SBATCH ${sbatchWord(a, "--sbatch-arg")}`);
   return lines;
 }
 
@@ -141,23 +198,23 @@ export function arrayScript(spec: ArrayScriptSpec): string {
   const width = Math.max(...ids.map((i) => String(i).length));
   return [
     "#!/bin/bash",
-    ...spec.header.map((l) => `# ${l}`),
-    `# Array task i trains, then evaluates, run i of ${spec.root}/manifest.json (grid order):`,
-    ...[...spec.runs].map(([i, name]) => `#   ${String(i).padStart(width)}  ${name}`),
+    ...spec.header.map((l) => comment(l, "the command line")),
+    comment(`Array task i trains, then evaluates, run i of ${spec.root}/manifest.json (grid order):`, "--runs-dir"),
+    ...[...spec.runs].map(([i, name]) => comment(`  ${String(i).padStart(width)}  ${name}`, "a run name")),
     "# Each run's output goes to <runs>/logs/<run>.log; this shell's own output to the --output file.",
     "#",
-    `#SBATCH --job-name=${spec.name}`,
+    `#SBATCH ${sbatchWord(`--job-name=${spec.name}`, "the job name")}`,
     `#SBATCH --array=${arraySpec(ids, o.throttle)}`,
-    `#SBATCH --output=${spec.output}`,
+    `#SBATCH ${sbatchWord(`--output=${spec.output}`, "--runs-dir")}`,
     "#SBATCH --open-mode=append",
     "#SBATCH --requeue",
     `#SBATCH --signal=B:USR1@${o.signalSeconds}`,
     ...resourceLines(o, true),
     "",
     "set -u",
-    `cd ${shellQuote(spec.repo)}`,
+    `cd ${shellQuote(spec.repo, "the repository")}`,
     `MAX_REQUEUE=${o.maxRequeue}`,
-    `${spec.command.map(shellQuote).join(" ")} &`,
+    `${spec.command.map((w) => shellQuote(w, "the array task's command")).join(" ")} &`,
     "child=$!",
     `# Slurm warns this shell alone with USR1, ${o.signalSeconds} s before the time limit. The task gets it as USR2`,
     "# (its own stop signal, distinct from Slurm's warning) and stops training after the current step with last.ckpt",
@@ -197,17 +254,17 @@ export interface ReportScriptSpec {
 export function reportScript(spec: ReportScriptSpec): string {
   return [
     "#!/bin/bash",
-    ...spec.header.map((l) => `# ${l}`),
+    ...spec.header.map((l) => comment(l, "the command line")),
     "# Draws the figures and the report of the evaluated runs once the array has ended (in any state).",
     "#",
-    `#SBATCH --job-name=${spec.name}`,
-    `#SBATCH --dependency=afterany:${spec.after.join(":")}`,
-    `#SBATCH --output=${spec.output}`,
+    `#SBATCH ${sbatchWord(`--job-name=${spec.name}`, "the job name")}`,
+    `#SBATCH ${sbatchWord(`--dependency=afterany:${spec.after.join(":")}`, "the dependency")}`,
+    `#SBATCH ${sbatchWord(`--output=${spec.output}`, "--runs-dir")}`,
     ...resourceLines(spec.slurm, false),
     "",
     "set -u",
-    `cd ${shellQuote(spec.repo)}`,
-    `exec ${spec.command.map(shellQuote).join(" ")}`,
+    `cd ${shellQuote(spec.repo, "the repository")}`,
+    `exec ${spec.command.map((w) => shellQuote(w, "the report job's command")).join(" ")}`,
     "",
   ].join("\n");
 }

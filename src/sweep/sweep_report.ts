@@ -7,6 +7,8 @@
  * @module
  */
 import { joinPath } from "../io.ts";
+import { readManifest } from "./manifest.ts";
+import { type RunSettings, type SettingDifference, sweepRunsOnly } from "./run_settings.ts";
 import {
   buildReport,
   dynamicsFigures,
@@ -26,11 +28,15 @@ export interface SweepReportPaths {
   markdown: string;
   /** Runs missing from the width × epochs grid. */
   missing: number;
+  /** Grid points left out because their folder was trained with other settings than the sweep's. */
+  refused: SettingDifference[];
 }
 
 /**
  * Draws the figures and the report of the evaluated runs under `root`
- * (see the module doc), with `sections` added to the report. Throws
+ * (see the module doc), with `sections` added to the report. Given
+ * `settings`, a grid point of the sweep's manifest whose folder was trained
+ * with other settings is left out and returned in `refused`. Throws
  * {@linkcode UserError} when no run there is evaluated.
  *
  * @example
@@ -42,11 +48,16 @@ export async function drawSweepReport(
   root: string,
   sections: readonly ReportSection[] = [],
   title?: string,
+  settings?: RunSettings,
 ): Promise<SweepReportPaths> {
-  const runs = await selectRuns({ roots: [root], onSkip: () => {} });
+  const found = await selectRuns({ roots: [root], onSkip: () => {} });
+  const manifest = settings ? await readManifest(root) : null;
+  const { kept: runs, refused } = manifest && settings
+    ? sweepRunsOnly(found, root, manifest.config, settings)
+    : { kept: found, refused: [] };
   const grid = heatmapFigures(runs);
   const figures = await writeFigures([...dynamicsFigures(runs), ...grid.figures], joinPath(root, "figures"), "svg");
   const report = buildReport(runs, sections, { title });
   const written = await writeReport(joinPath(root, "report"), report);
-  return { runs, figures, ...written, missing: grid.missing.length };
+  return { runs, figures, ...written, missing: grid.missing.length, refused };
 }

@@ -40,7 +40,7 @@ import {
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
-import { checkpointEpoch, readCheckpoint } from "../run/checkpoint.ts";
+import { type PartialEpoch, readCheckpoint, resumeState } from "../run/checkpoint.ts";
 import { conflictingSettings, identitySettings, readRunConfig, writeRunConfig } from "../run/config.ts";
 import { modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
@@ -99,17 +99,6 @@ export interface TrainResult {
   diverged?: string;
   /** Set when `signal` stopped training: the epochs `last.ckpt` completed, and the batches of the next one. */
   interrupted?: { epoch: number; batch: number };
-}
-
-/** The part of `last.ckpt`'s meta that an epoch interrupted mid-way adds. */
-interface PartialEpoch {
-  /** Batches of the interrupted epoch already trained. */
-  batches: number;
-  /** The data generator's state when that epoch started (its order and augmentations are replayed). */
-  rng: number[];
-  /** Running sums of loss, top-1 and top-5 hits, and samples seen. */
-  sums: number[];
-  seen: number;
 }
 
 /** The seed of the data-order generator, derived from the run seed. */
@@ -202,18 +191,23 @@ async function trainLocked(
   let extendedFrom: number | null = null;
   if (run) {
     const ckpt = await readCheckpoint(lastPath);
-    startEpoch = checkpointEpoch(ckpt.meta, lastPath, 0, run.epochs);
+    // Every field checked before anything changes (variables, config.json): a crafted meta is one error line.
+    const state = resumeState(ckpt.meta, lastPath, {
+      epochs: run.epochs,
+      batchesPerEpoch: Math.ceil(dataset.train.n / cfg.batchSize),
+      samplesPerEpoch: dataset.train.n,
+    });
     try {
       restoreVariables(ckpt, [...allVariables(model), ...optimizerVars], lastPath);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       throw new UserError(`${e.message}; ${configPath} does not describe the model that wrote it (edited by hand?)`);
     }
-    const meta = ckpt.meta as { step: number; rng: number[]; best_val_top1: number; partial?: PartialEpoch };
-    optimizer.step = meta.step;
-    rng.setState(meta.rng);
-    bestVal = meta.best_val_top1;
-    partial = meta.partial ?? null;
+    startEpoch = state.epoch;
+    optimizer.step = state.step;
+    rng.setState(state.rng);
+    bestVal = state.bestValTop1;
+    partial = state.partial;
     if (partial) rng.setState(partial.rng);
     records = (await readLog(joinPath(dir, RUN_FILES.log))).filter((r) => r.epoch <= startEpoch);
     if (cfg.epochs > run.epochs) {
