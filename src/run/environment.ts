@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { cpus } from "node:os";
 import { joinPath } from "../io.ts";
 
 /** The package's name and version; `deno.json` says the same (a test checks). */
@@ -33,7 +34,7 @@ export interface ThreadCounts {
 
 /** What {@linkcode machineEnvironment} records. */
 export interface MachineEnvironment {
-  /** The CPU's model name (`/proc/cpuinfo`), or null where it cannot be read. */
+  /** The CPU's model name as the operating system reports it, or null where it cannot be read. */
   cpu_model: string | null;
   /** Logical CPUs the process sees. */
   logical_cpus: number;
@@ -47,8 +48,8 @@ export interface MachineEnvironment {
 export interface MachineEnvironmentOptions {
   /** Environment variables (default: the process's). */
   env?: Record<string, string | undefined>;
-  /** Text of `/proc/cpuinfo` (default: read it). */
-  cpuinfo?: string | null;
+  /** The CPU model (default: ask the operating system). */
+  cpuModel?: string | null;
   /** The checkout to read the commit of (default: the package's own folder, when it is on disk). */
   checkout?: string | null;
 }
@@ -59,10 +60,10 @@ export interface MachineEnvironmentOptions {
  */
 export async function machineEnvironment(options: MachineEnvironmentOptions = {}): Promise<MachineEnvironment> {
   const env = options.env ?? readEnv();
-  const cpuinfo = options.cpuinfo !== undefined ? options.cpuinfo : await readText("/proc/cpuinfo");
+
   const checkout = options.checkout !== undefined ? options.checkout : packageFolder();
   return {
-    cpu_model: cpuinfo === null ? null : cpuModel(cpuinfo),
+    cpu_model: options.cpuModel !== undefined ? options.cpuModel : cpuModel(),
     logical_cpus: navigator.hardwareConcurrency,
     threads: threadCounts(env),
     package: { ...PACKAGE },
@@ -70,10 +71,18 @@ export async function machineEnvironment(options: MachineEnvironmentOptions = {}
   };
 }
 
-/** The first `model name` of `/proc/cpuinfo` text (x86, most ARM servers), else null. */
-export function cpuModel(cpuinfo: string): string | null {
-  const m = /^(?:model name|Processor|cpu model)\s*:\s*(.+)$/m.exec(cpuinfo);
-  return m ? m[1].trim() : null;
+/**
+ * The model name of the first CPU (`node:os`'s `cpus()`, which needs
+ * `--allow-sys`; Deno lets only `--allow-all` read `/proc/cpuinfo` itself),
+ * or null when it is not allowed or not reported.
+ */
+export function cpuModel(): string | null {
+  try {
+    const model = cpus()[0]?.model?.trim();
+    return model ? model : null;
+  } catch {
+    return null;
+  }
 }
 
 /** TensorFlow's thread counts as the environment sets them. */
