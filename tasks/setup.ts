@@ -1,7 +1,7 @@
 /**
  * `deno task setup [--gpu] [--force] [--from-registries] [--no-verify]`:
  * makes the native TensorFlow backend (`--backend tensorflow`) available.
- * See `scripts/setup/native_setup.ts` for the steps and `docs/native-backend.md`
+ * See `scripts/setup/native_setup.ts` for the steps and `docs/backends.md`
  * for the why. Idempotent: a second run checks and returns in seconds.
  */
 import { runTask } from "../src/cli.ts";

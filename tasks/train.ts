@@ -19,6 +19,7 @@ import { OPTIMIZER_NAMES } from "../src/train/optimizer.ts";
 import { SCHEDULER_NAMES } from "../src/train/schedule.ts";
 import { planResume } from "../src/run/resume.ts";
 import { checkRunFits } from "../src/run/budget.ts";
+import { machineEnvironment } from "../src/run/environment.ts";
 import { datasetForConfig, trainRun } from "../src/train/train.ts";
 import { defineFlags, type FlagSpec, type FlagValue, type FlagValues, parseFlags, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
@@ -321,7 +322,14 @@ async function main(v: TrainFlagValues): Promise<void> {
   const result = await trainRun(cfg, dataset, {
     backend: backend.name,
     native: backend.native ?? null,
-    versions: { tfjs_core: tf.version_core, deno: Deno.version.deno, v8: Deno.version.v8 },
+    versions: {
+      tfjs_core: tf.version_core,
+      tensorflow: backend.native?.tensorflowVersion ?? null,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+    },
+    // Bit-for-bit results hold for the same CPU model and thread counts; record both.
+    ...await machineEnvironment(),
     dataset_summary: summary,
     started: new Date().toISOString(),
   }, {

@@ -68,6 +68,38 @@ Deno.test("buildReport: self-contained HTML, Markdown twin, tables, extra sectio
   assertEquals(new Set(ids).size, ids.length);
 });
 
+Deno.test("buildReport: an Environment section with the CPU, threads, versions and commit of the runs", () => {
+  const machine = (cpu: string, commit: string) => ({
+    backend: "tensorflow",
+    versions: { tfjs_core: "4.22.0", tensorflow: "2.16.2", deno: "2.9.6" },
+    cpu_model: cpu,
+    logical_cpus: 2,
+    threads: { tf_intra_op: 1, tf_inter_op: "default" },
+    package: { name: "@nc-losses/nc-losses", version: "0.1.0" },
+    git_commit: commit,
+    dataset_summary: { train: 100 },
+    started: "2024-01-01T00:00:00Z",
+  });
+  const withEnv = runs.map((r, i) => ({
+    ...r,
+    config: { ...r.config!, environment: machine(i === 0 ? "AMD EPYC 7B13" : "Intel(R) Xeon(R)", "f".repeat(40)) },
+  }));
+  const { markdown, html } = buildReport(withEnv, [], { generated: "2024-01-01" });
+  assert(markdown.includes("## Environment"));
+  for (
+    const row of ["| threads.tf_intra_op | 1 |", "| package.version | 0.1.0 |", "| versions.tensorflow | 2.16.2 |"]
+  ) {
+    assert(markdown.includes(row), row);
+  }
+  assert(markdown.includes(`| git_commit | ${"f".repeat(40)} |`));
+  // The CPU model differs between runs, so it is a column of the varying table; the start time is left out.
+  assertMatch(markdown, /What differs between runs:\n\n\| run \| cpu_model \|\n/);
+  assert(markdown.includes("| AMD EPYC 7B13 |") && !markdown.includes("started"));
+  assert(html.includes("<td>Intel(R) Xeon(R)</td>"));
+  // Runs without a recorded machine get no such section.
+  assert(!buildReport(runs, [], { generated: "2024-01-01" }).markdown.includes("## Environment"));
+});
+
 Deno.test("buildReport: both documents come from one description, and figure names never collide", () => {
   const twin: ReportSection = { ...extra, title: "Again" };
   const report = buildReport(runs.slice(0, 1), [extra, twin], { generated: "x" });

@@ -89,6 +89,16 @@ export function loadNativeBackend(): Promise<NativeLoad> {
   return loading;
 }
 
+/**
+ * Imports a native package for its side effect (it registers the `tensorflow`
+ * backend). Literal specifiers, one per package, so that `deno publish` can
+ * resolve them without this repository's import map; being dynamic, neither
+ * loads unless the native backend is asked for and its binding is on disk.
+ */
+function importNativePackage(pkg: NativePackage): Promise<unknown> {
+  return pkg === "@tensorflow/tfjs-node-gpu" ? import("@tensorflow/tfjs-node-gpu") : import("@tensorflow/tfjs-node");
+}
+
 async function load(): Promise<NativeLoad> {
   let pkg: NativePackage | undefined;
   for (const candidate of NATIVE_PACKAGES) {
@@ -105,10 +115,7 @@ async function load(): Promise<NativeLoad> {
   quietTensorFlowLogs();
   restoreRemovedNodeUtil();
   try {
-    // A computed specifier keeps tfjs-node out of the static module graph (and
-    // of `deno check`); the import map still resolves it at run time.
-    const specifier: string = pkg;
-    await import(specifier);
+    await importNativePackage(pkg);
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).split("\n")[0];
     return { ok: false, reason: `${pkg} failed to load: ${message}` };

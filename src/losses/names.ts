@@ -48,7 +48,7 @@ export const LOSSES = [
 ] as const satisfies readonly LossInfo[];
 
 /** Loss names accepted by `--loss`, in table order. */
-export const LOSS_NAMES = LOSSES.map((l) => l.name);
+export const LOSS_NAMES: readonly LossName[] = LOSSES.map((l) => l.name);
 /** One of {@linkcode LOSS_NAMES}. */
 export type LossName = LossInfo["name"];
 

@@ -102,7 +102,7 @@ export class ClassSums {
    * batch's first sample's index among all samples (for error messages;
    * default: the samples added so far).
    */
-  add(features: FeatureArray, labels: ArrayLike<number>, firstRow = this.#n): void {
+  add(features: FeatureArray, labels: ArrayLike<number>, firstRow: number = this.#n): void {
     const n = checkBatch(features, labels, firstRow, this.numClasses, this.dim, this.#names);
     if (features instanceof Float32Array) this.#addFloat32(features, labels, n, firstRow);
     else {

@@ -14,7 +14,7 @@
  * (`model.recomputeInGraphs` false): only the eager first step, which sets
  * the peak memory, recomputes.
  */
-import { tf } from "../backend/tf.ts";
+import type { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
 import { type BatchNormParams, conv2d, ParamStore, relu } from "./_layers.ts";
 import {

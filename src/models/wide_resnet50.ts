@@ -18,7 +18,7 @@
  * In training, each block is checkpointed by default (`model.checkpointing`):
  * the backward pass recomputes its activations instead of keeping them.
  */
-import { tf } from "../backend/tf.ts";
+import type { tf } from "../backend/tf.ts";
 import type { Rng } from "../rng.ts";
 import { type BatchNormParams, conv2d, type LinearParams, ParamStore, relu } from "./_layers.ts";
 import {

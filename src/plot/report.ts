@@ -138,10 +138,31 @@ function configOf(r: RunRecord): Record<string, unknown> {
   return { ...rest, ...(loss_params ?? {}) };
 }
 
-/** Settings equal across all runs, and the table of settings that differ (header row first). */
-function configTables(runs: readonly RunRecord[]): { common: string[][]; varying: string[][] } {
+/**
+ * Where each run was made (`config.json`'s environment, flattened to dotted
+ * keys): the backend, the TensorFlow, tfjs and Deno versions, the CPU model,
+ * the thread counts, the package version and commit. Runs reproduce bit for
+ * bit only where these agree. The dataset summary and start time are left out.
+ */
+function environmentOf(r: RunRecord): Record<string, unknown> {
+  const { dataset_summary: _, started: __, ...env } = r.config?.environment ?? {};
+  const flat: Record<string, unknown> = {};
+  const walk = (prefix: string, v: unknown): void => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    } else flat[prefix] = v;
+  };
+  walk("", env);
+  return flat;
+}
+
+/** Values equal across all runs, and the table of values that differ (header row first). */
+function configTables(
+  runs: readonly RunRecord[],
+  recordOf: (r: RunRecord) => Record<string, unknown> = configOf,
+): { common: string[][]; varying: string[][] } {
   const sorted = sortRuns(runs);
-  const configs = sorted.map(configOf);
+  const configs = sorted.map(recordOf);
   const keys = [...new Set(configs.flatMap((c) => Object.keys(c)))].sort();
   const show = (v: unknown): string => v === undefined ? "–" : typeof v === "string" ? v : JSON.stringify(v);
   const common: string[][] = [["setting", "value"]];
@@ -294,6 +315,15 @@ export function buildReport(
     const parts: Part[] = [{ text: "Settings shared by all runs:" }, { table: common }];
     if (varying.length) parts.push({ text: "Settings that differ between runs:" }, { table: varying });
     blocks.push({ title: "Configuration", parts, figures: [] });
+    const env = configTables(runs.filter((r) => r.config), environmentOf);
+    if (env.common.length > 1 || env.varying.length) {
+      const envParts: Part[] = [{
+        text: "Where the runs were made. Numbers reproduce bit for bit on the same CPU model with the same thread " +
+          "counts and versions; the paper's claims hold across machines.",
+      }, { table: env.common }];
+      if (env.varying.length) envParts.push({ text: "What differs between runs:" }, { table: env.varying });
+      blocks.push({ title: "Environment", parts: envParts, figures: [] });
+    }
   }
 
   for (const s of sections) {

@@ -8,7 +8,8 @@
  * ```json
  * { "format": 2, "dataset": "synthetic", "model": "mlp", "width": 1, "weight_decay": 0.0005, …,
  *   "extensions": [{ "from_epochs": 5, "to_epochs": 8, "at_epoch": 5 }],
- *   "environment": { "backend": "tensorflow", "versions": { … }, "dataset_summary": { … }, "started": "…" } }
+ *   "environment": { "backend": "tensorflow", "versions": { … }, "cpu_model": "…", "threads": { … },
+ *     "package": { … }, "git_commit": "…", "dataset_summary": { … }, "started": "…" } }
  * ```
  *
  * In memory the training settings are a {@linkcode TrainConfig} (camelCase,
