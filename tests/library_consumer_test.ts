@@ -67,3 +67,12 @@ Deno.test("another Deno project links the package and measures NC of its arrays 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno publish --dry-run accepts the package without --allow-slow-types", async () => {
+  // --allow-dirty: the suite also runs in working copies with uncommitted changes; the check is the same.
+  const out = await deno(["publish", "--dry-run", "--allow-dirty"], ROOT);
+  assertEquals(out.code, 0, out.stderr);
+  assert(out.stderr.includes("Dry run complete") || out.stdout.includes("Dry run complete"), out.stderr);
+  // Slow types are errors (exit 1) without --allow-slow-types; none may be reported.
+  assert(!/error\[/.test(out.stderr), out.stderr);
+});
