@@ -141,6 +141,8 @@ export class RunTable {
   #search = element("input");
   #count = element("span", "", "count");
   #selected = new Set<string>();
+  /** The row each table row was last drawn from: unchanged rows are not drawn again. */
+  #drawn = new Map<string, RunRow>();
   #events: TableEvents;
 
   constructor(table: HTMLTableElement, filters: HTMLElement, events: TableEvents) {
@@ -179,6 +181,7 @@ export class RunTable {
     this.#rows = new Map(rows.map((r) => [r.id, r]));
     for (const tr of this.#trs.values()) tr.remove();
     this.#trs.clear();
+    this.#drawn.clear();
     this.#render();
   }
 
@@ -188,6 +191,7 @@ export class RunTable {
       this.#rows.delete(id);
       this.#trs.get(id)?.remove();
       this.#trs.delete(id);
+      this.#drawn.delete(id);
     }
     for (const r of changed) this.#rows.set(r.id, r);
     this.#render();
@@ -265,7 +269,10 @@ export class RunTable {
       this.#trs.set(r.id, tr);
     }
     const row = this.#rows.get(r.id)!;
-    COLUMNS.forEach((c, i) => c.fill(tr!.children[i + 1] as HTMLTableCellElement, row));
+    if (this.#drawn.get(r.id) !== row) {
+      COLUMNS.forEach((c, i) => c.fill(tr!.children[i + 1] as HTMLTableCellElement, row));
+      this.#drawn.set(r.id, row);
+    }
     tr.classList.toggle("selected", this.#selected.has(r.id));
     return tr;
   }
