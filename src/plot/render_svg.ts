@@ -1,5 +1,6 @@
 /**
- * The one place that draws figure specifications: Observable Plot on a
+ * The one place that draws figure specifications to files: Observable Plot
+ * (with the options of `plot_options.ts`, which the dashboard shares) on a
  * linkedom document (no browser), wrapped in a standalone SVG with an
  * `xmlns`, a `<title>`, a `viewBox`, a visible title and a legend.
  *
@@ -11,7 +12,8 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { escapeXml, FONT_FAMILY, markerSvg, textWidth } from "./_svg.ts";
-import type { FigureSpec, HeatmapFigure, LegendBlock, LineFigure, RenderOptions } from "./types.ts";
+import { heatmapColorDomain, heatmapColorScale, lineLegend, plotOptions } from "./plot_options.ts";
+import type { FigureSpec, HeatmapFigure, LegendBlock, RenderOptions } from "./types.ts";
 
 /** Default figure size and font. */
 export const DEFAULT_RENDER: Required<RenderOptions> = { widthPx: 720, heightPx: 440, fontSize: 13 };
@@ -34,16 +36,6 @@ function newDocument(): PlotDocument {
   // linkedom types its result as a browser `Window`; under Deno's libs that type has no `document`.
   const window = parseHTML("<!doctype html><html><body></body></html>") as unknown as { document: unknown };
   return window.document as PlotDocument;
-}
-
-/** The thinned indices of `n` points at which markers are drawn (~8 per line, phase-shifted per series). */
-function markerIndices(n: number, seriesIndex: number, seriesCount: number): Set<number> {
-  const step = Math.max(1, Math.ceil(n / 8));
-  const phase = step > 1 ? Math.floor((seriesIndex * step) / Math.max(1, seriesCount)) : 0;
-  const out = new Set<number>();
-  for (let i = phase; i < n; i += step) out.add(i);
-  if (n > 0 && step > 1) out.add(n - 1);
-  return out;
 }
 
 function legendWidth(blocks: LegendBlock[], fontSize: number): number {
@@ -137,138 +129,10 @@ function wrapText(text: string, maxWidth: number, fontSize: number): string[] {
   return lines;
 }
 
-/** An empty framed chart that says "no data", for a figure with nothing to draw. */
-function noDataPlot(base: Plot.PlotOptions): Rendered {
-  const marks = [Plot.frame({ stroke: "#bbbbbb" }), Plot.text(["no data"], { frameAnchor: "middle", fontSize: 18 })];
-  return Plot.plot({ ...base, x: { axis: null }, y: { axis: null }, marks }) as unknown as Rendered;
-}
-
-function commonPlotOptions(layout: Layout, width: number, height: number, document: PlotDocument): Plot.PlotOptions {
-  return {
-    document,
-    width,
-    height,
-    className: "nc-plot",
-    marginLeft: Math.round(layout.fontSize * 5.2),
-    marginBottom: Math.round(layout.fontSize * 3.2),
-    // Room above the top tick for its label and for markers sitting on the domain's edge.
-    marginTop: Math.round(layout.fontSize * 1.2),
-    marginRight: Math.round(layout.fontSize * 1.5),
-    style: { fontSize: `${layout.fontSize}px`, fontFamily: FONT_FAMILY, background: "white", color: "black" },
-  };
-}
-
-function axis(label: string, extra: Plot.ScaleOptions = {}): Plot.ScaleOptions {
-  return { label, labelAnchor: "center", labelArrow: "none", ...extra };
-}
-
-/** The chart of the figure on the frame `base` (size, margins, font) that the caller lays out. */
-function linePlot(spec: LineFigure, base: Plot.PlotOptions, layout: Layout): Rendered {
-  const log = spec.yScale === "log";
-  // A log axis cannot show zero or negative values: they become gaps (counted in the subtitle).
-  const clean = (v: number | null | undefined): number | null =>
-    v === null || v === undefined || !Number.isFinite(v) || (log && v <= 0) ? null : v;
-  const marks: Plot.Markish[] = [];
-  const hasData = spec.series.some((s) => s.points.some((p) => clean(p.y) !== null));
-  if (!hasData) {
-    return noDataPlot(base);
-  }
-  spec.series.forEach((s, si) => {
-    const rows = s.points.map((p) => ({ x: p.x, y: clean(p.y), lo: clean(p.lo), hi: clean(p.hi) }));
-    const band = rows.filter((r) => r.lo !== null && r.hi !== null);
-    if (band.length > 1) {
-      marks.push(Plot.areaY(band, { x: "x", y1: "lo", y2: "hi", fill: s.color, fillOpacity: 0.15 }));
-    }
-    marks.push(Plot.lineY(rows, {
-      x: "x",
-      y: "y",
-      stroke: s.color,
-      strokeWidth: 2,
-      strokeDasharray: s.dash,
-    }));
-    const keep = markerIndices(rows.length, si, spec.series.length);
-    const dots = rows.filter((r, i) => keep.has(i) && r.y !== null);
-    marks.push(Plot.dot(dots, {
-      x: "x",
-      y: "y",
-      symbol: s.marker,
-      fill: s.color,
-      stroke: "white",
-      strokeWidth: 0.8,
-      r: Math.max(3, layout.fontSize * 0.33),
-    }));
-  });
-  const labels = spec.xTickLabels;
-  const tickText = (d: number): string => labels?.[spec.xTicks?.indexOf(d) ?? -1] ?? String(d);
-  const x: Plot.ScaleOptions = spec.xScale === "log2"
-    ? axis(spec.xLabel, { type: "log", base: 2, ticks: spec.xTicks, tickFormat: tickText })
-    : axis(spec.xLabel, spec.xTicks ? { ticks: spec.xTicks, ...(labels ? { tickFormat: tickText } : {}) } : {});
-  if (spec.xScale === "linear" && labels && spec.xTicks?.length) {
-    // Labelled positions (layers): pad by a third of a step so the end markers are whole.
-    x.domain = [Math.min(...spec.xTicks) - 1 / 3, Math.max(...spec.xTicks) + 1 / 3];
-  }
-  const y: Plot.ScaleOptions = log
-    ? axis(spec.yLabel, { type: "log", grid: true, nice: true, tickFormat: logTick })
-    : axis(spec.yLabel, { grid: true, nice: true });
-  if (spec.xScale === "log2" && spec.xTicks?.length) {
-    // Pad the log axis by a quarter octave so end markers are not cut in half.
-    x.domain = [Math.min(...spec.xTicks) / 2 ** 0.25, Math.max(...spec.xTicks) * 2 ** 0.25];
-  }
-  return Plot.plot({ ...base, x, y, marks }) as unknown as Rendered;
-}
-
-/** Relative luminance of a CSS colour as Plot's scales print it (`#rrggbb` or `rgb(r, g, b)`). */
-function luminance(color: string): number {
-  let rgb: number[] | null = null;
-  const hex = /^#([0-9a-f]{6})$/i.exec(color);
-  if (hex) rgb = [0, 2, 4].map((i) => parseInt(hex[1].slice(i, i + 2), 16));
-  const fn = /^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/.exec(color);
-  if (fn) rgb = [fn[1], fn[2], fn[3]].map(Number);
-  if (!rgb) return 1;
-  const [r, g, b] = rgb.map((c) => {
-    const s = c / 255;
-    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-function colorDomain(spec: HeatmapFigure): [number, number] | null {
-  const values = spec.cells.map((c) => c.value).filter((v): v is number => v !== null && Number.isFinite(v));
-  if (values.length === 0) return null;
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  // A constant map still needs a non-empty domain for the ramp.
-  return lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi];
-}
-
-/** The chart of the figure on the frame `base` (size, margins, font) that the caller lays out. */
-function heatmapPlot(spec: HeatmapFigure, base: Plot.PlotOptions, layout: Layout): Rendered {
-  const domain = colorDomain(spec);
-  if (!domain) {
-    return noDataPlot(base);
-  }
-  const color = Plot.scale({ color: { type: "linear", scheme: spec.scheme as Plot.ColorScheme, domain } });
-  const filled = spec.cells.filter((c) => c.value !== null);
-  const empty = spec.cells.filter((c) => c.value === null);
-  const textColor = (c: { value: number | null }): string =>
-    c.value === null ? "#777777" : luminance(String(color.apply(c.value))) > 0.35 ? "black" : "white";
-  return Plot.plot({
-    ...base,
-    x: axis(spec.xLabel, { type: "band", domain: spec.xDomain }),
-    y: axis(spec.yLabel, { type: "band", domain: spec.yDomain }),
-    color: { type: "linear", scheme: spec.scheme as Plot.ColorScheme, domain },
-    marks: [
-      Plot.cell(filled, { x: "x", y: "y", fill: "value", inset: 1 }),
-      Plot.cell(empty, { x: "x", y: "y", fill: "#f4f4f4", stroke: "#aaaaaa", strokeDasharray: "4,3", inset: 1 }),
-      Plot.text(spec.cells, {
-        x: "x",
-        y: "y",
-        text: "text",
-        fill: textColor,
-        fontSize: Math.round(layout.fontSize * 1.1),
-      }),
-    ],
-  }) as unknown as Rendered;
+/** The chart of `spec` on a `width` × `height` frame, drawn by Plot into `document`. */
+function chartSvg(spec: FigureSpec, width: number, height: number, layout: Layout, document: PlotDocument): string {
+  const frame = { width, height, fontSize: layout.fontSize, fontFamily: FONT_FAMILY };
+  return (Plot.plot({ ...plotOptions(Plot, spec, frame), document }) as unknown as Rendered).outerHTML;
 }
 
 /**
@@ -276,9 +140,10 @@ function heatmapPlot(spec: HeatmapFigure, base: Plot.PlotOptions, layout: Layout
  * Drawn by hand because Plot paints continuous ramps on a canvas, which linkedom lacks.
  */
 function rampLegend(spec: HeatmapFigure, layout: Layout, x: number, y: number, width: number): string {
-  const domain = colorDomain(spec);
-  if (!domain) return "";
-  const color = Plot.scale({ color: { type: "linear", scheme: spec.scheme as Plot.ColorScheme, domain } });
+  const domain = heatmapColorDomain(spec);
+  const scale = heatmapColorScale(spec);
+  if (!domain || !scale) return "";
+  const color = Plot.scale({ color: scale });
   const fs = layout.fontSize;
   // Ids share one namespace when several SVGs sit inline in the HTML report, so each carries the figure name.
   const id = `ramp-${spec.name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
@@ -347,24 +212,22 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
   let top = y + Math.round(fontSize * 0.6);
   const layout: Layout = { width, height, fontSize };
   const document = newDocument();
-  const frame = (plotWidth: number, plotHeight: number) => commonPlotOptions(layout, plotWidth, plotHeight, document);
+  const chartAt = (plotWidth: number, plotHeight: number) => chartSvg(spec, plotWidth, plotHeight, layout, document);
 
   let chart: string;
   let legend = "";
   if (spec.kind === "line") {
-    const blocks = (spec.legend ??
-      [{ entries: spec.series.map((s) => ({ label: s.label, color: s.color, marker: s.marker, dash: s.dash })) }])
-      .filter((b) => b.entries.length > 0);
+    const blocks = lineLegend(spec);
     const lw = blocks.length ? legendWidth(blocks, fontSize) : 0;
     if (lw > width * 0.35) {
       // Too narrow for a legend column: the legend goes in rows above the chart.
       const rows = legendRowsSvg(blocks, fontSize, top, textMax, fontSize);
       legend = rows.svg;
       top += Math.round(rows.height);
-      chart = place(linePlot(spec, frame(width, Math.max(120, height - top)), layout).outerHTML, 0, top);
+      chart = place(chartAt(width, Math.max(120, height - top)), 0, top);
     } else {
       const plotWidth = width - lw;
-      chart = place(linePlot(spec, frame(plotWidth, height - top), layout).outerHTML, 0, top);
+      chart = place(chartAt(plotWidth, height - top), 0, top);
       if (blocks.length) legend = legendSvg(blocks, plotWidth, top + fontSize, fontSize);
     }
   } else {
@@ -374,10 +237,10 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
       const rampWidth = Math.min(240, textMax);
       legend = rampLegend(spec, layout, fontSize, top, rampWidth);
       if (legend) top += Math.round(fontSize * 4.6);
-      chart = place(heatmapPlot(spec, frame(width, Math.max(120, height - top)), layout).outerHTML, 0, top);
+      chart = place(chartAt(width, Math.max(120, height - top)), 0, top);
     } else {
       const plotWidth = width - lw;
-      chart = place(heatmapPlot(spec, frame(plotWidth, height - top), layout).outerHTML, 0, top);
+      chart = place(chartAt(plotWidth, height - top), 0, top);
       legend = rampLegend(spec, layout, plotWidth, top + fontSize, lw - 2 * fontSize);
     }
   }
@@ -387,14 +250,4 @@ export function renderSvg(spec: FigureSpec, options: RenderOptions = {}): string
     `<title>${escapeXml(spec.title)}</title>` +
     `<rect width="${width}" height="${height}" fill="white"/>` +
     heading.join("") + chart + legend + `</svg>\n`;
-}
-
-/**
- * Tick labels of a log axis: plain decimals from 0.001 to 99 999, otherwise
- * short exponent form (`1e-6`), which keeps labels narrow enough for the margin.
- */
-function logTick(d: number): string {
-  const a = Math.abs(d);
-  if (d !== 0 && (a < 1e-3 || a >= 1e5)) return d.toExponential().replace("e+", "e");
-  return String(Number(d.toPrecision(6)));
 }
