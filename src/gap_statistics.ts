@@ -152,17 +152,21 @@ function contrastWithSe(a: LossTable, b: LossTable | null, idx: ArrayLike<number
   return { value, se: Math.sqrt((n - 1) / n * ss) };
 }
 
-/** Bootstrap-t statistics (θ̂* − θ(F̂)) / se* of the draws, ±∞ where a draw's se is 0. */
+/**
+ * Bootstrap-t statistics (θ̂* − θ(F̂)) / se* of the draws. A draw whose
+ * jackknife se* is 0 (every position the same seed) has no t and is left
+ * out, as is usual for the bootstrap-t.
+ */
 function bootstrapT(a: LossTable, b: LossTable | null, resamples: Resamples): Float64Array {
   const { n, count, index } = resamples;
   const center = plugInGap(a) - (b === null ? 0 : plugInGap(b));
   const t = new Float64Array(count);
+  let used = 0;
   for (let r = 0; r < count; r++) {
     const { value, se } = contrastWithSe(a, b, index.subarray(r * n, (r + 1) * n));
-    const num = value - center;
-    t[r] = se > 0 ? num / se : num > 0 ? Infinity : num < 0 ? -Infinity : 0;
+    if (se > 0) t[used++] = (value - center) / se;
   }
-  return t;
+  return t.subarray(0, used);
 }
 
 /** The `q`-quantile of sorted values (linear interpolation between order statistics, NumPy's default). */
@@ -228,7 +232,8 @@ export interface ContrastTest {
  * The studentised seed-bootstrap test of G(a) − G(b): t = (Ĝ(a) − Ĝ(b)) / se
  * against the draws' T* = (θ̂* − θ(F̂)) / se*, seeds resampled jointly in both
  * cells (columns must be the same seeds). p-values are (1 + #{T* ≥ t}) / (B + 1)
- * and (1 + #{T* ≤ t}) / (B + 1). `null` with fewer than three seeds.
+ * and (1 + #{T* ≤ t}) / (B + 1), B the draws with se* > 0. `null` with fewer
+ * than three seeds.
  */
 export function gapContrast(a: LossTable, b: LossTable, resamples: Resamples): ContrastTest | null {
   const n = a[0]?.length ?? 0;
@@ -243,7 +248,7 @@ export function gapContrast(a: LossTable, b: LossTable, resamples: Resamples): C
     if (x >= t) above++;
     if (x <= t) below++;
   }
-  const B = resamples.count;
+  const B = tStar.length;
   return { estimate: value, se, pGreater: (1 + above) / (B + 1), pLess: (1 + below) / (B + 1), n };
 }
 
