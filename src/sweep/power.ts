@@ -244,7 +244,7 @@ export interface PowerRow {
 export interface PowerResult {
   kind: CheckpointKind;
   pilotSeeds: number[];
-  /** √max(0, Ĝ) of each claim cell in the pilot, and its largest per-loss seed-to-seed s.d. */
+  /** √max(0, Ĝ) of each claim cell in the pilot, and the largest seed-to-seed s.d. of a difference from CE. */
   effects: { cell: GridCell; gapPoints: number; sd: number }[];
   rows: PowerRow[];
 }
@@ -275,8 +275,10 @@ export function powerAnalysis(
     const effects = model.cells.map((cell, c) => {
       const table = LOSS_NAMES.map((_, l) => model.residuals.map((r) => model.mean[c][l] + r[c][l]));
       const sd = Math.max(
-        ...LOSS_NAMES.map((_, l) =>
-          Math.sqrt(model.residuals.reduce((t, r) => t + r[c][l] ** 2, 0) / (model.residuals.length - 1))
+        ...LOSS_NAMES.slice(1).map((_, k) =>
+          Math.sqrt(
+            model.residuals.reduce((t, r) => t + (r[c][k + 1] - r[c][0]) ** 2, 0) / (model.residuals.length - 1),
+          )
         ),
       );
       return { cell, gapPoints: gapPoints(noiseCorrectedGap(table) ?? 0), sd };
@@ -321,7 +323,7 @@ export function powerTable(results: readonly PowerResult[]): string {
       `Monte Carlo s.e. ≤ ${(0.5 / Math.sqrt(Math.max(1, grids))).toFixed(3)})`,
       ...r.effects.map((e) =>
         `  pilot width ${e.cell.width}, ${e.cell.epochs} epochs: √Ĝ ${e.gapPoints.toFixed(2)} points, ` +
-        `largest seed s.d. ${e.sd.toFixed(2)}`
+        `largest s.d. of a difference from CE ${e.sd.toFixed(2)}`
       ),
     ];
     const header = ["seeds", "width contrast", "length contrast", "TOST", "all three"];
