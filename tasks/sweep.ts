@@ -21,10 +21,12 @@ import { isConvolutional } from "../src/models/mod.ts";
 import {
   differenceMessage,
   gpuLogLine,
+  hasClaimGrid,
   MANIFEST_FILE,
   parseLossName,
   planSweep,
   readManifest,
+  reproductionTable,
   RUN_STATES,
   runArrayTask,
   type RunSettings,
@@ -51,6 +53,7 @@ import {
 } from "../src/sweep/mod.ts";
 import { taskPermissions } from "../src/sweep/task_runner.ts";
 import { drawSweepReport } from "../src/sweep/sweep_report.ts";
+import { loadRuns } from "../src/run/load.ts";
 import { defineFlags, type FlagSpec, type FlagValues, parseFlags, repositoryPath, runTask } from "../src/cli.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 import { configFromFlags, TRAIN_FLAGS } from "./train.ts";
@@ -392,6 +395,8 @@ export function sweepConfigFromFlags(v: FlagValues<typeof SWEEP_FLAGS>): SweepCo
   if (v["losses"] !== undefined) config.losses = v["losses"].map((l) => parseLossName(l));
   config.widths = v["widths"] ?? config.widths;
   config.epochs = v["epochs-list"] ?? config.epochs;
+  // The preset's claims name cells of its own grid: another grid is judged by the claims of its corners.
+  if (v["widths"] !== undefined || v["epochs-list"] !== undefined) delete config.claims;
   config.seeds = v["seeds"] ?? config.seeds;
   if (v["dataset"] !== undefined) config.dataset = v["dataset"];
   if (v["model"] !== undefined) config.model = v["model"];
@@ -519,13 +524,7 @@ if (import.meta.main) {
     const preset = v["preset"];
     const root = v["runs-dir"] ?? repositoryPath("runs", preset);
     if (v["slurm-array-task"]) Deno.exit(await arrayTask(v, root));
-    if (v["slurm-report"]) {
-      const manifest = await readManifest(root);
-      const r = await drawSweepReport(root, [], undefined, manifest ? sweepRunSettings(manifest.config) : undefined);
-      for (const d of r.refused) console.error(`note: left out: ${differenceMessage(d)}`);
-      console.log(`${r.runs.length} runs → ${r.figures.length} figures in ${joinPath(root, "figures")}, ${r.html}`);
-      return;
-    }
+    if (v["slurm-report"]) return void await reportSweep(root);
     if (v["status"]) return await printStatus(root);
     const config = sweepConfigFromFlags(v);
     const slurm = slurmOptionsFromFlags(v);
@@ -536,6 +535,17 @@ if (import.meta.main) {
     }
     const summary = await executeSweep(root, config, v, { dryRun, preset });
     if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
+    // A grid with several seeds is judged by its claims, as the Slurm report job does.
+    if (summary && hasClaimGrid(await loadRuns({ roots: [root], onSkip: () => {} }))) await reportSweep(root);
     if (summary && summary.failed.length > 0) Deno.exit(1);
   });
+}
+
+/** Draws the sweep's figures and report and prints its claims, if its runs are a grid with several seeds. */
+async function reportSweep(root: string): Promise<void> {
+  const manifest = await readManifest(root);
+  const r = await drawSweepReport(root, [], undefined, manifest ? sweepRunSettings(manifest.config) : undefined);
+  for (const d of r.refused) console.error(`note: left out: ${differenceMessage(d)}`);
+  if (r.checks.length > 0) console.log(reproductionTable(r.checks));
+  console.log(`${r.runs.length} runs → ${r.figures.length} figures in ${joinPath(root, "figures")}, ${r.html}`);
 }

@@ -159,3 +159,33 @@ Deno.test("heatmapFigures: missing runs are empty cells, listed, and partial cel
   assert(!full.text.endsWith("*"));
   assertEquals(diff.yDomain, ["2", "0.5"], "largest width on top");
 });
+
+Deno.test("heatmapFigures: √Ĝ with its interval and noise floor for both checkpoint kinds, from three seeds", () => {
+  const losses = ["cross_entropy", "mean_square_error"] as const;
+  const specs = (seeds: number[]) =>
+    grid([0.5, 2], [100], seeds, [...losses], 5).map((s) => {
+      // MSE 3 points below CE at width 0.5 (best) and at the last epoch; equal at width 2.
+      const gap = s.width === 0.5 && s.loss === "mean_square_error" ? -3 : 0;
+      return record(s, (info) => {
+        const wobble = [0.2, -0.1, 0.4][s.seed - 1] ?? 0;
+        (info.best as Record<string, number>).test_top1 = 80 + gap + (s.loss === "cross_entropy" ? wobble : -wobble);
+        (info.test_top1 as number[])[(info.test_top1 as number[]).length - 1] = 70 + gap;
+      });
+    });
+  const byName = new Map(
+    heatmapFigures(specs([1, 2, 3])).figures.map((f) => [f.name.replace(/^.*?-heatmap/, "heatmap"), f]),
+  );
+  const best = byName.get("heatmap-gap-best") as HeatmapFigure;
+  const last = byName.get("heatmap-gap-last") as HeatmapFigure;
+  assertMatch(best.title, /√Ĝ, test top-1 \(best-validation model\)/);
+  assertMatch(last.title, /\(last epoch\)/);
+  const at = (f: HeatmapFigure, y: string) => f.cells.find((c) => c.y === y)!;
+  // Width 0.5, best: d = −3 − 2·wobble = −3.4, −2.8, −3.8: d̄ = −10/3, s² = 0.76/3, Ĝ = 100/9 − 0.76/9.
+  assertEquals(at(best, "0.5").value!.toFixed(4), Math.sqrt(10 ** 2 / 9 - 0.76 / 3 / 3).toFixed(4));
+  assertMatch(at(best, "0.5").text, /^3\.32\n\[\d+\.\d\d, \d+\.\d\d\]\nfloor \d+\.\d\d$/);
+  // The last epoch has no seed noise: d = −3 exactly, Ĝ = 9.
+  assertEquals(at(last, "0.5").value, 3);
+  assertEquals(at(last, "2").value, 0);
+  // Two seeds give no Ĝ figure.
+  assert(!heatmapFigures(specs([1, 2])).figures.some((f) => f.name.includes("heatmap-gap")));
+});

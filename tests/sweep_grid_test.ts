@@ -7,6 +7,7 @@ import { UserError } from "../src/errors.ts";
 import { parseFlags } from "../src/cli.ts";
 import { expandGrid, parseLossName, type SweepConfig, sweepPreset, trainArguments } from "../src/sweep/mod.ts";
 import { SWEEP_FLAGS, sweepConfigFromFlags } from "../tasks/sweep.ts";
+import { claimsOf } from "../src/sweep/mod.ts";
 
 // Every save path of the README's training and evaluation examples.
 const README_CIFAR100 = [
@@ -117,4 +118,13 @@ Deno.test("flags override the preset; passed-through train flags join the shared
   assertEquals(config.trainArgs["data-aug"], false);
   // A flag the grid owns cannot be passed through.
   assertThrows(() => parseFlags(["--loss", "cross_entropy"], SWEEP_FLAGS), UserError, "unknown flag '--loss'");
+});
+
+Deno.test("grid flags replace the preset's claims by the new grid's corners; other flags keep them", () => {
+  const medium = sweepPreset("medium");
+  const kept = sweepConfigFromFlags(parseFlags(["--preset", "medium", "--seeds", "1,2,3"], SWEEP_FLAGS));
+  assertEquals(kept.claims, medium.claims);
+  const regrid = sweepConfigFromFlags(parseFlags(["--preset", "medium", "--widths", "0.5,1"], SWEEP_FLAGS));
+  assertEquals(regrid.claims, undefined);
+  assertEquals(claimsOf(regrid).widthContrast.from, { width: 0.5, epochs: Math.max(...medium.epochs) });
 });

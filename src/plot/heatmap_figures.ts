@@ -5,6 +5,9 @@
  *
  * - |Acc_CE − Acc_loss| for every loss other than CE (with several seeds, the
  *   mean of the per-seed differences and its 95% interval under it),
+ * - with three or more seeds, the noise-corrected gap √max(0, Ĝ) over all
+ *   losses (`src/gap_statistics.ts`) with its 95% seed-bootstrap interval and
+ *   its noise floor, for the best-validation checkpoint and the last epoch,
  * - the accuracy of each loss (with several seeds, ± the 95% half-width),
  * - the variance of test accuracy over seeds and losses together,
  * - test accuracy against training length (log₂ axis), one line per width and loss.
@@ -17,6 +20,7 @@
  * @module
  */
 import { absInterval, finite, type Interval, mean, meanInterval, pairedDifference, variance } from "../stats.ts";
+import { DEFAULT_RESAMPLES, gapEstimate, noiseFloor, sharedResamples } from "../gap_statistics.ts";
 import { lossStyle } from "./loss_style.ts";
 import type { HeatmapCell, HeatmapFigure, LegendBlock, LineFigure, LineSeries, RunRecord } from "./types.ts";
 
@@ -95,10 +99,17 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
     for (const r of group) if (!labelOf.has(r.info.run.loss)) labelOf.set(r.info.run.loss, lossStyle(r.info.run).label);
 
     const cells: Cells = new Map();
+    const lastCells: Cells = new Map();
     const found = new Set<string>();
     for (const r of group) {
       const { width, epochs, loss, seed } = r.info.run;
       const id = `${cellKey(width, epochs, loss)}|${seed}`;
+      // Test top-1 at the last epoch: the last checkpoint's, when it is the run's last epoch.
+      const lastAcc = r.info.epochs.at(-1) === epochs ? r.info.metrics.test_top1?.at(-1) : null;
+      const lk = cellKey(width, epochs, loss);
+      if (typeof lastAcc === "number" && !lastCells.get(lk)?.has(seed)) {
+        lastCells.set(lk, (lastCells.get(lk) ?? new Map<number, number>()).set(seed, lastAcc));
+      }
       const acc = r.info.best?.test_top1;
       if (typeof acc !== "number") continue;
       // Two folders with the same configuration would be averaged as if they were two seeds.
@@ -195,6 +206,46 @@ export function heatmapFigures(runs: readonly RunRecord[]): HeatmapResult {
           title: `|Acc(CE) − Acc(${labelOf.get(loss)})|, test top-1`,
           subtitle: seedNote(partialAny, gapNote),
           colorLabel: `|Acc CE − Acc ${short}| (%)`,
+          scheme: "oranges",
+          cells: hc,
+          ...base,
+        });
+      }
+    }
+    if (losses.includes(ce) && losses.length > 1 && seeds.length >= 3) {
+      const ordered = [ce, ...losses.filter((l) => l !== ce)];
+      for (
+        const [kind, source, what] of [
+          ["best", cells, "best-validation model"],
+          ["last", lastCells, "last epoch"],
+        ] as const
+      ) {
+        /** √Ĝ over the seeds that hold every loss, its 95% interval and noise floor (three or more seeds). */
+        const gapCell = (w: number, e: number): CellValue => {
+          const bySeed = ordered.map((l) => source.get(cellKey(w, e, l)) ?? new Map<number, number>());
+          const complete = seeds.filter((s) => bySeed.every((m) => m.has(s)));
+          if (complete.length < 3) return { value: null, partial: false };
+          const table = bySeed.map((m) => complete.map((s) => m.get(s)!));
+          const g = gapEstimate(table, sharedResamples(complete.length, DEFAULT_RESAMPLES))!;
+          const f = noiseFloor(table)!;
+          return {
+            value: g.points.value,
+            partial: complete.length < seeds.length,
+            interval: `[${g.points.lo.toFixed(2)}, ${g.points.hi.toFixed(2)}]\nfloor ${f.points.toFixed(2)}`,
+          };
+        };
+        const { cells: hc, partialAny } = grid(gapCell, 2);
+        if (hc.every((c) => c.value === null)) continue;
+        figures.push({
+          kind: "heatmap",
+          name: `${prefix}-heatmap-gap-${kind}`,
+          title: `Noise-corrected gap between losses √Ĝ, test top-1 (${what})`,
+          subtitle: `${dataset}, ${model}; Ĝ = mean over ${
+            ordered.slice(1).map((l) => lossStyle({ loss: l }).short).join(", ")
+          } of (d̄² − s²/n), d = Acc(loss) − Acc(CE) per seed; below: 95% seed-bootstrap interval and the noise ` +
+            `floor (95th percentile under within-seed label permutation); seeds ${seeds.join(", ")}` +
+            (partialAny ? "; * = fewer seeds than expected" : ""),
+          colorLabel: "√max(0, Ĝ) (points)",
           scheme: "oranges",
           cells: hc,
           ...base,

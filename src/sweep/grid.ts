@@ -17,6 +17,69 @@ import { runName } from "../run/naming.ts";
 /** A value of an extra train flag: `--name value`, or `--name` / `--no-name` for booleans. */
 export type TrainArgValue = string | number | boolean;
 
+/** One cell of the grid: a width multiplier and a training length. */
+export interface GridCell {
+  width: number;
+  epochs: number;
+}
+
+/** A pre-registered contrast: the gap between losses is larger in `from` than in `to`. */
+export interface GapContrast {
+  from: GridCell;
+  to: GridCell;
+}
+
+/**
+ * The claims a grid is judged by, fixed before any run (`docs/statistics.md`):
+ * the two trend contrasts, each one-sided and Holm-corrected together, and
+ * the equivalence of every loss to CE (TOST) in one cell.
+ */
+export interface ClaimsConfig {
+  /** The width axis at the longest length: narrowest width → widest width. */
+  widthContrast: GapContrast;
+  /** The length axis at the widest width: shortest length → longest length. */
+  lengthContrast: GapContrast;
+  /** TOST in `cell` (the widest-longest): every loss within ±`margin` accuracy points of CE. */
+  equivalence: { cell: GridCell; margin: number };
+  /** Family-wise error rate of the contrasts and level of each TOST (default 0.05). */
+  alpha?: number;
+}
+
+/** TOST margin (accuracy points) of presets that declare none. */
+export const DEFAULT_EQUIVALENCE_MARGIN = 1;
+
+/**
+ * The claims derived from a grid's corners: width contrast narrowest →
+ * widest at the longest length, length contrast shortest → longest at the
+ * widest width, TOST at the widest-longest cell with `margin`.
+ *
+ * @example
+ * ```ts
+ * defaultClaims([0.25, 1, 2], [2, 20, 200]).widthContrast; // { from: { width: 0.25, epochs: 200 }, to: { width: 2, epochs: 200 } }
+ * ```
+ */
+export function defaultClaims(
+  widths: readonly number[],
+  epochs: readonly number[],
+  margin: number = DEFAULT_EQUIVALENCE_MARGIN,
+): ClaimsConfig {
+  const w0 = Math.min(...widths);
+  const w1 = Math.max(...widths);
+  const e0 = Math.min(...epochs);
+  const e1 = Math.max(...epochs);
+  const corner = { width: w1, epochs: e1 };
+  return {
+    widthContrast: { from: { width: w0, epochs: e1 }, to: corner },
+    lengthContrast: { from: { width: w1, epochs: e0 }, to: corner },
+    equivalence: { cell: corner, margin },
+  };
+}
+
+/** The configuration's claims: its own block, or {@linkcode defaultClaims} of its grid. */
+export function claimsOf(config: Pick<SweepConfig, "widths" | "epochs" | "claims">): ClaimsConfig {
+  return config.claims ?? defaultClaims(config.widths, config.epochs);
+}
+
 /** What a sweep trains: the grid and the train flags every run shares. Saved in the manifest. */
 export interface SweepConfig {
   dataset: string;
@@ -29,6 +92,8 @@ export interface SweepConfig {
   seeds: number[];
   /** Further `tasks/train.ts` flags (without dashes), e.g. `{ "train-subset": 100, "data-aug": false }`. */
   trainArgs: Record<string, TrainArgValue>;
+  /** The claims its report decides; absent: {@linkcode defaultClaims} of the grid. */
+  claims?: ClaimsConfig;
 }
 
 /** One run of the grid. */
@@ -105,6 +170,39 @@ export function validateSweepConfig(config: SweepConfig): void {
       throw new UserError(`--${key}: set per run by the sweep; use the sweep's own grid flags instead`);
     }
   }
+  if (config.claims) validateClaims(config.claims, config.widths, config.epochs);
+}
+
+/** Whether `cell` is a cell of the grid. */
+export function inGrid(cell: GridCell, widths: readonly number[], epochs: readonly number[]): boolean {
+  return widths.includes(cell.width) && epochs.includes(cell.epochs);
+}
+
+/**
+ * Checks a claims block against its grid: every cell in the grid, a contrast
+ * between two different cells, a margin > 0, 0 < alpha < 0.5; throws
+ * {@linkcode UserError} naming the claim.
+ */
+export function validateClaims(claims: ClaimsConfig, widths: readonly number[], epochs: readonly number[]): void {
+  const name = (c: GridCell): string => `width ${c?.width}, ${c?.epochs} epochs`;
+  const cell = (what: string, c: GridCell): void => {
+    if (!c || !inGrid(c, widths, epochs)) {
+      throw new UserError(`claims.${what}: ${name(c)} is not a cell of the grid (widths ${widths}; epochs ${epochs})`);
+    }
+  };
+  for (const key of ["widthContrast", "lengthContrast"] as const) {
+    const c = claims[key];
+    cell(`${key}.from`, c?.from);
+    cell(`${key}.to`, c?.to);
+    if (c.from.width === c.to.width && c.from.epochs === c.to.epochs) {
+      throw new UserError(`claims.${key}: compares ${name(c.from)} with itself`);
+    }
+  }
+  cell("equivalence.cell", claims.equivalence?.cell);
+  const m = claims.equivalence.margin;
+  if (!(Number.isFinite(m) && m > 0)) throw new UserError(`claims.equivalence.margin: ${m} must be > 0`);
+  const a = claims.alpha;
+  if (a !== undefined && !(a > 0 && a < 0.5)) throw new UserError(`claims.alpha: ${a} must be in (0, 0.5)`);
 }
 
 /**

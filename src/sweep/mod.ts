@@ -18,7 +18,13 @@
  * @module
  */
 export {
+  type ClaimsConfig,
+  claimsOf,
+  DEFAULT_EQUIVALENCE_MARGIN,
+  defaultClaims,
   expandGrid,
+  type GapContrast,
+  type GridCell,
   parseLossName,
   SWEEP_OWNED_TRAIN_FLAGS,
   type SweepConfig,
@@ -26,6 +32,7 @@ export {
   trainArgsToFlags,
   trainArguments,
   type TrainArgValue,
+  validateClaims,
   validateSweepConfig,
 } from "./grid.ts";
 export { SWEEP_PRESET_NAMES, SWEEP_PRESETS, sweepPreset, type SweepPresetName } from "./presets.ts";
@@ -104,14 +111,23 @@ export {
 export { type ArrayTaskExit, type ArrayTaskOptions, gpuLogLine, runArrayTask } from "./array_task.ts";
 export { drawSweepReport, type SweepReportPaths } from "./sweep_report.ts";
 export {
-  checkTrend,
-  cornerCells,
-  EQUIVALENCE_MARGIN,
+  checkClaims,
+  CHECKPOINT_KINDS,
+  CHECKPOINT_LABELS,
+  type CheckpointKind,
+  type ClaimDecisions,
+  type ClaimOptions,
+  claimsGridMarkdown,
+  claimsSection,
+  claimsTablesMarkdown,
+  type ClaimTables,
+  claimTables,
+  decideClaims,
   formatInterval,
-  type GridCell,
-  intervalVerdict,
-  trendMarkdown,
-} from "./trend_checks.ts";
+  hasClaimGrid,
+  type RunValues,
+  runValues,
+} from "./claims.ts";
 export {
   assertRunSettings,
   differenceMessage,

@@ -74,6 +74,13 @@ export const SWEEP_PRESETS: Readonly<Record<SweepPresetName, SweepConfig>> = {
     widths: [0.25, 1, 2],
     epochs: [2, 20, 200],
     seeds: [1, 2, 3, 4, 5],
+    // Pre-registered (docs/statistics.md): the width axis at the longest length, the length axis at the widest
+    // width, and equivalence within ±1 point at the widest-longest cell.
+    claims: {
+      widthContrast: { from: { width: 0.25, epochs: 200 }, to: { width: 2, epochs: 200 } },
+      lengthContrast: { from: { width: 2, epochs: 2 }, to: { width: 2, epochs: 200 } },
+      equivalence: { cell: { width: 2, epochs: 200 }, margin: 1 },
+    },
     trainArgs: {
       "train-subset": 200,
       "mlp-depth": 3,
