@@ -12,7 +12,7 @@ import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { clipByGlobalNorm, Optimizer, type OptimizerConfig, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
-import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/train/eval.ts";
+import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/forward/mod.ts";
 import { batches, makeSyntheticDataset } from "../src/data/mod.ts";
 import { Rng } from "../src/rng.ts";
 import { ParamStore } from "../src/models/_layers.ts";

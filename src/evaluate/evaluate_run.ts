@@ -26,7 +26,13 @@ import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { type BatchSource, measureBatches, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
 import { graphInputArray } from "../backend/graph/graph_runner.ts";
-import { evaluateBatch, evaluationBatches, evaluationBatchSize } from "../train/eval.ts";
+import {
+  evaluateBatch,
+  evaluateBatches,
+  evaluationBatches,
+  evaluationBatchSize,
+  restoreVariables,
+} from "../forward/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
@@ -42,8 +48,6 @@ import {
   LAYER_METRICS,
 } from "../metrics/table.ts";
 import { measureLayers } from "./measure_layers.ts";
-import { restoreVariables } from "../train/checkpoint.ts";
-import { evaluateBatches } from "../train/eval.ts";
 
 export { readRunConfig } from "../run/config.ts";
 export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";

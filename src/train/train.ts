@@ -34,12 +34,13 @@ import {
   evaluateBatches,
   evaluationBatches,
   evaluationBatchSize,
+  restoreVariables,
   scoresFromSums,
   type SplitScores,
-} from "./eval.ts";
+} from "../forward/mod.ts";
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
-import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
+import { saveCheckpoint } from "./checkpoint.ts";
 import { checkpointEpoch, readCheckpoint } from "../run/checkpoint.ts";
 import { conflictingSettings, identitySettings, readRunConfig, writeRunConfig } from "../run/config.ts";
 import { modelForConfig } from "../run/factories.ts";
