@@ -50,7 +50,6 @@ import {
 import { measureLayers } from "./measure_layers.ts";
 
 export { readRunConfig } from "../run/config.ts";
-export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 export type { RunInfo } from "../run/info.ts";
 
 /** Options of {@linkcode evaluateRun}. */
