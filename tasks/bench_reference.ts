@@ -13,7 +13,7 @@
 import { defineFlags, runTask } from "../src/cli.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { EVALUATION_BATCH_VECTORS } from "../src/train/eval.ts";
+import { EVALUATION_BATCH_VECTORS } from "../src/forward/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io.ts";
 import { syntheticFeatures } from "../src/metrics/mod.ts";

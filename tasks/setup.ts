@@ -5,9 +5,7 @@
  * for the why. Idempotent: a second run checks and returns in seconds.
  */
 import { runTask } from "../src/cli.ts";
-import { UserError } from "../src/errors.ts";
-import { ROOT, setupNative } from "../scripts/setup/native_setup.ts";
-import { run, since } from "../scripts/setup/_run.ts";
+import { setupNative, since, verifyNative } from "../scripts/setup/native_setup.ts";
 
 const USAGE = "deno task setup [--gpu] [--force] [--from-registries] [--no-verify]";
 
@@ -38,23 +36,7 @@ if (import.meta.main) {
     });
     if (flags.verify) {
       const t1 = performance.now();
-      // A fresh process: the addon is loaded once per process, and this one
-      // must not keep TensorFlow's threads around.
-      const r = await run(Deno.execPath(), [
-        "run",
-        "--allow-read",
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        `${ROOT}/scripts/setup/verify_native.ts`,
-      ], { cwd: ROOT });
-      const line = r.stdout.trim().split("\n").pop() ?? "";
-      if (r.code !== 0) {
-        throw new UserError(
-          `native backend check failed: ${line || r.stderr.trim().split("\n").slice(-2).join(" | ")}`,
-        );
-      }
-      const v = JSON.parse(line) as { tensorflowVersion?: string; gpu: boolean; relativeError: number };
+      const v = await verifyNative();
       log(
         `check ok: ${result.package} loads, TensorFlow ${v.tensorflowVersion}, ${v.gpu ? "GPU" : "CPU"}, ` +
           `conv2d gradient matches cpu backend (rel. err ${v.relativeError.toExponential(1)}) (${since(t1)})`,

@@ -38,11 +38,6 @@ export function fail(message: string): never {
   nodeAssert.fail(message);
 }
 
-/** |actual − expected| ≤ tolerance. */
-export function assertAlmostEquals(actual: number, expected: number, tolerance = 1e-6, message = ""): void {
-  nodeAssert.ok(Math.abs(actual - expected) <= tolerance, `${message} ${actual} ≠ ${expected} ± ${tolerance}`);
-}
-
 function check<E extends Error>(
   e: unknown,
   type: new (...args: never[]) => E,
@@ -102,19 +97,58 @@ export async function assertRejects<E extends Error>(
 }
 
 /**
- * Every number of `actual` within `rel` · max(`floor`, |expected|) of the same key of `expected`: records whose
- * fields differ in scale (metrics). `floor` = 1 makes the bound absolute near zero; a tiny floor keeps it relative.
- * The failure names `what` and the key.
+ * How close {@linkcode assertClose} asks numbers to be: each value of `actual` within
+ * `abs` + `rel` · max(`floor`, scale) of `expected`'s, where the scale is |expected| of the same value, or with
+ * `scale: "max"` the largest |expected| of the whole array or record (a norm-wise bound, for arrays whose entries
+ * differ in size). `floor` = 1 makes a relative bound absolute near zero. Every term defaults to 0.
  */
-export function assertCloseRecords<K extends string>(
-  actual: Record<NoInfer<K>, number>,
-  expected: Record<K, number>,
-  rel: number,
-  what: string,
-  floor = 1,
-): void {
-  for (const key of Object.keys(actual) as K[]) {
-    const tol = rel * Math.max(floor, Math.abs(expected[key]));
-    nodeAssert.ok(Math.abs(actual[key] - expected[key]) <= tol, `${what}: ${key} ${actual[key]} vs ${expected[key]}`);
+export interface Tolerance {
+  abs?: number;
+  rel?: number;
+  floor?: number;
+  scale?: "each" | "max";
+}
+
+/** What {@linkcode assertClose} compares: a number, an array of numbers, or an object whose fields are numbers (metrics). */
+export type Numbers = number | ArrayLike<number> | object;
+
+/** The values of `x`, with their keys when it is a record (sorted). */
+function flatten(x: Numbers): { kind: string; values: ArrayLike<number>; keys?: string[] } {
+  if (typeof x === "number") return { kind: "a number", values: [x] };
+  if (typeof (x as ArrayLike<number>).length === "number") return { kind: "an array", values: x as ArrayLike<number> };
+  const keys = Object.keys(x).sort();
+  return { kind: "a record", values: keys.map((k) => (x as Record<string, number>)[k]), keys };
+}
+
+/**
+ * The one closeness assertion: `actual` and `expected` are numbers, arrays of the same length or records with the
+ * same keys, every actual value is finite, and each is within `tolerance` ({@linkcode Tolerance}) of the expected one.
+ * The failure names `what`, the index or key, both values and the bound.
+ *
+ * @example
+ * ```ts
+ * assertClose(0.1 + 0.2, 0.3, { abs: 1e-15 });
+ * assertClose(new Float32Array([1, 1000]), [1.0001, 1000.1], { rel: 1e-3, floor: 1 }, "weights");
+ * ```
+ */
+export function assertClose(actual: Numbers, expected: Numbers, tolerance: Tolerance, what = ""): void {
+  const got = flatten(actual);
+  const want = flatten(expected);
+  const prefix = what ? `${what}: ` : "";
+  const n = want.values.length;
+  nodeAssert.ok(got.kind === want.kind, `${prefix}${got.kind} where ${want.kind} is expected`);
+  nodeAssert.ok(got.values.length === n, `${prefix}${got.values.length} values where ${n} are expected`);
+  if (want.keys) nodeAssert.deepStrictEqual(got.keys, want.keys, `${prefix}the keys differ`);
+  const name = (i: number): string => want.keys?.[i] ?? (want.kind === "an array" ? `[${i}]` : "");
+  const { abs = 0, rel = 0, floor = 0, scale = "each" } = tolerance;
+  let largest = 0;
+  for (let i = 0; i < n; i++) largest = Math.max(largest, Math.abs(want.values[i]));
+  for (let i = 0; i < n; i++) {
+    const a = got.values[i];
+    const e = want.values[i];
+    const bound = abs + rel * Math.max(floor, scale === "max" ? largest : Math.abs(e));
+    if (!(Number.isFinite(a) && Math.abs(a - e) <= bound)) {
+      nodeAssert.fail(`${prefix}${name(i)} ${a} vs ${e}: differs by ${Math.abs(a - e)}, more than ${bound}`);
+    }
   }
 }

@@ -8,7 +8,7 @@ import type { Model } from "../src/models/mod.ts";
 import { readCheckpoint, RUN_FILES } from "../src/run/mod.ts";
 import { modelForConfig } from "../src/run/factories.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
-import { restoreVariables } from "../src/train/checkpoint.ts";
+import { restoreVariables } from "../src/forward/mod.ts";
 
 /** The configuration of a tiny run saved under `savePath` for `epochs` epochs; `changes` replace any field. */
 export function tinyConfig(savePath: string, epochs: number, changes: Partial<TrainConfig> = {}): TrainConfig {

@@ -4,7 +4,7 @@
  * and deflated; hostile files (lying headers, huge shapes, truncated data,
  * zip bombs, labels out of range), each a one-line UserError naming the file.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { classLabels, expandPaths, openArrayFile, sampleSource, type Shard } from "../src/arrays/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
@@ -22,12 +22,7 @@ function values(data: NpyData): number[] {
 }
 
 async function rejectsWith(f: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  await assert.rejects(f, (e: Error) => {
-    assert.ok(e instanceof UserError, `${e.name}: ${e.message}`);
-    assert.match(e.message, pattern);
-    assert.ok(!e.message.includes("\n"), e.message);
-    return true;
-  });
+  await assertRejects(f, UserError, pattern);
 }
 
 /** Reads every row of `spec` through the row cursor, `batch` rows at a time. */
@@ -52,12 +47,12 @@ for (const name of Object.keys(EXPECTED).filter((n) => n.endsWith(".npy"))) {
   Deno.test(`arrays: ${name} as NumPy wrote it, whole and in rows of 1, 3 and all`, async () => {
     const want = EXPECTED[name];
     const whole = readNpy(await Deno.readFile(joinPath(DIR, name)), name);
-    assert.deepEqual(whole.shape, want.shape);
-    assert.deepEqual(values(whole.data), want.values);
+    assertEquals(whole.shape, want.shape);
+    assertEquals(values(whole.data), want.values);
     const f = await openArrayFile(joinPath(DIR, name));
-    assert.deepEqual(values((await f.readAll()).data), want.values);
+    assertEquals(values((await f.readAll()).data), want.values);
     f.close();
-    for (const batch of [1, 3, 1000]) assert.deepEqual(await readByRows(joinPath(DIR, name), batch), want.values);
+    for (const batch of [1, 3, 1000]) assertEquals(await readByRows(joinPath(DIR, name), batch), want.values);
   });
 }
 
@@ -67,16 +62,16 @@ Deno.test("arrays: .npz members, stored and deflated, C and Fortran order, by ke
       const want = EXPECTED[`npz:${key}`];
       const spec = `${joinPath(DIR, archive)}:${key}`;
       const f = await openArrayFile(spec);
-      assert.equal(f.name, spec);
-      assert.deepEqual(f.header.shape, want.shape);
-      assert.deepEqual(values((await f.readAll()).data), want.values, spec);
+      assertEquals(f.name, spec);
+      assertEquals(f.header.shape, want.shape);
+      assertEquals(values((await f.readAll()).data), want.values, spec);
       f.close();
-      for (const batch of [1, 4]) assert.deepEqual(await readByRows(spec, batch), want.values, `${spec} by ${batch}`);
+      for (const batch of [1, 4]) assertEquals(await readByRows(spec, batch), want.values, `${spec} by ${batch}`);
     }
   }
   // A Fortran-order member of a deflated archive (read whole, then served by rows).
   const fortran = `${joinPath(DIR, "deflated.npz")}:feats_f`;
-  assert.deepEqual(await readByRows(fortran, 3), EXPECTED["npz:features"].values);
+  assertEquals(await readByRows(fortran, 3), EXPECTED["npz:features"].values);
 });
 
 Deno.test("arrays: bad archives and members are one-line errors naming the file", async () => {
@@ -148,7 +143,7 @@ Deno.test("arrays: a JSON array nested 100 000 levels deep is one line, not a st
     const ok = joinPath(dir, "ok.json");
     await Deno.writeTextFile(ok, "[".repeat(64) + "1" + "]".repeat(64));
     const f = await openArrayFile(ok);
-    assert.equal(f.header.shape.length, 64);
+    assertEquals(f.header.shape.length, 64);
     f.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -163,9 +158,9 @@ Deno.test("arrays: a zip bomb is refused by its declared size, a lying one never
   // The records claim the 2 × 2 array's size: exactly 32 data bytes are taken from the stream, then it is cancelled.
   const lying = `${joinPath(DIR, "bomb_lying.npz")}:features`;
   const f = await openArrayFile(lying);
-  assert.deepEqual(values((await f.readAll()).data), [0, 0, 0, 0]);
+  assertEquals(values((await f.readAll()).data), [0, 0, 0, 0]);
   f.close();
-  assert.deepEqual(await readByRows(lying, 1), [0, 0, 0, 0]);
+  assertEquals(await readByRows(lying, 1), [0, 0, 0, 0]);
 });
 
 Deno.test("arrays: hostile .npy headers and data are one-line errors naming the file", async () => {
@@ -205,7 +200,7 @@ Deno.test("arrays: hostile .npy headers and data are one-line errors naming the 
     for (const [i, [bytes, pattern]] of cases.entries()) {
       const path = await write(`bad${i}.npy`, bytes);
       await rejectsWith(() => openArrayFile(path), new RegExp(`bad${i}\\.npy: .*(${pattern.source})`));
-      assert.throws(() => readNpy(bytes, `bad${i}.npy`), (e: Error) => e instanceof UserError);
+      assertThrows(() => readNpy(bytes, `bad${i}.npy`), UserError);
     }
     await rejectsWith(
       () => openArrayFile(joinPath(DIR, "structured.npy")),
@@ -221,7 +216,7 @@ Deno.test("arrays: hostile .npy headers and data are one-line errors naming the 
 Deno.test("arrays: labels of every integer type become class indices, range-checked by file and row", async () => {
   for (const name of Object.keys(EXPECTED).filter((n) => n.startsWith("labels_"))) {
     const f = await openArrayFile(joinPath(DIR, name));
-    assert.deepEqual(Array.from(classLabels((await f.readAll()).data, 4, name, 0)), [0, 3, 1, 2, 3, 0], name);
+    assertEquals(Array.from(classLabels((await f.readAll()).data, 4, name, 0)), [0, 3, 1, 2, 3, 0], name);
     f.close();
   }
   const read = async (name: string) => {
@@ -231,16 +226,18 @@ Deno.test("arrays: labels of every integer type become class indices, range-chec
     return data;
   };
   const negative = await read("labels_negative.npy");
-  assert.throws(
+  assertThrows(
     () => classLabels(negative, 4, "neg.npy", 10),
-    /^UserError: neg\.npy: label -1 at row 11 is not a class in \[0, 4\)$/,
+    UserError,
+    /^neg\.npy: label -1 at row 11 is not a class in \[0, 4\)$/,
   );
   const huge = await read("labels_huge.npy");
-  assert.throws(() => classLabels(huge, 4, "h.npy", 0), /h\.npy: label 1099511627776 at row 1/);
+  assertThrows(() => classLabels(huge, 4, "h.npy", 0), UserError, /h\.npy: label 1099511627776 at row 1/);
   const half = await read("labels_f8.npy");
-  assert.throws(() => classLabels(half, 4, "f.npy", 0), /f\.npy: label 1\.5 at row 1/);
-  assert.throws(
+  assertThrows(() => classLabels(half, 4, "f.npy", 0), UserError, /f\.npy: label 1\.5 at row 1/);
+  assertThrows(
     () => classLabels(new BigUint64Array([2n ** 64n - 1n]), 4, "u.npy", 0),
+    UserError,
     /u\.npy: label 18446744073709551615/,
   );
 });
@@ -261,37 +258,44 @@ Deno.test("arrays: shards are one sample source; batches never exceed the reques
     }
     const hs = await expandPaths([joinPath(dir, "h_*.npy")], "--features");
     const ys = await expandPaths([joinPath(dir, "y_?.npy")], "--labels");
-    assert.deepEqual(hs.map((p) => p.slice(dir.length + 1)), ["h_0.npy", "h_1.npy", "h_2.npy"]);
+    assertEquals(hs.map((p) => p.slice(dir.length + 1)), ["h_0.npy", "h_1.npy", "h_2.npy"]);
     for (const [h, y] of hs.map((h, i) => [h, ys[i]])) {
       shards.push({ features: await openArrayFile(h), labels: await openArrayFile(y) });
     }
     const source = sampleSource(shards, 2, d, 2);
-    assert.equal(source.count, 13);
+    assertEquals(source.count, 13);
     for (let pass = 0; pass < 2; pass++) {
       const seen: number[] = [];
       const labels: number[] = [];
       for await (const b of source.batches()) {
-        assert.ok(b.labels.length <= 2 && b.labels.length > 0);
-        assert.equal(b.features.length, b.labels.length * d);
+        assert(b.labels.length <= 2 && b.labels.length > 0);
+        assertEquals(b.features.length, b.labels.length * d);
         seen.push(...b.features);
         labels.push(...b.labels);
       }
-      assert.deepEqual(seen, Array.from({ length: 13 * d }, (_, i) => i));
-      assert.deepEqual(labels, Array.from({ length: 13 }, (_, i) => i % 2));
+      assertEquals(seen, Array.from({ length: 13 * d }, (_, i) => i));
+      assertEquals(labels, Array.from({ length: 13 }, (_, i) => i % 2));
     }
-    await assert.rejects(
+    await assertRejects(
       () => expandPaths([joinPath(dir, "z_*.npy")], "--features"),
+      UserError,
       /--features .*z_\*\.npy: no file matches/,
     );
-    await assert.rejects(
+    await assertRejects(
       () => expandPaths([joinPath(dir, "*", "h.npy")], "--features"),
+      UserError,
       /wildcards only in the file name/,
     );
-    assert.throws(
+    assertThrows(
       () => sampleSource([{ features: shards[0].features, labels: shards[1].labels }], 2, d, 2),
+      UserError,
       /1 labels for 5 feature rows/,
     );
-    assert.throws(() => sampleSource(shards, 2, 4, 2), /features of dimension 3, but the classifier's rows have d = 4/);
+    assertThrows(
+      () => sampleSource(shards, 2, 4, 2),
+      UserError,
+      /features of dimension 3, but the classifier's rows have d = 4/,
+    );
     for (const s of shards) {
       s.features.close();
       s.labels.close();

@@ -10,13 +10,11 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import { relativeError } from "../src/backend/relative_error.ts";
 import { Rng } from "../src/rng.ts";
+import { ignore, why } from "./_native.ts";
 
 const TOLERANCE = 1e-5;
-const native = await loadNativeBackend();
-const ignoreReason = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
 
 interface Input {
   shape: number[];
@@ -46,8 +44,8 @@ async function runOn(
 
 function agreement(name: string, inputs: (rng: Rng) => Input[], f: (...xs: tf.Tensor[]) => tf.Tensor[]): void {
   Deno.test({
-    name: `native agrees with cpu: ${name}${ignoreReason}`,
-    ignore: !native.ok,
+    name: `native agrees with cpu: ${name}${why}`,
+    ignore,
     fn: async () => {
       const xs = inputs(new Rng(20221128));
       const reference = await runOn("cpu", xs, f);

@@ -1,12 +1,13 @@
 /**
- * TensorFlow's float64 kernels for the metrics (`src/backend/graph/float64_kernels.ts`) against the
+ * TensorFlow's float64 kernels for the metrics (`src/backend/graph/native_float64_kernels.ts`) against the
  * JavaScript ones: products, eigendecompositions (values, reconstruction, orthonormality, a repeated
  * eigenvalue), and every metric of a K = 150 measurement with and without them. Also which sizes the
  * dispatcher (`src/metrics/_gemm.ts`) hands over. Ignored, with the reason, without the native backend.
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
-import { nativeFloat64Kernels } from "../src/backend/graph/float64_kernels.ts";
-import { eigen, type Float64Kernels, gemm, gemmNT, setFloat64Kernels } from "../src/metrics/_gemm.ts";
+import { nativeFloat64Kernels } from "../src/backend/graph/native_float64_kernels.ts";
+import { type Float64Kernels, setFloat64Kernels } from "../src/float64_kernels.ts";
+import { eigen, gemm, gemmNT } from "../src/metrics/_gemm.ts";
 import { neuralCollapseMetrics, symmetricEigen, syntheticFeatures } from "../src/metrics/mod.ts";
 import { Rng } from "../src/rng.ts";
 import { ignore, why } from "./_native.ts";

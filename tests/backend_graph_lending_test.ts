@@ -21,7 +21,7 @@ import { traceGraphFunction } from "../src/backend/graph/graph_function.ts";
 import { graphInputArray, GraphRunner } from "../src/backend/graph/graph_runner.ts";
 import { makeLoss } from "../src/losses/mod.ts";
 import { allVariables, createModel } from "../src/models/mod.ts";
-import { evaluateBatch } from "../src/train/eval.ts";
+import { evaluateBatch } from "../src/forward/mod.ts";
 import { ignore, onNative, why } from "./_native.ts";
 
 const bytesOf = (a: Float32Array) => new Uint8Array(a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);

@@ -19,7 +19,7 @@ import { allVariables, createModel } from "../src/models/mod.ts";
 import { readCheckpoint } from "../src/run/checkpoint.ts";
 import { graphTrainStep, trainingGraph, trainRun, trainStep } from "../src/train/train.ts";
 import { Optimizer, REFERENCE_SGD } from "../src/train/optimizer.ts";
-import { type Batch, evaluateBatch } from "../src/train/eval.ts";
+import { type Batch, evaluateBatch } from "../src/forward/mod.ts";
 import { checkpointed } from "../src/models/_checkpointing.ts";
 import { tinyConfig } from "./_train_fixture.ts";
 import { ignore, onNative, why } from "./_native.ts";

@@ -5,7 +5,7 @@
  * `ParamStore` keeps from it, against the closed form and against the
  * portable path. Ignored, with the reason, without the native backend.
  */
-import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/mod.ts";
 import {
   hasNativeKernels,
@@ -15,16 +15,7 @@ import {
 } from "../src/backend/native_kernels.ts";
 import { BN_EPSILON, ParamStore } from "../src/models/_layers.ts";
 import { Rng } from "../src/rng.ts";
-import { ignore, why } from "./_native.ts";
-
-async function onBackend<T>(name: "tensorflow" | "cpu", f: () => Promise<T> | T): Promise<T> {
-  assert(await tf.setBackend(name), `the ${name} backend did not load`);
-  try {
-    return await f();
-  } finally {
-    await tf.setBackend("cpu");
-  }
-}
+import { ignore, onBackend, why } from "./_native.ts";
 
 /** Seeded values in [-3, 5): channels of different means and spreads. */
 function values(n: number, seed: number): Float32Array {
@@ -54,15 +45,6 @@ function closedForm(x: Float32Array, c: number, gamma: number[], beta: number[],
   return { y, mean: Array.from(mean), unbiased, dx, dGamma: Array.from(dGamma), dBeta: Array.from(dBeta) };
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assertEquals(actual.length, expected.length, `${what}: length`);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
-  }
-  assert(worst <= tol, `${what}: worst error ${worst} > ${tol}`);
-}
-
 Deno.test({
   name: `the fused kernels normalise NHWC maps and give the closed-form gradients and statistics${why}`,
   ignore,
@@ -76,17 +58,22 @@ Deno.test({
       tf.tidy(() => {
         const x = tf.tensor4d(xs, shape), g = tf.tensor1d(gamma), b = tf.tensor1d(beta), w = tf.tensor4d(ws, shape);
         const { y, mean, unbiasedVariance } = nativeTrainingBatchNorm(x, g, b, BN_EPSILON);
-        assertClose(y.dataSync(), expected.y, 1e-5, "y");
-        assertClose(mean.dataSync(), expected.mean, 1e-6, "batch mean");
-        assertClose(unbiasedVariance.dataSync(), expected.unbiased, 1e-5, "unbiased batch variance");
+        assertClose(y.dataSync(), expected.y, { abs: 1e-5, rel: 1e-5 }, "y");
+        assertClose(mean.dataSync(), expected.mean, { abs: 1e-6, rel: 1e-6 }, "batch mean");
+        assertClose(
+          unbiasedVariance.dataSync(),
+          expected.unbiased,
+          { abs: 1e-5, rel: 1e-5 },
+          "unbiased batch variance",
+        );
         const loss = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
           tf.sum(
             tf.mul(nativeTrainingBatchNorm(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, BN_EPSILON).y, w),
           );
         const [dx, dGamma, dBeta] = tf.grads(loss)([x, g, b]);
-        assertClose(dx.dataSync(), expected.dx, 1e-5, "∂/∂x");
-        assertClose(dGamma.dataSync(), expected.dGamma, 1e-5, "∂/∂γ");
-        assertClose(dBeta.dataSync(), expected.dBeta, 1e-5, "∂/∂β");
+        assertClose(dx.dataSync(), expected.dx, { abs: 1e-5, rel: 1e-5 }, "∂/∂x");
+        assertClose(dGamma.dataSync(), expected.dGamma, { abs: 1e-5, rel: 1e-5 }, "∂/∂γ");
+        assertClose(dBeta.dataSync(), expected.dBeta, { abs: 1e-5, rel: 1e-5 }, "∂/∂β");
       });
     }),
 });
@@ -133,10 +120,25 @@ Deno.test({
     const portable = await runningStats("cpu");
     for (const [k, layer] of (["maps", "vectors"] as const).entries()) {
       const e = ours.expected[k];
-      assertClose(ours[layer].mean, e.mean.map((m) => 0.1 * m), 1e-6, `${layer}: running mean`);
-      assertClose(ours[layer].variance, e.unbiased.map((v) => 0.9 + 0.1 * v), 1e-6, `${layer}: running variance`);
-      assertClose(ours[layer].mean, portable[layer].mean, 1e-6, `${layer}: running mean against the portable path`);
-      assertClose(ours[layer].variance, portable[layer].variance, 1e-6, `${layer}: variance against portable`);
+      assertClose(ours[layer].mean, e.mean.map((m) => 0.1 * m), { abs: 1e-6, rel: 1e-6 }, `${layer}: running mean`);
+      assertClose(
+        ours[layer].variance,
+        e.unbiased.map((v) => 0.9 + 0.1 * v),
+        { abs: 1e-6, rel: 1e-6 },
+        `${layer}: running variance`,
+      );
+      assertClose(
+        ours[layer].mean,
+        portable[layer].mean,
+        { abs: 1e-6, rel: 1e-6 },
+        `${layer}: running mean against the portable path`,
+      );
+      assertClose(
+        ours[layer].variance,
+        portable[layer].variance,
+        { abs: 1e-6, rel: 1e-6 },
+        `${layer}: variance against portable`,
+      );
     }
   },
 });
@@ -199,7 +201,7 @@ Deno.test({
     assert(!ops.includes("Conv2DBackpropInput EXPLICIT"), `ops: ${ops.join(", ")}`);
     assertEquals(ops.filter((o) => o === "ReverseV2").length, 3, `ops: ${ops.join(", ")}`);
     const portable = await onBackend("cpu", strideTwoInputGradient);
-    assertClose(native, portable, 1e-5, "∂/∂x");
+    assertClose(native, portable, { abs: 1e-5, rel: 1e-5 }, "∂/∂x");
   },
 });
 
@@ -216,9 +218,14 @@ Deno.test({
       }
       tf.tidy(() => {
         const A = tf.tensor2d(a, [n, d]), B = tf.tensor2d(b, [d, m]);
-        assertClose(nativeMatMul(A, B).dataSync(), expected, 1e-6, "A·B");
-        assertClose(nativeMatMul(tf.transpose(A), B, true).dataSync(), expected, 1e-6, "(Aᵀ)ᵀ·B");
-        assertClose(nativeMatMul(A, tf.transpose(B), false, true).dataSync(), expected, 1e-6, "A·(Bᵀ)ᵀ");
+        assertClose(nativeMatMul(A, B).dataSync(), expected, { abs: 1e-6, rel: 1e-6 }, "A·B");
+        assertClose(nativeMatMul(tf.transpose(A), B, true).dataSync(), expected, { abs: 1e-6, rel: 1e-6 }, "(Aᵀ)ᵀ·B");
+        assertClose(
+          nativeMatMul(A, tf.transpose(B), false, true).dataSync(),
+          expected,
+          { abs: 1e-6, rel: 1e-6 },
+          "A·(Bᵀ)ᵀ",
+        );
         assertEquals(nativeMatMul(A, B).shape, [n, m]);
       });
     }),

@@ -7,23 +7,66 @@
  */
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
-import { bindingPath, loadNativeBackend, NATIVE_PACKAGES } from "../src/backend/native.ts";
+import {
+  bindingPath,
+  loadedNativeBinding,
+  loadNativeBackend,
+  NATIVE_PACKAGES,
+  type NativePackage,
+  nativePackageDir,
+} from "../src/backend/native.ts";
 import { CPU_WHEELS, GPU_WHEELS, NODE_API_HEADERS, TENSORFLOW_VERSION } from "../scripts/setup/pins.ts";
+import { ignore, native, why } from "./_native.ts";
 
-const native = await loadNativeBackend();
-const ignoreReason = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
-
-Deno.test("loadNativeBackend: a loaded backend names its package and TensorFlow version; else says why", () => {
-  if (native.ok) {
-    assert((NATIVE_PACKAGES as readonly string[]).includes(native.info.package));
+Deno.test({
+  name: `loadNativeBackend: the loaded backend names its package, its TensorFlow version and its addon${why}`,
+  ignore,
+  fn: async () => {
+    assert(native.ok);
+    assert((NATIVE_PACKAGES as readonly string[]).includes(native.info.package), native.info.package);
     // 2.9.1 is what tfjs-node's own install script fetches; setup builds against the pinned wheel.
     assert(
       ["2.9.1", TENSORFLOW_VERSION].includes(native.info.tensorflowVersion!),
       native.info.tensorflowVersion ?? "no version",
     );
-  } else {
-    assertMatch(native.reason, /\S/);
-  }
+    assertEquals(loadedNativeBinding(), bindingPath(native.info.package as NativePackage));
+    assert(tf.findBackend("tensorflow") !== null, "no 'tensorflow' backend registered on our tfjs-core");
+    assertEquals(await loadNativeBackend(), native, "a second load gives the first result");
+  },
+});
+
+Deno.test("loadNativeBackend: where it cannot read the addon it says why, in one line, and does not throw", async () => {
+  // A process that may read everything but the native packages, where the addon lives.
+  // Permissions match paths as written and as resolved (node_modules may be a link): deny both.
+  const real = (path: string): string[] => {
+    try {
+      return [path, Deno.realPathSync(path)];
+    } catch {
+      return [path]; // not installed
+    }
+  };
+  const hidden = NATIVE_PACKAGES.flatMap((pkg) => real(nativePackageDir(pkg)));
+  const code = [
+    `import { loadNativeBackend } from ${JSON.stringify(new URL("../src/backend/native.ts", import.meta.url).href)};`,
+    "console.log(JSON.stringify(await loadNativeBackend()));",
+  ].join("\n");
+  const flags = ["--quiet", "--allow-read", `--deny-read=${hidden.join(",")}`, "--allow-env", "--allow-sys"];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "--allow-ffi", "-"], // `deno eval` would ignore the permission flags
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(code));
+  await writer.close();
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, stderr);
+  const load = JSON.parse(new TextDecoder().decode(out.stdout));
+  assertEquals(load.ok, false);
+  assertMatch(load.reason, /^no read permission \(.*node_modules.*\)$/);
 });
 
 Deno.test("bindingPath is where node-pre-gyp looks (napi-v8 under Deno's node_modules layout)", () => {
@@ -48,8 +91,8 @@ Deno.test("setup pins: SHA-256 digests are 64 hex digits and file names match na
 });
 
 Deno.test({
-  name: `selectBackend("tensorflow") activates the native backend on our tfjs-core${ignoreReason}`,
-  ignore: !native.ok,
+  name: `selectBackend("tensorflow") activates the native backend on our tfjs-core${why}`,
+  ignore,
   fn: async () => {
     const info = await selectBackend("tensorflow", { needsConvTraining: true });
     assertEquals(info.name, "tensorflow");
@@ -62,8 +105,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `native conv2d 'valid' and its filter gradient by hand${ignoreReason}`,
-  ignore: !native.ok,
+  name: `native conv2d 'valid' and its filter gradient by hand${why}`,
+  ignore,
   fn: async () => {
     await selectBackend("tensorflow", { needsConvTraining: true });
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
@@ -78,9 +121,8 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    `native conv2d with PyTorch padding 1, stride 2 on 4×4: windows start at -1, gradient counts coverage${ignoreReason}`,
-  ignore: !native.ok,
+  name: `native conv2d with PyTorch padding 1, stride 2 on 4×4: windows start at -1, gradient counts coverage${why}`,
+  ignore,
   fn: async () => {
     await selectBackend("tensorflow", { needsConvTraining: true });
     const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i + 1), [1, 4, 4, 1]);

@@ -1,4 +1,4 @@
-import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import {
   AGREEMENT_TOLERANCE,
   formatAgreement,
@@ -55,7 +55,7 @@ Deno.test("median of odd and even counts", () => {
 Deno.test("ratios are oriented so that > 1 means we are faster", () => {
   const ref = parseReferenceOutput(SAMPLE);
   const train = trainingRow("tfjs tensorflow", 0.25, 45.45454545, ref.train![0], 0.8);
-  assertAlmostEquals(train.ratio!, 0.5, 1e-9);
+  assertClose(train.ratio!, 0.5, { abs: 1e-9 });
   const metrics = metricsRow("ours", 4, ref.nc!.median_seconds);
   assertEquals(metrics.ratio, 100);
   assertEquals(metrics.target, 20);
@@ -66,7 +66,7 @@ Deno.test("metricAgreement passes within 1e-4 relative and fails beyond", () => 
   const ref = { nc1: 12.5, nc2: 0.3, nc3: 0.4, nc4_bias: 0 };
   const rows = metricAgreement({ nc1: 12.5 * (1 + 5e-5), nc2: 0.3, nc3: 0.4 * (1 + 3e-4), nc4_bias: 1e-6 }, ref);
   assertEquals(rows.map((r) => r.pass), [true, true, false, true]);
-  assertAlmostEquals(relativeDifference(1.0001, 1), 1e-4, 1e-12);
+  assertClose(relativeDifference(1.0001, 1), 1e-4, { abs: 1e-12 });
   assertEquals(AGREEMENT_TOLERANCE, 1e-4);
 });
 
@@ -115,7 +115,7 @@ Deno.test("workload rows: throughput > 1 when we are faster; memory > 1 when we 
   const mem = memoryRow("tfjs tensorflow", "wrn50-1", 4e9, 3e9);
   assertEquals(mem.ratio, 0.75);
   assertEquals(mem.value, 4);
-  assertAlmostEquals(mem.target!, 1 / MEMORY_LIMIT, 1e-12);
+  assertClose(mem.target!, 1 / MEMORY_LIMIT, { abs: 1e-12 });
   assert(formatTable([mem]).includes("short"), "4 GB against 3 GB is more than 1.25×");
   assertEquals(memoryRow("tfjs tensorflow", "mlp", 4e8, 3e8).target, null, "no memory target for the MLP");
   const bad = JSON.parse(line);

@@ -1,5 +1,5 @@
 /** Mini-batches: normalisation, torchvision-style crop + flip, shuffling, buffer reuse, speed. */
-import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
 import { batches, keepsNormalised, normalisedBatches, normaliseSplit, numBatches } from "../src/data/batches.ts";
@@ -66,7 +66,7 @@ Deno.test("batches without augmentation: (x/255 − mean_c)/std_c in split order
   for (const [b, i, p, c] of [[0, 0, 0, 0], [1, 3, 100, 1], [2, 4, 1023, 2]]) {
     const v = split.data[(b * 10 + i) * 3072 + p * 3 + c];
     const expected = (v / 255 - CIFAR_NORMALIZATION.mean[c]) / CIFAR_NORMALIZATION.std[c];
-    assertAlmostEquals(got[b].x[i * 3072 + p * 3 + c], expected, 1e-5);
+    assertClose(got[b].x[i * 3072 + p * 3 + c], expected, { abs: 1e-5 });
   }
 });
 
@@ -94,7 +94,9 @@ for (const [h, w, c] of [[32, 32, 3], [28, 28, 1]]) {
           mirror,
           norm,
         );
-        for (let p = 0; p < size; p++) assertAlmostEquals(x[b * size + p], expected[p], 1e-5, `image ${i} value ${p}`);
+        for (let p = 0; p < size; p++) {
+          assertClose(x[b * size + p], expected[p], { abs: 1e-5 }, `image ${i} value ${p}`);
+        }
         for (let p = 0; p < size; p += c) {
           if (Math.abs(x[b * size + p] - (0 - norm.mean[0]) / norm.std[0]) < 1e-6) paddedPixels++;
         }

@@ -1,5 +1,5 @@
 /** The synthetic Gaussian mixture and the `loadDataset` entry point. */
-import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { makeSyntheticDataset } from "../src/data/synthetic.ts";
 import { DATASET_NAMES, describeDataset, loadDataset } from "../src/data/load_dataset.ts";
@@ -32,10 +32,10 @@ Deno.test("synthetic: class means have norm `separation`, noise has std `noise`"
   for (let i = 0; i < ds.train.n; i++) {
     for (let j = 0; j < d; j++) sq += (x[i * d + j] - means[ds.train.labels[i] * d + j]) ** 2;
   }
-  assertAlmostEquals(Math.sqrt(sq / (ds.train.n * d)), 0.5, 0.02, "noise std");
+  assertClose(Math.sqrt(sq / (ds.train.n * d)), 0.5, { abs: 0.02 }, "noise std");
   for (let c = 0; c < k; c++) {
     const norm = Math.hypot(...means.subarray(c * d, (c + 1) * d));
-    assertAlmostEquals(norm, 6, 0.05, `‖μ_${c}‖`);
+    assertClose(norm, 6, { abs: 0.05 }, `‖μ_${c}‖`);
   }
   assertThrows(() => makeSyntheticDataset({ numClasses: 1 }), UserError, "numClasses must be at least 2");
   assertThrows(() => makeSyntheticDataset({ dim: 2.5 }), UserError, "dim must be a positive integer");

@@ -3,7 +3,7 @@
  * `info.json`'s `layers` section. The last hidden layer is the penultimate feature the ordinary measurement uses,
  * so its numbers must be the ordinary ones; the first is checked against the one-shot library call.
  */
-import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import { runTask } from "./_task.ts";
 import { restoredModel, tinyConfig } from "./_train_fixture.ts";
 import { tf } from "../src/backend/tf.ts";
@@ -47,7 +47,7 @@ Deno.test("evaluate --layers: the last hidden layer's metrics are the ordinary o
     // Same features, same batches, same float64 sums: the same number, to rounding at most.
     for (const k of ["nc1", "cdnv", "equinorm_means", "equiangularity", "max_angle"] as const) {
       const [got, want] = [layers.metrics[k]![t]![1]!, info.metrics[k]![t]!];
-      assertAlmostEquals(got, want, 1e-12 * Math.max(1, Math.abs(want)), `epoch ${t + 1} ${k}`);
+      assertClose(got, want, { rel: 1e-12, floor: 1 }, `epoch ${t + 1} ${k}`);
     }
   }
   // The first hidden layer by hand: its outputs for all training samples at once, measured in one call.
@@ -62,7 +62,7 @@ Deno.test("evaluate --layers: the last hidden layer's metrics are the ordinary o
   const m = neuralCollapseMetrics(h0, ds.train.labels, new Float32Array(4 * 32), null);
   for (const k of ["nc1", "nc1_trace", "nc2_means", "cdnv"] as const) {
     const got = layers.metrics[k]![1]![0]!;
-    assertAlmostEquals(got, m[k], 1e-9 * Math.max(1, Math.abs(m[k])), `hidden0 ${k}`);
+    assertClose(got, m[k], { rel: 1e-9, floor: 1 }, `hidden0 ${k}`);
   }
   for (const v of [...model.store.trainable, ...model.store.buffers]) v.variable.dispose();
 

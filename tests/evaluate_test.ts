@@ -1,7 +1,8 @@
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertRejects } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { UserError } from "../src/errors.ts";
-import { evaluateRun, INFO_METRICS, measureCheckpoint, measurementMemory } from "../src/evaluate/evaluate_run.ts";
+import { evaluateRun, measureCheckpoint, measurementMemory } from "../src/evaluate/evaluate_run.ts";
+import { CHECKPOINT_METRICS } from "../src/metrics/table.ts";
 import { makeLoss } from "../src/losses/mod.ts";
 import { allVariables, createModel } from "../src/models/mod.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
@@ -32,7 +33,7 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   await trainRun({ ...CFG, savePath: dir }, ds);
   const info = await evaluateRun(dir, { batchSize: 7 });
   assertEquals(info.epochs, [1, 2]);
-  for (const k of INFO_METRICS) assertEquals(info.metrics[k]!.length, 2, k);
+  for (const k of CHECKPOINT_METRICS) assertEquals(info.metrics[k]!.length, 2, k);
   assertEquals(info.run.loss, "cross_entropy");
   assert(info.best && info.best.epoch >= 1);
 
@@ -48,7 +49,7 @@ Deno.test("evaluate writes one entry per checkpoint, matching a one-shot measure
   );
   for (const k of ["nc1", "nc2", "nc3", "nc4_bias", "cdnv"] as const) {
     const got = info.metrics[k]![1]!;
-    assert(Math.abs(got - m[k]) <= 1e-5 * Math.max(1, Math.abs(m[k])), `${k}: ${got} vs ${m[k]}`);
+    assertClose(got, m[k], { rel: 1e-5, floor: 1 }, `${k}: ${got} vs ${m[k]}`);
   }
   assertEquals(info.metrics.train_top1![1], m.top1);
 
@@ -80,7 +81,7 @@ Deno.test("evaluate --force stopped by a corrupt checkpoint keeps the earlier re
   await assertRejects(() => evaluateRun(dir, { force: true }), UserError, "epoch-0002.ckpt");
   const after = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
   assertEquals(after.epochs, [1, 2, 3]);
-  for (const k of INFO_METRICS) assertEquals(after[k], first.metrics[k], k);
+  for (const k of CHECKPOINT_METRICS) assertEquals(after[k], first.metrics[k], k);
   assertEquals(after.best, first.best);
   // Without --force a broken info.json is an error naming it; with --force it is replaced.
   await Deno.remove(`${dir}/epoch-0002.ckpt`);

@@ -4,7 +4,7 @@
  * all 4⁴ = 256 resamples, enumerated so that nothing is random) and against
  * hand-computed cases.
  */
-import { assert, assertAlmostEquals, assertEquals } from "./_assert.ts";
+import { assert, assertClose, assertEquals } from "./_assert.ts";
 import {
   equivalenceOfCell,
   equivalenceTest,
@@ -50,25 +50,25 @@ Deno.test("Ĝ: the mean of d̄² − s²/n, by hand and as NumPy computes it", (
   assertEquals(noiseCorrectedGap([[80, 80], [78, 79]]), 2);
   // As a U-statistic ((Σd)² − Σd²) / (n(n − 1)): d = −2, −1, −1 gives (16 − 6) / 6 = 5/3; d = 1, 1, 4 gives
   // (36 − 18) / 6 = 3; their mean is 7/3.
-  assertAlmostEquals(noiseCorrectedGap([[0, 0, 0], [-2, -1, -1], [1, 1, 4]])!, 7 / 3, 1e-12);
-  assertAlmostEquals(noiseCorrectedGap(expected.a)!, expected.gap_a, 1e-12);
-  assertAlmostEquals(noiseCorrectedGap(expected.b)!, expected.gap_b, 1e-12);
+  assertClose(noiseCorrectedGap([[0, 0, 0], [-2, -1, -1], [1, 1, 4]])!, 7 / 3, { abs: 1e-12 });
+  assertClose(noiseCorrectedGap(expected.a)!, expected.gap_a, { abs: 1e-12 });
+  assertClose(noiseCorrectedGap(expected.b)!, expected.gap_b, { abs: 1e-12 });
   assertEquals(noiseCorrectedGap([[1], [2]]), null);
 });
 
 Deno.test("bootstrap-t: jackknife se, interval and one-sided p-values over all 256 resamples match NumPy", () => {
   const all = allResamples(4);
   const g = gapEstimate(expected.a, all)!;
-  assertAlmostEquals(g.gap, expected.gap_a, 1e-12);
-  assertAlmostEquals(g.se, expected.se_a, 1e-12);
-  assertAlmostEquals(g.lo, expected.interval_a[0], 1e-9);
-  assertAlmostEquals(g.hi, expected.interval_a[1], 1e-9);
-  assertAlmostEquals(g.points.value, Math.sqrt(expected.gap_a), 1e-12);
+  assertClose(g.gap, expected.gap_a, { abs: 1e-12 });
+  assertClose(g.se, expected.se_a, { abs: 1e-12 });
+  assertClose(g.lo, expected.interval_a[0], { abs: 1e-9 });
+  assertClose(g.hi, expected.interval_a[1], { abs: 1e-9 });
+  assertClose(g.points.value, Math.sqrt(expected.gap_a), { abs: 1e-12 });
   const c = gapContrast(expected.a, expected.b, all)!;
-  assertAlmostEquals(c.estimate, expected.contrast.estimate, 1e-12);
-  assertAlmostEquals(c.se, expected.contrast.se, 1e-12);
-  assertAlmostEquals(c.pGreater, expected.contrast.p_greater, 1e-12);
-  assertAlmostEquals(c.pLess, expected.contrast.p_less, 1e-12);
+  assertClose(c.estimate, expected.contrast.estimate, { abs: 1e-12 });
+  assertClose(c.se, expected.contrast.se, { abs: 1e-12 });
+  assertClose(c.pGreater, expected.contrast.p_greater, { abs: 1e-12 });
+  assertClose(c.pLess, expected.contrast.p_less, { abs: 1e-12 });
 });
 
 Deno.test("bootstrap: random draws are reproducible and approach the enumerated p-value", () => {
@@ -82,7 +82,7 @@ Deno.test("bootstrap: random draws are reproducible and approach the enumerated 
 
 Deno.test("Holm: step-down adjustment matches NumPy and keeps order", () => {
   const adjusted = holm(expected.holm.p);
-  expected.holm.adjusted.forEach((v, i) => assertAlmostEquals(adjusted[i], v, 1e-15));
+  expected.holm.adjusted.forEach((v, i) => assertClose(adjusted[i], v, { abs: 1e-15 }));
   assertEquals(holm([0.01, 0.04]), [0.02, 0.04]);
   // 0.5 first: min(1, 2 · 0.5) = 1; then 0.6 is raised to the running maximum 1.
   assertEquals(holm([0.6, 0.5]), [1, 1]);
@@ -91,9 +91,9 @@ Deno.test("Holm: step-down adjustment matches NumPy and keeps order", () => {
 Deno.test("TOST: the 90% t interval decides PASS inside, FAIL wholly outside, INCONCLUSIVE across", () => {
   const d = expected.a[3].map((v, s) => v - expected.a[0][s]);
   const t = equivalenceTest(d, 1)!;
-  assertAlmostEquals(t.interval.mean, expected.tost_mse.mean, 1e-12);
-  assertAlmostEquals(t.interval.lo!, expected.tost_mse.lo, 1e-9);
-  assertAlmostEquals(t.interval.hi!, expected.tost_mse.hi, 1e-9);
+  assertClose(t.interval.mean, expected.tost_mse.mean, { abs: 1e-12 });
+  assertClose(t.interval.lo!, expected.tost_mse.lo, { abs: 1e-9 });
+  assertClose(t.interval.hi!, expected.tost_mse.hi, { abs: 1e-9 });
   assertEquals(t.decision, "FAIL");
   assertEquals(equivalenceTest([0.2, -0.1, 0.3, 0.0], 1)!.decision, "PASS");
   assertEquals(equivalenceTest([0.2, -0.9, 1.3, 0.0], 1)!.decision, "INCONCLUSIVE");

@@ -5,7 +5,7 @@
  * entry point `@nc-losses/nc-losses/metrics`, with no permission at all, and
  * gets the closed-form values.
  */
-import { assert, assertAlmostEquals, assertEquals } from "./_assert.ts";
+import { assert, assertClose, assertEquals } from "./_assert.ts";
 import { joinPath } from "../src/io.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -50,11 +50,11 @@ Deno.test("another Deno project links the package and measures NC of its arrays 
     assertEquals(run.code, 0, run.stderr);
     const m = JSON.parse(run.stdout);
     const [r, s] = [2, 0.25];
-    assertAlmostEquals(m.nc1, (2 * s * s) / (3 * r * r), 1e-14, "NC1 = 2s²/(3r²)");
-    assertAlmostEquals(m.nc2, 0, 1e-7, "NC2 of an ETF classifier");
-    assertAlmostEquals(m.nc3, 0, 1e-7, "NC3 of a classifier equal to the means");
+    assertClose(m.nc1, (2 * s * s) / (3 * r * r), { abs: 1e-14 }, "NC1 = 2s²/(3r²)");
+    assertClose(m.nc2, 0, { abs: 1e-7 }, "NC2 of an ETF classifier");
+    assertClose(m.nc3, 0, { abs: 1e-7 }, "NC3 of a classifier equal to the means");
     assertEquals(m.top1, 100);
-    assertAlmostEquals(m.nc4_bias, Math.sqrt(13), 1e-15, "nc4_bias = √13");
+    assertClose(m.nc4_bias, Math.sqrt(13), { abs: 1e-15 }, "nc4_bias = √13");
 
     // The light entry point's module graph holds no TensorFlow (and no npm package at all).
     const info = await deno(["info", "--json", "main.ts"], dir);

@@ -1,16 +1,9 @@
-import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { UserError } from "../src/errors.ts";
 
 await tf.setBackend("cpu");
-
-function close(actual: number, expected: number, rel = 1e-6, what = "") {
-  assert(
-    Math.abs(actual - expected) <= rel * Math.max(1, Math.abs(expected)),
-    `${what}: ${actual} differs from ${expected}`,
-  );
-}
 
 // Expected values computed by hand in double precision (Python's math module):
 // logits [[2, 0, -1], [0.5, 1.5, -0.3]], labels [0, 2], reference parameters.
@@ -26,7 +19,7 @@ const EXPECTED: Record<string, number> = {
 for (const name of LOSS_NAMES) {
   Deno.test(`${name}: matches the hand-computed value`, () => {
     const value = tf.tidy(() => makeLoss(name)(tf.tensor2d(LOGITS), tf.tensor1d(LABELS, "int32")).dataSync()[0]);
-    close(value, EXPECTED[name], 1e-6, name);
+    assertClose(value, EXPECTED[name], { rel: 1e-6, floor: 1 }, name);
   });
 
   Deno.test(`${name}: finite value and gradient for logits of ±100`, () => {
@@ -38,7 +31,7 @@ for (const name of LOSS_NAMES) {
     assert(Array.from(grad.dataSync()).every(Number.isFinite), `${name} gradient not finite`);
     // Hand-computed: CE/FL/LS are 100 (means of ~200 and ~0), MSE (100² + (−100 − 15)² + 0 + (100 − 15)² + 100² + 0)/6.
     const expected = name === "mean_square_error" ? 6741.666666666667 : 100;
-    close(v, expected, 1e-5, name);
+    assertClose(v, expected, { rel: 1e-5, floor: 1 }, name);
     tf.dispose([z, y, value, grad]);
   });
 }
@@ -52,7 +45,9 @@ Deno.test("cross entropy gradient is (softmax − one-hot)/B", () => {
     const m = Math.max(...row);
     const e = row.map((v) => Math.exp(v - m));
     const s = e.reduce((a, b) => a + b, 0);
-    row.forEach((_, k) => close(grad[i][k], (e[k] / s - (k === LABELS[i] ? 1 : 0)) / 2, 1e-5, `grad[${i}][${k}]`));
+    row.forEach((_, k) =>
+      assertClose(grad[i][k], (e[k] / s - (k === LABELS[i] ? 1 : 0)) / 2, { rel: 1e-5, floor: 1 }, `grad[${i}][${k}]`)
+    );
   });
 });
 
@@ -60,8 +55,8 @@ Deno.test("focal loss with gamma 0 is cross entropy; label smoothing with alpha 
   const z = tf.tensor2d(LOGITS);
   const y = tf.tensor1d(LABELS, "int32");
   const ce = makeLoss("cross_entropy")(z, y).dataSync()[0];
-  close(makeLoss("focal_loss", { gamma: 0 })(z, y).dataSync()[0], ce, 1e-6, "FL γ=0");
-  close(makeLoss("label_smoothing", { smoothing: 0 })(z, y).dataSync()[0], ce, 1e-6, "LS α=0");
+  assertClose(makeLoss("focal_loss", { gamma: 0 })(z, y).dataSync()[0], ce, { rel: 1e-6, floor: 1 }, "FL γ=0");
+  assertClose(makeLoss("label_smoothing", { smoothing: 0 })(z, y).dataSync()[0], ce, { rel: 1e-6, floor: 1 }, "LS α=0");
 });
 
 Deno.test("bad loss names and parameters are user errors", () => {

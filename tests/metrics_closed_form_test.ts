@@ -3,16 +3,11 @@
  * exact simplex ETFs (scaled, rotated, offset), hand-computed NC1 and CDNV,
  * a rank-deficient Σ_B, and every degenerate case the accumulator documents.
  */
-import { assert, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertThrows } from "./_assert.ts";
 import { NeuralCollapseAccumulator, neuralCollapseMetrics, simplexEtfDistance } from "../src/metrics/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
 import { etfPlaneWithNoise } from "./_metrics_cases.ts";
-
-function close(got: number, want: number, tol: number, what: string): void {
-  assert(Number.isFinite(got), `${what}: got ${got}`);
-  assert(Math.abs(got - want) <= tol, `${what}: got ${got}, want ${want} (±${tol})`);
-}
 
 /** A random d × d orthogonal matrix (Gram–Schmidt of Gaussian columns), row-major. */
 function randomRotation(rng: Rng, d: number): Float64Array {
@@ -73,18 +68,18 @@ for (const [k, d] of [[2, 2], [3, 5], [10, 10], [10, 16]]) {
     }
     const m = neuralCollapseMetrics(features, labels, w, b);
     const tol = 1e-12;
-    close(m.nc1, 0, tol, "nc1");
-    close(m.nc2, 0, 1e-7, "nc2");
-    close(m.nc3, 0, 1e-7, "nc3");
-    close(m.nc4_bias, 0, 1e-11, "nc4_bias");
-    close(m.nc4_ncc, 0, 0, "nc4_ncc");
-    close(m.equinorm_means, 0, 1e-7, "equinorm_means");
-    close(m.equinorm_weights, 0, 1e-7, "equinorm_weights");
-    close(m.equiangularity, 0, 1e-7, "equiangularity");
-    close(m.max_angle, 0, 1e-12, "max_angle");
-    close(m.cdnv, 0, tol, "cdnv");
-    close(m.top1, 100, 0, "top1");
-    close(m.top5, 100, 0, "top5");
+    assertClose(m.nc1, 0, { abs: tol }, "nc1");
+    assertClose(m.nc2, 0, { abs: 1e-7 }, "nc2");
+    assertClose(m.nc3, 0, { abs: 1e-7 }, "nc3");
+    assertClose(m.nc4_bias, 0, { abs: 1e-11 }, "nc4_bias");
+    assertClose(m.nc4_ncc, 0, { abs: 0 }, "nc4_ncc");
+    assertClose(m.equinorm_means, 0, { abs: 1e-7 }, "equinorm_means");
+    assertClose(m.equinorm_weights, 0, { abs: 1e-7 }, "equinorm_weights");
+    assertClose(m.equiangularity, 0, { abs: 1e-7 }, "equiangularity");
+    assertClose(m.max_angle, 0, { abs: 1e-12 }, "max_angle");
+    assertClose(m.cdnv, 0, { abs: tol }, "cdnv");
+    assertClose(m.top1, 100, { abs: 0 }, "top1");
+    assertClose(m.top5, 100, { abs: 0 }, "top5");
   });
 }
 
@@ -94,16 +89,16 @@ Deno.test("K=2, d=1: NC1 = s²/2 and CDNV = s²/4 by hand", () => {
   const features = new Float64Array([1 + s, 1 - s, -1 + s, -1 - s]);
   const labels = [0, 0, 1, 1];
   const m = neuralCollapseMetrics(features, labels, new Float64Array([1, -1]), null);
-  close(m.nc1, s * s / 2, 1e-15, "nc1");
+  assertClose(m.nc1, s * s / 2, { abs: 1e-15 }, "nc1");
   // σ_k² = s², ‖μ_0 − μ_1‖² = 4: (s² + s²)/(2·4).
-  close(m.cdnv, s * s / 4, 1e-15, "cdnv");
-  close(m.nc2, 0, 1e-15, "nc2");
-  close(m.nc3, 0, 1e-15, "nc3");
-  close(m.top1, 100, 0, "top1");
-  close(m.top5, 100, 0, "top5 (K < 5)");
+  assertClose(m.cdnv, s * s / 4, { abs: 1e-15 }, "cdnv");
+  assertClose(m.nc2, 0, { abs: 1e-15 }, "nc2");
+  assertClose(m.nc3, 0, { abs: 1e-15 }, "nc3");
+  assertClose(m.top1, 100, { abs: 0 }, "top1");
+  assertClose(m.top5, 100, { abs: 0 }, "top5 (K < 5)");
   // K = 2: the one cosine is −1, so max_angle = |−1 + 1| = 0 and equiangularity = 0.
-  close(m.max_angle, 0, 1e-15, "max_angle");
-  close(m.equiangularity, 0, 0, "equiangularity");
+  assertClose(m.max_angle, 0, { abs: 1e-15 }, "max_angle");
+  assertClose(m.equiangularity, 0, { abs: 0 }, "equiangularity");
 });
 
 Deno.test("K=3 ETF in the plane with noise along x: NC1 = 2s²/(3r²)", () => {
@@ -112,11 +107,11 @@ Deno.test("K=3 ETF in the plane with noise along x: NC1 = 2s²/(3r²)", () => {
   const s = 0.25;
   const { features, labels, w } = etfPlaneWithNoise(r, s);
   const m = neuralCollapseMetrics(features, labels, w, null);
-  close(m.nc1, (2 * s * s) / (3 * r * r), 1e-14, "nc1");
-  close(m.nc2, 0, 1e-7, "nc2");
-  close(m.nc3, 0, 1e-7, "nc3");
-  close(m.equinorm_means, 0, 1e-7, "equinorm_means");
-  close(m.max_angle, 0, 1e-14, "max_angle");
+  assertClose(m.nc1, (2 * s * s) / (3 * r * r), { abs: 1e-14 }, "nc1");
+  assertClose(m.nc2, 0, { abs: 1e-7 }, "nc2");
+  assertClose(m.nc3, 0, { abs: 1e-7 }, "nc3");
+  assertClose(m.equinorm_means, 0, { abs: 1e-7 }, "equinorm_means");
+  assertClose(m.max_angle, 0, { abs: 1e-14 }, "max_angle");
 });
 
 Deno.test("rank-deficient Σ_B (three collinear class means): noise off the line is ignored", () => {
@@ -133,7 +128,7 @@ Deno.test("rank-deficient Σ_B (three collinear class means): noise off the line
       }
     }
     const m = neuralCollapseMetrics(new Float64Array(features), labels, new Float64Array([-1, 0, 0, 0, 1, 0]), null);
-    close(m.nc1, a * a / 2, 1e-14, `nc1 with c = ${c}`);
+    assertClose(m.nc1, a * a / 2, { abs: 1e-14 }, `nc1 with c = ${c}`);
   }
 });
 
@@ -143,19 +138,19 @@ Deno.test("classifier opposite to the ETF: top-1 0, top-5 100 for K < 5, every s
   const mu = etfMeans(k, d, 1, new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]), 0);
   const w = mu.map((v) => -v);
   const m = neuralCollapseMetrics(mu, [0, 1, 2], w, null);
-  close(m.top1, 0, 0, "top1");
-  close(m.top5, 100, 0, "top5");
-  close(m.nc4_ncc, 1, 0, "nc4_ncc");
-  close(m.nc2, 0, 1e-7, "nc2 (−ETF is still an ETF)");
+  assertClose(m.top1, 0, { abs: 0 }, "top1");
+  assertClose(m.top5, 100, { abs: 0 }, "top5");
+  assertClose(m.nc4_ncc, 1, { abs: 0 }, "nc4_ncc");
+  assertClose(m.nc2, 0, { abs: 1e-7 }, "nc2 (−ETF is still an ETF)");
   // W̃H = −(ETF Gram): as far from the ETF as a matrix of unit norm can be.
-  close(m.nc3, 2, 1e-7, "nc3");
+  assertClose(m.nc3, 2, { abs: 1e-7 }, "nc3");
 });
 
 Deno.test("nc4_bias is ‖W μ_G + b‖", () => {
   // μ_G = (1, 2); W μ_G = (1, −2); b = (2, 4): ‖(3, 2)‖ = √13.
   const features = new Float64Array([0, 2, 2, 2]);
   const m = neuralCollapseMetrics(features, [0, 1], new Float64Array([1, 0, 0, -1]), new Float64Array([2, 4]));
-  close(m.nc4_bias, Math.sqrt(13), 1e-15, "nc4_bias");
+  assertClose(m.nc4_bias, Math.sqrt(13), { abs: 1e-15 }, "nc4_bias");
 });
 
 Deno.test("top-5 counts ranks 0–4 with ties broken towards the lower class", () => {
@@ -167,15 +162,20 @@ Deno.test("top-5 counts ranks 0–4 with ties broken towards the lower class", (
   const m = neuralCollapseMetrics(features, labels, w, null);
   // Sample 0: five classes ahead → rank 5 → not top-5. Samples of classes 0–4: logit 2h is the max,
   // ties resolved towards class 0, so classes 1–4 have ranks 1–4 (top-5, not top-1); class 6 rank 6.
-  close(m.top1, (100 * 1) / 7, 1e-12, "top1");
-  close(m.top5, (100 * 5) / 7, 1e-12, "top5");
+  assertClose(m.top1, (100 * 1) / 7, { abs: 1e-12 }, "top1");
+  assertClose(m.top5, (100 * 5) / 7, { abs: 1e-12 }, "top5");
 });
 
 Deno.test("simplexEtfDistance: hand values and the zero-matrix convention", () => {
-  close(simplexEtfDistance(new Float64Array([5, -5, -5, 5]), 2), 0, 1e-15, "ETF K=2");
+  assertClose(simplexEtfDistance(new Float64Array([5, -5, -5, 5]), 2), 0, { abs: 1e-15 }, "ETF K=2");
   // ‖I/√2 − T‖² = 2 − 2⟨I/√2, T⟩ = 2 − √2.
-  close(simplexEtfDistance(new Float64Array([1, 0, 0, 1]), 2), Math.sqrt(2 - Math.SQRT2), 1e-15, "identity");
-  close(simplexEtfDistance(new Float64Array(9), 3), 1, 1e-15, "zero matrix");
+  assertClose(
+    simplexEtfDistance(new Float64Array([1, 0, 0, 1]), 2),
+    Math.sqrt(2 - Math.SQRT2),
+    { abs: 1e-15 },
+    "identity",
+  );
+  assertClose(simplexEtfDistance(new Float64Array(9), 3), 1, { abs: 1e-15 }, "zero matrix");
   assertThrows(() => simplexEtfDistance(new Float64Array(4), 3), RangeError);
 });
 
@@ -186,25 +186,25 @@ Deno.test("identical features: every metric finite, with the documented values",
   const w = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]);
   const m = neuralCollapseMetrics(features, labels, w, null);
   for (const [key, v] of Object.entries(m)) assert(Number.isFinite(v), `${key} = ${v}`);
-  close(m.nc1, 0, 0, "nc1 (Σ_B^† = 0)");
-  close(m.nc3, 1, 1e-15, "nc3 (W̃H = 0)");
-  close(m.equinorm_means, 0, 0, "equinorm_means");
-  close(m.equiangularity, 0, 0, "equiangularity");
-  close(m.max_angle, 1 / (k - 1), 1e-15, "max_angle");
-  close(m.cdnv, 0, 0, "cdnv");
+  assertClose(m.nc1, 0, { abs: 0 }, "nc1 (Σ_B^† = 0)");
+  assertClose(m.nc3, 1, { abs: 1e-15 }, "nc3 (W̃H = 0)");
+  assertClose(m.equinorm_means, 0, { abs: 0 }, "equinorm_means");
+  assertClose(m.equiangularity, 0, { abs: 0 }, "equiangularity");
+  assertClose(m.max_angle, 1 / (k - 1), { abs: 1e-15 }, "max_angle");
+  assertClose(m.cdnv, 0, { abs: 0 }, "cdnv");
   // All samples sit on every class centre: NCC picks class 0, the classifier picks class 3 (largest logit).
-  close(m.nc4_ncc, 1, 0, "nc4_ncc");
+  assertClose(m.nc4_ncc, 1, { abs: 0 }, "nc4_ncc");
 });
 
 Deno.test("classifier with equal rows: NC2 = 1; zero classifier: equinorm_weights = 0", () => {
   const features = new Float64Array([1, 0, 0, 1, -1, -1]);
   const labels = [0, 1, 2];
   const equalRows = neuralCollapseMetrics(features, labels, new Float64Array([1, 2, 1, 2, 1, 2]), null);
-  close(equalRows.nc2, 1, 1e-15, "nc2");
-  close(equalRows.nc3, 1, 1e-15, "nc3");
-  close(equalRows.equinorm_weights, 0, 1e-15, "equinorm_weights");
+  assertClose(equalRows.nc2, 1, { abs: 1e-15 }, "nc2");
+  assertClose(equalRows.nc3, 1, { abs: 1e-15 }, "nc3");
+  assertClose(equalRows.equinorm_weights, 0, { abs: 1e-15 }, "equinorm_weights");
   const zero = neuralCollapseMetrics(features, labels, new Float64Array(6), null);
-  close(zero.equinorm_weights, 0, 0, "equinorm_weights of W = 0");
+  assertClose(zero.equinorm_weights, 0, { abs: 0 }, "equinorm_weights of W = 0");
 });
 
 function throwsUserError(f: () => unknown, pattern: RegExp): void {

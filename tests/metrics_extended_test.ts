@@ -5,7 +5,7 @@
  * one-shot one (float64 on one and two threads). NumPy agreement is in
  * metrics_fixtures_test.ts.
  */
-import assert from "node:assert/strict";
+import { assert, assertClose, assertEquals, assertNotEquals, assertThrows } from "./_assert.ts";
 import {
   arraySource,
   type LabelledBatch,
@@ -32,32 +32,32 @@ Deno.test("extended metrics at an exactly collapsed, self-dual simplex ETF", () 
   const features = new Float64Array(labels.length * k);
   labels.forEach((y, i) => features.set(means.subarray(y * k, (y + 1) * k), i * k));
   const m = neuralCollapseMetrics(features, labels, means, null);
-  assert.equal(m.nc1_trace, 0);
-  assert.equal(m.nc1_svd, 0);
-  assert.ok(m.nc2_means < 1e-12, `${m.nc2_means}`);
-  assert.ok(m.self_duality < 1e-12, `${m.self_duality}`);
-  assert.ok(Math.abs(m.uniformity_log - -0.5 * Math.log((2 * k) / (k - 1))) < 1e-12, `${m.uniformity_log}`);
+  assertEquals(m.nc1_trace, 0);
+  assertEquals(m.nc1_svd, 0);
+  assert(m.nc2_means < 1e-12, `${m.nc2_means}`);
+  assert(m.self_duality < 1e-12, `${m.self_duality}`);
+  assert(Math.abs(m.uniformity_log - -0.5 * Math.log((2 * k) / (k - 1))) < 1e-12, `${m.uniformity_log}`);
 });
 
 Deno.test("extended metrics: trace quotient and SVD form against hand values; noise raises both", () => {
   // K = 2, d = 1: means ±1, each sample ±1 ± 0.5, so tr(Σ_W) = 0.25, tr(Σ_B) = 1.
   const features = new Float64Array([1.5, 0.5, -1.5, -0.5]);
   const m = neuralCollapseMetrics(features, [0, 0, 1, 1], new Float64Array([1, -1]), null);
-  assert.ok(Math.abs(m.nc1_trace - 0.25) < 1e-15);
+  assert(Math.abs(m.nc1_trace - 0.25) < 1e-15);
   // One non-zero eigenvalue, so every form of NC1 agrees: tr(Σ_W Σ_B^†)/K = 0.25/1/2.
-  assert.ok(Math.abs(m.nc1 - 0.125) < 1e-15 && Math.abs(m.nc1_svd - 0.125) < 1e-15);
+  assert(Math.abs(m.nc1 - 0.125) < 1e-15 && Math.abs(m.nc1_svd - 0.125) < 1e-15);
   // Antipodal unit means: ‖u_0 − u_1‖ = 2.
-  assert.ok(Math.abs(m.uniformity_log + Math.log(2)) < 1e-15);
+  assert(Math.abs(m.uniformity_log + Math.log(2)) < 1e-15);
 });
 
 Deno.test("extended metrics on identical features (Σ_B = 0) are defined, not NaN", () => {
   const features = new Float64Array(12).fill(0.5);
   const m = neuralCollapseMetrics(features, [0, 1, 2, 0, 1, 2], new Float64Array([1, 0, 0, 1, -1, -1]), null);
-  assert.equal(m.nc1_trace, 0);
-  assert.equal(m.nc1_svd, 0);
-  assert.ok(Math.abs(m.nc2_means - 1) < 1e-15); // the zero Gram normalises to 0, at distance 1 from the ETF
-  assert.ok(Math.abs(m.self_duality - 1) < 1e-15); // W̃/‖W̃‖ has norm 1, M̃ normalises to 0
-  assert.equal(m.uniformity_log, 0);
+  assertEquals(m.nc1_trace, 0);
+  assertEquals(m.nc1_svd, 0);
+  assert(Math.abs(m.nc2_means - 1) < 1e-15); // the zero Gram normalises to 0, at distance 1 from the ETF
+  assert(Math.abs(m.self_duality - 1) < 1e-15); // W̃/‖W̃‖ has norm 1, M̃ normalises to 0
+  assertEquals(m.uniformity_log, 0);
 });
 
 Deno.test("uniformity_log stays finite when two class means point the same way", () => {
@@ -65,7 +65,7 @@ Deno.test("uniformity_log stays finite when two class means point the same way",
   const features = new Float64Array([1, 0, 2, 0, -3, 0]);
   const m = neuralCollapseMetrics(features, [0, 1, 2], new Float64Array([1, 0, 0, 1, 1, 1]), null);
   // Pairs (0, 2) and (1, 2) are antipodal (−log 2 each); (0, 1) coincide and count as distance √ε.
-  assert.ok(Math.abs(m.uniformity_log - (26 * Math.LN2 - 2 * Math.LN2) / 3) < 1e-12, `${m.uniformity_log}`);
+  assert(Math.abs(m.uniformity_log - (26 * Math.LN2 - 2 * Math.LN2) / 3) < 1e-12, `${m.uniformity_log}`);
 });
 
 Deno.test("nc5: 0 for an out-of-distribution mean orthogonal to the class means, |cos| averaged otherwise", async () => {
@@ -81,11 +81,15 @@ Deno.test("nc5: 0 for an out-of-distribution mean orthogonal to the class means,
         },
       },
     });
-  assert.equal((await run([0, 3, 0, 1])).nc5, 0);
-  assert.ok(Math.abs((await run([1, 1, 1, 1])).nc5! - Math.SQRT1_2) < 1e-15);
-  assert.ok(!("nc5" in neuralCollapseMetrics(features, [0, 1], new Float64Array([1, 0, -1, 0]), null)));
+  assertEquals((await run([0, 3, 0, 1])).nc5, 0);
+  assert(Math.abs((await run([1, 1, 1, 1])).nc5! - Math.SQRT1_2) < 1e-15);
+  assert(!("nc5" in neuralCollapseMetrics(features, [0, 1], new Float64Array([1, 0, -1, 0]), null)));
   const acc = new NeuralCollapseAccumulator(2, 2, new Float64Array([1, 0, -1, 0]), null);
-  assert.throws(() => acc.addOutOfDistribution(new Float64Array([1, NaN])), /out-of-distribution features: non-finite/);
+  assertThrows(
+    () => acc.addOutOfDistribution(new Float64Array([1, NaN])),
+    Error,
+    /out-of-distribution features: non-finite/,
+  );
 });
 
 Deno.test("measureBatches over batches of 7 equals the one-shot measurement, on 1 and 2 threads", async () => {
@@ -118,11 +122,11 @@ Deno.test("measureBatches over batches of 7 equals the one-shot measurement, on 
         if (done === total) seen.push(pass);
       },
     });
-    assert.equal(passes, 2);
-    assert.deepEqual(seen, ["pass 1", "pass 2"]);
+    assertEquals(passes, 2);
+    assertEquals(seen, ["pass 1", "pass 2"]);
     for (const key of Object.keys(want) as (keyof typeof want)[]) {
       const tol = 1e-12 * Math.max(1, Math.abs(want[key]));
-      assert.ok(Math.abs(got[key]! - want[key]) <= tol, `threads ${threads}, ${key}: ${got[key]} vs ${want[key]}`);
+      assertClose(got[key]!, want[key], { abs: tol }, `threads ${threads}, ${key}: ${got[key]} vs ${want[key]}`);
     }
   }
 });
@@ -164,9 +168,9 @@ Deno.test("a projector's scatter (ZᵀZ as one product) gives the same metrics a
     const exact = neuralCollapseMetrics(h, y, w, null);
     for (const key of Object.keys(exact) as (keyof typeof exact)[]) {
       const tol = 1e-6 * Math.max(1, Math.abs(exact[key]));
-      assert.ok(Math.abs(asProduct[key] - rowByRow[key]) <= tol, `${key}: ${asProduct[key]} vs ${rowByRow[key]}`);
-      assert.ok(Math.abs(asProduct[key] - exact[key]) <= tol, `${key}: ${asProduct[key]} vs exact ${exact[key]}`);
+      assertClose(asProduct[key], rowByRow[key], { abs: tol }, `${key}: ${asProduct[key]} vs ${rowByRow[key]}`);
+      assertClose(asProduct[key], exact[key], { abs: tol }, `${key}: ${asProduct[key]} vs exact ${exact[key]}`);
     }
-    assert.notEqual(asProduct.nc1, rowByRow.nc1, "the scatter path was not taken");
+    assertNotEquals(asProduct.nc1, rowByRow.nc1, "the scatter path was not taken");
   })();
 });

@@ -2,7 +2,7 @@
  * The metrics against values computed once with NumPy/SciPy (dense Σ_W and
  * scipy.linalg.pinv of the d × d Σ_B) by tests/fixtures/metrics/generate.py.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assertClose, assertEquals } from "./_assert.ts";
 import { type NeuralCollapseMetrics, neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { numericData, readArrayFile } from "../src/npy.ts";
@@ -29,7 +29,7 @@ for (const name of ["k5_d8", "k4_d2", "k2_d5", "k10_d20"]) {
     for (const key of keys) {
       const want = c.expected[key];
       const tol = 1e-9 * Math.max(1, Math.abs(want));
-      assert(Math.abs(got[key] - want) <= tol, `${name}.${key}: got ${got[key]}, NumPy ${want}`);
+      assertClose(got[key], want, { abs: tol }, `${name}.${key}: got ${got[key]}, NumPy ${want}`);
     }
   });
 }

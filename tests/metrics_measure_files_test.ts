@@ -4,7 +4,7 @@
  * and globs), small batches, and out-of-distribution features for NC5; all
  * checked against the NumPy fixtures or the in-memory measurement.
  */
-import assert from "node:assert/strict";
+import { assert, assertClose, assertEquals, assertMatch } from "./_assert.ts";
 import { openArrayFile } from "../src/arrays/mod.ts";
 import { joinPath } from "../src/io.ts";
 import { FIXTURE_CASE, fixtureArgs, measure, ROOT } from "./_measure_task.ts";
@@ -16,15 +16,8 @@ const ARRAYS = joinPath(ROOT, "tests", "fixtures", "arrays");
 
 async function measureJson(args: string[]): Promise<Record<string, number>> {
   const r = await measure([...args, "--json"]);
-  assert.equal(r.code, 0, r.stderr);
+  assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
-}
-
-function assertClose(got: Record<string, number>, want: Record<string, number>, tol: number, what: string): void {
-  for (const [key, w] of Object.entries(want)) {
-    const g = got[key];
-    assert.ok(Math.abs(g - w) <= tol * Math.max(1, Math.abs(w)), `${what}: ${key} ${g} vs ${w}`);
-  }
 }
 
 Deno.test("measure --npz: stored and deflated archives, key selection, equal to the in-memory measurement", async () => {
@@ -62,10 +55,10 @@ Deno.test("measure --npz: stored and deflated archives, key selection, equal to 
     ]),
   ]);
   for (const [i, got] of runs.entries()) {
-    assertClose(got, direct as unknown as Record<string, number>, 1e-12, `run ${i}`);
+    assertClose(got, direct as unknown as Record<string, number>, { rel: 1e-12, floor: 1 }, `run ${i}`);
   }
   const noBias = await measureJson(["--npz", stored, "--bias", joinPath(ARRAYS, "f8_c.npy")]).catch((e) => e);
-  assert.ok(noBias instanceof Error, "a 2-D bias must be refused");
+  assert(noBias instanceof Error, "a 2-D bias must be refused");
 });
 
 Deno.test("measure: shards as a comma list or a glob, and tiny batches, give the NumPy fixture's values", async () => {
@@ -93,21 +86,23 @@ Deno.test("measure: shards as a comma list or a glob, and tiny batches, give the
       measureJson(["--features", joinPath(dir, "h_rank*.npy"), "--labels", joinPath(dir, "y_rank?.npy"), ...common]),
       measureJson(fixtureArgs({ extra: ["--batch-rows", "7"] })),
     ]);
-    for (const [what, got] of Object.entries({ list, glob, small })) assertClose(got, expected, 1e-9, what);
+    for (const [what, got] of Object.entries({ list, glob, small })) {
+      assertClose(got, expected, { rel: 1e-9, floor: 1 }, what);
+    }
     const table = await measure(["--features", joinPath(dir, "h_rank*.npy"), "--labels", ys.join(","), ...common]);
-    assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^N = 300 in 4 shards, K = 10, d = 20; projections float64$/m);
+    assertEquals(table.code, 0, table.stderr);
+    assertMatch(table.stdout, /^N = 300 in 4 shards, K = 10, d = 20; projections float64$/m);
 
     const mismatch = await measure(["--features", hs.join(","), "--labels", ys[0], ...common]);
-    assert.equal(mismatch.code, 2);
-    assert.match(mismatch.stderr, /^error: --labels: 1 label file\(s\) for 4 feature file\(s\)/);
+    assertEquals(mismatch.code, 2);
+    assertMatch(mismatch.stderr, /^error: --labels: 1 label file\(s\) for 4 feature file\(s\)/);
     const nothing = await measure(["--features", joinPath(dir, "q_*.npy"), "--labels", ys[0], ...common]);
-    assert.equal(nothing.code, 2);
-    assert.match(nothing.stderr, /^error: --features .*q_\*\.npy: no file matches\n$/);
+    assertEquals(nothing.code, 2);
+    assertMatch(nothing.stderr, /^error: --features .*q_\*\.npy: no file matches\n$/);
     // --features overrides the archive's; its dimension must match the archive's W.
     const mixed = await measure(["--npz", joinPath(ARRAYS, "stored.npz"), "--features", hs[0]]);
-    assert.equal(mixed.code, 2);
-    assert.match(mixed.stderr, /^error: .*stored\.npz:W: shape \[3, 4\] does not match feature dimension d = 20 of /);
+    assertEquals(mixed.code, 2);
+    assertMatch(mixed.stderr, /^error: .*stored\.npz:W: shape \[3, 4\] does not match feature dimension d = 20 of /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -117,11 +112,11 @@ Deno.test("measure --ood-features adds NC5, matching NumPy", async () => {
   const want = JSON.parse(await Deno.readTextFile(joinPath(CASE, "expected_ood.json"))).nc5;
   const args = fixtureArgs({ bias: false, extra: ["--ood-features", joinPath(CASE, "ood.npy")] });
   const got = await measureJson(args);
-  assert.ok(Math.abs(got.nc5 - want) <= 1e-9 * Math.max(1, want), `${got.nc5} vs ${want}`);
+  assert(Math.abs(got.nc5 - want) <= 1e-9 * Math.max(1, want), `${got.nc5} vs ${want}`);
   const table = await measure(args);
-  assert.match(table.stdout, /, 50 out-of-distribution samples; /);
-  assert.match(table.stdout, /^nc5 +0\.14391\d /m);
+  assertMatch(table.stdout, /, 50 out-of-distribution samples; /);
+  assertMatch(table.stdout, /^nc5 +0\.14391\d /m);
   const wrongDim = await measure([...args.slice(0, 6), "--ood-features", joinPath(ARRAYS, "f8_c.npy")]);
-  assert.equal(wrongDim.code, 2);
-  assert.match(wrongDim.stderr, /f8_c\.npy: features of dimension 6, but the classifier's rows have d = 20/);
+  assertEquals(wrongDim.code, 2);
+  assertMatch(wrongDim.stderr, /f8_c\.npy: features of dimension 6, but the classifier's rows have d = 20/);
 });

@@ -3,7 +3,7 @@
  * on broken inputs, checking the JSON keys and values, and that each mistake
  * exits with status 2 and one line on stderr naming the file.
  */
-import assert from "node:assert/strict";
+import { assert, assertClose, assertEquals, assertMatch } from "./_assert.ts";
 import { joinPath } from "../src/io.ts";
 import { FIXTURE_CASE as CASE, fixtureArgs, measure, MEASURED_KEYS, ROOT } from "./_measure_task.ts";
 import { writeNpy } from "../src/npy.ts";
@@ -13,18 +13,18 @@ const NPY = joinPath(ROOT, "tests", "fixtures", "metrics", "npy");
 Deno.test("measure --json prints exactly one object with every key, matching NumPy", async () => {
   const expected = JSON.parse(await Deno.readTextFile(joinPath(CASE, "expected.json")));
   const [withJson, table] = await Promise.all([measure([...fixtureArgs(), "--json"]), measure(fixtureArgs())]);
-  assert.equal(withJson.code, 0, withJson.stderr);
+  assertEquals(withJson.code, 0, withJson.stderr);
   const lines = withJson.stdout.trim().split("\n");
-  assert.equal(lines.length, 1);
+  assertEquals(lines.length, 1);
   const got = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(got), MEASURED_KEYS);
+  assertEquals(Object.keys(got), MEASURED_KEYS);
   for (const key of MEASURED_KEYS) {
     const want = expected[key];
-    assert.ok(Math.abs(got[key] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${key}: ${got[key]} vs ${want}`);
+    assertClose(got[key], want, { rel: 1e-9, floor: 1 }, `${key}: ${got[key]} vs ${want}`);
   }
-  assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^N = 300, K = 10, d = 20; projections float64$/m);
-  for (const key of MEASURED_KEYS) assert.match(table.stdout, new RegExp(`^${key} +[0-9.e+-]+ `, "m"));
+  assertEquals(table.code, 0, table.stderr);
+  assertMatch(table.stdout, /^N = 300, K = 10, d = 20; projections float64$/m);
+  for (const key of MEASURED_KEYS) assertMatch(table.stdout, new RegExp(`^${key} +[0-9.e+-]+ `, "m"));
 });
 
 Deno.test("measure --projection float32 on wasm and on auto matches NumPy to 1e-5", async () => {
@@ -33,21 +33,21 @@ Deno.test("measure --projection float32 on wasm and on auto matches NumPy to 1e-
     measure([...fixtureArgs(), "--projection", "float32", "--backend", "wasm"]),
     measure([...fixtureArgs(), "--projection", "float32"]),
   ]);
-  assert.equal(wasm.code, 0, wasm.stderr);
-  assert.match(wasm.stdout, /; projections float32 products on tfjs wasm$/m);
-  assert.equal(auto.code, 0, auto.stderr);
-  assert.match(auto.stdout, /; projections float32 products on tfjs (tensorflow|wasm)$/m);
+  assertEquals(wasm.code, 0, wasm.stderr);
+  assertMatch(wasm.stdout, /; projections float32 products on tfjs wasm$/m);
+  assertEquals(auto.code, 0, auto.stderr);
+  assertMatch(auto.stdout, /; projections float32 products on tfjs (tensorflow|wasm)$/m);
   for (const r of [wasm, auto]) {
     for (const key of MEASURED_KEYS) {
       const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
       const want = expected[key];
       // The table prints 6 decimals or 5 significant digits.
-      assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
+      assertClose(got, want, { rel: 1e-5, floor: 1 }, `${key}: ${got} vs ${want}`);
     }
   }
   const misuse = await measure([...fixtureArgs(), "--backend", "wasm"]);
-  assert.equal(misuse.code, 2);
-  assert.equal(misuse.stderr.trim(), "error: --backend applies only with --projection float32");
+  assertEquals(misuse.code, 2);
+  assertEquals(misuse.stderr.trim(), "error: --backend applies only with --projection float32");
 });
 
 Deno.test("measure reads JSON arrays and defaults the bias to zero", async () => {
@@ -66,11 +66,11 @@ Deno.test("measure reads JSON arrays and defaults the bias to zero", async () =>
       joinPath(dir, "w.json"),
       "--json",
     ]);
-    assert.equal(r.code, 0, r.stderr);
+    assertEquals(r.code, 0, r.stderr);
     const m = JSON.parse(r.stdout);
-    assert.equal(m.top1, 100);
+    assertEquals(m.top1, 100);
     // μ_G = (0.1, 0.05), b = 0: W μ_G = (0.1, −0.1).
-    assert.ok(Math.abs(m.nc4_bias - Math.SQRT2 * 0.1) < 1e-15, `${m.nc4_bias}`);
+    assert(Math.abs(m.nc4_bias - Math.SQRT2 * 0.1) < 1e-15, `${m.nc4_bias}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -122,12 +122,12 @@ Deno.test("measure: each bad input exits 2 with one stderr line naming the file"
     }));
     results.forEach((r, i) => {
       const pattern = cases[i][1];
-      assert.equal(r.code, 2, `case ${pattern}: exit ${r.code}, stderr ${r.stderr}`);
+      assertEquals(r.code, 2, `case ${pattern}: exit ${r.code}, stderr ${r.stderr}`);
       const lines = r.stderr.trim().split("\n");
-      assert.equal(lines.length, 1, `one line: ${r.stderr}`);
-      assert.match(lines[0], /^error: /);
-      assert.match(lines[0], pattern);
-      assert.equal(r.stdout, "");
+      assertEquals(lines.length, 1, `one line: ${r.stderr}`);
+      assertMatch(lines[0], /^error: /);
+      assertMatch(lines[0], pattern);
+      assertEquals(r.stdout, "");
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -136,16 +136,16 @@ Deno.test("measure: each bad input exits 2 with one stderr line naming the file"
 
 Deno.test("measure at K ≥ 64 in float64 takes TensorFlow's double kernels when installed, with the same metrics", async () => {
   const { syntheticFeatures, neuralCollapseMetrics } = await import("../src/metrics/mod.ts");
-  const { loadNativeBackend } = await import("../src/backend/native.ts");
+  const { native } = await import("./_native.ts");
   const data = syntheticFeatures(3, 2600, 64, 48, 2); // pass 2 in blocks of 2048 and 552 rows
   const r = await measureArrays(
     { dtype: "float32", shape: [2600, 48], data: Float32Array.from(data.features) },
     { dtype: "int32", shape: [2600], data: Int32Array.from(data.labels) },
     { dtype: "float32", shape: [64, 48], data: Float32Array.from(data.weights) },
   );
-  assert.equal(r.code, 0, r.stderr);
-  const note = (await loadNativeBackend()).ok ? "float64 on TensorFlow's double-precision kernels" : "float64";
-  assert.match(r.stdout, new RegExp(`^N = 2600, K = 64, d = 48, b = 0; projections ${note}$`, "m"));
+  assertEquals(r.code, 0, r.stderr);
+  const note = native.ok ? "float64 on TensorFlow's double-precision kernels" : "float64";
+  assertMatch(r.stdout, new RegExp(`^N = 2600, K = 64, d = 48, b = 0; projections ${note}$`, "m"));
   // JavaScript float64 on the same float32 values.
   const expected = neuralCollapseMetrics(
     Float32Array.from(data.features),
@@ -156,7 +156,7 @@ Deno.test("measure at K ≥ 64 in float64 takes TensorFlow's double kernels when
   for (const key of MEASURED_KEYS) {
     const got = Number(r.stdout.match(new RegExp(`^${key} +([0-9.e+-]+) `, "m"))![1]);
     const want = (expected as unknown as Record<string, number>)[key];
-    assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${key}: ${got} vs ${want}`);
+    assertClose(got, want, { rel: 1e-5, floor: 1 }, `${key}: ${got} vs ${want}`);
   }
 });
 
@@ -167,9 +167,9 @@ Deno.test("measure refuses, in one line before reading features, more classes th
     { dtype: "int32", shape: [1], data: new Int32Array([0]) },
     { dtype: "float32", shape: [k, 1], data: new Float32Array(k) },
   );
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stdout, "");
-  assert.match(
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(r.stdout, "");
+  assertMatch(
     r.stderr.trim(),
     /^error: \S*weights\.npy: K = 60000 classes in d = 1 need about 346 GB for the metrics' K x K float64 matrices, more than the [0-9.]+ GB this machine can give$/,
   );

@@ -5,7 +5,7 @@
  * nothing, and `measureBatches` with the helper gives the one-thread metrics
  * and the one-thread error messages for bad values in the worker's rows.
  */
-import { assert, assertCloseRecords, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertRejects } from "./_assert.ts";
 import { ClassSums, type ClassSumsState } from "../src/metrics/class_means.ts";
 import { Pass1Helper } from "../src/metrics/_parallel_pass1.ts";
 import { arraySource, measureBatches, PARALLEL_PASS1_VALUES, syntheticFeatures } from "../src/metrics/mod.ts";
@@ -127,7 +127,7 @@ Deno.test("measureBatches with the pass-1 helper equals one thread to 1e-12", as
   assertEquals(Pass1Helper.blocksSummed - before, 5, "the worker summed half of each of the 5 batches");
   const { nc5: _a, ...twoMetrics } = two;
   const { nc5: _b, ...oneMetrics } = one;
-  assertCloseRecords(twoMetrics, oneMetrics, 1e-12, "two threads", 1e-300);
+  assertClose(twoMetrics, oneMetrics, { rel: 1e-12, floor: 1e-300 }, "two threads");
 });
 
 Deno.test("a bad value or label in the helper's rows gets the one-thread message, with its row", async () => {

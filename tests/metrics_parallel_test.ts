@@ -3,7 +3,7 @@
  * order of float64 sums), falls back to this thread when a worker does not
  * answer, and reports bad inputs in any block as the same one-line UserError.
  */
-import { assert, assertCloseRecords, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import {
   NeuralCollapseAccumulator,
   type NeuralCollapseMetrics,
@@ -15,7 +15,7 @@ import { UserError } from "../src/errors.ts";
 
 /** Pass 2 split over threads sums in another order: the same metrics to `rel`, relative even near zero. */
 function assertSameMetrics(a: NeuralCollapseMetrics, b: NeuralCollapseMetrics, rel: number, what: string): void {
-  assertCloseRecords(a, b, rel, what, 1e-300);
+  assertClose(a, b, { rel, floor: 1e-300 }, what);
 }
 
 // N·d·K = 6101 · 231 · 97 ≈ 1.4e8 is above the parallel threshold (2^27); odd sizes exercise every block tail.

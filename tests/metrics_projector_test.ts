@@ -5,9 +5,8 @@
  * and no tensor is left behind, also when pass 2 fails. Runs on `cpu` and
  * `wasm`, and on `tensorflow` when the native backend loads.
  */
-import assert from "node:assert/strict";
+import { assert, assertClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { selectBackend, tf } from "../src/backend/mod.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import { tfProjector } from "../src/backend/projector.ts";
 import {
   arraySource,
@@ -19,19 +18,13 @@ import {
 } from "../src/metrics/mod.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { numericData, readArrayFile } from "../src/npy.ts";
-import { assertThrows } from "./_assert.ts";
 import { etfPlaneWithNoise } from "./_metrics_cases.ts";
+import { ignore, native, why } from "./_native.ts";
 
-const native = await loadNativeBackend();
 const BACKENDS: ("cpu" | "wasm" | "tensorflow")[] = ["cpu", "wasm", ...(native.ok ? ["tensorflow" as const] : [])];
 
 /** Metrics that pass 2's products feed (the others never see them). */
 const PROJECTED: (keyof NeuralCollapseMetrics)[] = ["nc1", "nc4_ncc", "top1", "top5"];
-
-function assertClose(got: number, want: number, rel: number, what: string): void {
-  const tol = rel * Math.max(1e-300, Math.abs(want));
-  assert.ok(Math.abs(got - want) <= tol, `${what}: ${got} vs ${want} (relative tolerance ${rel})`);
-}
 
 // 4101 rows = 2 full chunks of 2048 and a tail of 5: the tail goes to the backend as a view of the buffer.
 const N = 4101;
@@ -45,14 +38,14 @@ for (const backend of BACKENDS) {
     await selectBackend(backend, { needsConvTraining: false });
     const before = tf.memory().numTensors;
     const got = neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias, { projector: tfProjector });
-    assert.equal(tf.memory().numTensors, before, "tensors leaked");
-    assert.ok(exact.top1 > 10 && exact.top1 < 90 && exact.nc4_ncc > 0, "the case is not trivial");
+    assertEquals(tf.memory().numTensors, before, "tensors leaked");
+    assert(exact.top1 > 10 && exact.top1 < 90 && exact.nc4_ncc > 0, "the case is not trivial");
     for (const key of Object.keys(exact) as (keyof NeuralCollapseMetrics)[]) {
-      if (key === "nc1" || key === "nc1_svd") assertClose(got[key], exact[key], 1e-6, key);
+      if (key === "nc1" || key === "nc1_svd") assertClose(got[key], exact[key], { rel: 1e-6, floor: 1e-300 }, key);
       // A sample within float32 rounding of a tie may flip: allow one in N.
-      else if (key === "nc4_ncc") assert.ok(Math.abs(got[key] - exact[key]) <= 1 / N, key);
-      else if (key === "top1" || key === "top5") assert.ok(Math.abs(got[key] - exact[key]) <= 100 / N, key);
-      else assert.equal(got[key], exact[key], `${key} does not depend on the products`);
+      else if (key === "nc4_ncc") assert(Math.abs(got[key] - exact[key]) <= 1 / N, key);
+      else if (key === "top1" || key === "top5") assert(Math.abs(got[key] - exact[key]) <= 100 / N, key);
+      else assertEquals(got[key], exact[key], `${key} does not depend on the products`);
     }
   });
 
@@ -70,7 +63,7 @@ for (const backend of BACKENDS) {
         projector: tfProjector,
       },
     );
-    for (const key of PROJECTED) assertClose(streamed[key], whole[key], 1e-6, key);
+    for (const key of PROJECTED) assertClose(streamed[key], whole[key], { rel: 1e-6, floor: 1e-300 }, key);
   });
 }
 
@@ -81,9 +74,9 @@ Deno.test("projector: K = 3 ETF in the plane with noise along x gives NC1 = 2s²
   for (const backend of BACKENDS) {
     await selectBackend(backend, { needsConvTraining: false });
     const m = neuralCollapseMetrics(features, labels, w, null, { projector: tfProjector });
-    assertClose(m.nc1, (2 * s * s) / (3 * r * r), 1e-6, `${backend} nc1`);
-    assert.equal(m.top1, 100, `${backend} top1`);
-    assert.equal(m.nc4_ncc, 0, `${backend} nc4_ncc`);
+    assertClose(m.nc1, (2 * s * s) / (3 * r * r), { rel: 1e-6, floor: 1e-300 }, `${backend} nc1`);
+    assertEquals(m.top1, 100, `${backend} top1`);
+    assertEquals(m.nc4_ncc, 0, `${backend} nc4_ncc`);
   }
 });
 
@@ -105,7 +98,7 @@ Deno.test("projector on the native backend (or wasm) matches every NumPy fixture
     const expected = JSON.parse(await Deno.readTextFile(joinPath(dir, "expected.json"))) as NeuralCollapseMetrics;
     for (const key of Object.keys(expected) as (keyof NeuralCollapseMetrics)[]) {
       const tol = 1e-5 * Math.max(1, Math.abs(expected[key]));
-      assert.ok(Math.abs(got[key] - expected[key]) <= tol, `${name}.${key}: ${got[key]} vs NumPy ${expected[key]}`);
+      assertClose(got[key], expected[key], { abs: tol }, `${name}.${key}: ${got[key]} vs NumPy ${expected[key]}`);
     }
   }
 });
@@ -117,7 +110,7 @@ Deno.test("the projector gets every centred row once, as float32 h_i − μ_{y_i
   let stack: Float32Array | null = null;
   const counting: ProjectorFactory = (b, m, d) => {
     stack = b.slice();
-    assert.deepEqual([m, d], [2 * K, D]);
+    assertEquals([m, d], [2 * K, D]);
     const inner = tfProjector(b, m, d);
     return {
       project: (rows, n) => {
@@ -129,7 +122,7 @@ Deno.test("the projector gets every centred row once, as float32 h_i − μ_{y_i
     };
   };
   neuralCollapseMetrics(data.features, data.labels, data.weights, data.bias, { projector: counting });
-  assert.deepEqual(calls, [2048, 2048, 5]);
+  assertEquals(calls, [2048, 2048, 5]);
   // Class means, global mean and the expected first centred row, in float64.
   const y0 = data.labels[0];
   const mu = new Float64Array(K * D);
@@ -146,9 +139,9 @@ Deno.test("the projector gets every centred row once, as float32 h_i − μ_{y_i
     }
   }
   for (let j = 0; j < D; j++) {
-    assertClose(firstRow![j], data.features[j] - mu[y0 * D + j], 1e-6, `e_0[${j}]`);
-    assertClose(stack![j], mu[j] - muG[j], 1e-6, `M[0, ${j}]`);
-    assert.equal(stack![K * D + j], Math.fround(data.weights[j]), `W[0, ${j}]`);
+    assertClose(firstRow![j], data.features[j] - mu[y0 * D + j], { rel: 1e-6, floor: 1e-300 }, `e_0[${j}]`);
+    assertClose(stack![j], mu[j] - muG[j], { rel: 1e-6, floor: 1e-300 }, `M[0, ${j}]`);
+    assertEquals(stack![K * D + j], Math.fround(data.weights[j]), `W[0, ${j}]`);
   }
 });
 
@@ -164,7 +157,7 @@ Deno.test("a projector that returns the wrong shape fails pass 2 and its tensors
     Error,
     "values for 2048 rows × 26, expected 53248",
   );
-  assert.equal(tf.memory().numTensors, before, "tensors leaked");
+  assertEquals(tf.memory().numTensors, before, "tensors leaked");
 });
 
 Deno.test("tfProjector checks its inputs and refuses use after dispose", async () => {
@@ -172,21 +165,22 @@ Deno.test("tfProjector checks its inputs and refuses use after dispose", async (
   assertThrows(() => tfProjector(new Float32Array(5), 2, 3), Error, "B has 5 values, expected 2 × 3");
   // B = [[1, 2, 3], [4, 5, 6]]: rows [1, 0, 1] and [0, 1, 0] give [4, 10] and [2, 5].
   const p = tfProjector(new Float32Array([1, 2, 3, 4, 5, 6]), 2, 3);
-  assert.deepEqual(Array.from(p.project(new Float32Array([1, 0, 1, 0, 1, 0]), 2)), [4, 10, 2, 5]);
+  assertEquals(Array.from(p.project(new Float32Array([1, 0, 1, 0, 1, 0]), 2)), [4, 10, 2, 5]);
   assertThrows(() => p.project(new Float32Array(4), 2), Error, "4 values are not 2 rows of 3");
   p.dispose();
   assertThrows(() => p.project(new Float32Array(3), 1), Error, "after dispose");
 });
 
 Deno.test({
-  name: "native projector: the pipelined pass 2 (products on another thread) gives the bits of the synchronous one",
-  ignore: !native.ok,
+  name:
+    `native projector: the pipelined pass 2 (products on another thread) gives the bits of the synchronous one${why}`,
+  ignore,
   fn: async () => {
     await selectBackend("tensorflow", { needsConvTraining: false });
     let asyncCalls = 0;
     const counting: ProjectorFactory = (b, m, d) => {
       const inner = tfProjector(b, m, d);
-      assert.ok(inner.projectWithScatterAsync, "the native projector has no asynchronous products");
+      assert(inner.projectWithScatterAsync, "the native projector has no asynchronous products");
       return {
         ...inner,
         projectWithScatterAsync: (rows, n, k) => (asyncCalls++, inner.projectWithScatterAsync!(rows, n, k)),
@@ -203,17 +197,17 @@ Deno.test({
       });
     const pipelined = await measure(counting);
     // 5 batches (1000 rows; the last 101) of one block each.
-    assert.equal(asyncCalls, 5, "the products did not run asynchronously");
-    assert.deepEqual(pipelined, await measure(synchronous));
+    assertEquals(asyncCalls, 5, "the products did not run asynchronously");
+    assertEquals(pipelined, await measure(synchronous));
     // The same two MatMul kernels as the eager products: the same product and scatter.
     const p = tfProjector(Float32Array.from(data.weights), K, D);
     const rows = data.features.subarray(0, 300 * D);
     const eager = p.projectWithScatter!(rows, 300, 5);
     const graph = await p.projectWithScatterAsync!(rows, 300, 5);
-    assert.deepEqual(graph.product, eager.product);
-    assert.deepEqual(graph.scatter, eager.scatter);
+    assertEquals(graph.product, eager.product);
+    assertEquals(graph.scatter, eager.scatter);
     p.dispose();
-    await assert.rejects(() => p.projectWithScatterAsync!(rows, 300, 5), /after dispose/);
+    await assertRejects(() => p.projectWithScatterAsync!(rows, 300, 5), Error, /after dispose/);
   },
 });
 
@@ -233,13 +227,14 @@ Deno.test("a pipelined product that fails ends pass 2 with its error, and the pr
       dispose: () => (disposed++, inner.dispose()),
     };
   };
-  await assert.rejects(
+  await assertRejects(
     () =>
       measureBatches(arraySource(data.features, data.labels, D, 1000), D, data.weights, data.bias, {
         projector: failing,
         threads: 1,
       }),
+    Error,
     /product failed/,
   );
-  assert.equal(disposed, 1, "the projector was not freed");
+  assertEquals(disposed, 1, "the projector was not freed");
 });

@@ -11,7 +11,7 @@
  * the float64 metrics by far less than 1e-12 and the float32 projection's by up
  * to its own accuracy (≈ 1e-6, see the accumulator's notes).
  */
-import assert from "node:assert/strict";
+import { assert, assertClose, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
 import { selectBackend } from "../src/backend/mod.ts";
 import { tfProjector } from "../src/backend/projector.ts";
 import { UserError } from "../src/errors.ts";
@@ -24,7 +24,6 @@ import {
   syntheticFeatures,
 } from "../src/metrics/mod.ts";
 import { writeNpy } from "../src/npy.ts";
-import { assertThrows } from "./_assert.ts";
 import { measure, MEASURED_KEYS } from "./_measure_task.ts";
 
 type Key = keyof MeasuredMetrics;
@@ -45,13 +44,8 @@ const base: MeasuredMetrics = neuralCollapseMetrics(features, data.labels, weigh
 
 const times = (a: Float64Array, s: number) => a.map((x) => x * s);
 
-function assertClose(got: number, want: number, rel: number, what: string): void {
-  assert.ok(Number.isFinite(got), `${what}: ${got} is not finite`);
-  assert.ok(Math.abs(got - want) <= rel * Math.abs(want), `${what}: ${got} vs ${want} (relative tolerance ${rel})`);
-}
-
 function assertSame(got: MeasuredMetrics, want: MeasuredMetrics, keys: Key[], rel: number, what: string) {
-  for (const key of keys) assertClose(got[key]!, want[key]!, rel, `${what}: ${key}`);
+  for (const key of keys) assertClose(got[key]!, want[key]!, { rel }, `${what}: ${key}`);
 }
 
 const SCALES: [string, number][] = [
@@ -64,13 +58,13 @@ const SCALES: [string, number][] = [
 Deno.test("features × 1e±100 and 2^±1000: scale-invariant metrics as unscaled, within 1e-12 (float64)", () => {
   for (const [name, s] of SCALES) {
     const f = times(features, s);
-    assert.ok(f.every(Number.isFinite), `${name}: features finite`);
+    assert(f.every(Number.isFinite), `${name}: features finite`);
     const m = neuralCollapseMetrics(f, data.labels, weights, bias, { threads: 1 });
     assertSame(m, base, FEATURE_INVARIANT, 1e-12, `features × ${name}`);
     // With b scaled alike, the logits are the unscaled ones × s: the decisions stay and nc4_bias scales.
     const ms = neuralCollapseMetrics(f, data.labels, weights, times(bias, s), { threads: 1 });
     assertSame(ms, base, ["top1", "top5", "nc4_ncc"], 0, `features and b × ${name}`);
-    assertClose(ms.nc4_bias, base.nc4_bias * s, 1e-12, `features and b × ${name}: nc4_bias`);
+    assertClose(ms.nc4_bias, base.nc4_bias * s, { rel: 1e-12 }, `features and b × ${name}: nc4_bias`);
   }
 });
 
@@ -80,7 +74,7 @@ Deno.test("power-of-two scales are exact: the float64 metrics are bit for bit th
       threads: 1,
     });
     for (const key of Object.keys(base) as Key[]) {
-      assert.equal(m[key], key === "nc4_bias" ? base[key]! * s : base[key], `× 2^${Math.log2(s)}: ${key}`);
+      assertEquals(m[key], key === "nc4_bias" ? base[key]! * s : base[key], `× 2^${Math.log2(s)}: ${key}`);
     }
   }
 });
@@ -89,7 +83,7 @@ Deno.test("one feature entry of 1e160: finite metrics, the same at every scale o
   const f = features.slice();
   f[3 * D + 2] = 1e160;
   const m = neuralCollapseMetrics(f, data.labels, weights, bias, { threads: 1 });
-  for (const [key, v] of Object.entries(m)) assert.ok(Number.isFinite(v), `${key} = ${v}`);
+  for (const [key, v] of Object.entries(m)) assert(Number.isFinite(v), `${key} = ${v}`);
   // nc1_svd keeps eigenvalues of any size (Han et al.'s truncated SVD); here all but one are ~1e-320 of the
   // largest, below float64's resolution, so it is as ill-conditioned as the reference's and only checked finite.
   const keys = FEATURE_INVARIANT.filter((k) => k !== "nc1_svd");
@@ -101,9 +95,9 @@ Deno.test("one feature entry of 1e160: finite metrics, the same at every scale o
   // squared distances (CDNV) subnormal in float64: resolved to ~1e-8 only, the other metrics to 1e-12.
   const ms = neuralCollapseMetrics(times(f, 1e-100), data.labels, weights, bias, { threads: 1 });
   assertSame(ms, m, keys.filter((k) => k !== "cdnv"), 1e-12, "entry 1e160, all × 1e-100");
-  assertClose(ms.cdnv, m.cdnv, 1e-6, "entry 1e160, all × 1e-100: cdnv");
+  assertClose(ms.cdnv, m.cdnv, { rel: 1e-6 }, "entry 1e160, all × 1e-100: cdnv");
   // One class mean dominates: NC1 and the CDNV are large but defined.
-  assert.ok(m.nc1 > base.nc1);
+  assert(m.nc1 > base.nc1);
 });
 
 Deno.test("W × 1e200 and × 1e-200 (b = 0): NC2, NC3 and every other scale-invariant metric unchanged", () => {
@@ -111,7 +105,7 @@ Deno.test("W × 1e200 and × 1e-200 (b = 0): NC2, NC3 and every other scale-inva
   for (const s of [1e200, 1e-200, 2 ** 1000]) {
     const m = neuralCollapseMetrics(features, data.labels, times(weights, s), null, { threads: 1 });
     assertSame(m, want, WEIGHT_INVARIANT, 1e-12, `W × ${s}`);
-    assertClose(m.nc4_bias, want.nc4_bias * s, 1e-12, `W × ${s}: nc4_bias`);
+    assertClose(m.nc4_bias, want.nc4_bias * s, { rel: 1e-12 }, `W × ${s}: nc4_bias`);
   }
   // Both scaled far: the metrics still match.
   const both = neuralCollapseMetrics(times(features, 1e-150), data.labels, times(weights, 1e200), null, {
@@ -127,7 +121,7 @@ Deno.test("nc4_bias or the logits beyond float64: a one-line UserError, never In
     UserError,
     "nc4_bias",
   );
-  assert.ok(!e.message.includes("\n"));
+  assert(!e.message.includes("\n"));
   // b = 1e300 against W h ≈ 2^-2000: the logits cannot share one float64 scale.
   const b = new Float64Array(K).fill(1e300);
   b[0] = -1e300;
@@ -136,7 +130,7 @@ Deno.test("nc4_bias or the logits beyond float64: a one-line UserError, never In
     UserError,
     "logits",
   );
-  assert.ok(!e2.message.includes("\n"));
+  assert(!e2.message.includes("\n"));
 });
 
 Deno.test("non-finite features, W or b are refused naming the input and the entry", () => {
@@ -192,7 +186,7 @@ Deno.test("streaming: the feature scale follows the batches (rescaled sums), pas
   const want = streamed(f, ood, []);
   const got = streamed(times(f, 2 ** -600), times(ood, 2 ** -600), [30, 200]);
   assertSame(got, want, [...FEATURE_INVARIANT.filter((k) => k !== "nc1_svd"), "nc5"], 1e-12, "scale change");
-  assert.equal(got.nc1_svd, want.nc1_svd);
+  assertEquals(got.nc1_svd, want.nc1_svd);
 });
 
 Deno.test("float32 projection: features × 1e±100 and 2^±1000 as unscaled", async () => {
@@ -230,8 +224,8 @@ Deno.test("deno task measure --json on .npy far from 1: no null, exit 0; an over
     for (const [name, f, w] of cases) {
       await npy(name, f, [N, D]);
       const r = await measure(["--features", p(name), "--labels", p("y.npy"), "--weights", p(w), "--json"]);
-      assert.equal(r.code, 0, `${name}, ${w}: ${r.stderr}`);
-      assert.ok(!r.stdout.includes("null"), r.stdout);
+      assertEquals(r.code, 0, `${name}, ${w}: ${r.stderr}`);
+      assert(!r.stdout.includes("null"), r.stdout);
       const got = JSON.parse(r.stdout) as Record<string, number>;
       const want: MeasuredMetrics = neuralCollapseMetrics(
         f,
@@ -242,16 +236,16 @@ Deno.test("deno task measure --json on .npy far from 1: no null, exit 0; an over
       // The task reads in batches on two threads: the same sums in another order.
       for (const key of FEATURE_INVARIANT) {
         // nc1_svd of the 1e160 case is below float64's resolution (see above): checked finite only.
-        if (key === "nc1_svd" && name === "f_one.npy") assert.ok(Number.isFinite(got[key]));
-        else assertClose(got[key], want[key]!, 1e-12, `${name}, ${w}: ${key}`);
+        if (key === "nc1_svd" && name === "f_one.npy") assert(Number.isFinite(got[key]));
+        else assertClose(got[key], want[key]!, { rel: 1e-12 }, `${name}, ${w}: ${key}`);
       }
-      if (name !== "f_one.npy") assertClose(got.nc1, base.nc1, 1e-12, `${name}, ${w}: nc1 as unscaled`);
+      if (name !== "f_one.npy") assertClose(got.nc1, base.nc1, { rel: 1e-12 }, `${name}, ${w}: nc1 as unscaled`);
     }
     await npy("f_huge.npy", times(features, 2 ** 1000), [N, D]);
     const r = await measure(["--features", p("f_huge.npy"), "--labels", p("y.npy"), "--weights", p("w_huge.npy")]);
-    assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    assert.match(r.stderr, /w_huge\.npy.*nc4_bias.*overflows float64/);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertMatch(r.stderr, /w_huge\.npy.*nc4_bias.*overflows float64/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

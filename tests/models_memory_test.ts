@@ -3,7 +3,7 @@
  * blocks and the ReLU with a cheaper gradient. They must change nothing but
  * memory and time: same gradients, same running statistics, no leaked tensors.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertClose, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { createModel, type Model } from "../src/models/mod.ts";
 import { checkpointed } from "../src/models/_checkpointing.ts";
@@ -57,16 +57,6 @@ function lossAndGradients(m: Model): { loss: number; logits: Float32Array; grads
   return { ...out, logits };
 }
 
-function assertClose(a: Float32Array, b: Float32Array, rel: number, what: string): void {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  assert(err <= rel * scale, `${what}: max error ${err} for scale ${scale}`);
-}
-
 for (const name of ["wide_resnet50", "resnet18"]) {
   Deno.test(`${name}: checkpointing is on by default and changes no gradient`, () => {
     const m = makeResNet(name, true);
@@ -85,7 +75,7 @@ for (const name of ["wide_resnet50", "resnet18"]) {
     assertEquals(on.logits, off.logits);
     m.store.trainable.forEach((v, i) => {
       assert(on.grads[i] !== undefined && off.grads[i] !== undefined, `${v.name}: no gradient`);
-      assertClose(on.grads[i], off.grads[i], 1e-5, v.name);
+      assertClose(on.grads[i], off.grads[i], { rel: 1e-5, scale: "max" }, v.name);
     });
     disposeModel(m);
   });
@@ -113,7 +103,9 @@ for (const name of ["wide_resnet50", "resnet18"]) {
       // ...by exactly as much as without checkpointing: a second update would move it further.
       assertEquals(values, off.buffers[i].values, bufferName);
     }
-    on.weights.forEach((w, i) => assertClose(w, off.weights[i], 1e-5, `weight ${i} after the step`));
+    on.weights.forEach((w, i) =>
+      assertClose(w, off.weights[i], { rel: 1e-5, scale: "max" }, `weight ${i} after the step`)
+    );
   });
 }
 
@@ -140,10 +132,16 @@ Deno.test("checkpointed: gradients w.r.t. input and parameters equal tfjs's, fro
     // so the nested tape records.
     assertEquals(depths, [[1, 1], [0, 1]]);
     const theirs = tf.variableGrads(() => f(false)(x), [w, c]).grads;
-    assertClose(ours[w.name].dataSync() as Float32Array, theirs[w.name].dataSync() as Float32Array, 1e-6, "dw");
-    assertClose(ours[c.name].dataSync() as Float32Array, theirs[c.name].dataSync() as Float32Array, 1e-6, "dc");
+    assertClose(ours[w.name].dataSync() as Float32Array, theirs[w.name].dataSync() as Float32Array, {
+      rel: 1e-6,
+      scale: "max",
+    }, "dw");
+    assertClose(ours[c.name].dataSync() as Float32Array, theirs[c.name].dataSync() as Float32Array, {
+      rel: 1e-6,
+      scale: "max",
+    }, "dc");
     const dx = tf.grad(f(true))(x).dataSync() as Float32Array;
-    assertClose(dx, tf.grad(f(false))(x).dataSync() as Float32Array, 1e-6, "dx");
+    assertClose(dx, tf.grad(f(false))(x).dataSync() as Float32Array, { rel: 1e-6, scale: "max" }, "dx");
   });
   assertEquals(tf.memory().numTensors, before);
   tf.dispose([w, c, x]);

@@ -1,5 +1,5 @@
 /** The .npy reader/writer against files written by NumPy, round trips, and malformed input. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { type NdArray, numericData, parseJsonArray, readArrayFile, readNpy, writeNpy } from "../src/npy.ts";
 import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
@@ -10,33 +10,33 @@ const A = [-0.5, -0.25, 0, 0.25, 0.5, 0.75]; // np.arange(6).reshape(2, 3) / 4 -
 
 Deno.test("reads NumPy's files: float64, float32, int64, int32, uint8, bool, scalar, empty, version 2", async () => {
   const f8 = await read("f8_2x3.npy");
-  assert.equal(f8.dtype, "float64");
-  assert.deepEqual(f8.shape, [2, 3]);
-  assert.ok(f8.data instanceof Float64Array);
-  assert.deepEqual(Array.from(f8.data as Float64Array), A);
+  assertEquals(f8.dtype, "float64");
+  assertEquals(f8.shape, [2, 3]);
+  assert(f8.data instanceof Float64Array);
+  assertEquals(Array.from(f8.data as Float64Array), A);
   const f4 = await read("f4_2x3.npy");
-  assert.ok(f4.data instanceof Float32Array);
-  assert.deepEqual(Array.from(f4.data as Float32Array), A);
+  assert(f4.data instanceof Float32Array);
+  assertEquals(Array.from(f4.data as Float32Array), A);
   const i8 = await read("i8_4.npy");
-  assert.equal(i8.dtype, "int64");
-  assert.deepEqual(Array.from(i8.data as BigInt64Array), [0n, 3n, -2n, 9007199254740991n]);
-  assert.deepEqual(Array.from(numericData(i8, "i8")), [0, 3, -2, 9007199254740991]);
+  assertEquals(i8.dtype, "int64");
+  assertEquals(Array.from(i8.data as BigInt64Array), [0n, 3n, -2n, 9007199254740991n]);
+  assertEquals(Array.from(numericData(i8, "i8")), [0, 3, -2, 9007199254740991]);
   const i4 = await read("i4_4.npy");
-  assert.deepEqual(Array.from(i4.data as Int32Array), [0, 3, -2, 2147483647]);
+  assertEquals(Array.from(i4.data as Int32Array), [0, 3, -2, 2147483647]);
   const u1 = await read("u1_3.npy");
-  assert.equal(u1.dtype, "uint8");
-  assert.deepEqual(Array.from(u1.data as Uint8Array), [0, 7, 255]);
+  assertEquals(u1.dtype, "uint8");
+  assertEquals(Array.from(u1.data as Uint8Array), [0, 7, 255]);
   const b1 = await read("b1_3.npy");
-  assert.equal(b1.dtype, "bool");
-  assert.deepEqual(Array.from(b1.data as Uint8Array), [1, 0, 1]);
+  assertEquals(b1.dtype, "bool");
+  assertEquals(Array.from(b1.data as Uint8Array), [1, 0, 1]);
   const scalar = await read("f8_scalar.npy");
-  assert.deepEqual(scalar.shape, []);
-  assert.deepEqual(Array.from(scalar.data as Float64Array), [2.5]);
+  assertEquals(scalar.shape, []);
+  assertEquals(Array.from(scalar.data as Float64Array), [2.5]);
   const empty = await read("f4_0x3.npy");
-  assert.deepEqual(empty.shape, [0, 3]);
-  assert.equal(empty.data.length, 0);
+  assertEquals(empty.shape, [0, 3]);
+  assertEquals(empty.data.length, 0);
   const v2 = await read("f8_2x3_v2.npy");
-  assert.deepEqual(Array.from(v2.data as Float64Array), A);
+  assertEquals(Array.from(v2.data as Float64Array), A);
 });
 
 Deno.test("writeNpy reproduces NumPy's bytes exactly", async () => {
@@ -48,7 +48,7 @@ Deno.test("writeNpy reproduces NumPy's bytes exactly", async () => {
       ["f8_scalar.npy", { dtype: "float64", shape: [], data: new Float64Array([2.5]) }],
     ] as [string, NdArray][]
   ) {
-    assert.deepEqual(writeNpy(array), await Deno.readFile(joinPath(DIR, name)), name);
+    assertEquals(writeNpy(array), await Deno.readFile(joinPath(DIR, name)), name);
   }
 });
 
@@ -63,11 +63,11 @@ Deno.test("round trips: float32, float64, int32, int64, uint8, bool", () => {
   ];
   for (const a of arrays) {
     const bytes = writeNpy(a);
-    assert.equal(bytes.length % 64, (a.data.length * a.data.BYTES_PER_ELEMENT) % 64, "data starts at a multiple of 64");
+    assertEquals(bytes.length % 64, (a.data.length * a.data.BYTES_PER_ELEMENT) % 64, "data starts at a multiple of 64");
     const back = readNpy(bytes, "x.npy");
-    assert.equal(back.dtype, a.dtype);
-    assert.deepEqual(back.shape, a.shape);
-    assert.deepEqual(Array.from(back.data as ArrayLike<unknown>), Array.from(a.data as ArrayLike<unknown>));
+    assertEquals(back.dtype, a.dtype);
+    assertEquals(back.shape, a.shape);
+    assertEquals(Array.from(back.data as ArrayLike<unknown>), Array.from(a.data as ArrayLike<unknown>));
   }
 });
 
@@ -76,25 +76,24 @@ Deno.test("reads data that does not start on an aligned offset", () => {
   const shifted = new Uint8Array(bytes.length + 3);
   shifted.set(bytes, 3);
   const back = readNpy(shifted.subarray(3), "x.npy");
-  assert.deepEqual(Array.from(back.data as Float64Array), [1.25, -7]);
+  assertEquals(Array.from(back.data as Float64Array), [1.25, -7]);
 });
 
 function rejects(f: () => unknown, pattern: RegExp): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected UserError, got ${e}`);
-    assert.match(e.message, pattern);
-    assert.ok(!e.message.includes("\n"));
-    return true;
-  });
+  assertThrows(f, UserError, pattern);
 }
 
 Deno.test("rejects unsupported dtypes and malformed files, naming the file", async () => {
   const bytes = async (name: string) => await Deno.readFile(joinPath(DIR, name));
   rejects(() => readNpy(new Uint8Array(0), "e.npy"), /^e\.npy: not a \.npy file/);
   const f8 = readNpy(await bytes("f8_2x3.npy"), "f8.npy");
-  assert.deepEqual(readNpy(await bytes("fortran.npy"), "fortran.npy"), f8);
-  assert.deepEqual(readNpy(await bytes("bigendian.npy"), "b.npy"), f8);
-  await assert.rejects(async () => readNpy(await bytes("complex.npy"), "c.npy"), /c\.npy: unsupported dtype '<c8'/);
+  assertEquals(readNpy(await bytes("fortran.npy"), "fortran.npy"), f8);
+  assertEquals(readNpy(await bytes("bigendian.npy"), "b.npy"), f8);
+  await assertRejects(
+    async () => readNpy(await bytes("complex.npy"), "c.npy"),
+    UserError,
+    /c\.npy: unsupported dtype '<c8'/,
+  );
   const good = await bytes("f8_2x3.npy");
   rejects(() => readNpy(good.subarray(0, good.length - 8), "t.npy"), /needs 48 data bytes, file has 40/);
   const header = new TextDecoder().decode(good.subarray(10, 74));
@@ -115,16 +114,16 @@ Deno.test("rejects unsupported dtypes and malformed files, naming the file", asy
 });
 
 Deno.test("writeNpy rejects a shape that does not match the data", () => {
-  assert.throws(() => writeNpy({ dtype: "float32", shape: [2, 2], data: new Float32Array(3) }), UserError);
-  assert.throws(() => writeNpy({ dtype: "float64", shape: [3], data: new Float32Array(3) }), UserError);
+  assertThrows(() => writeNpy({ dtype: "float32", shape: [2, 2], data: new Float32Array(3) }), UserError);
+  assertThrows(() => writeNpy({ dtype: "float64", shape: [3], data: new Float32Array(3) }), UserError);
 });
 
 Deno.test("JSON arrays: nested, scalar, ragged and non-numeric input", () => {
   const m = parseJsonArray("[[1, 2.5], [3, -4]]", "m.json");
-  assert.deepEqual(m.shape, [2, 2]);
-  assert.deepEqual(Array.from(m.data as Float64Array), [1, 2.5, 3, -4]);
-  assert.deepEqual(parseJsonArray("7", "s.json").shape, []);
-  assert.deepEqual(parseJsonArray("[]", "e.json").shape, [0]);
+  assertEquals(m.shape, [2, 2]);
+  assertEquals(Array.from(m.data as Float64Array), [1, 2.5, 3, -4]);
+  assertEquals(parseJsonArray("7", "s.json").shape, []);
+  assertEquals(parseJsonArray("[]", "e.json").shape, [0]);
   rejects(() => parseJsonArray("[[1, 2], [3]]", "r.json"), /r\.json: ragged array at \[1\]/);
   rejects(() => parseJsonArray("[1, null]", "n.json"), /n\.json: element \[1\] is not a number/);
   rejects(() => parseJsonArray("[1, [2]]", "x.json"), /x\.json: element \[1\] is not a number/);
@@ -133,9 +132,9 @@ Deno.test("JSON arrays: nested, scalar, ragged and non-numeric input", () => {
 
 Deno.test("readArrayFile: dispatch by extension, missing file", async () => {
   const a = await readArrayFile(joinPath(DIR, "f8_2x3.npy"));
-  assert.deepEqual(Array.from(a.data as Float64Array), A);
-  await assert.rejects(() => readArrayFile(joinPath(DIR, "nope.npy")), /nope\.npy: file not found/);
-  await assert.rejects(() => readArrayFile("x.csv"), /x\.csv: expected a \.npy or \.json file/);
+  assertEquals(Array.from(a.data as Float64Array), A);
+  await assertRejects(() => readArrayFile(joinPath(DIR, "nope.npy")), UserError, /nope\.npy: file not found/);
+  await assertRejects(() => readArrayFile("x.csv"), UserError, /x\.csv: expected a \.npy or \.json file/);
 });
 
 Deno.test("numericData refuses 64-bit integers beyond 2^53", () => {

@@ -4,7 +4,7 @@
  * `deno task power` as a user runs it (from run folders with
  * `--write-pilot`, then from the pilot file).
  */
-import { assert, assertAlmostEquals, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
 import { defaultClaims } from "../src/sweep/mod.ts";
@@ -76,7 +76,7 @@ Deno.test("simulator: the pilot's means and the covariance of its residuals, wit
   const c = model.cells.findIndex((x) => x.width === 1 && x.epochs === 200);
   for (let l = 0; l < 4; l++) {
     const mean = narrow[l].reduce((t, v) => t + v, 0) / n;
-    assertAlmostEquals(mean, model.mean[c][l], 0.1);
+    assertClose(mean, model.mean[c][l], { abs: 0.1 });
   }
   // Covariance of CE and MSE in the simulation against the pilot's sample covariance.
   const cov = (x: number[], y: number[]) => {
@@ -85,7 +85,7 @@ Deno.test("simulator: the pilot's means and the covariance of its residuals, wit
     return x.reduce((t, v, i) => t + (v - mx) * (y[i] - my), 0) / (x.length - 1);
   };
   const pilotCov = model.residuals.reduce((t, r) => t + r[c][0] * r[c][3], 0) / (model.residuals.length - 1);
-  assertAlmostEquals(cov(narrow[0], narrow[3]), pilotCov, 0.1 * Math.abs(pilotCov) + 0.05);
+  assertClose(cov(narrow[0], narrow[3]), pilotCov, { abs: 0.1 * Math.abs(pilotCov) + 0.05 });
   assert(pilotCov > 0.3, `the shared seed effect correlates losses: ${pilotCov}`);
   assertThrows(() => pilotModel(pilot(1, [0, 0, 0, 0], 0.3), CLAIMS, "best"), UserError, "at least 2");
 });

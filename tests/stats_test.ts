@@ -3,7 +3,7 @@
  * df = 2: t = (2p − 1)·√(2 / (1 − (2p − 1)²))) and printed tables, the
  * intervals built on them, and the interval of an absolute value.
  */
-import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "./_assert.ts";
 import {
   absInterval,
   meanInterval,
@@ -14,16 +14,13 @@ import {
   variance,
 } from "../src/stats.ts";
 
-const close = (a: number, b: number, rel: number, what: string) =>
-  assert(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b}`);
-
 Deno.test("t quantile: df = 1 and df = 2 match their closed forms at several levels", () => {
   for (const p of [0.6, 0.9, 0.95, 0.975, 0.995, 0.9995]) {
-    close(studentTQuantile(p, 1), Math.tan(Math.PI * (p - 0.5)), 1e-12, `df 1, p ${p}`);
+    assertClose(studentTQuantile(p, 1), Math.tan(Math.PI * (p - 0.5)), { rel: 1e-12 }, `df 1, p ${p}`);
     const u = 2 * p - 1;
-    close(studentTQuantile(p, 2), u * Math.sqrt(2 / (1 - u * u)), 1e-12, `df 2, p ${p}`);
+    assertClose(studentTQuantile(p, 2), u * Math.sqrt(2 / (1 - u * u)), { rel: 1e-12 }, `df 2, p ${p}`);
     // Symmetry.
-    close(studentTQuantile(1 - p, 2), -u * Math.sqrt(2 / (1 - u * u)), 1e-12, `df 2, p ${1 - p}`);
+    assertClose(studentTQuantile(1 - p, 2), -u * Math.sqrt(2 / (1 - u * u)), { rel: 1e-12 }, `df 2, p ${1 - p}`);
   }
 });
 
@@ -31,9 +28,11 @@ Deno.test("t quantile: the printed 97.5% table (df 3, 4, 10, 30) and the normal 
   // Values to the printed table's 3 decimals, and 1.95996 (the normal's 97.5% point) for large df.
   const table: [number, number][] = [[3, 3.182], [4, 2.776], [10, 2.228], [30, 2.042]];
   for (const [df, t] of table) assert(Math.abs(studentTQuantile(0.975, df) - t) < 5e-4, `df ${df}`);
-  close(studentTQuantile(0.975, 1e7), 1.959963984540054, 1e-6, "normal limit");
+  assertClose(studentTQuantile(0.975, 1e7), 1.959963984540054, { rel: 1e-6 }, "normal limit");
   // The CDF inverts the quantile.
-  for (const df of [1, 2.5, 7, 100]) close(studentTCdf(studentTQuantile(0.8, df), df), 0.8, 1e-12, `cdf df ${df}`);
+  for (const df of [1, 2.5, 7, 100]) {
+    assertClose(studentTCdf(studentTQuantile(0.8, df), df), 0.8, { rel: 1e-12 }, `cdf df ${df}`);
+  }
   assertEquals(studentTQuantile(0.5, 3), 0);
   assertThrows(() => studentTQuantile(1, 3), RangeError);
   assertThrows(() => studentTQuantile(0.9, 0), RangeError);
@@ -43,8 +42,8 @@ Deno.test("mean interval: hand-computed for three values; unknown for one; zero-
   // mean 2, s = 1, t(0.975, 2) = √(2·0.95²/(1 − 0.95²)) = 4.302652729749464; half = t / √3.
   const i = meanInterval([1, 2, 3])!;
   assertEquals(i.mean, 2);
-  close(i.half!, 4.302652729749464 / Math.sqrt(3), 1e-12, "half-width");
-  close(i.lo!, 2 - 4.302652729749464 / Math.sqrt(3), 1e-12, "lo");
+  assertClose(i.half!, 4.302652729749464 / Math.sqrt(3), { rel: 1e-12 }, "half-width");
+  assertClose(i.lo!, 2 - 4.302652729749464 / Math.sqrt(3), { rel: 1e-12 }, "lo");
   assertEquals(meanInterval([5]), { mean: 5, lo: null, hi: null, half: null, n: 1 });
   assertEquals(meanInterval([]), null);
   assertEquals(meanInterval([7, 7, 7])!.half, 0);
@@ -71,7 +70,7 @@ Deno.test("paired difference: over the shared keys by default, over the given ke
   // Seeds 1 and 2: differences 2 and 3, mean 2.5, s = √0.5, half = 12.706 · √0.5 / √2 = 6.353.
   const d = pairedDifference(a, b)!;
   assertEquals([d.mean, d.n], [2.5, 2]);
-  close(d.half!, Math.tan(0.475 * Math.PI) / 2, 1e-12, "half-width");
+  assertClose(d.half!, Math.tan(0.475 * Math.PI) / 2, { rel: 1e-12 }, "half-width");
   assertEquals(pairedDifference(a, b, [2])!.mean, 3);
   assertEquals(pairedDifference(new Map([[5, 1]]), b), null);
 });

@@ -5,12 +5,9 @@
  * default threads (the native backend; ignored, with the reason, without it).
  */
 import { assert, assertEquals } from "./_assert.ts";
-import { loadNativeBackend } from "../src/backend/native.ts";
 import { sweepThreadEnv } from "../src/sweep/task_runner.ts";
 import { runTask } from "./_task.ts";
-
-const native = await loadNativeBackend();
-const why = native.ok ? "" : ` [ignored: ${native.reason}; run 'deno task setup']`;
+import { ignore, why } from "./_native.ts";
 
 Deno.test("sweepThreadEnv shares the cores among concurrent MLP runs, and only then", () => {
   const one = { TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" };
@@ -26,7 +23,7 @@ Deno.test("sweepThreadEnv shares the cores among concurrent MLP runs, and only t
 
 Deno.test({
   name: `an MLP trained with one TensorFlow thread writes the same log and checkpoints as with the default${why}`,
-  ignore: !native.ok,
+  ignore,
   fn: async () => {
     const dirs = [await Deno.makeTempDir({ prefix: "threads_" }), await Deno.makeTempDir({ prefix: "threads_" })];
     try {

@@ -5,30 +5,19 @@
  * leaves no tensor behind, and the same seed gives the same losses; the
  * evaluation batch changes no score.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertClose, assertEquals } from "./_assert.ts";
 import { tf } from "../src/backend/tf.ts";
 import { createModel, type Model } from "../src/models/mod.ts";
 import { LOSS_NAMES, makeLoss } from "../src/losses/mod.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
 import { clipByGlobalNorm, Optimizer, type OptimizerConfig, REFERENCE_SGD } from "../src/train/optimizer.ts";
 import { trainStep } from "../src/train/train.ts";
-import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/train/eval.ts";
+import { evaluateBatches, EVALUATION_BATCH_VECTORS, evaluationBatchSize } from "../src/forward/mod.ts";
 import { batches, makeSyntheticDataset } from "../src/data/mod.ts";
 import { Rng } from "../src/rng.ts";
 import { ParamStore } from "../src/models/_layers.ts";
 
 await tf.setBackend("cpu");
-
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rel: number, what: string): void {
-  assertEquals(a.length, b.length, `${what}: lengths`);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  assert(err <= rel * Math.max(scale, 1e-30), `${what}: max error ${err} for scale ${scale}`);
-}
 
 /** PyTorch's SGD/Adam step on one variable, clipped by `clipByGlobalNorm`: the reference for `apply`. */
 function perVariableStep(
@@ -98,10 +87,15 @@ Deno.test("Optimizer.apply with clipNorm equals PyTorch's clip_grad_norm_ then S
           assertClose(
             v.dataSync(),
             ref[i],
-            2e-6,
+            { rel: 2e-6, floor: 1e-30, scale: "max" },
             `${cfg.opt} nesterov=${cfg.nesterov} clip=${clip} var ${i}`,
           );
-          assertClose(opt.slots[i][0].dataSync(), state[i][0], 2e-6, `${cfg.opt} slot of var ${i}`);
+          assertClose(
+            opt.slots[i][0].dataSync(),
+            state[i][0],
+            { rel: 2e-6, floor: 1e-30, scale: "max" },
+            `${cfg.opt} slot of var ${i}`,
+          );
         });
         opt.dispose();
         tf.dispose(vars);
@@ -279,6 +273,6 @@ Deno.test("evaluation: MLPs get a large batch, convolutional models the one aske
   );
   assertEquals(large.top1, small.top1);
   assertEquals(large.top5, small.top5);
-  assertClose([large.loss], [small.loss], 1e-6, "loss");
+  assertClose([large.loss], [small.loss], { rel: 1e-6, floor: 1e-30, scale: "max" }, "loss");
   disposeModel(m);
 });

@@ -1,4 +1,4 @@
-import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
+import { assert, assertClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { tinyConfig, tinyData } from "./_train_fixture.ts";
 import { tf } from "../src/backend/tf.ts";
 import { UserError } from "../src/errors.ts";
@@ -85,7 +85,7 @@ Deno.test("SGD with coupled weight decay and momentum matches PyTorch's update b
     const g2 = 0.5 + 5e-4 * p1;
     const buf2 = 0.9 * g1 + g2;
     const p2 = p1 - 0.1 * (nesterov ? g2 + 0.9 * buf2 : buf2);
-    assertAlmostEquals(p.dataSync()[0], p2, 1e-6, `nesterov=${nesterov}`);
+    assertClose(p.dataSync()[0], p2, { abs: 1e-6 }, `nesterov=${nesterov}`);
     opt.dispose();
     p.dispose();
   }
@@ -96,26 +96,26 @@ Deno.test("Adam's first step moves each parameter by lr against the gradient sig
   const opt = new Optimizer([p], { opt: "adam", momentum: 0, weightDecay: 0, nesterov: false });
   opt.apply([tf.tensor1d([0.3, -4])], 0.01);
   const v = p.dataSync();
-  assertAlmostEquals(v[0], 0.99, 1e-6);
-  assertAlmostEquals(v[1], -1.99, 1e-6);
+  assertClose(v[0], 0.99, { abs: 1e-6 });
+  assertClose(v[1], -1.99, { abs: 1e-6 });
 });
 
 Deno.test("gradient clipping scales to global norm 2 and leaves small gradients alone", () => {
   const big = clipByGlobalNorm([tf.tensor1d([3]), tf.tensor1d([4])], 2).map((t) => t.dataSync()[0]);
-  assertAlmostEquals(big[0], 1.2, 1e-5);
-  assertAlmostEquals(big[1], 1.6, 1e-5);
+  assertClose(big[0], 1.2, { abs: 1e-5 });
+  assertClose(big[1], 1.6, { abs: 1e-5 });
   const small = clipByGlobalNorm([tf.tensor1d([0.3]), tf.tensor1d([0.4])], 2).map((t) => t.dataSync()[0]);
-  assertAlmostEquals(small[0], 0.3, 1e-7);
-  assertAlmostEquals(small[1], 0.4, 1e-7);
+  assertClose(small[0], 0.3, { abs: 1e-7 });
+  assertClose(small[1], 0.4, { abs: 1e-7 });
 });
 
 Deno.test("step schedule divides by 10 at floor(3E/7) and floor(5E/7); cosine ends near 0", () => {
   assertEquals(learningRate("step", 0.1, 341, 800), 0.1);
-  assertAlmostEquals(learningRate("step", 0.1, 342, 800), 0.01, 1e-12);
-  assertAlmostEquals(learningRate("step", 0.1, 570, 800), 0.01, 1e-12);
-  assertAlmostEquals(learningRate("step", 0.1, 571, 800), 0.001, 1e-12);
+  assertClose(learningRate("step", 0.1, 342, 800), 0.01, { abs: 1e-12 });
+  assertClose(learningRate("step", 0.1, 570, 800), 0.01, { abs: 1e-12 });
+  assertClose(learningRate("step", 0.1, 571, 800), 0.001, { abs: 1e-12 });
   assertEquals(learningRate("cos", 0.1, 0, 100), 0.1);
-  assertAlmostEquals(learningRate("cos", 0.1, 99, 100), 0.1 * (1 + Math.cos(Math.PI * 99 / 101)) / 2, 1e-12);
+  assertClose(learningRate("cos", 0.1, 99, 100), 0.1 * (1 + Math.cos(Math.PI * 99 / 101)) / 2, { abs: 1e-12 });
   assertEquals(effectiveSaveInterval({ saveInterval: 0, epochs: 800 }), 8);
   assertEquals(effectiveSaveInterval({ saveInterval: 0, epochs: 50 }), 1);
 });

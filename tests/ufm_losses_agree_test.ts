@@ -4,7 +4,7 @@
  * the logits, so the theory checks and the network experiments use one
  * definition of each loss.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertClose, assertEquals } from "./_assert.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { Rng } from "../src/rng.ts";
@@ -43,10 +43,10 @@ Deno.test({
       let sum = 0;
       for (let i = 0; i < B; i++) sum += ours.sample(z64, i * K, K, y[i], g64);
       const mean = sum / B;
-      assert(Math.abs(value - mean) <= 1e-5 * Math.max(1, Math.abs(mean)), `${name}: tfjs ${value} vs ufm ${mean}`);
+      assertClose(value, mean, { rel: 1e-5, floor: 1 }, `${name}: tfjs ${value} vs ufm ${mean}`);
       for (let t = 0; t < B * K; t++) {
         const ref = g64[t] / B; // mean reduction
-        assert(Math.abs(grad[t] - ref) <= 1e-5, `${name}: ∂/∂z[${t}] tfjs ${grad[t]} vs ufm ${ref}`);
+        assertClose(grad[t], ref, { abs: 1e-5 }, `${name}: ∂/∂z[${t}] tfjs ${grad[t]} vs ufm ${ref}`);
       }
     }
   },

@@ -23,7 +23,7 @@ import {
   type SyntheticFeatures,
 } from "../../src/metrics/mod.ts";
 import { randomBatch } from "../workloads.ts";
-import { evaluateBatch } from "../../src/train/eval.ts";
+import { evaluateBatch } from "../../src/forward/mod.ts";
 import { graphInputArray } from "../../src/backend/graph/graph_runner.ts";
 import type { WorkloadSpec } from "./compare.ts";
 

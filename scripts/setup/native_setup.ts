@@ -314,3 +314,34 @@ async function installBinding(built: string, target: string, log: Log): Promise<
   await Deno.copyFile(built, target);
   log(`installed ${target.slice(ROOT.length + 1)}`);
 }
+
+/** What {@linkcode verifyNative} found: the TensorFlow version, the device, and a gradient's error against `cpu`. */
+export interface NativeCheck {
+  tensorflowVersion?: string;
+  gpu: boolean;
+  relativeError: number;
+}
+
+/**
+ * Loads the native backend in a fresh process (the addon is loaded once per
+ * process, and the caller must not keep TensorFlow's threads around) and
+ * checks a conv2d gradient against the `cpu` backend (`verify_native.ts`).
+ * Throws a one-line {@linkcode UserError} when the check fails.
+ */
+export async function verifyNative(): Promise<NativeCheck> {
+  const r = await run(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    "--allow-env",
+    "--allow-ffi",
+    "--allow-sys",
+    `${ROOT}/scripts/setup/verify_native.ts`,
+  ], { cwd: ROOT });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  if (r.code !== 0) {
+    throw new UserError(`native backend check failed: ${line || r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
+  }
+  return JSON.parse(line) as NativeCheck;
+}
+
+export { since } from "./_run.ts";

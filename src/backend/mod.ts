@@ -14,7 +14,7 @@
 import { tf } from "./tf.ts";
 import { UserError } from "../errors.ts";
 import { loadNativeBackend, type NativeInfo } from "./native.ts";
-import { nativeFloat64Kernels } from "./graph/float64_kernels.ts";
+import { nativeFloat64Kernels } from "./graph/native_float64_kernels.ts";
 import { setFloat64Kernels } from "../float64_kernels.ts";
 
 export { tf };

@@ -9,8 +9,7 @@
 import { tf } from "./tf.ts";
 import { hasNativeKernels, nativeMatMul } from "./native_kernels.ts";
 import type { ProjectionWithScatter, Projector, ProjectorFactory } from "../metrics/mod.ts";
-import { type Ptr, tensorflowCApi, TF_FLOAT, TF_INT32, type TfCApi } from "./graph/_capi.ts";
-import { CapiGraph } from "./graph/capi_graph.ts";
+import { CapiGraph, type Ptr, tensorflowCApi, TF_FLOAT, TF_INT32, type TfCApi } from "./graph/capi_graph.ts";
 
 /**
  * A {@linkcode ProjectorFactory} whose products run on the tfjs backend that

@@ -26,7 +26,13 @@ import { type LossName, lossParamsFor, makeLoss } from "../losses/mod.ts";
 import { type BatchSource, measureBatches, type NeuralCollapseMetrics, type ProjectorFactory } from "../metrics/mod.ts";
 import { tfProjector } from "../backend/projector.ts";
 import { graphInputArray } from "../backend/graph/graph_runner.ts";
-import { evaluateBatch, evaluationBatches, evaluationBatchSize } from "../train/eval.ts";
+import {
+  evaluateBatch,
+  evaluateBatches,
+  evaluationBatches,
+  evaluationBatchSize,
+  restoreVariables,
+} from "../forward/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
@@ -36,17 +42,10 @@ import { datasetForConfig, modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
 import { type LayerInfo, type LayerRow, layerRowAt, readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
 import { acquireLock } from "../run/lock.ts";
-import {
-  CHECKPOINT_METRICS as INFO_METRICS,
-  type CheckpointMetric as InfoMetric,
-  LAYER_METRICS,
-} from "../metrics/table.ts";
+import { CHECKPOINT_METRICS, type CheckpointMetric, LAYER_METRICS } from "../metrics/table.ts";
 import { measureLayers } from "./measure_layers.ts";
-import { restoreVariables } from "../train/checkpoint.ts";
-import { evaluateBatches } from "../train/eval.ts";
 
 export { readRunConfig } from "../run/config.ts";
-export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 export type { RunInfo } from "../run/info.ts";
 
 /** Options of {@linkcode evaluateRun}. */
@@ -321,7 +320,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       loss_params: lossParamsFor(cfg.loss as LossName, cfg) as Record<string, number>,
     },
     epochs: [],
-    metrics: Object.fromEntries(INFO_METRICS.map((k) => [k, []])),
+    metrics: Object.fromEntries(CHECKPOINT_METRICS.map((k) => [k, []])),
     best: null,
     evalAugment: augment,
     evalProjection: projection,
@@ -358,14 +357,14 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
   /** `info` so far, plus the still-valid rows of the checkpoints not reached yet (an interrupted evaluation loses nothing). */
   const withUnreached = (): RunInfo => {
     const out: RunInfo = { ...info, epochs: [], checkpoints: [], metrics: {} };
-    for (const k of INFO_METRICS) out.metrics[k] = [];
+    for (const k of CHECKPOINT_METRICS) out.metrics[k] = [];
     const outLayers: (LayerRow | null)[] = [];
     entries.forEach(({ epoch, identity, prior }, i) => {
       const mine = info.epochs.indexOf(epoch);
       if (mine < 0 && prior < 0) return;
       out.epochs.push(epoch);
       out.checkpoints!.push(identity);
-      for (const k of INFO_METRICS) {
+      for (const k of CHECKPOINT_METRICS) {
         out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : compatible!.metrics[k]?.[prior] ?? null);
       }
       outLayers.push(mine >= 0 ? layerRows[mine] : layerRowOf(i));
@@ -387,10 +386,10 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
         memory,
       };
       if (measureNow[i]) restoreVariables(await readCheckpoint(path!), vars, path!);
-      let row: Record<InfoMetric, number | null>;
+      let row: Record<CheckpointMetric, number | null>;
       if (old >= 0) {
-        row = Object.fromEntries(INFO_METRICS.map((k) => [k, compatible!.metrics[k]?.[old] ?? null])) as Record<
-          InfoMetric,
+        row = Object.fromEntries(CHECKPOINT_METRICS.map((k) => [k, compatible!.metrics[k]?.[old] ?? null])) as Record<
+          CheckpointMetric,
           number | null
         >;
       } else {
@@ -399,7 +398,7 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       if (measureNow[i] && opts.layers && layerRow === null) layerRow = await measureLayers(model, ds, measureOptions);
       info.epochs.push(epoch);
       info.checkpoints!.push(identity);
-      for (const k of INFO_METRICS) info.metrics[k]!.push(row[k]);
+      for (const k of CHECKPOINT_METRICS) info.metrics[k]!.push(row[k]);
       layerRows.push(layerRow);
       if (measureNow[i]) {
         done++;
@@ -438,7 +437,7 @@ export async function measureCheckpoint(
   lossFn: ReturnType<typeof makeLoss>,
   ds: Dataset,
   opts: MeasureOptions,
-): Promise<Record<InfoMetric, number | null>> {
+): Promise<Record<CheckpointMetric, number | null>> {
   const { weight, bias } = model.classifier();
   const W = (await weight.data()) as Float32Array;
   const b = bias ? (await bias.data()) as Float32Array : null;
@@ -452,7 +451,7 @@ async function measureWith(
   lossFn: ReturnType<typeof makeLoss>,
   ds: Dataset,
   opts: MeasureOptions,
-): Promise<Record<InfoMetric, number | null>> {
+): Promise<Record<CheckpointMetric, number | null>> {
   // Batch size changes no result here (evaluation mode); the MLP runs far faster in large batches.
   const batchSize = evaluationBatchSize(model, opts.batchSize);
   const d = model.featureDim;

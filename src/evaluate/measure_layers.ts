@@ -18,7 +18,7 @@ import { LAYER_METRICS } from "../metrics/table.ts";
 import type { Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
 import type { LayerRow } from "../run/info.ts";
-import { evaluationBatchSize } from "../train/eval.ts";
+import { evaluationBatchSize } from "../forward/mod.ts";
 
 /** Options of {@linkcode measureLayers}: those of the checkpoint's own measurement. */
 export interface MeasureLayersOptions {

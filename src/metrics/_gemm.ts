@@ -1,9 +1,9 @@
 /**
  * The dense float64 linear algebra of the metrics: products C = A Bᵀ and
  * symmetric eigendecompositions, in JavaScript or, for large operands, on
- * kernels registered with {@linkcode setFloat64Kernels} (TensorFlow's
+ * kernels registered with `setFloat64Kernels` (`src/float64_kernels.ts`; TensorFlow's
  * double-precision ones when the native backend is loaded; see
- * `src/backend/graph/float64_kernels.ts`).
+ * `src/backend/graph/native_float64_kernels.ts`).
  *
  * The JavaScript product:
  * C = A Bᵀ with both operands row-major, so every entry is a dot product of
@@ -16,9 +16,6 @@
  */
 import { checkSymmetricInput, type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
 import { float64Kernels } from "../float64_kernels.ts";
-
-export type { Float64Kernels } from "../float64_kernels.ts";
-export { setFloat64Kernels } from "../float64_kernels.ts";
 
 /** Whether float64 kernels are registered (`setFloat64Kernels`). */
 export function hasFloat64Kernels(): boolean {

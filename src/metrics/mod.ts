@@ -44,7 +44,8 @@ export {
   type UnlabelledSource,
 } from "./measure_batches.ts";
 export { simplexEtfDistance } from "./simplex_etf_distance.ts";
-export { type Float64Kernels, measurementBytes, setFloat64Kernels } from "./_gemm.ts";
+export { measurementBytes } from "./_gemm.ts";
+export { type Float64Kernels, setFloat64Kernels } from "../float64_kernels.ts";
 export { type SymmetricEigen, symmetricEigen } from "./symmetric_eigen.ts";
 export { type SyntheticFeatures, syntheticFeatures } from "./synthetic_features.ts";
 export { topKAccuracy, trueClassRank } from "./top_k_accuracy.ts";

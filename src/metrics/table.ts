@@ -1,7 +1,7 @@
 /**
  * The metric table: every metric the package reports, with its label, its
  * definition and source, how many digits tables print, and where it applies.
- * `info.json`'s series (`INFO_METRICS`), `deno task measure`'s output, the
+ * `info.json`'s series (`CHECKPOINT_METRICS`), `deno task measure`'s output, the
  * report's final-metrics table and the dynamics figures all read it; no other
  * module keeps a list of metrics. Data only (no tfjs), so that figures and
  * run folders can use it.

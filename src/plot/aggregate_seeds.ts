@@ -4,8 +4,9 @@
  *
  * @module
  */
+import type { CheckpointMetric } from "../metrics/table.ts";
 import { finite, mean } from "../stats.ts";
-import type { MetricKey, RunRecord, SeriesPoint } from "./types.ts";
+import type { RunRecord, SeriesPoint } from "./types.ts";
 
 /**
  * Mean and min–max of `metric` over `runs` (typically the seeds of one configuration),
@@ -17,7 +18,7 @@ import type { MetricKey, RunRecord, SeriesPoint } from "./types.ts";
  * const points = aggregateSeeds(seedsOfCe, "nc1"); // [{ x: 8, y: 1.9, lo: 1.8, hi: 2.0 }, …]
  * ```
  */
-export function aggregateSeeds(runs: readonly RunRecord[], metric: MetricKey): SeriesPoint[] {
+export function aggregateSeeds(runs: readonly RunRecord[], metric: CheckpointMetric): SeriesPoint[] {
   const byEpoch = new Map<number, (number | null)[]>();
   for (const { info } of runs) {
     const series = info.metrics[metric];

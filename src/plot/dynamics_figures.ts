@@ -5,10 +5,11 @@
  *
  * @module
  */
+import type { CheckpointMetric } from "../metrics/table.ts";
 import { metricInfo } from "../metrics/table.ts";
 import { aggregateSeeds } from "./aggregate_seeds.ts";
 import { lossStyle } from "./loss_style.ts";
-import type { LineFigure, LineSeries, MetricKey, RunRecord } from "./types.ts";
+import type { LineFigure, LineSeries, RunRecord } from "./types.ts";
 
 /** Options of {@linkcode dynamicsFigures}. */
 export interface DynamicsOptions {
@@ -17,7 +18,7 @@ export interface DynamicsOptions {
 }
 
 interface MetricFigure {
-  key: MetricKey;
+  key: CheckpointMetric;
   /** File-name part. */
   file: string;
   title: string;
@@ -61,7 +62,7 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
  * One line per loss (with its parameter) for `metric`; seeds of the same loss
  * are averaged with a min–max band. Sorted CE, LS, FL, MSE.
  */
-export function lossSeries(runs: readonly RunRecord[], metric: MetricKey): LineSeries[] {
+export function lossSeries(runs: readonly RunRecord[], metric: CheckpointMetric): LineSeries[] {
   const byLoss = groupBy(runs, (r) => lossStyle(r.info.run).label);
   const series: (LineSeries & { order: number })[] = [];
   for (const group of byLoss.values()) {

@@ -8,16 +8,17 @@
  *
  * @module
  */
-import { CHECKPOINT_METRICS } from "../metrics/table.ts";
+import type { CheckpointMetric } from "../metrics/table.ts";
 
 export type { BestCheckpoint, RunInfo, RunSummary } from "../run/info.ts";
 export type { RunRecord } from "../run/load.ts";
 
-/** Names of the per-checkpoint series in `info.json`; each is `[epochs.length]`, `null` where not measured. */
-export const METRIC_KEYS = CHECKPOINT_METRICS;
-
-/** One of {@linkcode METRIC_KEYS}. */
-export type MetricKey = typeof METRIC_KEYS[number];
+/**
+ * Former name of `CheckpointMetric` (`src/metrics/table.ts`), kept while `src/sweep/reproduction_checks.ts` uses it.
+ *
+ * @deprecated Use `CheckpointMetric`.
+ */
+export type MetricKey = CheckpointMetric;
 
 /** Point markers; Observable Plot symbol names, chosen so that each loss is told apart without colour. */
 export type MarkerName = "circle" | "square" | "triangle" | "diamond" | "star" | "cross" | "wye" | "times";

@@ -37,12 +37,7 @@ import { UserError } from "../errors.ts";
 import { joinPath, readTextOrFail, writeJsonAtomic } from "../io.ts";
 import type { CheckpointIdentity } from "./checkpoint.ts";
 import { RUN_FILES } from "./files.ts";
-import {
-  CHECKPOINT_METRICS as INFO_METRICS,
-  type CheckpointMetric as InfoMetric,
-  LAYER_METRICS,
-  type LayerMetric,
-} from "../metrics/table.ts";
+import { CHECKPOINT_METRICS, type CheckpointMetric, LAYER_METRICS, type LayerMetric } from "../metrics/table.ts";
 
 /** Version of the `info.json` layout written by {@linkcode writeRunInfo}. */
 export const INFO_FORMAT = 2;
@@ -93,7 +88,7 @@ export interface RunInfo {
   /** Epochs of the measured checkpoints, `[T]`, strictly ascending. */
   epochs: number[];
   /** Per-checkpoint metrics, each `[T]`; absent when the evaluation did not record it. */
-  metrics: Partial<Record<InfoMetric, (number | null)[]>>;
+  metrics: Partial<Record<CheckpointMetric, (number | null)[]>>;
   best?: BestCheckpoint | null;
   /** Whether training features were measured with augmentation (the reference's way). */
   evalAugment?: boolean;
@@ -187,8 +182,8 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     }
     return true;
   };
-  const metrics: Partial<Record<InfoMetric, (number | null)[]>> = {};
-  for (const key of INFO_METRICS) {
+  const metrics: Partial<Record<CheckpointMetric, (number | null)[]>> = {};
+  for (const key of CHECKPOINT_METRICS) {
     const series = raw[key];
     if (series === undefined || series === null || !aligned(key, series)) continue;
     const bad = series.findIndex((v) => !finiteOrNull(v));
@@ -300,7 +295,7 @@ export function runInfoJson(info: RunInfo): Record<string, unknown> {
     epochs: info.epochs,
     checkpoints: info.checkpoints ?? info.epochs.map(() => ({ bytes: 0, crc32: null })),
   };
-  for (const k of INFO_METRICS) out[k] = info.metrics[k] ?? info.epochs.map(() => null);
+  for (const k of CHECKPOINT_METRICS) out[k] = info.metrics[k] ?? info.epochs.map(() => null);
   out.best = info.best ?? null;
   if (info.layers) {
     const { names, dims, metrics } = info.layers;

@@ -37,7 +37,6 @@ export {
   type RunSummary,
   writeRunInfo,
 } from "./info.ts";
-export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
 export {
   type Checkpoint,
   checkpointEpoch,

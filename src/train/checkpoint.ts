@@ -2,9 +2,8 @@
  * Moving checkpoint values in and out of tfjs variables. The file format, its
  * checksums and validation are `src/run/checkpoint.ts`.
  */
-import { tf } from "../backend/tf.ts";
-import { UserError } from "../errors.ts";
-import { type Checkpoint, type StoredTensor, writeCheckpoint } from "../run/checkpoint.ts";
+import type { tf } from "../backend/tf.ts";
+import { type StoredTensor, writeCheckpoint } from "../run/checkpoint.ts";
 
 /** Reads the current values of named variables into {@linkcode StoredTensor}s. */
 export async function snapshot(vars: { name: string; variable: tf.Variable }[]): Promise<StoredTensor[]> {
@@ -22,23 +21,4 @@ export async function saveCheckpoint(
   meta: Record<string, unknown>,
 ): Promise<void> {
   await writeCheckpoint(path, await snapshot(vars), meta);
-}
-
-/**
- * Assigns stored values to variables by name; every variable must be present
- * with the same shape (a checkpoint of another configuration is refused).
- */
-export function restoreVariables(
-  ckpt: Checkpoint,
-  vars: { name: string; variable: tf.Variable }[],
-  path: string,
-): void {
-  for (const { name, variable } of vars) {
-    const t = ckpt.tensors.get(name);
-    if (!t) throw new UserError(`${path}: has no tensor '${name}' (written by another model configuration?)`);
-    if (t.shape.join(",") !== variable.shape.join(",")) {
-      throw new UserError(`${path}: tensor '${name}' has shape [${t.shape}], the model expects [${variable.shape}]`);
-    }
-    tf.tidy(() => variable.assign(tf.tensor(t.values, t.shape, "float32")));
-  }
 }

@@ -26,7 +26,7 @@ import { exists, joinPath, removeTemporaries, writeFileAtomic } from "../io.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { batches as iterateBatches, keepsNormalised, normaliseSplit } from "../data/batches.ts";
-import { makeLoss } from "../losses/mod.ts";
+import { type LossFn, makeLoss } from "../losses/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { effectiveSaveInterval, type TrainConfig } from "../run/train_config.ts";
 import {
@@ -34,14 +34,15 @@ import {
   evaluateBatches,
   evaluationBatches,
   evaluationBatchSize,
+  restoreVariables,
   scoresFromSums,
   type SplitScores,
-} from "./eval.ts";
+} from "../forward/mod.ts";
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
-import { restoreVariables, saveCheckpoint } from "./checkpoint.ts";
+import { saveCheckpoint } from "./checkpoint.ts";
 import { type PartialEpoch, readCheckpoint, resumeState } from "../run/checkpoint.ts";
-import { conflictingSettings, identitySettings, readRunConfig, writeRunConfig } from "../run/config.ts";
+import { conflictingSettings, identitySettings, readRunConfig, type RunConfig, writeRunConfig } from "../run/config.ts";
 import { modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
 import { acquireLock } from "../run/lock.ts";
@@ -145,6 +146,48 @@ export async function trainRun(
   }
 }
 
+/** A variable with the name it has in checkpoints. */
+type NamedVariable = { name: string; variable: tf.Variable };
+
+/** Where a run starts: what `last.ckpt` restored, or the beginning. */
+interface RunStart {
+  records: EpochRecord[];
+  startEpoch: number;
+  /** The epoch `last.ckpt` interrupted mid-way, if any. */
+  partial: PartialEpoch | null;
+  bestVal: number;
+  /** The run's `epochs` before this call raised them, or null. */
+  extendedFrom: number | null;
+}
+
+/** What every epoch of a run reads and updates. */
+interface Training {
+  cfg: TrainConfig;
+  dataset: Dataset;
+  model: Model;
+  callbacks: TrainCallbacks;
+  lossFn: LossFn;
+  optimizer: Optimizer;
+  /** The optimiser's slots, named as `last.ckpt` stores them. */
+  optimizerVars: NamedVariable[];
+  /** The data generator: shuffling and augmentation. */
+  rng: Rng;
+  /** The training step as one TensorFlow graph, or null for eager steps. */
+  graph: GraphRunner | null;
+  /** Crop-and-flip augmentation (images only). */
+  augment: boolean;
+  /** The training split normalised once, where it is visited as it is. */
+  normalisedTrain: Float32Array | undefined;
+  /** The validation split normalised once (`evaluationBatches`). */
+  keptVal: Map<Split, Float32Array>;
+  valBatchSize: number;
+  records: EpochRecord[];
+  bestVal: number;
+  /** When the event loop last turned (see {@linkcode trainEpoch}). */
+  lastTurn: number;
+}
+
+/** The run folder's phases: open it, restore or start the run, then train epoch by epoch, saving after each. */
 async function trainLocked(
   cfg: TrainConfig,
   dataset: Dataset,
@@ -152,6 +195,70 @@ async function trainLocked(
   environment: Record<string, unknown>,
   callbacks: TrainCallbacks,
 ): Promise<TrainResult> {
+  const run = await openRunFolder(cfg);
+  const lossFn = makeLoss(cfg.loss, cfg);
+  const trainable = model.store.trainable.map((v) => v.variable);
+  const optimizer = new Optimizer(trainable, cfg);
+  const rng = new Rng(dataSeed(cfg.seed));
+  const optimizerVars = optimizer.slots.flatMap((slots, i) =>
+    slots.map((variable, j) => ({ name: `optimizer/${model.store.trainable[i].name}/${j}`, variable }))
+  );
+  const start = run
+    ? await restoreRun(cfg, dataset, run, [...allVariables(model), ...optimizerVars], optimizer, rng)
+    : await startRun(cfg, environment);
+  const graph = startTraining(cfg, dataset, model, optimizer, callbacks, start);
+  // Crop-and-flip augmentation is defined for images only.
+  const augment = cfg.dataAug && dataset.sampleShape.length === 3;
+  const t: Training = {
+    cfg,
+    dataset,
+    model,
+    callbacks,
+    lossFn,
+    optimizer,
+    optimizerVars,
+    rng,
+    graph,
+    augment,
+    // Splits visited every epoch as they are are normalised once (the same values; see normaliseSplit).
+    normalisedTrain: !augment && keepsNormalised(dataset, dataset.train)
+      ? normaliseSplit(dataset, dataset.train)
+      : undefined,
+    keptVal: new Map<Split, Float32Array>(),
+    valBatchSize: evaluationBatchSize(model, cfg.testBatchSize),
+    records: start.records,
+    bestVal: start.bestVal,
+    lastTurn: performance.now(),
+  };
+  let partial = start.partial;
+  try {
+    for (let epoch = start.startEpoch; epoch < cfg.epochs; epoch++) {
+      const t0 = performance.now();
+      const lr = learningRate(cfg.lrScheduler, cfg.lr, epoch, cfg.epochs);
+      const trained = await trainEpoch(t, epoch, lr, partial);
+      partial = null;
+      if ("stop" in trained) return trained.stop;
+      const { record, improved } = await validateEpoch(t, epoch, lr, trained.train, t0);
+      await saveEpoch(t, record, improved);
+      callbacks.onEpoch?.(record);
+      if (callbacks.signal?.aborted && epoch + 1 < cfg.epochs) {
+        return { records: t.records, model, interrupted: { epoch: epoch + 1, batch: 0 } };
+      }
+    }
+  } finally {
+    graph?.dispose();
+    optimizer.dispose();
+  }
+  return { records: t.records, model };
+}
+
+/**
+ * Opens the locked run folder: removes temporary files a killed writer left,
+ * and checks that `cfg.load` matches what the folder holds (a run to resume,
+ * or nothing but the same run's `config.json`) and that a resumed run keeps
+ * its settings. Returns the run's configuration when resuming, else null.
+ */
+async function openRunFolder(cfg: TrainConfig): Promise<RunConfig | null> {
   const dir = cfg.savePath;
   await removeTemporaries(dir); // left by a writer that was killed; we hold the lock, so nobody else writes here
   const lastPath = joinPath(dir, RUN_FILES.last);
@@ -175,53 +282,73 @@ async function trainLocked(
     const list = conflicts.map((c) => `${c.key} ${c.given} (the run's: ${c.run})`).join(", ");
     throw new UserError(`${dir}: a resumed run keeps the settings it was trained with; asked for ${list}`);
   }
+  return run;
+}
 
-  const lossFn = makeLoss(cfg.loss, cfg);
-  const trainable = model.store.trainable.map((v) => v.variable);
-  const optimizer = new Optimizer(trainable, cfg);
-  const rng = new Rng(dataSeed(cfg.seed));
-  const optimizerVars = optimizer.slots.flatMap((slots, i) =>
-    slots.map((variable, j) => ({ name: `optimizer/${model.store.trainable[i].name}/${j}`, variable }))
-  );
-
-  let records: EpochRecord[] = [];
-  let startEpoch = 0;
-  let partial: PartialEpoch | null = null;
-  let bestVal = -Infinity;
-  let extendedFrom: number | null = null;
-  if (run) {
-    const ckpt = await readCheckpoint(lastPath);
-    // Every field checked before anything changes (variables, config.json): a crafted meta is one error line.
-    const state = resumeState(ckpt.meta, lastPath, {
-      epochs: run.epochs,
-      batchesPerEpoch: Math.ceil(dataset.train.n / cfg.batchSize),
-      samplesPerEpoch: dataset.train.n,
-    });
-    try {
-      restoreVariables(ckpt, [...allVariables(model), ...optimizerVars], lastPath);
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      throw new UserError(`${e.message}; ${configPath} does not describe the model that wrote it (edited by hand?)`);
-    }
-    startEpoch = state.epoch;
-    optimizer.step = state.step;
-    rng.setState(state.rng);
-    bestVal = state.bestValTop1;
-    partial = state.partial;
-    if (partial) rng.setState(partial.rng);
-    records = (await readLog(joinPath(dir, RUN_FILES.log))).filter((r) => r.epoch <= startEpoch);
-    if (cfg.epochs > run.epochs) {
-      await extendRunConfig(dir, run, cfg.epochs, startEpoch);
-      extendedFrom = run.epochs;
-    }
-  } else {
-    await writeRunConfig(dir, { ...cfg, load: false, extensions: [], environment });
+/**
+ * Restores a run from its `last.ckpt`: the model's and the optimiser's
+ * variables (`vars`), the step count, the data generator (at the start of an
+ * interrupted epoch, if any), the best validation top-1 and the log up to the
+ * checkpoint; raises the run's epochs to `cfg.epochs` if that extends it.
+ */
+async function restoreRun(
+  cfg: TrainConfig,
+  dataset: Dataset,
+  run: RunConfig,
+  vars: NamedVariable[],
+  optimizer: Optimizer,
+  rng: Rng,
+): Promise<RunStart> {
+  const dir = cfg.savePath;
+  const lastPath = joinPath(dir, RUN_FILES.last);
+  const ckpt = await readCheckpoint(lastPath);
+  // Every field checked before anything changes (variables, config.json): a crafted meta is one error line.
+  const state = resumeState(ckpt.meta, lastPath, {
+    epochs: run.epochs,
+    batchesPerEpoch: Math.ceil(dataset.train.n / cfg.batchSize),
+    samplesPerEpoch: dataset.train.n,
+  });
+  const startEpoch = state.epoch;
+  try {
+    restoreVariables(ckpt, vars, lastPath);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const configPath = joinPath(dir, RUN_FILES.config);
+    throw new UserError(`${e.message}; ${configPath} does not describe the model that wrote it (edited by hand?)`);
   }
+  optimizer.step = state.step;
+  rng.setState(state.rng);
+  const partial = state.partial;
+  if (partial) rng.setState(partial.rng);
+  const records = (await readLog(joinPath(dir, RUN_FILES.log))).filter((r) => r.epoch <= startEpoch);
+  let extendedFrom: number | null = null;
+  if (cfg.epochs > run.epochs) {
+    await extendRunConfig(dir, run, cfg.epochs, startEpoch);
+    extendedFrom = run.epochs;
+  }
+  return { records, startEpoch, partial, bestVal: state.bestValTop1, extendedFrom };
+}
 
-  const interval = effectiveSaveInterval(cfg);
-  const sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
+/** Starts a new run: writes its `config.json` (with `environment`); nothing trained yet. */
+async function startRun(cfg: TrainConfig, environment: Record<string, unknown>): Promise<RunStart> {
+  await writeRunConfig(cfg.savePath, { ...cfg, load: false, extensions: [], environment });
+  return { records: [], startEpoch: 0, partial: null, bestVal: -Infinity, extendedFrom: null };
+}
+
+/**
+ * Chooses how steps run and tells `callbacks.onStart`: as one TensorFlow graph
+ * on the native backend (same numbers, a fraction of the dispatch cost), or
+ * eagerly. Returns the graph, or null for eager steps.
+ */
+function startTraining(
+  cfg: TrainConfig,
+  dataset: Dataset,
+  model: Model,
+  optimizer: Optimizer,
+  callbacks: TrainCallbacks,
+  start: RunStart,
+): GraphRunner | null {
   const batchesPerEpoch = Math.ceil(dataset.train.n / cfg.batchSize);
-  // The step as one TensorFlow graph on the native backend (same numbers, a fraction of the dispatch cost).
   // Adam stays eager: its bias correction is a JavaScript number that changes every step.
   let eagerReason: string | null = cfg.opt !== "sgd"
     ? `--opt ${cfg.opt}`
@@ -230,132 +357,155 @@ async function trainLocked(
     : null;
   const graph = eagerReason === null ? trainingGraph(model, optimizer, (why) => (eagerReason = why)) : null;
   callbacks.onStart?.({
-    startEpoch,
-    startBatch: partial?.batches ?? 0,
+    startEpoch: start.startEpoch,
+    startBatch: start.partial?.batches ?? 0,
     batchesPerEpoch,
     resumed: cfg.load,
-    extendedFrom,
+    extendedFrom: start.extendedFrom,
     eagerSteps: graph === null ? eagerReason : null,
   });
-  const signal = callbacks.signal;
-  let lastTurn = performance.now();
+  return graph;
+}
 
-  // Crop-and-flip augmentation is defined for images only.
-  const augment = cfg.dataAug && dataset.sampleShape.length === 3;
-  // Splits visited every epoch as they are are normalised once (the same values; see normaliseSplit).
-  const normalisedTrain = !augment && keepsNormalised(dataset, dataset.train)
-    ? normaliseSplit(dataset, dataset.train)
-    : undefined;
-  const keptVal = new Map<Split, Float32Array>();
-  const valBatchSize = evaluationBatchSize(model, cfg.testBatchSize);
-  try {
-    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
-      const t0 = performance.now();
-      const lr = learningRate(cfg.lrScheduler, cfg.lr, epoch, cfg.epochs);
-      const epochRng = rng.state();
-      const sums = new Float64Array(partial?.sums ?? [0, 0, 0]);
-      let seen = partial?.seen ?? 0;
-      const skip = partial?.batches ?? 0;
-      partial = null;
-      let b = 0;
-      const batches = iterateBatches(dataset, dataset.train, {
-        batchSize: cfg.batchSize,
-        shuffle: true,
-        augment,
-        rng,
-        normalised: normalisedTrain,
-      });
-      for (const batch of batches) {
-        b++;
-        if (b <= skip) continue; // trained before the interruption; drawing it keeps the generator in step
-        const x = batch.x.subarray(0, batch.n * sampleSize);
-        const y = batch.y.subarray(0, batch.n);
-        let v: Float32Array;
-        if (graph) v = graphTrainStep(graph, model, optimizer, lossFn, x, y, dataset.sampleShape, lr, cfg.clipNorm);
-        else {
-          const stats = trainStep(model, optimizer, lossFn, x, y, dataset.sampleShape, lr, cfg.clipNorm);
-          v = (await stats.data()) as Float32Array;
-          stats.dispose();
-        }
-        for (let i = 0; i < 3; i++) sums[i] += v[i];
-        seen += batch.n;
-        const batchLoss = v[0] / batch.n;
-        if (!Number.isFinite(batchLoss)) {
-          graph?.sync();
-          return { records, model, diverged: `loss became ${batchLoss} at epoch ${epoch + 1}, batch ${b}` };
-        }
-        callbacks.onBatch?.(epoch + 1, b, batchesPerEpoch, batchLoss);
-        // A signal's handler runs only when the event loop turns, which awaiting tensor data does not do on
-        // every backend; a turn every 200 ms lets a stop request land within a step or so, at negligible cost.
-        if (signal && performance.now() - lastTurn > 200) {
-          await new Promise((r) => setTimeout(r, 0));
-          lastTurn = performance.now();
-        }
-        if (signal?.aborted) {
-          graph?.sync();
-          const state: PartialEpoch = { batches: b, rng: epochRng, sums: [...sums], seen };
-          await saveCheckpoint(lastPath, [...allVariables(model), ...optimizerVars], {
-            epoch,
-            step: optimizer.step,
-            rng: rng.state(),
-            best_val_top1: bestVal,
-            partial: state,
-          });
-          return { records, model, interrupted: { epoch, batch: b } };
-        }
-      }
-      graph?.sync(); // evaluation and checkpoints read the tfjs variables
-      const train = scoresFromSums(sums, seen);
-      const val: SplitScores = dataset.val.n > 0
-        ? await evaluateBatches(
-          model,
-          lossFn,
-          evaluationBatches(dataset, dataset.val, valBatchSize, keptVal),
-          dataset.sampleShape,
-        )
-        : { loss: NaN, top1: NaN, top5: NaN };
-      const improved = val.top1 > bestVal;
-      if (improved) bestVal = val.top1;
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        lr,
-        train_loss: train.loss,
-        train_top1: train.top1,
-        train_top5: train.top5,
-        val_loss: val.loss,
-        val_top1: val.top1,
-        val_top5: val.top5,
-        best_val_top1: bestVal,
-        seconds: (performance.now() - t0) / 1000,
+/**
+ * Trains one epoch at learning rate `lr`, resuming `partial` (an epoch
+ * interrupted mid-way) if given: its sums, and its batches skipped. Returns
+ * the epoch's summed `[loss, top-1, top-5]` and the samples seen, or `stop`
+ * when the loss diverged or `signal` aborted (then `last.ckpt` holds the
+ * epoch so far). The model's variables are up to date either way.
+ */
+async function trainEpoch(
+  t: Training,
+  epoch: number,
+  lr: number,
+  partial: PartialEpoch | null,
+): Promise<{ train: SplitScores } | { stop: TrainResult }> {
+  const { cfg, dataset, model, optimizer, graph, rng } = t;
+  const signal = t.callbacks.signal;
+  const sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
+  const batchesPerEpoch = Math.ceil(dataset.train.n / cfg.batchSize);
+  const epochRng = rng.state();
+  const sums = new Float64Array(partial?.sums ?? [0, 0, 0]);
+  let seen = partial?.seen ?? 0;
+  const skip = partial?.batches ?? 0;
+  let b = 0;
+  const batches = iterateBatches(dataset, dataset.train, {
+    batchSize: cfg.batchSize,
+    shuffle: true,
+    augment: t.augment,
+    rng,
+    normalised: t.normalisedTrain,
+  });
+  for (const batch of batches) {
+    b++;
+    if (b <= skip) continue; // trained before the interruption; drawing it keeps the generator in step
+    const x = batch.x.subarray(0, batch.n * sampleSize);
+    const y = batch.y.subarray(0, batch.n);
+    let v: Float32Array;
+    if (graph) v = graphTrainStep(graph, model, optimizer, t.lossFn, x, y, dataset.sampleShape, lr, cfg.clipNorm);
+    else {
+      const stats = trainStep(model, optimizer, t.lossFn, x, y, dataset.sampleShape, lr, cfg.clipNorm);
+      v = (await stats.data()) as Float32Array;
+      stats.dispose();
+    }
+    for (let i = 0; i < 3; i++) sums[i] += v[i];
+    seen += batch.n;
+    const batchLoss = v[0] / batch.n;
+    if (!Number.isFinite(batchLoss)) {
+      graph?.sync();
+      return {
+        stop: { records: t.records, model, diverged: `loss became ${batchLoss} at epoch ${epoch + 1}, batch ${b}` },
       };
-      records.push(record);
-      const modelVars = allVariables(model);
-      // Epoch 1 is always kept: it is the baseline that collapse is measured against.
-      if ((epoch + 1) % interval === 0 || epoch + 1 === cfg.epochs || epoch === 0) {
-        await saveCheckpoint(joinPath(dir, RUN_FILES.epoch(epoch + 1)), modelVars, { epoch: epoch + 1 });
-      }
-      if (improved) {
-        await saveCheckpoint(joinPath(dir, RUN_FILES.best), modelVars, { epoch: epoch + 1, val_top1: val.top1 });
-      }
-      // The log goes first: a crash before last.ckpt is written leaves a record
-      // that the resumed run drops (it keeps records up to the checkpoint's epoch).
-      await writeFileAtomic(joinPath(dir, RUN_FILES.log), records.map((r) => JSON.stringify(r)).join("\n") + "\n");
-      await saveCheckpoint(lastPath, [...modelVars, ...optimizerVars], {
-        epoch: epoch + 1,
+    }
+    t.callbacks.onBatch?.(epoch + 1, b, batchesPerEpoch, batchLoss);
+    // A signal's handler runs only when the event loop turns, which awaiting tensor data does not do on
+    // every backend; a turn every 200 ms lets a stop request land within a step or so, at negligible cost.
+    if (signal && performance.now() - t.lastTurn > 200) {
+      await new Promise((r) => setTimeout(r, 0));
+      t.lastTurn = performance.now();
+    }
+    if (signal?.aborted) {
+      graph?.sync();
+      const state: PartialEpoch = { batches: b, rng: epochRng, sums: [...sums], seen };
+      await saveCheckpoint(joinPath(cfg.savePath, RUN_FILES.last), [...allVariables(model), ...t.optimizerVars], {
+        epoch,
         step: optimizer.step,
         rng: rng.state(),
-        best_val_top1: bestVal,
+        best_val_top1: t.bestVal,
+        partial: state,
       });
-      callbacks.onEpoch?.(record);
-      if (signal?.aborted && epoch + 1 < cfg.epochs) {
-        return { records, model, interrupted: { epoch: epoch + 1, batch: 0 } };
-      }
+      return { stop: { records: t.records, model, interrupted: { epoch, batch: b } } };
     }
-  } finally {
-    graph?.dispose();
-    optimizer.dispose();
   }
-  return { records, model };
+  graph?.sync(); // evaluation and checkpoints read the tfjs variables
+  return { train: scoresFromSums(sums, seen) };
+}
+
+/**
+ * Measures the validation split after an epoch and appends the epoch's
+ * record (started at `t0`) to `t.records`, updating the best validation
+ * top-1; `improved` says whether it did.
+ */
+async function validateEpoch(
+  t: Training,
+  epoch: number,
+  lr: number,
+  train: SplitScores,
+  t0: number,
+): Promise<{ record: EpochRecord; improved: boolean }> {
+  const { dataset } = t;
+  const val: SplitScores = dataset.val.n > 0
+    ? await evaluateBatches(
+      t.model,
+      t.lossFn,
+      evaluationBatches(dataset, dataset.val, t.valBatchSize, t.keptVal),
+      dataset.sampleShape,
+    )
+    : { loss: NaN, top1: NaN, top5: NaN };
+  const improved = val.top1 > t.bestVal;
+  if (improved) t.bestVal = val.top1;
+  const record: EpochRecord = {
+    epoch: epoch + 1,
+    lr,
+    train_loss: train.loss,
+    train_top1: train.top1,
+    train_top5: train.top5,
+    val_loss: val.loss,
+    val_top1: val.top1,
+    val_top5: val.top5,
+    best_val_top1: t.bestVal,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  t.records.push(record);
+  return { record, improved };
+}
+
+/**
+ * Saves what an epoch leaves: `epoch-NNNN.ckpt` every `saveInterval` epochs
+ * (and the first and the last), `best.ckpt` when validation top-1 improved,
+ * then `log.jsonl`, then `last.ckpt`.
+ */
+async function saveEpoch(t: Training, record: EpochRecord, improved: boolean): Promise<void> {
+  const { cfg } = t;
+  const dir = cfg.savePath;
+  const epoch = record.epoch;
+  const modelVars = allVariables(t.model);
+  // Epoch 1 is always kept: it is the baseline that collapse is measured against.
+  if (epoch % effectiveSaveInterval(cfg) === 0 || epoch === cfg.epochs || epoch === 1) {
+    await saveCheckpoint(joinPath(dir, RUN_FILES.epoch(epoch)), modelVars, { epoch });
+  }
+  if (improved) {
+    await saveCheckpoint(joinPath(dir, RUN_FILES.best), modelVars, { epoch, val_top1: record.val_top1 });
+  }
+  // The log goes first: a crash before last.ckpt is written leaves a record
+  // that the resumed run drops (it keeps records up to the checkpoint's epoch).
+  await writeFileAtomic(joinPath(dir, RUN_FILES.log), t.records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  await saveCheckpoint(joinPath(dir, RUN_FILES.last), [...modelVars, ...t.optimizerVars], {
+    epoch,
+    step: t.optimizer.step,
+    rng: t.rng.state(),
+    best_val_top1: t.bestVal,
+  });
 }
 
 /**

@@ -2,7 +2,7 @@
  * A small TensorFlow graph built op by op through the C API, with its own
  * session: typed placeholders in, outputs out. For the few computations that
  * tfjs cannot express or that should run off the JavaScript thread: float64
- * products and eigendecompositions (`float64_kernels.ts`), and pass 2's
+ * products and eigendecompositions (`native_float64_kernels.ts`), and pass 2's
  * float32 projections, which run while JavaScript centres the next rows
  * (`../projector.ts`). Tensors are `TF_Tensor*` the caller owns
  * ({@linkcode CapiGraph.free}).
@@ -20,6 +20,9 @@
  */
 import { copyFromNative, copyToNative, cString, type Ptr, sessionConfig, type TfCApi, tfOutput } from "./_capi.ts";
 import { TfStatus } from "./_capi.ts";
+
+/** What a caller of {@linkcode CapiGraph} needs of the C API: the library's functions, pointers and dtypes. */
+export { type Ptr, tensorflowCApi, TF_FLOAT, TF_INT32, type TfCApi } from "./_capi.ts";
 
 /** An op's output, as the C struct `TF_Output`. */
 export type GraphOutput = Uint8Array<ArrayBuffer>;
