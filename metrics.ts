@@ -19,5 +19,5 @@
  * @module
  */
 export * from "./src/metrics/mod.ts";
-export { type NdArray, type NpyDtype, readNpy, writeNpy } from "./src/npy.ts";
+export { type NdArray, type NpyDtype, readNpy, writeNpy } from "./src/arrays/npy.ts";
 export { UserError } from "./src/errors.ts";

@@ -60,6 +60,6 @@ export { evaluateRun } from "./src/evaluate/evaluate_run.ts";
 export type { RunInfo } from "./src/run/info.ts";
 export { type BackendInfo, BACKENDS, selectBackend, tf } from "./src/backend/mod.ts";
 export { tfProjector } from "./src/backend/projector.ts";
-export { readNpy, writeNpy } from "./src/npy.ts";
+export { readNpy, writeNpy } from "./src/arrays/npy.ts";
 export { Rng } from "./src/rng.ts";
 export { UserError } from "./src/errors.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { Rng } from "../src/rng.ts";
-import { npyHeader, writeNpy } from "../src/npy.ts";
+import { npyHeader, writeNpy } from "../src/arrays/npy.ts";
 import { joinPath } from "../src/io.ts";
 import type { SyntheticFeatures } from "../src/metrics/mod.ts";
 

@@ -9,7 +9,7 @@ import { classLabels, expandPaths, openArrayFile, sampleSource, type Shard } fro
 import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
-import { type NpyData, readNpy, writeNpy } from "../src/npy.ts";
+import { type NpyData, readNpy, writeNpy } from "../src/arrays/npy.ts";
 
 const DIR = joinPath(new URL(".", import.meta.url).pathname, "fixtures", "arrays");
 const EXPECTED = JSON.parse(await Deno.readTextFile(joinPath(DIR, "expected.json"))) as Record<

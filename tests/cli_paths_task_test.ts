@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { exists, joinPath } from "../src/io.ts";
-import { writeNpy } from "../src/npy.ts";
+import { writeNpy } from "../src/arrays/npy.ts";
 import { readManifest } from "../src/sweep/mod.ts";
 import { grid, writeSyntheticRuns } from "./fixtures/plot/synthetic_runs.ts";
 

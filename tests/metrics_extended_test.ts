@@ -15,7 +15,8 @@ import {
   type ProjectorFactory,
 } from "../src/metrics/mod.ts";
 import { joinPath } from "../src/io.ts";
-import { numericData, readArrayFile } from "../src/npy.ts";
+import { numericData } from "../src/arrays/npy.ts";
+import { readArrayFile } from "../src/arrays/read_array_file.ts";
 import { productNT } from "./_matrix.ts";
 
 /** K class means forming a simplex ETF in d = K dimensions: e_k − 1/K. */
@@ -135,7 +136,7 @@ Deno.test("a projector's scatter (ZᵀZ as one product) gives the same metrics a
   const dir = joinPath(new URL(".", import.meta.url).pathname, "fixtures", "metrics", "k10_d20");
   const load = (name: string) => Deno.readFile(joinPath(dir, name));
   return (async () => {
-    const { readNpy } = await import("../src/npy.ts");
+    const { readNpy } = await import("../src/arrays/npy.ts");
     const h = readNpy(await load("features.npy"), "h").data as Float32Array;
     const y = numericData(readNpy(await load("labels.npy"), "y"), "y");
     const w = readNpy(await load("weights.npy"), "w").data as Float32Array;

@@ -5,7 +5,8 @@
 import { assertClose, assertEquals } from "./_assert.ts";
 import { type NeuralCollapseMetrics, neuralCollapseMetrics } from "../src/metrics/mod.ts";
 import { exists, joinPath } from "../src/io.ts";
-import { numericData, readArrayFile } from "../src/npy.ts";
+import { numericData } from "../src/arrays/npy.ts";
+import { readArrayFile } from "../src/arrays/read_array_file.ts";
 
 const FIXTURES = joinPath(new URL(".", import.meta.url).pathname, "fixtures", "metrics");
 

@@ -9,7 +9,8 @@ import { openArrayFile } from "../src/arrays/mod.ts";
 import { joinPath } from "../src/io.ts";
 import { FIXTURE_CASE, fixtureArgs, measure, ROOT } from "./_measure_task.ts";
 import { neuralCollapseMetrics } from "../src/metrics/mod.ts";
-import { numericData, readArrayFile, writeNpy } from "../src/npy.ts";
+import { numericData, writeNpy } from "../src/arrays/npy.ts";
+import { readArrayFile } from "../src/arrays/read_array_file.ts";
 
 const CASE = FIXTURE_CASE;
 const ARRAYS = joinPath(ROOT, "tests", "fixtures", "arrays");

@@ -6,7 +6,7 @@
 import { assert, assertClose, assertEquals, assertMatch } from "./_assert.ts";
 import { joinPath } from "../src/io.ts";
 import { FIXTURE_CASE as CASE, fixtureArgs, measure, MEASURED_KEYS, ROOT } from "./_measure_task.ts";
-import { writeNpy } from "../src/npy.ts";
+import { writeNpy } from "../src/arrays/npy.ts";
 
 const NPY = joinPath(ROOT, "tests", "fixtures", "metrics", "npy");
 

@@ -17,7 +17,8 @@ import {
   syntheticFeatures,
 } from "../src/metrics/mod.ts";
 import { exists, joinPath } from "../src/io.ts";
-import { numericData, readArrayFile } from "../src/npy.ts";
+import { numericData } from "../src/arrays/npy.ts";
+import { readArrayFile } from "../src/arrays/read_array_file.ts";
 import { etfPlaneWithNoise } from "./_metrics_cases.ts";
 import { ignore, native, why } from "./_native.ts";
 

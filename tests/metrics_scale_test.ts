@@ -23,7 +23,7 @@ import {
   type ProjectorFactory,
   syntheticFeatures,
 } from "../src/metrics/mod.ts";
-import { writeNpy } from "../src/npy.ts";
+import { writeNpy } from "../src/arrays/npy.ts";
 import { measure, MEASURED_KEYS } from "./_measure_task.ts";
 
 type Key = keyof MeasuredMetrics;

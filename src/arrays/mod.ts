@@ -1,8 +1,9 @@
 /**
- * Arrays on disk for measurement: `.npy` files as NumPy writes them (C or
- * Fortran order, either byte order, float16/32/64, every integer type,
- * versions 1–3), members of `.npz` archives (stored or deflated), JSON
- * arrays; read whole or in batches of rows, several files (shards) as one set.
+ * Arrays on disk: `.npy` files as NumPy writes them (C or Fortran order,
+ * either byte order, float16/32/64, every integer type, versions 1–3; read
+ * and written by `npy.ts`), members of `.npz` archives (stored or deflated),
+ * JSON arrays (`json_array.ts`); read whole or in batches of rows, several
+ * files (shards) as one set.
  *
  * @example
  * ```ts
@@ -14,6 +15,21 @@
  *
  * @module
  */
+export {
+  fortranToC,
+  isIntegerDtype,
+  type NdArray,
+  type NpyData,
+  type NpyDtype,
+  type NpyHeader,
+  npyHeader,
+  numericData,
+  parseNpyHeader,
+  readNpy,
+  writeNpy,
+} from "./npy.ts";
+export { parseJsonArray } from "./json_array.ts";
+export { readArrayFile } from "./read_array_file.ts";
 export { type ArrayFile, openArrayFile, openNpzMember, type RowCursor } from "./open_array_file.ts";
 export { expandPaths } from "./expand_paths.ts";
 export {

@@ -13,9 +13,9 @@ import {
   type NpyData,
   npyDataOffset,
   type NpyHeader,
-  parseJsonArray,
   parseNpyHeader,
-} from "../npy.ts";
+} from "./npy.ts";
+import { parseJsonArray } from "./json_array.ts";
 import { readFileAt, StreamBytes } from "./_byte_reader.ts";
 
 configure({ useWebWorkers: false });

@@ -7,7 +7,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import type { NpyData } from "../npy.ts";
+import type { NpyData } from "./npy.ts";
 import type { ArrayFile } from "./open_array_file.ts";
 
 /** One shard: features [n, d] and labels [n]. */

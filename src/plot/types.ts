@@ -8,17 +8,8 @@
  *
  * @module
  */
-import type { CheckpointMetric } from "../metrics/table.ts";
-
 export type { BestCheckpoint, RunInfo, RunSummary } from "../run/info.ts";
 export type { RunRecord } from "../run/load.ts";
-
-/**
- * Former name of `CheckpointMetric` (`src/metrics/table.ts`), kept while `src/sweep/reproduction_checks.ts` uses it.
- *
- * @deprecated Use `CheckpointMetric`.
- */
-export type MetricKey = CheckpointMetric;
 
 /** Point markers; Observable Plot symbol names, chosen so that each loss is told apart without colour. */
 export type MarkerName = "circle" | "square" | "triangle" | "diamond" | "star" | "cross" | "wye" | "times";

@@ -21,7 +21,7 @@
  * with the same header validation.
  *
  * This module knows bytes and files only; moving values in and out of tfjs
- * variables is `src/train/checkpoint.ts`.
+ * variables is `src/forward/checkpoint_variables.ts`.
  *
  * @module
  */

@@ -15,7 +15,8 @@ import { LOSS_NAMES } from "../losses/names.ts";
 import { lossStyle } from "../plot/loss_style.ts";
 import { escapeMarkdown } from "../plot/escape_markdown.ts";
 import { runName } from "../run/naming.ts";
-import type { MetricKey, RunRecord } from "../plot/types.ts";
+import type { CheckpointMetric } from "../metrics/table.ts";
+import type { RunRecord } from "../run/load.ts";
 
 /**
  * The outcome of a claim: `PASS` and `FAIL` when the measurement decides it,
@@ -41,7 +42,7 @@ const verdictOf = (ok: boolean): Verdict => (ok ? "PASS" : "FAIL");
 /** Largest NC1 ratio (last / epoch 1) that counts as collapse. */
 export const NC1_RATIO_LIMIT = 0.1;
 
-function series(run: RunRecord, key: MetricKey): (number | null)[] {
+function series(run: RunRecord, key: CheckpointMetric): (number | null)[] {
   return run.info.metrics[key] ?? [];
 }
 
@@ -75,7 +76,7 @@ function checksOfRun(run: RunRecord): ClaimCheck[] {
     verdict: verdictOf(typeof trainTop1 === "number" && trainTop1 >= 100 - 1e-9),
   });
   const hasFirst = epochs[0] === 1 && last > 0;
-  const compare = (key: MetricKey, symbol: string, limit: (first: number) => number, rule: string): void => {
+  const compare = (key: CheckpointMetric, symbol: string, limit: (first: number) => number, rule: string): void => {
     const first = hasFirst ? series(run, key)[0] : null;
     const end = series(run, key)[last];
     const ok = typeof first === "number" && typeof end === "number" && Number.isFinite(end) &&

@@ -35,12 +35,12 @@ import {
   evaluationBatches,
   evaluationBatchSize,
   restoreVariables,
+  saveCheckpoint,
   scoresFromSums,
   type SplitScores,
 } from "../forward/mod.ts";
 import { Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
-import { saveCheckpoint } from "./checkpoint.ts";
 import { type PartialEpoch, readCheckpoint, resumeState } from "../run/checkpoint.ts";
 import { conflictingSettings, identitySettings, readRunConfig, type RunConfig, writeRunConfig } from "../run/config.ts";
 import { modelForConfig } from "../run/factories.ts";

@@ -1,6 +1,8 @@
 /** The .npy reader/writer against files written by NumPy, round trips, and malformed input. */
 import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
-import { type NdArray, numericData, parseJsonArray, readArrayFile, readNpy, writeNpy } from "../src/npy.ts";
+import { type NdArray, numericData, readNpy, writeNpy } from "../src/arrays/npy.ts";
+import { parseJsonArray } from "../src/arrays/json_array.ts";
+import { readArrayFile } from "../src/arrays/read_array_file.ts";
 import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 

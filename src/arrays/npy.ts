@@ -1,7 +1,8 @@
 /**
- * Dense numeric arrays on disk: NumPy's `.npy` format (version 1.0–3.0,
- * either byte order, C or Fortran order) and nested JSON arrays, so features, labels and
- * classifiers can move between this package and NumPy without conversion.
+ * NumPy's `.npy` format (version 1.0–3.0, either byte order, C or Fortran
+ * order), so features, labels and classifiers can move between this package
+ * and NumPy without conversion. `.npz` archives are read member by member in
+ * `open_array_file.ts`; nested JSON arrays are `json_array.ts`.
  *
  * The `.npy` layout: the magic `\x93NUMPY`, a major and minor version byte, a
  * little-endian header length (2 bytes in version 1, 4 bytes in 2 and 3), an
@@ -20,8 +21,7 @@
  *
  * @module
  */
-import { UserError } from "./errors.ts";
-import { readBytesOrFail } from "./io.ts";
+import { UserError } from "../errors.ts";
 
 /** Element types this module reads and writes, by NumPy name (float16 is read only, widened to float32). */
 export type NpyDtype =
@@ -391,69 +391,6 @@ export function npyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
   else view.setUint32(8, headerLen, true);
   out.set(new TextEncoder().encode(header), 8 + lenBytes);
   return out;
-}
-
-/** Most dimensions a JSON array may have: NumPy's own limit (`NPY_MAXDIMS` of NumPy 2). */
-const MAX_JSON_DIMENSIONS = 64;
-
-/**
- * Parses a JSON number or nested array of numbers (rectangular) into a
- * float64 {@linkcode NdArray}. `name` prefixes error messages.
- *
- * @example
- * ```ts
- * parseJsonArray("[[1, 2], [3, 4]]", "w.json"); // { dtype: "float64", shape: [2, 2], data: Float64Array [1, 2, 3, 4] }
- * ```
- */
-export function parseJsonArray(text: string, name: string): NdArray {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${name}: invalid JSON (${(e as Error).message})`);
-  }
-  const shape: number[] = [];
-  for (let v: unknown = value; Array.isArray(v); v = v[0]) {
-    // The walk below recurses once per dimension: a file of 100 000 nested brackets must not reach the stack's end.
-    if (shape.length === MAX_JSON_DIMENSIONS) {
-      throw new UserError(
-        `${name}: arrays nested deeper than ${MAX_JSON_DIMENSIONS} levels (NumPy's limit of dimensions)`,
-      );
-    }
-    shape.push(v.length);
-  }
-  const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
-  let pos = 0;
-  const walk = (v: unknown, depth: number, path: string): void => {
-    if (depth === shape.length) {
-      if (typeof v !== "number") throw new UserError(`${name}: element ${path || "(root)"} is not a number`);
-      out[pos++] = v;
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new UserError(`${name}: ragged array at ${path || "(root)"}; expected shape [${shape.join(", ")}]`);
-    }
-    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
-  };
-  walk(value, 0, "");
-  return { dtype: "float64", shape, data: out };
-}
-
-/**
- * Reads an array from a `.npy` or `.json` file (chosen by extension).
- *
- * @example
- * ```ts
- * const w = await readArrayFile("runs/a/weights.npy");
- * ```
- */
-export async function readArrayFile(path: string): Promise<NdArray> {
-  const lower = path.toLowerCase();
-  if (!lower.endsWith(".npy") && !lower.endsWith(".json")) {
-    throw new UserError(`${path}: expected a .npy or .json file`);
-  }
-  const bytes = await readBytesOrFail(path, `${path}: file not found`);
-  return lower.endsWith(".npy") ? readNpy(bytes, path) : parseJsonArray(new TextDecoder().decode(bytes), path);
 }
 
 /**
