@@ -14,6 +14,11 @@ export function isTerminal(): boolean {
   }
 }
 
+/** Warns on stderr of a run folder skipped because it cannot be read (`RunSources.onSkip`). */
+export function warnSkippedRun(dir: string, reason: string): void {
+  console.error(`warning: skipping ${dir}: ${reason}`);
+}
+
 /** Formats seconds as `1h02m`, `3m05s` or `12.3s`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";

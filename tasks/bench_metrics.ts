@@ -190,95 +190,113 @@ function measureStreaming(
   return measureBatches(source, d, data.weights, data.bias, { threads: 1, projector });
 }
 
-if (import.meta.main) {
-  await runTask(USAGE, SPECS, async (flags) => {
-    const n = flags.n;
-    const k = flags.k;
-    const d = flags.d;
-    const batch = flags.batch;
-    const json = flags.json;
-    const log = (s: string) => {
-      if (!json) console.log(s);
-    };
-    if (n < k) throw new UserError(`--n ${n}: need at least one sample per class (K = ${k})`);
-    if (flags.scale !== undefined || flags.torch) return await filesMode(flags, log);
+/** Our fastest of `repeat` measurements of the data, and its metrics. */
+async function timeOurs(
+  data: ReturnType<typeof syntheticFeatures>,
+  flags: FlagValues<typeof SPECS>,
+  projector: ProjectorFactory | undefined,
+): Promise<{ seconds: number; metrics: NeuralCollapseMetrics }> {
+  let seconds = Infinity;
+  let metrics: NeuralCollapseMetrics | null = null;
+  for (let r = 0; r < flags.repeat; r++) {
+    const t = performance.now();
+    metrics = await measureStreaming(data, flags.n, flags.k, flags.d, flags.batch, projector);
+    seconds = Math.min(seconds, (performance.now() - t) / 1000);
+  }
+  if (metrics === null) throw new Error("unreachable: repeat >= 1");
+  return { seconds, metrics };
+}
 
-    let t = performance.now();
-    const data = syntheticFeatures(flags.seed, n, k, d, flags.noise);
-    log(`synthetic data N=${n} K=${k} d=${d}: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-
-    let projector: ProjectorFactory | undefined;
-    let variant = "float64";
-    if (flags.projection === "float32") {
-      const backend = await selectBackend(flags.backend, { needsConvTraining: false });
-      projector = tfProjector;
-      variant = `float32 products on tfjs ${backend.name}`;
-    }
-    const repeat = flags.repeat;
-    let oursSeconds = Infinity;
-    let ours: NeuralCollapseMetrics | null = null;
-    for (let r = 0; r < repeat; r++) {
-      t = performance.now();
-      ours = await measureStreaming(data, n, k, d, batch, projector);
-      oursSeconds = Math.min(oursSeconds, (performance.now() - t) / 1000);
-    }
+/**
+ * Logs ours against NumPy metric by metric; returns the metrics that
+ * disagree beyond {@linkcode TOLERANCE} (or one sample of a rate).
+ */
+function compareMetrics(
+  ours: NeuralCollapseMetrics,
+  numpy: NeuralCollapseMetrics,
+  n: number,
+  log: (s: string) => void,
+): string[] {
+  const disagree: string[] = [];
+  log("");
+  log(`${"metric".padEnd(18)}${"ours".padStart(22)}${"NumPy".padStart(22)}${"rel. diff".padStart(12)}`);
+  for (const key of Object.keys(ours) as (keyof NeuralCollapseMetrics)[]) {
+    const a = ours[key];
+    const b = numpy[key];
+    const rel = Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+    const diff = a === b ? 0 : rel;
+    // Rates count samples: a near-tie rounded differently flips one sample, 1/N (or 100/N percent).
+    const oneSample = key === "nc4_ncc" ? 1 / n : key === "top1" || key === "top5" ? 100 / n : 0;
+    const ok = diff <= TOLERANCE || Math.abs(a - b) <= oneSample;
+    if (!ok) disagree.push(key);
     log(
-      `ours (streaming, ${variant}, batch ${batch}): ${oursSeconds.toFixed(2)} s${
-        repeat > 1 ? ` (best of ${repeat})` : ""
-      }`,
+      `${key.padEnd(18)}${a.toPrecision(12).padStart(22)}${b.toPrecision(12).padStart(22)}${
+        diff.toExponential(1).padStart(12)
+      }${ok ? "" : "  DISAGREE"}`,
     );
+  }
+  log("");
+  log(
+    disagree.length === 0 ? `all metrics agree to ${TOLERANCE} relative` : `metrics disagree: ${disagree.join(", ")}`,
+  );
+  return disagree;
+}
 
-    const numpy = await runNumpy(flags.python, flags.method, repeat, data, n, k, d);
-    if (ours === null) throw new Error("unreachable: repeat >= 1");
-    const keys = Object.keys(ours) as (keyof NeuralCollapseMetrics)[];
-    if (typeof numpy === "string") {
-      log(`NumPy comparison skipped: ${numpy}`);
-      if (json) {
-        console.log(JSON.stringify({ n, k, d, ours_seconds: oursSeconds, numpy_skipped: numpy, metrics: ours }));
-      }
-      return;
-    }
-    const ratio = oursSeconds / numpy.seconds;
-    log(`NumPy/SciPy (${flags.method}): ${numpy.seconds.toFixed(2)} s${repeat > 1 ? ` (best of ${repeat})` : ""}`);
-    log(`ratio ours/NumPy: ${ratio.toFixed(2)}`);
-    let worst = 0;
-    const disagree: string[] = [];
-    log("");
-    log(`${"metric".padEnd(18)}${"ours".padStart(22)}${"NumPy".padStart(22)}${"rel. diff".padStart(12)}`);
-    for (const key of keys) {
-      const a = ours[key];
-      const b = numpy.metrics[key];
-      const rel = Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-      const diff = a === b ? 0 : rel;
-      // Rates count samples: a near-tie rounded differently flips one sample, 1/N (or 100/N percent).
-      const oneSample = key === "nc4_ncc" ? 1 / n : key === "top1" || key === "top5" ? 100 / n : 0;
-      const ok = diff <= TOLERANCE || Math.abs(a - b) <= oneSample;
-      if (!ok) disagree.push(key);
-      worst = Math.max(worst, ok ? 0 : diff);
-      log(
-        `${key.padEnd(18)}${a.toPrecision(12).padStart(22)}${b.toPrecision(12).padStart(22)}${
-          diff.toExponential(1).padStart(12)
-        }${ok ? "" : "  DISAGREE"}`,
-      );
-    }
-    const agree = disagree.length === 0;
-    log("");
-    log(agree ? `all metrics agree to ${TOLERANCE} relative` : `metrics disagree: ${disagree.join(", ")}`);
+/** Times the streaming metrics against NumPy (or whole processes on files) and checks that they agree. */
+async function main(flags: FlagValues<typeof SPECS>): Promise<void> {
+  const { n, k, d, batch, json, repeat } = flags;
+  const log = (s: string) => {
+    if (!json) console.log(s);
+  };
+  if (n < k) throw new UserError(`--n ${n}: need at least one sample per class (K = ${k})`);
+  if (flags.scale !== undefined || flags.torch) return await filesMode(flags, log);
+
+  const t = performance.now();
+  const data = syntheticFeatures(flags.seed, n, k, d, flags.noise);
+  log(`synthetic data N=${n} K=${k} d=${d}: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  let projector: ProjectorFactory | undefined;
+  let variant = "float64";
+  if (flags.projection === "float32") {
+    const backend = await selectBackend(flags.backend, { needsConvTraining: false });
+    projector = tfProjector;
+    variant = `float32 products on tfjs ${backend.name}`;
+  }
+  const { seconds: oursSeconds, metrics: ours } = await timeOurs(data, flags, projector);
+  const best = repeat > 1 ? ` (best of ${repeat})` : "";
+  log(`ours (streaming, ${variant}, batch ${batch}): ${oursSeconds.toFixed(2)} s${best}`);
+
+  const numpy = await runNumpy(flags.python, flags.method, repeat, data, n, k, d);
+  if (typeof numpy === "string") {
+    log(`NumPy comparison skipped: ${numpy}`);
     if (json) {
-      console.log(JSON.stringify({
-        n,
-        k,
-        d,
-        ours_seconds: oursSeconds,
-        numpy_seconds: numpy.seconds,
-        numpy_method: flags.method,
-        ratio,
-        agree,
-        disagree,
-        metrics: ours,
-        numpy_metrics: numpy.metrics,
-      }));
+      console.log(JSON.stringify({ n, k, d, ours_seconds: oursSeconds, numpy_skipped: numpy, metrics: ours }));
     }
-    if (!agree) Deno.exit(1);
-  });
+    return;
+  }
+  const ratio = oursSeconds / numpy.seconds;
+  log(`NumPy/SciPy (${flags.method}): ${numpy.seconds.toFixed(2)} s${best}`);
+  log(`ratio ours/NumPy: ${ratio.toFixed(2)}`);
+  const disagree = compareMetrics(ours, numpy.metrics, n, log);
+  const agree = disagree.length === 0;
+  if (json) {
+    console.log(JSON.stringify({
+      n,
+      k,
+      d,
+      ours_seconds: oursSeconds,
+      numpy_seconds: numpy.seconds,
+      numpy_method: flags.method,
+      ratio,
+      agree,
+      disagree,
+      metrics: ours,
+      numpy_metrics: numpy.metrics,
+    }));
+  }
+  if (!agree) Deno.exit(1);
+}
+
+if (import.meta.main) {
+  await runTask(USAGE, SPECS, main);
 }

@@ -19,31 +19,13 @@
  * JavaScript on two threads.
  */
 import { METRICS } from "../src/metrics/table.ts";
-import {
-  measureBatches,
-  type MeasuredMetrics,
-  measurementBytes,
-  pass2UsesNativeKernels,
-  type ProjectorFactory,
-} from "../src/metrics/mod.ts";
-import {
-  type ArrayFile,
-  expandPaths,
-  featureSource,
-  featureValues,
-  openArrayFile,
-  sampleSource,
-  type Shard,
-} from "../src/arrays/mod.ts";
-import { UserError } from "../src/errors.ts";
-import { gigabytes, memoryBudget } from "../src/run/budget.ts";
-import { defineFlags, runTask } from "../src/cli.ts";
+import type { MeasuredMetrics } from "../src/metrics/mod.ts";
+import { MEASURE_BACKENDS, type MeasuredFiles, measureFiles } from "../src/measure/mod.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 import { ProgressBar } from "./_progress.ts";
 
 const USAGE = "deno task measure (--features F.npy --labels L.npy --weights W.npy [--bias B.npy] | --npz A.npz) " +
   "[--ood-features O.npy] [--json] [--projection float64|float32] [--backend auto|tensorflow|wasm|cpu]";
-
-const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
 const SPECS = defineFlags([
   {
@@ -79,7 +61,7 @@ const SPECS = defineFlags([
   {
     name: "backend",
     type: "choice",
-    choices: BACKEND_CHOICES,
+    choices: MEASURE_BACKENDS,
     help: "tfjs backend of --projection float32 (default auto: native, else wasm)",
   },
 ]);
@@ -89,164 +71,73 @@ const ROWS = METRICS.filter((m) => m.features).map((m) =>
   [m.key, m.key as keyof MeasuredMetrics, m.definition] as const
 );
 
-/** Values read at a time: 32 MB of float32, enough for full-speed matrix products. */
-const BATCH_VALUES = 1 << 23;
-
-async function openAll(specs: string[], flag: string): Promise<ArrayFile[]> {
-  const files: ArrayFile[] = [];
-  try {
-    for (const spec of await expandPaths(specs, flag)) files.push(await openArrayFile(spec));
-  } catch (e) {
-    for (const f of files) f.close();
-    throw e;
-  }
-  return files;
-}
-
-async function readVector(file: ArrayFile, what: string, shape: number): Promise<Float32Array | Float64Array> {
-  const a = await file.readAll();
-  if (a.shape.length !== shape) {
-    throw new UserError(`${file.name}: ${what} must be ${shape}-dimensional, got shape [${a.shape.join(", ")}]`);
-  }
-  return featureValues(a.data, file.name, a.dtype);
-}
-
-if (import.meta.main) {
-  await runTask(USAGE, SPECS, async (flags) => {
-    const npz = flags.npz;
-    const fromNpz = (key: string) => (npz === undefined ? undefined : `${npz}:${key}`);
-    const featureSpecs = flags.features ?? (npz ? [fromNpz("features")!] : undefined);
-    const labelSpecs = flags.labels ?? (npz ? [fromNpz("labels")!] : undefined);
-    const weightSpec = flags.weights ?? fromNpz("W");
-    for (const [name, v] of [["features", featureSpecs], ["labels", labelSpecs], ["weights", weightSpec]] as const) {
-      if (v === undefined || v.length === 0) throw new UserError(`--${name} is required (or --npz); usage: ${USAGE}`);
-    }
-    let biasSpec = flags.bias;
-    if (biasSpec === undefined && npz !== undefined) {
-      // b is optional in an archive: use it when present.
-      const probe = await openArrayFile(fromNpz("b")!).catch((e) => {
-        if (e instanceof UserError && e.message.includes("no array 'b'")) return null;
-        throw e;
-      });
-      if (probe !== null) {
-        probe.close();
-        biasSpec = fromNpz("b");
+/** A progress bar per pass on stderr, with samples per second. */
+function progressBars(): {
+  onProgress: (pass: string, done: number, total: number) => void;
+  done: () => void;
+} {
+  const bars = new Map<string, ProgressBar>();
+  const started = new Map<string, number>();
+  return {
+    onProgress: (pass, done, total) => {
+      let bar = bars.get(pass);
+      if (bar === undefined) {
+        for (const b of bars.values()) b.done();
+        bar = new ProgressBar(pass, total);
+        bars.set(pass, bar);
+        started.set(pass, performance.now());
       }
-    }
-
-    const open: ArrayFile[] = [];
-    try {
-      const featureFiles = await openAll(featureSpecs!, "--features");
-      open.push(...featureFiles);
-      const labelFiles = await openAll(labelSpecs!, "--labels");
-      open.push(...labelFiles);
-      const weightsFile = (await openAll([weightSpec!], "--weights"))[0];
-      open.push(weightsFile);
-      const weights = await readVector(weightsFile, "weights", 2);
-      const [k, d] = weightsFile.header.shape;
-      const need = measurementBytes(k, d);
-      // Checked where --allow-sys lets us read the machine's memory (the task's does; a bare --allow-read does not).
-      const budget = memoryBudget() ?? Infinity;
-      if (need > budget) {
-        throw new UserError(
-          `${weightsFile.name}: K = ${k} classes in d = ${d} need about ${gigabytes(need)} for the ` +
-            `metrics' K x K float64 matrices, more than the ${gigabytes(budget)} this machine can give`,
-        );
-      }
-      let bias: Float32Array | Float64Array | null = null;
-      if (biasSpec !== undefined) {
-        const biasFile = (await openAll([biasSpec], "--bias"))[0];
-        open.push(biasFile);
-        bias = await readVector(biasFile, "bias", 1);
-        if (bias.length !== k) throw new UserError(`${biasFile.name}: ${bias.length} entries for K = ${k} classes`);
-      }
-      const fShape = featureFiles[0].header.shape;
-      if (fShape.length === 2 && fShape[1] !== d) {
-        throw new UserError(
-          `${weightsFile.name}: shape [${k}, ${d}] does not match feature dimension d = ${fShape[1]} ` +
-            `of ${featureFiles[0].name}`,
-        );
-      }
-      if (featureFiles.length !== labelFiles.length) {
-        throw new UserError(
-          `--labels: ${labelFiles.length} label file(s) for ${featureFiles.length} feature file(s); ` +
-            "give one labels file per features file, in the same order",
-        );
-      }
-      const shards: Shard[] = featureFiles.map((features, i) => ({ features, labels: labelFiles[i] }));
-      const batchRows = flags["batch-rows"] ?? Math.max(1, Math.floor(BATCH_VALUES / d));
-      const source = sampleSource(shards, k, d, batchRows);
-      const oodFiles = flags["ood-features"] ? await openAll(flags["ood-features"], "--ood-features") : [];
-      open.push(...oodFiles);
-      const ood = oodFiles.length > 0 ? featureSource(oodFiles, d, batchRows) : undefined;
-
-      let projector: ProjectorFactory | undefined;
-      let projectionNote = "float64";
-      if (flags.projection === "float32") {
-        // Loaded only here: the default path needs no tfjs and no permissions beyond reading.
-        const { selectBackend } = await import("../src/backend/mod.ts");
-        const backend = await selectBackend((flags.backend ?? "auto") as typeof BACKEND_CHOICES[number], {
-          needsConvTraining: false,
-        });
-        projector = (await import("../src/backend/projector.ts")).tfProjector;
-        projectionNote = `float32 products on tfjs ${backend.name}`;
-      } else if (flags.backend !== undefined) {
-        throw new UserError("--backend applies only with --projection float32");
-      } else if (pass2UsesNativeKernels(k, true)) {
-        // Many classes: the float64 products are worth loading the native backend for, when it is installed.
-        const { loadNativeBackend } = await import("../src/backend/native.ts");
-        if ((await loadNativeBackend()).ok) {
-          const { selectBackend } = await import("../src/backend/mod.ts");
-          await selectBackend("tensorflow", { needsConvTraining: false });
-          // Registered only where FFI may open TensorFlow's C library (the task's --allow-ffi names native/).
-          if (pass2UsesNativeKernels(k)) projectionNote = "float64 on TensorFlow's double-precision kernels";
-        }
-      }
-
-      const bars = new Map<string, ProgressBar>();
-      const started = new Map<string, number>();
-      const m = await measureBatches(source, d, weights, bias, {
-        names: {
-          features: featureFiles.map((f) => f.name).join(", "),
-          labels: labelFiles.map((f) => f.name).join(", "),
-          weights: weightsFile.name,
-          bias: biasSpec ?? "bias",
-        },
-        projector,
-        outOfDistribution: ood,
-        onProgress: (pass, done, total) => {
-          let bar = bars.get(pass);
-          if (bar === undefined) {
-            for (const b of bars.values()) b.done();
-            bar = new ProgressBar(pass, total);
-            bars.set(pass, bar);
-            started.set(pass, performance.now());
-          }
-          const seconds = (performance.now() - started.get(pass)!) / 1000;
-          bar.update(done, seconds > 0 ? `${Math.round(done / seconds)} samples/s` : "");
-        },
-      });
+      const seconds = (performance.now() - started.get(pass)!) / 1000;
+      bar.update(done, seconds > 0 ? `${Math.round(done / seconds)} samples/s` : "");
+    },
+    done: () => {
       for (const b of bars.values()) b.done();
+    },
+  };
+}
 
-      const rows = ROWS.filter(([, field]) => m[field] !== undefined);
-      if (flags.json) {
-        console.log(JSON.stringify(Object.fromEntries(rows.map(([key, field]) => [key, m[field]]))));
-        return;
-      }
-      const shardNote = shards.length > 1 ? ` in ${shards.length} shards` : "";
-      console.log(
-        `N = ${source.count}${shardNote}, K = ${k}, d = ${d}${bias === null ? ", b = 0" : ""}` +
-          `${ood ? `, ${ood.count} out-of-distribution samples` : ""}; projections ${projectionNote}`,
-      );
-      for (const [key, field, description] of rows) {
-        console.log(`${key.padEnd(18)}${formatValue(m[field]!).padStart(14)}   ${description}`);
-      }
-    } finally {
-      for (const f of open) f.close();
-    }
-  });
+/** Prints the metrics: one JSON object, or a line on the data and a table. */
+function printMetrics(r: MeasuredFiles, json: boolean): void {
+  const m = r.metrics;
+  const rows = ROWS.filter(([, field]) => m[field] !== undefined);
+  if (json) {
+    console.log(JSON.stringify(Object.fromEntries(rows.map(([key, field]) => [key, m[field]]))));
+    return;
+  }
+  const shardNote = r.shards > 1 ? ` in ${r.shards} shards` : "";
+  console.log(
+    `N = ${r.n}${shardNote}, K = ${r.k}, d = ${r.d}${r.hasBias ? "" : ", b = 0"}` +
+      `${r.oodCount !== undefined ? `, ${r.oodCount} out-of-distribution samples` : ""}; projections ${r.projection}`,
+  );
+  for (const [key, field, description] of rows) {
+    console.log(`${key.padEnd(18)}${formatValue(m[field]!).padStart(14)}   ${description}`);
+  }
 }
 
 function formatValue(v: number): string {
   return v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6) ? v.toExponential(4) : v.toFixed(6);
+}
+
+/** Measures the files the flags name and prints the metrics. */
+async function main(flags: FlagValues<typeof SPECS>): Promise<void> {
+  const bars = progressBars();
+  const r = await measureFiles({
+    features: flags.features,
+    labels: flags.labels,
+    weights: flags.weights,
+    bias: flags.bias,
+    npz: flags.npz,
+    oodFeatures: flags["ood-features"],
+    batchRows: flags["batch-rows"],
+    projection: flags.projection,
+    backend: flags.backend,
+    usage: USAGE,
+    onProgress: bars.onProgress,
+  });
+  bars.done();
+  printMetrics(r, flags.json);
+}
+
+if (import.meta.main) {
+  await runTask(USAGE, SPECS, main);
 }

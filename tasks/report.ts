@@ -6,12 +6,22 @@
  *
  *   deno task report --runs runs/                 # runs/report/report.html and report.md
  */
-import { defineFlags, runTask } from "../src/cli.ts";
-import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
-import { LOG_NC1_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
+import {
+  buildReport,
+  LOG_NC1_FLAGS,
+  renderOptions,
+  RUN_SELECTION_FLAGS,
+  runFilter,
+  runSources,
+  selectRuns,
+  SIZE_FLAGS,
+  writeReport,
+} from "../src/plot/mod.ts";
+import { warnSkippedRun } from "./_progress.ts";
 
 const FLAGS = defineFlags([
-  ...RUN_FLAGS,
+  ...RUN_SELECTION_FLAGS,
   {
     name: "out",
     type: "path",
@@ -31,19 +41,22 @@ const FLAGS = defineFlags([
   ...SIZE_FLAGS,
 ]);
 
-if (import.meta.main) {
-  await runTask("deno task report [flags]", FLAGS, async (values) => {
-    const runs = await selectRuns(runSources(values), runFilter(values));
-    const report = buildReport(runs, [], {
-      title: values.title,
-      render: renderOptions(values),
-      logNc1: values["log-nc1"],
-      dynamics: values.dynamics,
-    });
-    const paths = await writeReport(values.out, report);
-    console.log(`${runs.length} runs → ${paths.html} and ${paths.markdown} (${report.figures.length} figures)`);
-    if (report.missing.length) {
-      console.log(`${report.missing.length} runs missing from the grid (listed in the report)`);
-    }
+/** Writes the report of the runs the flags select. */
+async function main(values: FlagValues<typeof FLAGS>): Promise<void> {
+  const runs = await selectRuns(runSources(values, warnSkippedRun), runFilter(values));
+  const report = buildReport(runs, [], {
+    title: values.title,
+    render: renderOptions(values),
+    logNc1: values["log-nc1"],
+    dynamics: values.dynamics,
   });
+  const paths = await writeReport(values.out, report);
+  console.log(`${runs.length} runs → ${paths.html} and ${paths.markdown} (${report.figures.length} figures)`);
+  if (report.missing.length) {
+    console.log(`${report.missing.length} runs missing from the grid (listed in the report)`);
+  }
+}
+
+if (import.meta.main) {
+  await runTask("deno task report [flags]", FLAGS, main);
 }

@@ -40,6 +40,7 @@ import {
   NC1_RATIO_LIMIT,
   reproductionMarkdown,
   reproductionTable,
+  type SlurmOptions,
   type SweepConfig,
   sweepPreset,
   sweepRunsOnly,
@@ -49,8 +50,7 @@ import { DEFAULT_SWEEPS, UFM_DEFAULTS, ufmExperimentInWorker, ufmReportSection }
 import { LOSS_NAMES } from "../src/losses/mod.ts";
 import { writeJsonAtomic } from "../src/io.ts";
 import { loadNativeBackend } from "../src/backend/native.ts";
-import { defineFlags, runTask } from "../src/cli.ts";
-import { formatDuration } from "./_progress.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 import {
   executeSweep,
   EXECUTOR_FLAGS,
@@ -59,7 +59,9 @@ import {
   submitSweep,
   sweepRunSettings,
   taskCommand,
-} from "./sweep.ts";
+} from "../src/sweep/mod.ts";
+import { formatDuration } from "./_progress.ts";
+import { printSubmission, sweepProgress } from "./_sweep_progress.ts";
 
 /** What a reproduction preset checks and how its report introduces the checks. */
 interface Reproduction {
@@ -137,112 +139,159 @@ const FLAGS = defineFlags([
   },
 ]);
 
-if (import.meta.main) {
-  await runTask(
-    "deno task reproduce [--preset small|medium] [--out DIR] [--jobs N] [--backend B]",
-    FLAGS,
-    async (v) => {
-      const t0 = performance.now();
-      const preset = v["preset"];
-      const reproduction = REPRODUCTIONS[preset];
-      const out = v["out"] ?? (preset === "small" ? "runs/reproduce" : `runs/reproduce-${preset}`);
-      if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
-      const runsDir = joinPath(out, "runs");
-      const config = sweepPreset(preset);
-      const slurm = slurmOptionsFromFlags(v);
-      if (slurm && !v["report-only"]) {
-        // The runs as a job array; this same command with --report-only draws and checks once they have ended.
-        const reportCommand = await taskCommand("reproduce", [
-          "--preset",
-          preset,
-          "--out",
-          out,
-          "--report-only",
-          "--no-setup",
-        ]);
-        await submitSweep(runsDir, config, v, slurm, {
-          dryRun: false,
-          preset,
-          task: "reproduce",
-          reportCommand,
-        });
-        return;
-      }
-      // The theory side, the UFM at its defaults (K = 10, d = 32, n = 50) for all four losses and the sweeps,
-      // solves on a worker while the sweep trains (it is independent of the runs).
-      const ufmPending = ufmExperimentInWorker({
-        base: { ...UFM_DEFAULTS },
-        losses: [...LOSS_NAMES],
-        ...DEFAULT_SWEEPS,
-      });
-      ufmPending.catch(() => {}); // awaited below; a sweep that throws first must not leave it unhandled
-      const summary = v["report-only"] ? null : await executeSweep(runsDir, config, v, { dryRun: false, preset });
-      if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
+/** Where a reproduction writes: the sweep folder `runs/`, the figures, the report. */
+interface Paths {
+  out: string;
+  runsDir: string;
+}
 
-      // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
-      const found = await selectRuns({ roots: [runsDir] });
-      // A grid point retrained by hand with other settings is not this preset's run: left out, and said so.
-      const { kept: runs, refused } = sweepRunsOnly(found, runsDir, config, sweepRunSettings(config));
-      for (const d of refused) console.error(`note: left out: ${differenceMessage(d)}`);
-      const figuresDir = joinPath(out, "figures");
-      const dynamics = dynamicsFigures(runs);
-      const grid = heatmapFigures(runs);
-      const paths = await writeFigures([...dynamics, ...grid.figures], figuresDir, "svg");
+/** Submits the preset's runs as a Slurm job array, and after it this command with `--report-only`. */
+async function submitReproduction(
+  v: FlagValues<typeof FLAGS>,
+  slurm: SlurmOptions,
+  config: SweepConfig,
+  { out, runsDir }: Paths,
+): Promise<void> {
+  const preset = v["preset"];
+  // The runs as a job array; this same command with --report-only draws and checks once they have ended.
+  const reportCommand = await taskCommand("reproduce", [
+    "--preset",
+    preset,
+    "--out",
+    out,
+    "--report-only",
+    "--no-setup",
+  ]);
+  const submitted = await submitSweep(runsDir, config, v, slurm, {
+    dryRun: false,
+    preset,
+    task: "reproduce",
+    reportCommand,
+  });
+  printSubmission(submitted, runsDir, slurm, false);
+}
 
-      const checks = reproduction.checks(runs, config);
-      const failed = checks.filter((c) => c.verdict === "FAIL");
-      const inconclusive = checks.filter((c) => c.verdict === "INCONCLUSIVE");
-      const section: ReportSection = {
-        title: "Reproduction checks",
-        markdown: [
-          reproduction.intro(config, runs),
-          "",
-          reproductionMarkdown(checks),
-          "",
-          failed.length > 0
-            ? `**${failed.length} claim(s) failed.**`
-            : inconclusive.length > 0
-            ? `**No claim failed; ${inconclusive.length} inconclusive.**`
-            : "**All claims hold.**",
-          ...(reproduction.tables ? ["", reproduction.tables(runs)] : []),
-        ].join("\n"),
-      };
-      const ufm = await ufmPending;
-      await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
-      await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
-      const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));
-      console.log(
-        `ufm: ${ufm.runs.length} losses solved at the UFM defaults, largest NC1/NC2/NC3 at the optimum ` +
-          `${worstUfm.toExponential(1)} (${ufm.seconds.toFixed(1)} s)`,
-      );
-      const report = buildReport(runs, [section, ufmReportSection(ufm)], {
-        title: reproduction.title,
-      });
-      const written = await writeReport(out, report);
+/**
+ * The theory side, the UFM at its defaults (K = 10, d = 32, n = 50) for all
+ * four losses and the sweeps, solving on a worker while the sweep trains (it
+ * is independent of the runs).
+ */
+function startUfm(): ReturnType<typeof ufmExperimentInWorker> {
+  const pending = ufmExperimentInWorker({
+    base: { ...UFM_DEFAULTS },
+    losses: [...LOSS_NAMES],
+    ...DEFAULT_SWEEPS,
+  });
+  pending.catch(() => {}); // awaited later; a sweep that throws first must not leave it unhandled
+  return pending;
+}
 
-      console.log(reproductionTable(checks));
-      console.log(
-        `\nreproduce: ${runs.length} runs (${summary?.failed.length ?? 0} failed), ${paths.length} figures in ` +
-          `${figuresDir}, report ${written.html} and ${written.markdown}, in ${
-            formatDuration((performance.now() - t0) / 1000)
-          }`,
-      );
-      // The paper's theory: the UFM's global optimum is a Neural Collapse point for every loss.
-      const ufmFails = worstUfm < 1e-4 ? 0 : 1;
-      if (ufmFails) {
-        console.log(`FAIL: the UFM optimum is not collapsed (largest NC metric ${worstUfm.toExponential(1)})`);
-      }
-      if (failed.length + ufmFails > 0) {
-        console.log(`FAIL: ${failed.length + ufmFails} claim(s) do not hold`);
-        Deno.exit(1);
-      }
-      if (inconclusive.length > 0) {
-        console.log(`INCONCLUSIVE: no claim failed, ${inconclusive.length} undecided by the intervals`);
-        return;
-      }
-      console.log("PASS: every claim holds");
-    },
+/**
+ * The evaluated runs of the preset's sweep; a grid point retrained by hand
+ * with other settings is not this preset's run: left out, and said so.
+ */
+async function presetRuns(runsDir: string, config: SweepConfig): Promise<RunRecord[]> {
+  // Figures and the report use whatever evaluated; a failed run shows up as a failed check.
+  const found = await selectRuns({ roots: [runsDir] });
+  const { kept, refused } = sweepRunsOnly(found, runsDir, config, sweepRunSettings(config));
+  for (const d of refused) console.error(`note: left out: ${differenceMessage(d)}`);
+  return kept;
+}
+
+/** The report's section of the claims checked: what is checked, the verdicts, and any tables. */
+function checksSection(
+  reproduction: Reproduction,
+  config: SweepConfig,
+  runs: readonly RunRecord[],
+  checks: readonly ClaimCheck[],
+): ReportSection {
+  const failed = checks.filter((c) => c.verdict === "FAIL");
+  const inconclusive = checks.filter((c) => c.verdict === "INCONCLUSIVE");
+  return {
+    title: "Reproduction checks",
+    markdown: [
+      reproduction.intro(config, runs),
+      "",
+      reproductionMarkdown(checks),
+      "",
+      failed.length > 0
+        ? `**${failed.length} claim(s) failed.**`
+        : inconclusive.length > 0
+        ? `**No claim failed; ${inconclusive.length} inconclusive.**`
+        : "**All claims hold.**",
+      ...(reproduction.tables ? ["", reproduction.tables(runs)] : []),
+    ].join("\n"),
+  };
+}
+
+/** Writes the UFM's results to `<out>/ufm/ufm.json`, says how collapsed its optima are, and returns the largest NC metric. */
+async function saveUfm(out: string, ufm: Awaited<ReturnType<typeof ufmExperimentInWorker>>): Promise<number> {
+  await Deno.mkdir(joinPath(out, "ufm"), { recursive: true });
+  await writeJsonAtomic(joinPath(out, "ufm", "ufm.json"), { task: "ufm", config: UFM_DEFAULTS, ...ufm });
+  const worstUfm = Math.max(...ufm.runs.flatMap((r) => [r.nc.nc1, r.nc.nc2, r.nc.nc3]));
+  console.log(
+    `ufm: ${ufm.runs.length} losses solved at the UFM defaults, largest NC1/NC2/NC3 at the optimum ` +
+      `${worstUfm.toExponential(1)} (${ufm.seconds.toFixed(1)} s)`,
   );
+  return worstUfm;
+}
+
+/** Prints the verdict and exits 1 when a claim (or the UFM's collapse) fails. */
+function reportVerdict(checks: readonly ClaimCheck[], worstUfm: number): void {
+  const failed = checks.filter((c) => c.verdict === "FAIL");
+  const inconclusive = checks.filter((c) => c.verdict === "INCONCLUSIVE");
+  // The paper's theory: the UFM's global optimum is a Neural Collapse point for every loss.
+  const ufmFails = worstUfm < 1e-4 ? 0 : 1;
+  if (ufmFails) {
+    console.log(`FAIL: the UFM optimum is not collapsed (largest NC metric ${worstUfm.toExponential(1)})`);
+  }
+  if (failed.length + ufmFails > 0) {
+    console.log(`FAIL: ${failed.length + ufmFails} claim(s) do not hold`);
+    Deno.exit(1);
+  }
+  if (inconclusive.length > 0) {
+    console.log(`INCONCLUSIVE: no claim failed, ${inconclusive.length} undecided by the intervals`);
+    return;
+  }
+  console.log("PASS: every claim holds");
+}
+
+/** Trains and evaluates the preset's sweep (or submits it), then draws, checks and reports. */
+async function main(v: FlagValues<typeof FLAGS>): Promise<void> {
+  const t0 = performance.now();
+  const preset = v["preset"];
+  const reproduction = REPRODUCTIONS[preset];
+  const out = v["out"] ?? (preset === "small" ? "runs/reproduce" : `runs/reproduce-${preset}`);
+  if (v["setup"] && v["backend"] === "auto") await ensureNativeBackend();
+  const runsDir = joinPath(out, "runs");
+  const config = sweepPreset(preset);
+  const slurm = slurmOptionsFromFlags(v);
+  if (slurm && !v["report-only"]) return await submitReproduction(v, slurm, config, { out, runsDir });
+  const ufmPending = startUfm();
+  const progress = sweepProgress(runsDir, config, v["jobs"]);
+  const summary = v["report-only"] ? null : await executeSweep(runsDir, config, v, { preset, ...progress });
+  if (summary) progress.end(summary);
+  if (summary?.stoppedBy) Deno.exit(summary.stoppedBy === "SIGINT" ? 130 : 143);
+
+  const runs = await presetRuns(runsDir, config);
+  const figuresDir = joinPath(out, "figures");
+  const paths = await writeFigures([...dynamicsFigures(runs), ...heatmapFigures(runs).figures], figuresDir, "svg");
+  const checks = reproduction.checks(runs, config);
+  const ufm = await ufmPending;
+  const worstUfm = await saveUfm(out, ufm);
+  const report = buildReport(runs, [checksSection(reproduction, config, runs, checks), ufmReportSection(ufm)], {
+    title: reproduction.title,
+  });
+  const written = await writeReport(out, report);
+
+  console.log(reproductionTable(checks));
+  console.log(
+    `\nreproduce: ${runs.length} runs (${summary?.failed.length ?? 0} failed), ${paths.length} figures in ` +
+      `${figuresDir}, report ${written.html} and ${written.markdown}, in ${
+        formatDuration((performance.now() - t0) / 1000)
+      }`,
+  );
+  reportVerdict(checks, worstUfm);
 }
 
 /**
@@ -263,4 +312,8 @@ async function ensureNativeBackend(): Promise<void> {
       "reproduce: setup failed (see above); continuing on the portable backends, which is several times slower",
     );
   }
+}
+
+if (import.meta.main) {
+  await runTask("deno task reproduce [--preset small|medium] [--out DIR] [--jobs N] [--backend B]", FLAGS, main);
 }

@@ -12,7 +12,7 @@
  * (`--allow-net=127.0.0.1`); another `--host` needs `deno run` with its own
  * `--allow-net` (see docs/dashboard.md) and prints a warning.
  */
-import { defineFlags, runTask } from "../src/cli.ts";
+import { defineFlags, type FlagValues, runTask } from "../src/cli.ts";
 import { UserError } from "../src/errors.ts";
 import { startDashboard } from "../src/serve/server.ts";
 
@@ -43,48 +43,49 @@ const FLAGS = defineFlags([
 
 const LOOPBACK = new Set(["127.0.0.1", "::1"]);
 
-if (import.meta.main) {
-  await runTask("deno task serve [flags]", FLAGS, async (values) => {
-    const runsDir = values["runs-dir"];
-    const host = values.host;
-    if (!LOOPBACK.has(host)) {
-      console.error(
-        `warning: --host ${host}: the dashboard is reachable from other machines, without authentication; ` +
-          `anyone who can reach ${host} can read the runs folder's results. Prefer an SSH tunnel to 127.0.0.1.`,
+/** Serves the dashboard of the runs folder until SIGINT or SIGTERM. */
+async function main(values: FlagValues<typeof FLAGS>): Promise<void> {
+  const runsDir = values["runs-dir"];
+  const host = values.host;
+  if (!LOOPBACK.has(host)) {
+    console.error(
+      `warning: --host ${host}: the dashboard is reachable from other machines, without authentication; ` +
+        `anyone who can reach ${host} can read the runs folder's results. Prefer an SSH tunnel to 127.0.0.1.`,
+    );
+  }
+  try {
+    await Deno.stat(runsDir);
+  } catch {
+    throw new UserError(`--runs-dir ${runsDir}: no such folder`);
+  }
+  let dashboard;
+  try {
+    dashboard = await startDashboard({
+      runsDir,
+      hostname: host,
+      port: values.port,
+      pollMs: values["poll-ms"],
+      onError: (e) => console.error(`warning: ${(e as Error).message}`),
+    });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new UserError(
+        `--host ${host} --port ${values.port}: not allowed to listen there (${(e as Error).message.split("\n")[0]}); ` +
+          `'deno task serve' may listen on 127.0.0.1 only, see docs/dashboard.md for another address`,
       );
     }
-    try {
-      await Deno.stat(runsDir);
-    } catch {
-      throw new UserError(`--runs-dir ${runsDir}: no such folder`);
-    }
-    let dashboard;
-    try {
-      dashboard = await startDashboard({
-        runsDir,
-        hostname: host,
-        port: values.port,
-        pollMs: values["poll-ms"],
-        onError: (e) => console.error(`warning: ${(e as Error).message}`),
-      });
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        throw new UserError(
-          `--host ${host} --port ${values.port}: not allowed to listen there (${
-            (e as Error).message.split("\n")[0]
-          }); ` +
-            `'deno task serve' may listen on 127.0.0.1 only, see docs/dashboard.md for another address`,
-        );
-      }
-      if (e instanceof Deno.errors.AddrInUse) throw new UserError(`--port ${values.port}: already in use`);
-      throw e;
-    }
-    console.log(`serving ${runsDir} (read only) on ${dashboard.url}`);
-    const stop = () => {
-      void dashboard.close().then(() => Deno.exit(0));
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-    await dashboard.finished;
-  });
+    if (e instanceof Deno.errors.AddrInUse) throw new UserError(`--port ${values.port}: already in use`);
+    throw e;
+  }
+  console.log(`serving ${runsDir} (read only) on ${dashboard.url}`);
+  const stop = () => {
+    void dashboard.close().then(() => Deno.exit(0));
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await dashboard.finished;
+}
+
+if (import.meta.main) {
+  await runTask("deno task serve [flags]", FLAGS, main);
 }

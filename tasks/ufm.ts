@@ -16,6 +16,7 @@ import {
   DEFAULT_SWEEPS,
   UFM_DEFAULTS,
   ufmExperiment,
+  type UfmExperimentRecord,
   ufmLoss,
   ufmLossNames,
   type UfmOptions,
@@ -84,7 +85,17 @@ function row(r: UfmResult): string[] {
   ];
 }
 
-async function main(v: FlagValues<typeof SPECS>): Promise<void> {
+/** The solves the flags ask for: the base problem, the losses, and the sweeps' values (empty without `--sweep`). */
+interface UfmSettings {
+  base: UfmOptions;
+  losses: string[];
+  gammas: number[];
+  smoothings: number[];
+  lambdas: number[];
+}
+
+/** The settings of parsed flags, every loss parameter and sweep value checked before any work. */
+function ufmSettings(v: FlagValues<typeof SPECS>): UfmSettings {
   const losses = v["loss"].map(expandLossAbbreviation); // ce, mse, fl, ls as in sweep
   if (losses.length === 0) throw new UserError("--loss: give at least one loss");
   const lossParams = {
@@ -115,40 +126,33 @@ async function main(v: FlagValues<typeof SPECS>): Promise<void> {
   for (const g of gammas) ufmLoss("focal_loss", { gamma: g });
   for (const a of smoothings) ufmLoss("label_smoothing", { smoothing: a });
   for (const l of lambdas) if (!(l > 0)) throw new UserError(`--sweep-lambda: values must be > 0, got ${l}`);
+  return { base, losses, gammas, smoothings, lambdas };
+}
 
-  console.log(
-    `UFM: K=${base.K} d=${base.d} n=${base.n} λ_W=${base.lambdaW} λ_H=${base.lambdaH} λ_b=${base.lambdaB} ` +
-      `seed=${base.seed}; L-BFGS (m=10, strong Wolfe) to ‖∇f‖ <= ${base.gradTol} or ${base.maxIters} iterations`,
-  );
-  const header = [
-    "loss",
-    "iters",
-    "stop",
-    "f",
-    "f* (reduced)",
-    "‖∇f‖",
-    "NC1",
-    "NC2",
-    "NC3",
-    "NC4",
-    "eqn μ",
-    "eqn W",
-    "‖W‖ / *",
-    "‖H‖ / *",
-    "‖b‖ / *",
-    "* from",
-  ];
-  const rows: string[][] = [];
-  const record = ufmExperiment({ base, losses, gammas, smoothings, lambdas }, (r) => rows.push(row(r)));
-  const bad = firstNonFinite(record);
-  if (bad) {
-    throw new UserError(
-      `the UFM solves overflowed: ${bad} is not a finite number; the parameters (--rescale ${lossParams.rescale}, ` +
-        `--lambda-*, --init-scale) are beyond what float64 can solve`,
-    );
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
+/** The columns of the table of solves, one row per loss (`row`). */
+const HEADER = [
+  "loss",
+  "iters",
+  "stop",
+  "f",
+  "f* (reduced)",
+  "‖∇f‖",
+  "NC1",
+  "NC2",
+  "NC3",
+  "NC4",
+  "eqn μ",
+  "eqn W",
+  "‖W‖ / *",
+  "‖H‖ / *",
+  "‖b‖ / *",
+  "* from",
+];
+
+/** Prints the table of solves with its legend, and one line per sweep. */
+function printResults(rows: string[][], record: UfmExperimentRecord): void {
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [HEADER, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
   console.log("* = the global optimum from the reduction to the ETF scale: 'closed form (exact)' for MSE,");
   console.log("    '1-D reduction (numerical)' (bisection on the reduced derivative, to rounding) for CE/FL/LS.");
   console.log("NC4 = ‖Wμ_G + b‖; eqn μ, eqn W = equinorm (std/mean) of ‖μ_k − μ_G‖ and ‖w_k‖.");
@@ -161,10 +165,31 @@ async function main(v: FlagValues<typeof SPECS>): Promise<void> {
         `max |‖W‖ − ‖W‖*|/‖W‖* ${normErr.toExponential(1)}`,
     );
   }
+}
+
+/** Solves the UFM for each loss (and the sweeps), prints the table and writes `ufm.json` and the figures. */
+async function main(v: FlagValues<typeof SPECS>): Promise<void> {
+  const settings = ufmSettings(v);
+  const { base } = settings;
+  console.log(
+    `UFM: K=${base.K} d=${base.d} n=${base.n} λ_W=${base.lambdaW} λ_H=${base.lambdaH} λ_b=${base.lambdaB} ` +
+      `seed=${base.seed}; L-BFGS (m=10, strong Wolfe) to ‖∇f‖ <= ${base.gradTol} or ${base.maxIters} iterations`,
+  );
+  const rows: string[][] = [];
+  const record = ufmExperiment(settings, (r) => rows.push(row(r)));
+  const bad = firstNonFinite(record);
+  if (bad) {
+    throw new UserError(
+      `the UFM solves overflowed: ${bad} is not a finite number; the parameters (--rescale ${base.lossParams.rescale}, ` +
+        `--lambda-*, --init-scale) are beyond what float64 can solve`,
+    );
+  }
+  printResults(rows, record);
 
   const out = v["out"];
   await Deno.mkdir(out, { recursive: true });
   const jsonPath = joinPath(out, "ufm.json");
+  const { losses, gammas, smoothings, lambdas } = settings;
   await writeJsonAtomic(jsonPath, { task: "ufm", config: { ...base, losses, gammas, smoothings, lambdas }, ...record });
   const svgs = await writeFigures(record.figures, out, "svg");
   console.log(`wrote ${jsonPath} and ${svgs.length} SVG figures in ${out} (${record.seconds.toFixed(1)} s of solving)`);

@@ -9,7 +9,7 @@ import {
   parseFlags,
   repositoryPath,
 } from "../src/cli.ts";
-import { configFromFlags, TRAIN_FLAGS } from "../tasks/train.ts";
+import { configFromFlags, TRAIN_FLAGS } from "../src/train/train_flags.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/run/train_config.ts";
 import { UserError } from "../src/errors.ts";
 import { runTask } from "./_task.ts";

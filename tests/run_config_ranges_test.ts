@@ -9,7 +9,7 @@ import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 import { formatRunConfig, parseRunConfig } from "../src/run/config.ts";
 import { DEFAULT_CONFIG, SETTING_RANGES, type TrainConfig } from "../src/run/train_config.ts";
-import { TRAIN_FLAGS } from "../tasks/train.ts";
+import { TRAIN_FLAGS } from "../src/train/train_flags.ts";
 import { runTask } from "./_task.ts";
 import { tinyConfig } from "./_train_fixture.ts";
 

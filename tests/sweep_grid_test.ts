@@ -6,7 +6,7 @@ import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { parseFlags } from "../src/cli.ts";
 import { expandGrid, parseLossName, type SweepConfig, sweepPreset, trainArguments } from "../src/sweep/mod.ts";
-import { SWEEP_FLAGS, sweepConfigFromFlags } from "../tasks/sweep.ts";
+import { SWEEP_FLAGS, sweepConfigFromFlags } from "../src/sweep/flags.ts";
 import { claimsOf } from "../src/sweep/mod.ts";
 
 // Every save path of the README's training and evaluation examples.

@@ -10,7 +10,7 @@ import { joinPath } from "../src/io.ts";
 import { type RunConfig, writeRunConfig } from "../src/run/config.ts";
 import type { RunRecord } from "../src/run/load.ts";
 import { expandGrid, planSweep, sweepRunsOnly } from "../src/sweep/mod.ts";
-import { sweepRunSettings } from "../tasks/sweep.ts";
+import { sweepRunSettings } from "../src/sweep/run_settings.ts";
 import { sweep, tinyGrid, tinySweepConfig } from "./_sweep_helpers.ts";
 
 Deno.test("a grid point's folder trained with another setting is refused by the sweep and left out of its report", async () => {

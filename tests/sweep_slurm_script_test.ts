@@ -10,7 +10,7 @@ import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { exists, joinPath } from "../src/io.ts";
 import { arrayScript, readManifest, reportScript, sbatchWord, shellQuote, slurmTimeSeconds } from "../src/sweep/mod.ts";
-import { thisCommandLine } from "../tasks/sweep.ts";
+import { thisCommandLine } from "../src/sweep/slurm_script.ts";
 import { fakeSlurm } from "./_fake_slurm.ts";
 import { sweep, tinyGrid } from "./_sweep_helpers.ts";
 

@@ -30,3 +30,12 @@ export { renderPng } from "./render_png.ts";
 export { FIGURE_FORMATS, type FigureFormat, writeFigures } from "./write_figures.ts";
 export { escapeMarkdown } from "./escape_markdown.ts";
 export { buildReport, type ReportOptions, type ReportOutput, type ReportSection, writeReport } from "./report.ts";
+export {
+  LOG_NC1_FLAGS,
+  RENDER_FLAGS,
+  renderOptions,
+  RUN_SELECTION_FLAGS,
+  runFilter,
+  runSources,
+  SIZE_FLAGS,
+} from "./flags.ts";

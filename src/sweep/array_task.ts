@@ -13,12 +13,14 @@
  *
  * @module
  */
+import { repositoryPath } from "../cli.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath } from "../io.ts";
 import { RUN_FILES, SWEEP_FILES } from "../run/files.ts";
 import { expandGrid } from "./grid.ts";
 import { type ManifestRun, readManifest, updateManifest } from "./manifest.ts";
 import { EXIT_INTERRUPTED, planRun, runStages } from "./run_sweep.ts";
+import { squeueJobs } from "./slurm.ts";
 import { signalChildren, subprocessRunner, type TaskRunner } from "./task_runner.ts";
 
 /** Options of {@linkcode runArrayTask}. */
@@ -178,4 +180,53 @@ export function gpuLogLine(
       "(run 'deno task setup --gpu' once in the shared repository, and check CUDA_VISIBLE_DEVICES and the driver)";
   }
   return `== gpu: ${load.package} loaded and uses the GPU`;
+}
+
+/**
+ * Runs the array task of this Slurm job (`deno task sweep --slurm-array-task`),
+ * its run found from the environment Slurm sets (`SLURM_ARRAY_TASK_ID`, …),
+ * and returns its exit status. Throws {@linkcode UserError} outside a job array.
+ */
+export async function slurmArrayTask(
+  o: { root: string; backend: string; gpusPerTask?: number; maxRequeue: number },
+): Promise<ArrayTaskExit> {
+  const env = (name: string): string | undefined => Deno.env.get(name);
+  const index = env("SLURM_ARRAY_TASK_ID");
+  if (index === undefined || !/^\d+$/.test(index)) {
+    throw new UserError("--slurm-array-task: SLURM_ARRAY_TASK_ID is not set; this mode runs inside a Slurm job array");
+  }
+  const gpus = o.gpusPerTask;
+  return await runArrayTask({
+    root: o.root,
+    index: Number(index),
+    jobId: `${env("SLURM_ARRAY_JOB_ID") ?? "?"}_${index}`,
+    restarts: Number(env("SLURM_RESTART_COUNT") ?? 0) || 0,
+    maxRequeue: o.maxRequeue,
+    node: env("SLURMD_NODENAME") ?? "?",
+    backend: o.backend,
+    gpusPerTask: gpus,
+    probeGpu: gpus ? () => probeGpu(gpus) : undefined,
+    liveJobs: async () => new Set(((await squeueJobs().catch(() => null)) ?? []).map((j) => j.id)),
+  });
+}
+
+/** Whether the native GPU backend loads, probed in a subprocess so that this process holds no GPU memory. */
+async function probeGpu(gpus: number): Promise<string> {
+  const native = new URL("../backend/native.ts", import.meta.url).href;
+  const code = `import { loadNativeBackend } from ${JSON.stringify(native)};
+const r = await loadNativeBackend();
+console.log(JSON.stringify(r.ok ? { ok: true, gpu: r.info.gpu, package: r.info.package } : { ok: false, reason: r.reason }));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", `--config=${repositoryPath("deno.json")}`, code],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const last = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  try {
+    return gpuLogLine(gpus, JSON.parse(last));
+  } catch {
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? `exit status ${out.code}`;
+    return gpuLogLine(gpus, { ok: false, reason: `loading it failed: ${why}` });
+  }
 }

@@ -58,6 +58,7 @@ export {
   signalReason,
   subprocessRunner,
   type SweepTask,
+  taskCommand,
   type TaskResult,
   type TaskRunner,
 } from "./task_runner.ts";
@@ -96,6 +97,7 @@ export {
   SLURM_DEFAULTS,
   type SlurmOptions,
   slurmTimeSeconds,
+  thisCommandLine,
 } from "./slurm_script.ts";
 export {
   findOnPath,
@@ -108,7 +110,17 @@ export {
   type SweepStatus,
   sweepStatus,
 } from "./slurm.ts";
-export { type ArrayTaskExit, type ArrayTaskOptions, gpuLogLine, runArrayTask } from "./array_task.ts";
+export { type ArrayTaskExit, type ArrayTaskOptions, gpuLogLine, runArrayTask, slurmArrayTask } from "./array_task.ts";
+export { executeSweep, type ExecuteSweepOptions, submitSweep, sweepPlanLines } from "./execute_sweep.ts";
+export {
+  EXECUTOR_FLAGS,
+  GRID_FLAGS,
+  PASSTHROUGH_TRAIN_FLAGS,
+  RUN_FLAGS,
+  slurmOptionsFromFlags,
+  SWEEP_FLAGS,
+  sweepConfigFromFlags,
+} from "./flags.ts";
 export { drawSweepReport, type SweepReportPaths } from "./sweep_report.ts";
 export {
   checkClaims,
@@ -134,5 +146,6 @@ export {
   type RunSettings,
   type SettingDifference,
   settingDifference,
+  sweepRunSettings,
   sweepRunsOnly,
 } from "./run_settings.ts";

@@ -8,16 +8,27 @@
  *
  * @module
  */
+import { parseFlags } from "../cli.ts";
 import { UserError } from "../errors.ts";
 import { exists, joinPath } from "../io.ts";
 import { identitySettings, readRunConfig, type RunConfig } from "../run/config.ts";
 import { RUN_FILES } from "../run/files.ts";
 import type { RunRecord } from "../run/load.ts";
 import type { TrainConfig } from "../run/train_config.ts";
-import { expandGrid, type SweepConfig, type SweepRun } from "./grid.ts";
+import { configFromFlags, TRAIN_FLAGS } from "../train/train_flags.ts";
+import { expandGrid, type SweepConfig, type SweepRun, trainArguments } from "./grid.ts";
 
 /** The training configuration a sweep's train task builds for one grid point (the task's flag parser owns it). */
 export type RunSettings = (run: SweepRun) => TrainConfig;
+
+/**
+ * The configuration the train task builds for each grid point of `config`:
+ * its own flag parser on the arguments the sweep passes it, so that a run
+ * folder's `config.json` can be compared with what the sweep trains.
+ */
+export function sweepRunSettings(config: SweepConfig): RunSettings {
+  return (run) => configFromFlags(parseFlags(trainArguments(config, run), TRAIN_FLAGS));
+}
 
 /** A setting in which a run folder differs from its sweep. */
 export interface SettingDifference {

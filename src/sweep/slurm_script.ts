@@ -268,3 +268,23 @@ export function reportScript(spec: ReportScriptSpec): string {
     "",
   ].join("\n");
 }
+
+/**
+ * The command line of this process, for the batch scripts' header: each
+ * argument quoted for bash, so that the line can be pasted back. Throws
+ * {@linkcode UserError} naming the flag of an argument no script line can
+ * carry (a newline, NUL).
+ *
+ * @example
+ * ```ts
+ * thisCommandLine("sweep", ["--dataset-root", "/a b"]); // "deno task sweep --dataset-root '/a b'"
+ * ```
+ */
+export function thisCommandLine(task: string, args: readonly string[] = Deno.args): string {
+  const flagOf = (i: number): string => {
+    const a = args[i];
+    if (a.startsWith("-")) return a.split("=")[0];
+    return i > 0 && args[i - 1].startsWith("-") ? args[i - 1] : `argument ${i + 1}`;
+  };
+  return ["deno", "task", task, ...args.map((a, i) => shellQuote(a, flagOf(i)))].join(" ");
+}

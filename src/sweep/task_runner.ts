@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { repositoryPath } from "../cli.ts";
 
 /** The tasks a sweep runs per run. */
 export type SweepTask = "train" | "evaluate";
@@ -82,6 +83,18 @@ export async function taskPermissions(task: string): Promise<string[]> {
   const line = config.tasks?.[task];
   if (!line) throw new Error(`deno.json has no '${task}' task`);
   return line.split(/\s+/).filter((t) => t.startsWith("--allow-"));
+}
+
+/** The command that runs `tasks/<task>.ts` with `args` as `deno task <task>` would, from any folder. */
+export async function taskCommand(task: string, args: string[]): Promise<string[]> {
+  return [
+    Deno.execPath(),
+    "run",
+    `--config=${repositoryPath("deno.json")}`,
+    ...await taskPermissions(task),
+    repositoryPath("tasks", `${task}.ts`),
+    ...args,
+  ];
 }
 
 /** The last `error: ...` line of `stderr` (prefix removed), else its last non-empty line. */
