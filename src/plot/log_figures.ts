@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { EpochRecord } from "../train/train.ts";
+import type { EpochRecord } from "../run/epoch_log.ts";
 import { lossStyle } from "./loss_style.ts";
 import type { LegendBlock, LineFigure, LineSeries, MarkerName } from "./types.ts";
 

@@ -15,6 +15,7 @@
  * @module
  */
 export { RUN_FILES, SWEEP_FILES } from "./files.ts";
+export type { EpochRecord } from "./epoch_log.ts";
 export {
   conflictingSettings,
   identitySettings,

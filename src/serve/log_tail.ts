@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { EpochRecord } from "../train/train.ts";
+import type { EpochRecord } from "../run/epoch_log.ts";
 
 /** How much of a file a read took, and what it found. */
 export interface LogRead {

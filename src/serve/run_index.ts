@@ -25,7 +25,7 @@ import { RUN_FILES, SWEEP_FILES } from "../run/files.ts";
 import { parseRunInfo, type RunInfo } from "../run/info.ts";
 import type { RunRecord } from "../run/load.ts";
 import type { ManifestRun } from "../sweep/manifest.ts";
-import type { EpochRecord } from "../train/train.ts";
+import type { EpochRecord } from "../run/epoch_log.ts";
 import { readLogEnd } from "./log_tail.ts";
 
 /** The report file a folder may hold (`deno task report`, `deno task reproduce`). */

@@ -187,7 +187,7 @@ export class DashboardHandler {
   }
 
   /** The whole training log of a run, read from where the previous request stopped. */
-  async #log(id: string): Promise<readonly import("../train/train.ts").EpochRecord[]> {
+  async #log(id: string): Promise<readonly import("../run/epoch_log.ts").EpochRecord[]> {
     const dir = this.index.folderOf(id);
     if (!dir) return [];
     let tail = this.#logs.get(id);

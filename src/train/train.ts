@@ -44,27 +44,14 @@ import { learningRate } from "./schedule.ts";
 import { type PartialEpoch, readCheckpoint, resumeState } from "../run/checkpoint.ts";
 import { conflictingSettings, identitySettings, readRunConfig, type RunConfig, writeRunConfig } from "../run/config.ts";
 import { modelForConfig } from "../run/factories.ts";
+import type { EpochRecord } from "../run/epoch_log.ts";
 import { RUN_FILES } from "../run/files.ts";
 import { acquireLock } from "../run/lock.ts";
 import { GraphRunner, type HostTensor } from "../backend/graph/graph_runner.ts";
 import { extendRunConfig } from "../run/resume.ts";
 
 export { datasetForConfig, modelForConfig } from "../run/factories.ts";
-
-/** One line of `log.jsonl`. */
-export interface EpochRecord {
-  /** 1-based epoch number. */
-  epoch: number;
-  lr: number;
-  train_loss: number;
-  train_top1: number;
-  train_top5: number;
-  val_loss: number;
-  val_top1: number;
-  val_top5: number;
-  best_val_top1: number;
-  seconds: number;
-}
+export type { EpochRecord } from "../run/epoch_log.ts";
 
 /** Hooks through which a task shows progress (the library prints nothing), and a stop request. */
 export interface TrainCallbacks {
