@@ -251,9 +251,13 @@ export async function evaluateRun(dir: string, opts: EvaluateOptions = {}): Prom
   }
 }
 
-async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions): Promise<RunInfo> {
-  checkRunFits(cfg); // a config.json edited to an enormous model fails in one line, before anything is allocated
-  const ds = await datasetForConfig(cfg, opts.datasetRoot);
+/**
+ * The epoch checkpoints of `dir` and their identities, each file's own epoch
+ * checked against its name; a `best.ckpt` link must stay inside the folder.
+ */
+async function checkpointsToEvaluate(
+  dir: string,
+): Promise<{ files: CheckpointFile[]; identities: CheckpointIdentity[] }> {
   const files = await listCheckpoints(dir);
   if (files.length === 0) throw new UserError(`${dir}: no epoch-NNNN.ckpt checkpoints to evaluate`);
   const bestPath = joinPath(dir, RUN_FILES.best);
@@ -264,11 +268,44 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     checkpointEpoch(meta, path, epoch, epoch); // the file's own epoch must be the one its name says
     identities.push(identity);
   }
-  const augment = (opts.augment ?? false) && ds.sampleShape.length === 3;
-  const projection = opts.projection ?? "float64";
-  const batchSize = opts.batchSize ?? 128;
+  return { files, identities };
+}
+
+/** How this evaluation measures: what an earlier `info.json` must share for its rows to be kept. */
+interface Measurement {
+  augment: boolean;
+  projection: "float64" | "float32";
+  trainedWith: Record<string, unknown>;
+}
+
+/**
+ * One row of the new `info.json`: a checkpoint on disk, or a kept row whose
+ * file is gone (`path` null). `prior` is the row of the compatible earlier
+ * `info.json` measured on exactly this file (or kept), else -1.
+ */
+interface InfoEntry {
+  epoch: number;
+  path: string | null;
+  identity: CheckpointIdentity;
+  prior: number;
+}
+
+/**
+ * The earlier `info.json` whose rows can be kept (`compatible`, null when
+ * there is none or it was measured otherwise), and every row of the new one,
+ * ascending. Rows whose checkpoint file is gone (deleted to save disk) are
+ * kept when they were measured this same way: nothing can measure them
+ * again. Rows measured otherwise cannot sit beside the new ones: refused
+ * without `force`.
+ */
+async function planEntries(
+  dir: string,
+  checkpoints: { files: CheckpointFile[]; identities: CheckpointIdentity[] },
+  measurement: Measurement,
+  opts: EvaluateOptions,
+): Promise<{ compatible: RunInfo | null; entries: InfoEntry[] }> {
+  const { files, identities } = checkpoints;
   const infoPath = joinPath(dir, RUN_FILES.info);
-  const trainedWith = identitySettings(cfg);
   // With --force a broken info.json is simply replaced; without, it is an error (it may hold results).
   let previous: RunInfo | null = null;
   if (await exists(infoPath)) {
@@ -278,10 +315,9 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       if (!opts.force) throw new UserError(`${(e as Error).message}; delete it or pass --force`);
     }
   }
-  const unlike = previous && unlikeMeasurement(previous, augment, projection, trainedWith);
+  const unlike = previous &&
+    unlikeMeasurement(previous, measurement.augment, measurement.projection, measurement.trainedWith);
   const compatible = previous && !unlike ? previous : null;
-  // Rows whose checkpoint file is gone (deleted to save disk) are kept when they were measured this same way:
-  // nothing can measure them again. Rows measured otherwise cannot sit beside the new ones: refused without --force.
   const onDisk = new Set(files.map((f) => f.epoch));
   const gone = previous ? previous.epochs.filter((e) => !onDisk.has(e)) : [];
   if (gone.length > 0 && unlike && !opts.force) {
@@ -291,11 +327,6 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     );
   }
   if (gone.length > 0) opts.onCheckpointsGone?.(compatible ? gone : [], compatible ? [] : gone);
-
-  /**
-   * Every row the new `info.json` has, ascending: each checkpoint on disk, and each kept row without one
-   * (`path` null). `prior` is the row of `compatible` measured on exactly this file (or kept), else -1.
-   */
   const entries = [
     ...files.map(({ epoch, path }, i) => {
       const j = compatible ? compatible.epochs.indexOf(epoch) : -1;
@@ -307,8 +338,12 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       return { epoch, path: null, identity: compatible!.checkpoints![j], prior: j };
     }),
   ].sort((a, b) => a.epoch - b.epoch);
+  return { compatible, entries };
+}
 
-  const info: RunInfo = {
+/** An `info.json` with the run's description and no rows yet. */
+function emptyInfo(cfg: RunConfig, ds: Dataset, measurement: Measurement): RunInfo {
+  return {
     run: {
       model: cfg.model,
       width: cfg.width,
@@ -322,69 +357,133 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     epochs: [],
     metrics: Object.fromEntries(CHECKPOINT_METRICS.map((k) => [k, []])),
     best: null,
-    evalAugment: augment,
-    evalProjection: projection,
-    trainedWith,
+    evalAugment: measurement.augment,
+    evalProjection: measurement.projection,
+    trainedWith: measurement.trainedWith,
     checkpoints: [],
   };
+}
 
-  const model = modelForConfig(cfg, ds);
-  const lossFn = makeLoss(cfg.loss, cfg);
-  const vars = allVariables(model);
-  const layerNames = model.layers.map((l) => l.name);
-  const sameLayers = JSON.stringify(compatible?.layers?.names) === JSON.stringify(layerNames);
+/** The new `info.json`'s rows beside the earlier one's, and the model's layers. */
+class InfoRows {
+  readonly #sameLayers: boolean;
+  readonly #layerNames: string[];
+  readonly #layerDims: number[];
+
+  constructor(
+    readonly entries: InfoEntry[],
+    readonly compatible: RunInfo | null,
+    model: Model,
+  ) {
+    this.#layerNames = model.layers.map((l) => l.name);
+    this.#layerDims = model.layers.map((l) => l.dim);
+    this.#sameLayers = JSON.stringify(compatible?.layers?.names) === JSON.stringify(this.#layerNames);
+  }
+
   /** The layer row of `compatible` of entry `i`, or null. */
-  const layerRowOf = (i: number): LayerRow | null =>
-    sameLayers && entries[i].prior >= 0 ? layerRowAt(compatible!.layers, entries[i].prior) : null;
+  layerRowOf(i: number): LayerRow | null {
+    return this.#sameLayers && this.entries[i].prior >= 0
+      ? layerRowAt(this.compatible!.layers, this.entries[i].prior)
+      : null;
+  }
+
   /** `{ layers }` of the rows `rows` (aligned with the epochs written); `{}` when no row was measured. */
-  const layerSection = (rows: (LayerRow | null)[]): Pick<RunInfo, "layers"> => {
+  layerSection(rows: (LayerRow | null)[]): Pick<RunInfo, "layers"> {
     if (!rows.some((r) => r !== null)) return {};
     const metrics = Object.fromEntries(LAYER_METRICS.map((k) => [k, rows.map((r) => r ? r[k] : null)]));
-    const layers: LayerInfo = { names: layerNames, dims: model.layers.map((l) => l.dim), metrics };
+    const layers: LayerInfo = { names: this.#layerNames, dims: this.#layerDims, metrics };
     return { layers };
-  };
-  // --force measures again every checkpoint on disk; a kept row has no file to measure.
-  const redo = (i: number): boolean => opts.force === true && entries[i].path !== null;
-  const reusable = entries.map((e, i) => redo(i) ? -1 : e.prior);
-  const reusableLayers = entries.map((_, i) => redo(i) ? null : layerRowOf(i));
-  const measureNow = entries.map((e, i) =>
-    e.path !== null && (reusable[i] < 0 || (opts.layers === true && reusableLayers[i] === null))
-  );
-  const todo = measureNow.filter((m) => m).length;
-  opts.onStart?.(todo, files.length - todo);
-  /** The layer rows of `info.epochs`. */
-  const layerRows: (LayerRow | null)[] = [];
-  /** `info` so far, plus the still-valid rows of the checkpoints not reached yet (an interrupted evaluation loses nothing). */
-  const withUnreached = (): RunInfo => {
+  }
+
+  /**
+   * `info` so far (with `layerRows`, the layer rows of `info.epochs`), plus
+   * the still-valid rows of the checkpoints not reached yet (an interrupted
+   * evaluation loses nothing).
+   */
+  withUnreached(info: RunInfo, layerRows: (LayerRow | null)[]): RunInfo {
     const out: RunInfo = { ...info, epochs: [], checkpoints: [], metrics: {} };
     for (const k of CHECKPOINT_METRICS) out.metrics[k] = [];
     const outLayers: (LayerRow | null)[] = [];
-    entries.forEach(({ epoch, identity, prior }, i) => {
+    this.entries.forEach(({ epoch, identity, prior }, i) => {
       const mine = info.epochs.indexOf(epoch);
       if (mine < 0 && prior < 0) return;
       out.epochs.push(epoch);
       out.checkpoints!.push(identity);
       for (const k of CHECKPOINT_METRICS) {
-        out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : compatible!.metrics[k]?.[prior] ?? null);
+        out.metrics[k]!.push(mine >= 0 ? info.metrics[k]![mine] : this.compatible!.metrics[k]?.[prior] ?? null);
       }
-      outLayers.push(mine >= 0 ? layerRows[mine] : layerRowOf(i));
+      outLayers.push(mine >= 0 ? layerRows[mine] : this.layerRowOf(i));
     });
-    out.best = info.best ?? compatible?.best ?? null;
-    return { ...out, ...layerSection(outLayers) };
+    out.best = info.best ?? this.compatible?.best ?? null;
+    return { ...out, ...this.layerSection(outLayers) };
+  }
+}
+
+/** Top-1 of `best.ckpt` on every split, or null when the run has none. */
+async function scoreBest(
+  dir: string,
+  cfg: RunConfig,
+  model: Model,
+  lossFn: ReturnType<typeof makeLoss>,
+  ds: Dataset,
+  measureOptions: MeasureOptions,
+): Promise<RunInfo["best"]> {
+  const bestPath = joinPath(dir, RUN_FILES.best);
+  if (!(await exists(bestPath))) return null;
+  const ckpt = await readCheckpoint(bestPath);
+  const epoch = checkpointEpoch(ckpt.meta, bestPath, 1, cfg.epochs);
+  restoreVariables(ckpt, allVariables(model), bestPath);
+  const { batchSize, memory } = measureOptions;
+  const score = (split: Split) =>
+    evaluateBatches(model, lossFn, evaluationBatches(ds, split, batchSize, memory!.splits), ds.sampleShape)
+      .then((s) => s.top1);
+  return {
+    epoch,
+    train_top1: await score(ds.train),
+    val_top1: await score(ds.val),
+    test_top1: await score(ds.test),
   };
-  const memory = measurementMemory();
+}
+
+async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions): Promise<RunInfo> {
+  checkRunFits(cfg); // a config.json edited to an enormous model fails in one line, before anything is allocated
+  const ds = await datasetForConfig(cfg, opts.datasetRoot);
+  const checkpoints = await checkpointsToEvaluate(dir);
+  const measurement: Measurement = {
+    augment: (opts.augment ?? false) && ds.sampleShape.length === 3,
+    projection: opts.projection ?? "float64",
+    trainedWith: identitySettings(cfg),
+  };
+  const { compatible, entries } = await planEntries(dir, checkpoints, measurement, opts);
+  const info = emptyInfo(cfg, ds, measurement);
+
+  const model = modelForConfig(cfg, ds);
+  const lossFn = makeLoss(cfg.loss, cfg);
+  const vars = allVariables(model);
+  const rows = new InfoRows(entries, compatible, model);
+  // --force measures again every checkpoint on disk; a kept row has no file to measure.
+  const redo = (i: number): boolean => opts.force === true && entries[i].path !== null;
+  const reusable = entries.map((e, i) => redo(i) ? -1 : e.prior);
+  const reusableLayers = entries.map((_, i) => redo(i) ? null : rows.layerRowOf(i));
+  const measureNow = entries.map((e, i) =>
+    e.path !== null && (reusable[i] < 0 || (opts.layers === true && reusableLayers[i] === null))
+  );
+  const todo = measureNow.filter((m) => m).length;
+  opts.onStart?.(todo, checkpoints.files.length - todo);
+  /** The layer rows of `info.epochs`. */
+  const layerRows: (LayerRow | null)[] = [];
+  const measureOptions: MeasureOptions = {
+    augment: measurement.augment,
+    batchSize: opts.batchSize ?? 128,
+    seed: cfg.seed,
+    projector: measurement.projection === "float32" ? tfProjector : undefined,
+    memory: measurementMemory(),
+  };
   try {
     let done = 0;
     for (const [i, { epoch, path, identity }] of entries.entries()) {
       const old = reusable[i];
       let layerRow = reusableLayers[i];
-      const measureOptions = {
-        augment,
-        batchSize,
-        seed: cfg.seed,
-        projector: projection === "float32" ? tfProjector : undefined,
-        memory,
-      };
       if (measureNow[i]) restoreVariables(await readCheckpoint(path!), vars, path!);
       let row: Record<CheckpointMetric, number | null>;
       if (old >= 0) {
@@ -402,25 +501,13 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
       layerRows.push(layerRow);
       if (measureNow[i]) {
         done++;
-        await writeRunInfo(dir, withUnreached());
+        await writeRunInfo(dir, rows.withUnreached(info, layerRows));
         opts.onCheckpoint?.(epoch, done, todo, row as Record<string, number>, layerRow);
       }
     }
-    if (await exists(bestPath)) {
-      const ckpt = await readCheckpoint(bestPath);
-      const epoch = checkpointEpoch(ckpt.meta, bestPath, 1, cfg.epochs);
-      restoreVariables(ckpt, vars, bestPath);
-      const score = (split: Split) =>
-        evaluateBatches(model, lossFn, evaluationBatches(ds, split, batchSize, memory.splits), ds.sampleShape)
-          .then((s) => s.top1);
-      info.best = {
-        epoch,
-        train_top1: await score(ds.train),
-        val_top1: await score(ds.val),
-        test_top1: await score(ds.test),
-      };
-    }
-    Object.assign(info, layerSection(layerRows));
+    const best = await scoreBest(dir, cfg, model, lossFn, ds, measureOptions);
+    if (best) info.best = best;
+    Object.assign(info, rows.layerSection(layerRows));
     await writeRunInfo(dir, info);
     return info;
   } finally {
@@ -444,16 +531,19 @@ export async function measureCheckpoint(
   return await measureWith(W, b, model, lossFn, ds, opts);
 }
 
-async function measureWith(
-  W: Float32Array,
-  b: Float32Array | null,
+/**
+ * The training split's features as a two-pass {@linkcode BatchSource}: pass 1
+ * runs the model (summing the training loss, `meanLoss`) and keeps the
+ * features when they are small; pass 2 reads them back, or runs the model
+ * again over the same batches.
+ */
+function trainingFeatures(
   model: Model,
   lossFn: ReturnType<typeof makeLoss>,
   ds: Dataset,
   opts: MeasureOptions,
-): Promise<Record<CheckpointMetric, number | null>> {
-  // Batch size changes no result here (evaluation mode); the MLP runs far faster in large batches.
-  const batchSize = evaluationBatchSize(model, opts.batchSize);
+  batchSize: number,
+): { source: BatchSource; meanLoss: () => number } {
   const d = model.featureDim;
   const cache = ds.train.n * d <= FEATURE_CACHE_VALUES ? featureMemory(opts.memory, ds.train.n * d) : null;
   let lossSum = 0;
@@ -484,6 +574,20 @@ async function measureWith(
       }
     },
   };
+  return { source, meanLoss: () => lossSum / ds.train.n };
+}
+
+async function measureWith(
+  W: Float32Array,
+  b: Float32Array | null,
+  model: Model,
+  lossFn: ReturnType<typeof makeLoss>,
+  ds: Dataset,
+  opts: MeasureOptions,
+): Promise<Record<CheckpointMetric, number | null>> {
+  // Batch size changes no result here (evaluation mode); the MLP runs far faster in large batches.
+  const batchSize = evaluationBatchSize(model, opts.batchSize);
+  const { source, meanLoss } = trainingFeatures(model, lossFn, ds, opts, batchSize);
   // One thread: the float64 sums in the order of the batches, as on every run before.
   const m: NeuralCollapseMetrics = await measureBatches(source, model.featureDim, W, b, {
     threads: 1,
@@ -514,7 +618,7 @@ async function measureWith(
     equiangularity: m.equiangularity,
     max_angle: m.max_angle,
     cdnv: m.cdnv,
-    train_loss: lossSum / ds.train.n,
+    train_loss: meanLoss(),
     train_top1: m.top1,
     train_top5: m.top5,
     val_loss: val?.loss ?? null,

@@ -265,8 +265,20 @@ export function buildReport(
 ): ReportOutput {
   const title = options.title ?? "Are all losses created equal? Experiment report";
   const generated = options.generated ?? new Date().toISOString();
-  const blocks: Block[] = [];
+  const blocks: Block[] = [finalMetricsBlock(runs)];
+  if (runs.length) blocks.push(dynamicsBlock(runs, options));
+  const { figures: gridFigures, missing } = heatmapFigures(runs);
+  const cells = new Set(runs.map((r) => `${r.info.run.width}|${r.info.run.epochs}`));
+  if (cells.size > 1) blocks.push(gridBlock(gridFigures, missing));
+  if (runs.length) blocks.push(...configurationBlocks(runs));
+  for (const s of sections) {
+    blocks.push({ title: s.title, parts: [{ markdown: s.markdown ?? "" }], figures: s.figures ?? [] });
+  }
+  return { ...renderBlocks(blocks, title, generated, options.render), missing };
+}
 
+/** The final metrics of every run, with a sentence on what the table shows. */
+function finalMetricsBlock(runs: readonly RunRecord[]): Block {
   const datasets = [...new Set(runs.map((r) => r.info.run.dataset))].join(", ");
   const losses = [...new Map(runs.map((r) => [lossStyle(r.info.run).label, lossStyle(r.info.run).order]))]
     .sort((a, b) => a[1] - b[1]).map(([label]) => label).join(", ");
@@ -275,61 +287,68 @@ export function buildReport(
     : `${runs.length} runs on ${datasets}; losses ${losses}. Accuracies are top-1 in percent; NC metrics and ` +
       `accuracies are taken at the last checkpoint, “best-val test top-1” is the test accuracy of the checkpoint ` +
       `with the highest validation accuracy.`;
-  blocks.push({
+  return {
     title: "Final metrics per run",
     parts: runs.length ? [{ text: summary }, { table: finalMetricsRows(runs) }] : [{ text: summary }],
     figures: [],
-  });
+  };
+}
 
-  if (runs.length) {
-    const dynRuns = options.dynamics === "all" ? [...runs] : largestSettings(runs);
-    const note = options.dynamics === "all"
-      ? "One set of figures per setting."
-      : "The widest network trained longest for each dataset and model, as in the paper.";
-    blocks.push({
-      title: "Training dynamics",
-      parts: [{ text: note }],
-      figures: dynamicsFigures(dynRuns, { logNc1: options.logNc1 ?? true }),
-    });
+/** The training dynamics of the largest setting per dataset and model (or of every setting). */
+function dynamicsBlock(runs: readonly RunRecord[], options: ReportOptions): Block {
+  const dynRuns = options.dynamics === "all" ? [...runs] : largestSettings(runs);
+  const note = options.dynamics === "all"
+    ? "One set of figures per setting."
+    : "The widest network trained longest for each dataset and model, as in the paper.";
+  return {
+    title: "Training dynamics",
+    parts: [{ text: note }],
+    figures: dynamicsFigures(dynRuns, { logNc1: options.logNc1 ?? true }),
+  };
+}
+
+/** The width × training-length figures, with the grid's missing runs listed. */
+function gridBlock(figures: FigureSpec[], missing: readonly MissingRun[]): Block {
+  const missingText = missing.length === 0
+    ? "Every width × epochs × loss × seed combination of the grid has a run."
+    : `${missing.length} runs of the grid are missing (empty cells; a * marks cells averaged over fewer seeds):`;
+  const missingRows = [
+    ["dataset", "model", "width", "epochs", "loss", "seed", "reason"],
+    ...missing.map((m) => [m.dataset, m.model, String(m.width), String(m.epochs), m.loss, String(m.seed), m.reason]),
+  ];
+  return {
+    title: "Width × training length",
+    parts: missing.length ? [{ text: missingText }, { table: missingRows }] : [{ text: missingText }],
+    figures,
+  };
+}
+
+/** The runs' settings (shared, then differing) and, when recorded, where they were made. */
+function configurationBlocks(runs: readonly RunRecord[]): Block[] {
+  const blocks: Block[] = [];
+  const { common, varying } = configTables(runs);
+  const parts: Part[] = [{ text: "Settings shared by all runs:" }, { table: common }];
+  if (varying.length) parts.push({ text: "Settings that differ between runs:" }, { table: varying });
+  blocks.push({ title: "Configuration", parts, figures: [] });
+  const env = configTables(runs.filter((r) => r.config), environmentOf);
+  if (env.common.length > 1 || env.varying.length) {
+    const envParts: Part[] = [{
+      text: "Where the runs were made. Numbers reproduce bit for bit on the same CPU model with the same thread " +
+        "counts and versions; the paper's claims hold across machines.",
+    }, { table: env.common }];
+    if (env.varying.length) envParts.push({ text: "What differs between runs:" }, { table: env.varying });
+    blocks.push({ title: "Environment", parts: envParts, figures: [] });
   }
+  return blocks;
+}
 
-  const { figures: gridFigures, missing } = heatmapFigures(runs);
-  const cells = new Set(runs.map((r) => `${r.info.run.width}|${r.info.run.epochs}`));
-  if (cells.size > 1) {
-    const missingText = missing.length === 0
-      ? "Every width × epochs × loss × seed combination of the grid has a run."
-      : `${missing.length} runs of the grid are missing (empty cells; a * marks cells averaged over fewer seeds):`;
-    const missingRows = [
-      ["dataset", "model", "width", "epochs", "loss", "seed", "reason"],
-      ...missing.map((m) => [m.dataset, m.model, String(m.width), String(m.epochs), m.loss, String(m.seed), m.reason]),
-    ];
-    blocks.push({
-      title: "Width × training length",
-      parts: missing.length ? [{ text: missingText }, { table: missingRows }] : [{ text: missingText }],
-      figures: gridFigures,
-    });
-  }
-
-  if (runs.length) {
-    const { common, varying } = configTables(runs);
-    const parts: Part[] = [{ text: "Settings shared by all runs:" }, { table: common }];
-    if (varying.length) parts.push({ text: "Settings that differ between runs:" }, { table: varying });
-    blocks.push({ title: "Configuration", parts, figures: [] });
-    const env = configTables(runs.filter((r) => r.config), environmentOf);
-    if (env.common.length > 1 || env.varying.length) {
-      const envParts: Part[] = [{
-        text: "Where the runs were made. Numbers reproduce bit for bit on the same CPU model with the same thread " +
-          "counts and versions; the paper's claims hold across machines.",
-      }, { table: env.common }];
-      if (env.varying.length) envParts.push({ text: "What differs between runs:" }, { table: env.varying });
-      blocks.push({ title: "Environment", parts: envParts, figures: [] });
-    }
-  }
-
-  for (const s of sections) {
-    blocks.push({ title: s.title, parts: [{ markdown: s.markdown ?? "" }], figures: s.figures ?? [] });
-  }
-
+/** The blocks as one HTML page (figures inline) and its Markdown twin (figures as files under `figures/`). */
+function renderBlocks(
+  blocks: readonly Block[],
+  title: string,
+  generated: string,
+  render: ReportOptions["render"],
+): Omit<ReportOutput, "missing"> {
   const figures: { path: string; svg: string }[] = [];
   const usedNames = new Set<string>();
   const mdParts = [`# ${escapeMarkdown(title)}`, "", `_Generated ${escapeMarkdown(generated)}._`, ""];
@@ -343,7 +362,7 @@ export function buildReport(
     for (const spec of b.figures) {
       // Two sections may reuse a name; files must not overwrite each other, nor leave figures/.
       const name = figureFileName(spec.name, usedNames);
-      const svg = renderSvg({ ...spec, name }, options.render);
+      const svg = renderSvg({ ...spec, name }, render);
       const path = `figures/${name}.svg`;
       figures.push({ path, svg });
       mdParts.push(`![${escapeMarkdown(spec.title)}](${path})`, "");
@@ -354,13 +373,12 @@ export function buildReport(
         (figHtml.length ? `<div class="grid">${figHtml.join("\n")}</div>` : "") + `</section>`,
     );
   });
-
   const html = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<title>${escapeXml(title)}</title><style>${STYLE}</style></head><body>\n` +
     `<h1>${escapeXml(title)}</h1><p class="meta">Generated ${escapeXml(generated)}.</p>` +
     `<nav><ol>${toc.join("")}</ol></nav>\n${htmlParts.join("\n")}\n</body></html>\n`;
-  return { html, markdown: mdParts.join("\n"), figures, missing };
+  return { html, markdown: mdParts.join("\n"), figures };
 }
 
 /**

@@ -153,7 +153,43 @@ export function parseRunInfo(text: string, file: string): RunInfo {
   if (format !== 1 && format !== INFO_FORMAT) {
     throw new UserError(`${file}: info format ${JSON.stringify(format)} is not one this version reads (1 or 2)`);
   }
-  const run = raw.run;
+  const run = parseRunSummary(raw.run, file);
+  const epochs = parseEpochs(raw.epochs, file);
+  const metrics = parseMetrics(raw, epochs.length, file);
+  const best = raw.best !== undefined && raw.best !== null ? parseBest(raw.best, file) : null;
+  const evalAugment = raw.eval_augment ?? false;
+  if (typeof evalAugment !== "boolean") throw new UserError(`${file}: "eval_augment" must be true or false`);
+  const evalProjection = raw.eval_projection ?? "float64";
+  if (evalProjection !== "float64" && evalProjection !== "float32") {
+    throw new UserError(`${file}: "eval_projection" must be "float64" or "float32"`);
+  }
+  const info: RunInfo = { run, epochs, metrics, best, evalAugment, evalProjection };
+  if (raw.layers !== undefined && raw.layers !== null) info.layers = parseLayers(raw.layers, epochs.length, file);
+  if (format === INFO_FORMAT) {
+    if (!isRecord(raw.trained_with)) throw new UserError(`${file}: "trained_with" must be an object`);
+    info.trainedWith = raw.trained_with;
+    if (aligned(file, "checkpoints", raw.checkpoints, epochs.length)) {
+      const bad = raw.checkpoints.findIndex((c) =>
+        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32))
+      );
+      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32 }`);
+      info.checkpoints = raw.checkpoints as CheckpointIdentity[];
+    }
+  }
+  return info;
+}
+
+/** Whether `series` is an array of `count` values (one per epoch); throws {@linkcode UserError} if not. */
+function aligned(file: string, key: string, series: unknown, count: number): series is unknown[] {
+  if (!Array.isArray(series)) throw new UserError(`${file}: "${key}" must be an array`);
+  if (series.length !== count) {
+    throw new UserError(`${file}: "${key}" has ${series.length} values but "epochs" has ${count}`);
+  }
+  return true;
+}
+
+/** The `run` object: model, loss and dataset named, width, epochs and seed numbers. */
+function parseRunSummary(run: unknown, file: string): RunSummary {
   if (!isRecord(run)) throw new UserError(`${file}: missing the "run" object`);
   for (const key of ["model", "loss", "dataset"]) {
     if (typeof run[key] !== "string" || run[key] === "") {
@@ -168,24 +204,30 @@ export function parseRunInfo(text: string, file: string): RunInfo {
   if (run.loss_params !== undefined && run.loss_params !== null) {
     if (!isRecord(run.loss_params)) throw new UserError(`${file}: run.loss_params must be an object`);
   }
-  const epochs = raw.epochs;
+  return run as unknown as RunSummary;
+}
+
+/** `epochs`: strictly ascending positive integers. */
+function parseEpochs(epochs: unknown, file: string): number[] {
   if (!Array.isArray(epochs) || !epochs.every((e) => Number.isSafeInteger(e) && e >= 1)) {
     throw new UserError(`${file}: "epochs" must be an array of positive integers`);
   }
   if (epochs.some((e, i) => i > 0 && e <= epochs[i - 1])) {
     throw new UserError(`${file}: "epochs" must be strictly ascending`);
   }
-  const aligned = (key: string, series: unknown): series is unknown[] => {
-    if (!Array.isArray(series)) throw new UserError(`${file}: "${key}" must be an array`);
-    if (series.length !== epochs.length) {
-      throw new UserError(`${file}: "${key}" has ${series.length} values but "epochs" has ${epochs.length}`);
-    }
-    return true;
-  };
+  return epochs as number[];
+}
+
+/** The metric series present: each aligned with the epochs, numbers or null, accuracies within 0–100. */
+function parseMetrics(
+  raw: Record<string, unknown>,
+  count: number,
+  file: string,
+): Partial<Record<CheckpointMetric, (number | null)[]>> {
   const metrics: Partial<Record<CheckpointMetric, (number | null)[]>> = {};
   for (const key of CHECKPOINT_METRICS) {
     const series = raw[key];
-    if (series === undefined || series === null || !aligned(key, series)) continue;
+    if (series === undefined || series === null || !aligned(file, key, series, count)) continue;
     const bad = series.findIndex((v) => !finiteOrNull(v));
     if (bad >= 0) {
       throw new UserError(`${file}: "${key}"[${bad}] is ${JSON.stringify(series[bad])}, expected a number or null`);
@@ -198,46 +240,21 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     }
     metrics[key] = series as (number | null)[];
   }
-  let best: BestCheckpoint | null = null;
-  if (raw.best !== undefined && raw.best !== null) {
-    if (!isRecord(raw.best)) throw new UserError(`${file}: "best" must be an object`);
-    for (const key of ["train_top1", "val_top1", "test_top1"]) {
-      const v = raw.best[key];
-      if (v !== undefined && !finiteOrNull(v)) throw new UserError(`${file}: best.${key} must be a number or null`);
-      if (v !== undefined && !percentOrNull(v)) {
-        throw new UserError(`${file}: best.${key} is ${v}, but accuracies are percentages (0–100)`);
-      }
-    }
-    if (!Number.isSafeInteger(raw.best.epoch)) throw new UserError(`${file}: best.epoch must be an integer`);
-    best = raw.best as unknown as BestCheckpoint;
-  }
-  const evalAugment = raw.eval_augment ?? false;
-  if (typeof evalAugment !== "boolean") throw new UserError(`${file}: "eval_augment" must be true or false`);
-  const evalProjection = raw.eval_projection ?? "float64";
-  if (evalProjection !== "float64" && evalProjection !== "float32") {
-    throw new UserError(`${file}: "eval_projection" must be "float64" or "float32"`);
-  }
-  const info: RunInfo = {
-    run: run as unknown as RunSummary,
-    epochs: epochs as number[],
-    metrics,
-    best,
-    evalAugment,
-    evalProjection,
-  };
-  if (raw.layers !== undefined && raw.layers !== null) info.layers = parseLayers(raw.layers, epochs.length, file);
-  if (format === INFO_FORMAT) {
-    if (!isRecord(raw.trained_with)) throw new UserError(`${file}: "trained_with" must be an object`);
-    info.trainedWith = raw.trained_with;
-    if (aligned("checkpoints", raw.checkpoints)) {
-      const bad = raw.checkpoints.findIndex((c) =>
-        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32))
-      );
-      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32 }`);
-      info.checkpoints = raw.checkpoints as CheckpointIdentity[];
+  return metrics;
+}
+
+/** The `best` object: its epoch an integer, its accuracies numbers within 0–100 or null. */
+function parseBest(best: unknown, file: string): BestCheckpoint {
+  if (!isRecord(best)) throw new UserError(`${file}: "best" must be an object`);
+  for (const key of ["train_top1", "val_top1", "test_top1"]) {
+    const v = best[key];
+    if (v !== undefined && !finiteOrNull(v)) throw new UserError(`${file}: best.${key} must be a number or null`);
+    if (v !== undefined && !percentOrNull(v)) {
+      throw new UserError(`${file}: best.${key} is ${v}, but accuracies are percentages (0–100)`);
     }
   }
-  return info;
+  if (!Number.isSafeInteger(best.epoch)) throw new UserError(`${file}: best.epoch must be an integer`);
+  return best as unknown as BestCheckpoint;
 }
 
 /** Validates the `layers` section strictly: every key known, every series aligned with `epochs` and the layers. */

@@ -140,24 +140,31 @@ async function arrayTask(
   }, planned);
   if (outcome === "evaluated") return 0;
   if (outcome === "failed") return 1;
-  const warned = warnedBefore();
-  const requeue = warned && o.restarts < o.maxRequeue;
-  const after = await update((e) => {
-    const what = warned ? "time limit near" : "cancelled, preempted or at its time limit";
-    e.reason = `${e.reason ?? "interrupted"}: ${what}`;
-    if (requeue) {
-      e.state = "queued";
-      e.reason += `; requeued (restart ${attempt} of ${o.maxRequeue})`;
-    } else if (warned) {
-      e.state = "failed";
-      e.failedStage ??= "train";
-      e.exitCode = EXIT_INTERRUPTED;
-      e.reason = `interrupted ${attempt} times by its time limit; --max-requeue ${o.maxRequeue} reached; ` +
-        `submit the sweep again (with a longer --time) to resume from ${RUN_FILES.last}`;
-    } else e.reason += `; submit the sweep again to resume`;
-  });
+  const after = await update((e) => recordInterruption(e, o, warnedBefore()));
   await log(`== ${run.name}: ${after.state}: ${after.reason}`);
   return 4;
+}
+
+/**
+ * Records in the manifest entry why the run stopped: requeued when Slurm
+ * warned of the time limit and requeues are left, failed when none are,
+ * left interrupted (for the next submission) when the job was stopped.
+ */
+function recordInterruption(e: ManifestRun, o: ArrayTaskOptions, warned: boolean): void {
+  const attempt = o.restarts + 1;
+  const requeue = warned && o.restarts < o.maxRequeue;
+  const what = warned ? "time limit near" : "cancelled, preempted or at its time limit";
+  e.reason = `${e.reason ?? "interrupted"}: ${what}`;
+  if (requeue) {
+    e.state = "queued";
+    e.reason += `; requeued (restart ${attempt} of ${o.maxRequeue})`;
+  } else if (warned) {
+    e.state = "failed";
+    e.failedStage ??= "train";
+    e.exitCode = EXIT_INTERRUPTED;
+    e.reason = `interrupted ${attempt} times by its time limit; --max-requeue ${o.maxRequeue} reached; ` +
+      `submit the sweep again (with a longer --time) to resume from ${RUN_FILES.last}`;
+  } else e.reason += `; submit the sweep again to resume`;
 }
 
 /**

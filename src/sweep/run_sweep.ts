@@ -314,31 +314,12 @@ export async function runStages(ctx: StagesContext, planned: PlannedRun): Promis
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
-  const env = (() => {
-    try {
-      return Deno.env.toObject();
-    } catch {
-      return {}; // no --allow-env: nothing set by the user to respect
-    }
-  })();
-  const runner = opts.runner ??
-    subprocessRunner({
-      env: sweepThreadEnv(opts.config.model, opts.jobs ?? 1, navigator.hardwareConcurrency, env),
-    });
+  const runner = stageRunner(opts);
   const backend = opts.backend ?? "auto";
   const runs = expandGrid(opts.root, opts.config);
   await Deno.mkdir(opts.root, { recursive: true });
   const lock = await acquireLock(joinPath(opts.root, SWEEP_FILES.lock), "sweep", opts.root);
-  let stopSignal: Deno.Signal | null = null;
-  const onSignal = (signal: Deno.Signal) => () => {
-    if (stopSignal) return;
-    stopSignal = signal;
-    signalChildren("SIGTERM");
-  };
-  const listeners: [Deno.Signal, () => void][] = opts.handleSignals === false
-    ? []
-    : [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]];
-  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  const stop = listenForStop(opts.handleSignals !== false);
   try {
     const manifest = await syncManifest(opts, runs);
     await Deno.mkdir(joinPath(opts.root, SWEEP_FILES.logs), { recursive: true });
@@ -347,28 +328,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       runs.map((r) => planRun(manifest.runs[r.name], r, opts.retryFailed, opts.runSettings)),
     );
     opts.onStart?.(planned);
-    const total = runs.length;
-    let done = 0;
-    let skipped = 0;
-    // The time estimate: seconds per training epoch of the runs finished in this invocation.
-    let measuredSeconds = 0;
-    let measuredEpochs = 0;
-    let remainingEpochs = planned.filter((p) => p.action !== "skip").reduce((s, p) => s + p.run.epochs, 0);
     const jobs = Math.max(1, opts.jobs ?? 1);
-    const eta = (): number => {
-      if (measuredEpochs === 0) return NaN;
-      const left = total - done;
-      return (measuredSeconds / measuredEpochs) * remainingEpochs / Math.max(1, Math.min(jobs, left));
-    };
-    const emit = (kind: SweepEvent["kind"], p: PlannedRun): void =>
-      opts.onEvent?.({ kind, run: manifest.runs[p.run.name], action: p.action, done, total, etaSeconds: eta() });
-
-    for (const p of planned) {
-      if (p.action !== "skip") continue;
-      done++;
-      skipped++;
-      emit("skip", p);
-    }
+    const progress = new SweepProgress(manifest, planned, jobs, opts.onEvent);
+    for (const p of planned) if (p.action === "skip") progress.skip(p);
 
     const work = async (p: PlannedRun): Promise<void> => {
       const started = performance.now();
@@ -387,37 +349,136 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         backend,
         runner,
         update,
-        stopSignal: () => stopSignal,
+        stopSignal: stop.signal,
         onStage: () => {
-          if (first) emit("start", p);
+          if (first) progress.emit("start", p);
           first = false;
         },
       }, p);
-      measuredSeconds += (performance.now() - started) / 1000;
-      measuredEpochs += p.run.epochs;
-      remainingEpochs -= p.run.epochs;
-      done++;
-      emit("finish", p);
+      progress.finish(p, (performance.now() - started) / 1000);
     };
 
     const queue = planned.filter((p) => p.action !== "skip");
     const worker = async (): Promise<void> => {
-      for (let p = queue.shift(); p && !stopSignal; p = queue.shift()) await work(p);
+      for (let p = queue.shift(); p && !stop.signal(); p = queue.shift()) await work(p);
     };
     await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, queue.length)) }, worker));
 
     const entries = Object.values(manifest.runs);
     return {
       manifest,
-      total,
+      total: runs.length,
       evaluated: entries.filter((e) => e.state === "evaluated").length,
       failed: entries.filter((e) => e.state === "failed"),
-      skipped,
+      skipped: progress.skipped,
       seconds: (performance.now() - t0) / 1000,
-      stoppedBy: stopSignal,
+      stoppedBy: stop.signal(),
     };
   } finally {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    stop.remove();
     lock.release();
+  }
+}
+
+/**
+ * The runner of a sweep's stages: `opts.runner`, else subprocesses whose
+ * thread counts share this machine's cores among the jobs (values the user
+ * set in the environment respected).
+ */
+function stageRunner(opts: SweepOptions): TaskRunner {
+  const env = (() => {
+    try {
+      return Deno.env.toObject();
+    } catch {
+      return {}; // no --allow-env: nothing set by the user to respect
+    }
+  })();
+  return opts.runner ??
+    subprocessRunner({
+      env: sweepThreadEnv(opts.config.model, opts.jobs ?? 1, navigator.hardwareConcurrency, env),
+    });
+}
+
+/**
+ * With `handle`, listens for SIGINT and SIGTERM: the first one stops the
+ * running stages (SIGTERM to the children) and is kept as `signal()`.
+ * `remove()` stops listening.
+ */
+function listenForStop(handle: boolean): { signal: () => Deno.Signal | null; remove: () => void } {
+  let stopSignal: Deno.Signal | null = null;
+  const onSignal = (signal: Deno.Signal) => () => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    signalChildren("SIGTERM");
+  };
+  const listeners: [Deno.Signal, () => void][] = handle
+    ? [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]]
+    : [];
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  return {
+    signal: () => stopSignal,
+    remove: () => {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    },
+  };
+}
+
+/**
+ * A sweep's progress: runs done (finished or skipped) of the total, and the
+ * time left, estimated from the seconds per training epoch of the runs
+ * finished in this invocation; tells `onEvent` of each event.
+ */
+class SweepProgress {
+  done = 0;
+  skipped = 0;
+  readonly #total: number;
+  #measuredSeconds = 0;
+  #measuredEpochs = 0;
+  #remainingEpochs: number;
+
+  constructor(
+    readonly manifest: Manifest,
+    planned: readonly PlannedRun[],
+    readonly jobs: number,
+    readonly onEvent?: (event: SweepEvent) => void,
+  ) {
+    this.#total = planned.length;
+    this.#remainingEpochs = planned.filter((p) => p.action !== "skip").reduce((s, p) => s + p.run.epochs, 0);
+  }
+
+  /** Estimated seconds left; NaN before any run of this invocation has finished. */
+  eta(): number {
+    if (this.#measuredEpochs === 0) return NaN;
+    const left = this.#total - this.done;
+    return (this.#measuredSeconds / this.#measuredEpochs) * this.#remainingEpochs /
+      Math.max(1, Math.min(this.jobs, left));
+  }
+
+  /** Tells `onEvent` that run `p` was skipped, started or finished. */
+  emit(kind: SweepEvent["kind"], p: PlannedRun): void {
+    this.onEvent?.({
+      kind,
+      run: this.manifest.runs[p.run.name],
+      action: p.action,
+      done: this.done,
+      total: this.#total,
+      etaSeconds: this.eta(),
+    });
+  }
+
+  /** Run `p` needs nothing. */
+  skip(p: PlannedRun): void {
+    this.done++;
+    this.skipped++;
+    this.emit("skip", p);
+  }
+
+  /** Run `p` ended after `seconds`. */
+  finish(p: PlannedRun, seconds: number): void {
+    this.#measuredSeconds += seconds;
+    this.#measuredEpochs += p.run.epochs;
+    this.#remainingEpochs -= p.run.epochs;
+    this.done++;
+    this.emit("finish", p);
   }
 }

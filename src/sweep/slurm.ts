@@ -18,7 +18,7 @@ import { UserError } from "../errors.ts";
 import { exists, joinPath } from "../io.ts";
 import { SWEEP_FILES } from "../run/files.ts";
 import { acquireLock, isLockHeld } from "../run/lock.ts";
-import { expandGrid } from "./grid.ts";
+import { expandGrid, type SweepRun } from "./grid.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
@@ -271,34 +271,16 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
       await acquireLock(joinPath(opts.root, SWEEP_FILES.lock), "sweep (slurm submission)", opts.root));
   const written: string[] = [];
   try {
-    const runs = grid;
-    const hadManifest = opts.dryRun || (await readManifest(opts.root)) !== null;
-    let manifest: Manifest | null = opts.dryRun ? await readManifest(opts.root) : await syncManifest(opts, runs);
-    if (!hadManifest) written.push(joinPath(opts.root, MANIFEST_FILE));
-    const jobs = await squeueJobs();
-    const cancelled = opts.dryRun ? [] : await settleUnreleased(opts.root, jobs);
-    if (cancelled.length > 0) manifest = await readManifest(opts.root);
-    const planned = opts.dryRun
-      ? await planSweep(opts)
-      : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed, opts.runSettings)));
-    const liveIds = new Set((jobs ?? []).filter((j) => !cancelled.includes(j.arrayJob)).map((j) => j.id));
-    const result: SlurmSubmitResult = { submitted: [], live: [], skipped: [], scripts: [], cancelled };
-    planned.forEach((p, taskId) => {
-      const jobId = manifest?.runs[p.run.name]?.jobId;
-      if (p.action === "skip") result.skipped.push(p);
-      else if (jobId && liveIds.has(jobId)) result.live.push({ name: p.run.name, jobId });
-      else result.submitted.push({ taskId, planned: p });
-    });
+    const { manifest, jobs, result } = await planSubmission(opts, grid, written);
     if (result.submitted.length === 0) return result;
 
     const k = String((manifest?.slurm?.length ?? 0) + 1).padStart(3, "0");
     const scriptsDir = joinPath(opts.root, SLURM_SCRIPTS_DIR);
-    const slurmLogs = joinPath(opts.root, SWEEP_FILES.logs, "slurm");
     const arrayPath = joinPath(scriptsDir, `array-${k}.sbatch`);
     const reportPath = joinPath(scriptsDir, `report-${k}.sbatch`);
     // A report job of an earlier submission that has not started yet is replaced by one that waits for all arrays.
     const liveArrays = [...new Set((manifest?.slurm ?? []).map((s) => s.arrayJob))].filter((a) =>
-      !cancelled.includes(a) && (jobs ?? []).some((j) => j.arrayJob === a && j.taskId !== null)
+      !result.cancelled.includes(a) && (jobs ?? []).some((j) => j.arrayJob === a && j.taskId !== null)
     );
     const staleReports = (manifest?.slurm ?? []).map((s) => s.reportJob).filter((r) =>
       (jobs ?? []).some((j) => j.id === r && j.state === "PENDING")
@@ -309,65 +291,13 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
       result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: report("<array job id>") });
       return result;
     }
-
-    for (const dir of [scriptsDir, joinPath(opts.root, SWEEP_FILES.logs), slurmLogs]) {
+    for (
+      const dir of [scriptsDir, joinPath(opts.root, SWEEP_FILES.logs), joinPath(opts.root, SWEEP_FILES.logs, "slurm")]
+    ) {
       if (!(await exists(dir))) written.push(dir);
       await Deno.mkdir(dir, { recursive: true });
     }
-    written.push(arrayPath);
-    await Deno.writeTextFile(arrayPath, arrayText);
-    // Held until the manifest names its tasks, so that no task starts before its run is recorded as queued.
-    const arrayJob = await sbatch(arrayPath, ["--hold"], opts.root);
-    const submittedIds = [arrayJob];
-    const before = new Map(
-      result.submitted.map((s) => [s.planned.run.name, structuredClone(manifest!.runs[s.planned.run.name])]),
-    );
-    const entry = (m: Manifest): SlurmSubmission => m.slurm!.find((s) => s.arrayJob === arrayJob)!;
-    try {
-      // Recorded before anything else can fail or be killed: a held array is never unknown to the manifest.
-      await updateManifest(opts.root, (m) => {
-        for (const s of result.submitted) {
-          const e = m.runs[s.planned.run.name];
-          e.state = "queued";
-          e.jobId = `${arrayJob}_${s.taskId}`;
-          e.requeues = 0;
-          delete e.reason;
-          delete e.failedStage;
-          delete e.exitCode;
-        }
-        (m.slurm ??= []).push({
-          arrayJob,
-          reportJob: "",
-          scripts: [arrayPath, reportPath],
-          runs: Object.fromEntries(result.submitted.map((s) => [String(s.taskId), s.planned.run.name])),
-          submitted: new Date().toISOString(),
-          released: false,
-        });
-      });
-      const reportText = report(arrayJob);
-      written.push(reportPath);
-      await Deno.writeTextFile(reportPath, reportText);
-      const reportJob = await sbatch(reportPath, [], opts.root);
-      submittedIds.push(reportJob);
-      await updateManifest(opts.root, (m) => void (entry(m).reportJob = reportJob));
-      const released = await slurmCommand("scontrol", ["release", arrayJob]);
-      if (released.code !== 0) {
-        throw new UserError(`scontrol release ${arrayJob} failed: ${complaint(released.stderr, released.code)}`);
-      }
-      await updateManifest(opts.root, (m) => void (entry(m).released = true));
-      result.arrayJob = arrayJob;
-      result.reportJob = reportJob;
-      result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: reportText });
-    } catch (e) {
-      await scancel(submittedIds);
-      // The manifest as it was: the runs back in their earlier state, the submission gone.
-      await updateManifest(opts.root, (m) => {
-        for (const [name, was] of before) m.runs[name] = was;
-        m.slurm = (m.slurm ?? []).filter((s) => s.arrayJob !== arrayJob);
-        if (m.slurm.length === 0) delete m.slurm;
-      }).catch(() => {});
-      throw e;
-    }
+    await submitHeld(opts, manifest!, result, { arrayPath, arrayText, reportPath, report }, written);
     await scancel(staleReports);
     return result;
   } catch (e) {
@@ -376,6 +306,106 @@ export async function submitSlurmSweep(opts: SlurmSweepOptions): Promise<SlurmSu
     throw e;
   } finally {
     lock?.release();
+  }
+}
+
+/**
+ * What a submission finds: the manifest (synchronised with the grid, unless
+ * a dry run), the jobs Slurm holds, held arrays of a stopped submission
+ * cancelled, and each run planned: skipped, left to the live job that holds
+ * it, or to submit.
+ */
+async function planSubmission(
+  opts: SlurmSweepOptions,
+  runs: SweepRun[],
+  written: string[],
+): Promise<{ manifest: Manifest | null; jobs: SlurmJob[] | null; result: SlurmSubmitResult }> {
+  const hadManifest = opts.dryRun || (await readManifest(opts.root)) !== null;
+  let manifest: Manifest | null = opts.dryRun ? await readManifest(opts.root) : await syncManifest(opts, runs);
+  if (!hadManifest) written.push(joinPath(opts.root, MANIFEST_FILE));
+  const jobs = await squeueJobs();
+  const cancelled = opts.dryRun ? [] : await settleUnreleased(opts.root, jobs);
+  if (cancelled.length > 0) manifest = await readManifest(opts.root);
+  const planned = opts.dryRun
+    ? await planSweep(opts)
+    : await Promise.all(runs.map((r) => planRun(manifest!.runs[r.name], r, opts.retryFailed, opts.runSettings)));
+  const liveIds = new Set((jobs ?? []).filter((j) => !cancelled.includes(j.arrayJob)).map((j) => j.id));
+  const result: SlurmSubmitResult = { submitted: [], live: [], skipped: [], scripts: [], cancelled };
+  planned.forEach((p, taskId) => {
+    const jobId = manifest?.runs[p.run.name]?.jobId;
+    if (p.action === "skip") result.skipped.push(p);
+    else if (jobId && liveIds.has(jobId)) result.live.push({ name: p.run.name, jobId });
+    else result.submitted.push({ taskId, planned: p });
+  });
+  return { manifest, jobs, result };
+}
+
+/**
+ * Submits the array held, records its runs as queued in the manifest,
+ * submits the report job after it, then releases the array; on any failure
+ * cancels what was submitted and puts the manifest back as it was.
+ */
+async function submitHeld(
+  opts: SlurmSweepOptions,
+  manifest: Manifest,
+  result: SlurmSubmitResult,
+  scripts: { arrayPath: string; arrayText: string; reportPath: string; report: (arrayJob: string) => string },
+  written: string[],
+): Promise<void> {
+  const { arrayPath, arrayText, reportPath, report } = scripts;
+  written.push(arrayPath);
+  await Deno.writeTextFile(arrayPath, arrayText);
+  // Held until the manifest names its tasks, so that no task starts before its run is recorded as queued.
+  const arrayJob = await sbatch(arrayPath, ["--hold"], opts.root);
+  const submittedIds = [arrayJob];
+  const before = new Map(
+    result.submitted.map((s) => [s.planned.run.name, structuredClone(manifest.runs[s.planned.run.name])]),
+  );
+  const entry = (m: Manifest): SlurmSubmission => m.slurm!.find((s) => s.arrayJob === arrayJob)!;
+  try {
+    // Recorded before anything else can fail or be killed: a held array is never unknown to the manifest.
+    await updateManifest(opts.root, (m) => {
+      for (const s of result.submitted) {
+        const e = m.runs[s.planned.run.name];
+        e.state = "queued";
+        e.jobId = `${arrayJob}_${s.taskId}`;
+        e.requeues = 0;
+        delete e.reason;
+        delete e.failedStage;
+        delete e.exitCode;
+      }
+      (m.slurm ??= []).push({
+        arrayJob,
+        reportJob: "",
+        scripts: [arrayPath, reportPath],
+        runs: Object.fromEntries(result.submitted.map((s) => [String(s.taskId), s.planned.run.name])),
+        submitted: new Date().toISOString(),
+        released: false,
+      });
+    });
+    const reportText = report(arrayJob);
+    written.push(reportPath);
+    await Deno.writeTextFile(reportPath, reportText);
+    const reportJob = await sbatch(reportPath, [], opts.root);
+    submittedIds.push(reportJob);
+    await updateManifest(opts.root, (m) => void (entry(m).reportJob = reportJob));
+    const released = await slurmCommand("scontrol", ["release", arrayJob]);
+    if (released.code !== 0) {
+      throw new UserError(`scontrol release ${arrayJob} failed: ${complaint(released.stderr, released.code)}`);
+    }
+    await updateManifest(opts.root, (m) => void (entry(m).released = true));
+    result.arrayJob = arrayJob;
+    result.reportJob = reportJob;
+    result.scripts.push({ path: arrayPath, text: arrayText }, { path: reportPath, text: reportText });
+  } catch (e) {
+    await scancel(submittedIds);
+    // The manifest as it was: the runs back in their earlier state, the submission gone.
+    await updateManifest(opts.root, (m) => {
+      for (const [name, was] of before) m.runs[name] = was;
+      m.slurm = (m.slurm ?? []).filter((s) => s.arrayJob !== arrayJob);
+      if (m.slurm.length === 0) delete m.slurm;
+    }).catch(() => {});
+    throw e;
   }
 }
 

@@ -56,7 +56,12 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 /**
- * Minimises `fg` from `x0` with L-BFGS.
+ * Minimises `fg` from `x0` with L-BFGS: a step-by-step port of Nocedal &
+ * Wright's Algorithm 7.5 (stop test, the two-loop recursion of Algorithm 7.4
+ * for the direction, the strong-Wolfe line search of Algorithms 3.5/3.6, the
+ * curvature pair kept or the oldest dropped), kept in one piece in the
+ * book's order so that it can be read beside it; a numeric port, as
+ * `scripts/long_functions.ts` lists it.
  *
  * @example
  * ```ts

@@ -208,8 +208,36 @@ export function traceGraphFunction(
   const inputIds = backend.getInputTensorIds(inputs);
   const inputInfo = inputs.map((t) => backend.tensorMap.get(t.dataId));
   const events: TraceEvent[] = [];
-  // The binding's own properties are read-only: the backend gets a stand-in for the duration.
-  const tracing: Binding = Object.create(binding, {
+  const waits: number[][] = [];
+  const restore = guardPreexistingTensors(backend);
+  backend.binding = recordingBinding(binding, events, waits);
+  let outputs: tf.Tensor[];
+  try {
+    tracing_ = { waits, backend };
+    outputs = fn();
+  } finally {
+    tracing_ = null;
+    backend.binding = binding;
+    restore();
+  }
+  const outputIds = backend.getInputTensorIds(outputs);
+  const graph = buildGraph(
+    events,
+    inputIds.map((id, k) => ({ id, dtype: inputInfo[k].dtype, shape: inputs[k].shape })),
+    outputIds,
+    options,
+  );
+  return { fn: graph, outputs };
+}
+
+/**
+ * A stand-in for the binding (whose own properties are read-only) that runs
+ * each op and records it in `events` with the control dependencies of
+ * `waits`, records each uploaded constant, and refuses reads back to
+ * JavaScript.
+ */
+function recordingBinding(binding: Binding, events: TraceEvent[], waits: number[][]): Binding {
+  return Object.create(binding, {
     executeOp: {
       value: (op: string, attrs: OpAttr[], ids: number[], numOutputs: number) => {
         const out = binding.executeOp(op, attrs, ids, numOutputs);
@@ -239,8 +267,15 @@ export function traceGraphFunction(
       },
     },
   });
-  // tfjs-node uploads a tensor's values on its first use, so a tensor made before the trace but first used
-  // in it would be uploaded (and frozen as a constant) during the trace: only those made during it may be.
+}
+
+/**
+ * Until the returned function is called, refuses a tensor that existed
+ * before the trace but is first used in it. tfjs-node uploads a tensor's
+ * values on its first use, so such a tensor would be uploaded (and frozen as
+ * a constant) during the trace: only those made during it may be.
+ */
+function guardPreexistingTensors(backend: NodeBackend): () => void {
   const madeHere = new WeakSet<object>();
   const proto = Object.getPrototypeOf(backend) as NodeBackend;
   const instance = backend as unknown as Record<string, unknown>;
@@ -264,29 +299,14 @@ export function traceGraphFunction(
     }
     return proto.getInputTensorIds.call(backend, tensors);
   };
-  backend.binding = tracing;
-  const waits: number[][] = [];
-  let outputs: tf.Tensor[];
-  try {
-    tracing_ = { waits, backend };
-    outputs = fn();
-  } finally {
-    tracing_ = null;
-    backend.binding = binding;
+  return () => {
     delete instance.write;
     delete instance.move;
     delete instance.getInputTensorIds;
-  }
-  const outputIds = backend.getInputTensorIds(outputs);
-  const graph = buildGraph(
-    events,
-    inputIds.map((id, k) => ({ id, dtype: inputInfo[k].dtype, shape: inputs[k].shape })),
-    outputIds,
-    options,
-  );
-  return { fn: graph, outputs };
+  };
 }
 
+/** The graph function of the recorded `events`, fed `inputs` and fetching `outputIds`. */
 function buildGraph(
   events: TraceEvent[],
   inputs: { id: number; dtype: number; shape: number[] }[],
@@ -294,150 +314,187 @@ function buildGraph(
   options: TraceOptions,
 ): GraphFunction {
   const api = tensorflowCApi();
-  const status = new TfStatus(api);
-  const graph = BigInt(api.TF_NewGraph());
-  const produced = new Map<number, Uint8Array<ArrayBuffer>>();
-  /** The operation that computes each tensor id (for control dependencies). */
-  const producer = new Map<number, Ptr>();
-  const constants = new Map<string, { out: Uint8Array<ArrayBuffer>; op: Ptr }>();
-  /** With `mergeRepeatedOps`: the node of each op identity built so far. */
-  const repeated = new Map<string, Ptr>();
-  let count = 0;
-  let controlInputs = 0;
-  const finish = (desc: Ptr, what: string): Ptr => {
-    const op = BigInt(api.TF_FinishOperation(desc, status.ptr));
-    status.check(what);
-    count++;
-    return op;
-  };
+  const b = new GraphBuilder(api, options);
   try {
-    inputs.forEach((input, k) => {
-      const desc = BigInt(api.TF_NewOperation(graph, cString("Placeholder"), cString(`input${k}`)));
-      api.TF_SetAttrType(desc, cString("dtype"), input.dtype);
-      setShape(api, desc, "shape", input.shape);
-      const op = finish(desc, `graph input ${k}`);
-      produced.set(input.id, tfOutput(op, 0));
-      producer.set(input.id, op);
-    });
-    events.forEach((e, k) => {
-      if (e.kind === "const") {
-        // Equal constants (the same scalar made by every tf.mul(x, 0.9)) share one node: fewer nodes to schedule.
-        const bytes = new Uint8Array(e.values.buffer, e.values.byteOffset, Math.min(e.values.byteLength, 256));
-        const key = `${e.dtype}|${e.shape}|${bytes.join(",")}`; // bytes, not numbers: 0 and -0 stay apart
-        const same = e.values.length <= 64 ? constants.get(key) : undefined;
-        if (same !== undefined) {
-          produced.set(e.id, same.out);
-          producer.set(e.id, same.op);
-          return;
-        }
-        const desc = BigInt(api.TF_NewOperation(graph, cString("Const"), cString(`const${k}`)));
-        const tensor = allocate(api, e.values, e.shape, e.dtype);
-        api.TF_SetAttrTensor(desc, cString("value"), tensor, status.ptr);
-        api.TF_DeleteTensor(tensor);
-        status.check(`constant ${k}`);
-        api.TF_SetAttrType(desc, cString("dtype"), e.dtype);
-        const op = finish(desc, `constant ${k}`);
-        const out = tfOutput(op, 0);
-        produced.set(e.id, out);
-        producer.set(e.id, op);
-        if (e.values.length <= 64) constants.set(key, { out, op });
-        return;
-      }
-      // The op's identity for merging: type, attributes (-0 kept apart from 0) and the graph outputs it reads.
-      const key = options.mergeRepeatedOps && mergeableOp(e.type)
-        ? `${e.type}|${JSON.stringify(e.attrs, (_k, v) => Object.is(v, -0) ? "-0" : v)}|${
-          e.inputs.map((id) => produced.get(id)?.join(",") ?? `unknown ${id}`).join(";")
-        }`
-        : undefined;
-      const earlier = key === undefined ? undefined : repeated.get(key);
-      if (earlier !== undefined) {
-        e.outputs.forEach((id, j) => {
-          produced.set(id, tfOutput(earlier, j));
-          producer.set(id, earlier);
-        });
-        return;
-      }
-      const desc = BigInt(api.TF_NewOperation(graph, cString(e.type), cString(`op${k}_${e.type}`)));
-      const input = (id: number): Uint8Array<ArrayBuffer> => {
-        const out = produced.get(id);
-        if (out === undefined) {
-          throw new UntraceableError(
-            `op ${e.type} reads a tensor that existed before tracing and is not a declared input`,
-          );
-        }
-        return out;
-      };
-      const list = LIST_INPUTS[e.type];
-      let position = 0;
-      while (position < e.inputs.length) {
-        if (list && position === list.position) {
-          const n = e.attrs.find((a) => a.name === list.count)?.value as number | undefined ?? e.inputs.length;
-          const outs = new Uint8Array(16 * n);
-          for (let j = 0; j < n; j++) outs.set(input(e.inputs[position + j]), 16 * j);
-          api.TF_AddInputList(desc, outs, n);
-          position += n;
-        } else {
-          api.TF_AddInput(desc, input(e.inputs[position]));
-          position++;
-        }
-      }
-      for (const id of new Set(e.after)) {
-        const before = producer.get(id);
-        if (before === undefined) {
-          throw new UntraceableError(`op ${e.type} waits for a tensor the graph does not compute`);
-        }
-        api.TF_AddControlInput(desc, before);
-        controlInputs++;
-      }
-      for (const attr of e.attrs) setAttr(api, desc, attr);
-      const op = finish(desc, `op ${e.type}`);
-      if (key !== undefined) repeated.set(key, op);
-      e.outputs.forEach((id, j) => {
-        produced.set(id, tfOutput(op, j));
-        producer.set(id, op);
-      });
-    });
+    inputs.forEach((input, k) => b.placeholder(input, k));
+    events.forEach((e, k) => e.kind === "const" ? b.constant(e, k) : b.operation(e, k));
   } catch (e) {
-    api.TF_DeleteGraph(graph);
-    status.dispose();
+    api.TF_DeleteGraph(b.graph);
+    b.status.dispose();
     throw e;
   }
   const fetches = new Uint8Array(16 * outputIds.length);
   outputIds.forEach((id, j) => {
-    const out = produced.get(id);
+    const out = b.produced.get(id);
     if (out === undefined) throw new UntraceableError("an output of the traced function is not computed by it");
     fetches.set(out, 16 * j);
   });
   const feeds = new Uint8Array(16 * inputs.length);
-  inputs.forEach((input, k) => feeds.set(produced.get(input.id)!, 16 * k));
+  inputs.forEach((input, k) => feeds.set(b.produced.get(input.id)!, 16 * k));
 
   const opts = BigInt(api.TF_NewSessionOptions());
   const config = sessionConfig(options.intraOpThreads ?? 0, options.interOpThreads ?? 0, options.optimize ?? false);
-  api.TF_SetConfig(opts, config, BigInt(config.length), status.ptr);
-  status.check("session options");
-  const session = BigInt(api.TF_NewSession(graph, opts, status.ptr));
+  api.TF_SetConfig(opts, config, BigInt(config.length), b.status.ptr);
+  b.status.check("session options");
+  const session = BigInt(api.TF_NewSession(b.graph, opts, b.status.ptr));
   api.TF_DeleteSessionOptions(opts);
-  status.check("new session");
+  b.status.check("new session");
+  return sessionFunction(api, b, session, { feeds, count: inputs.length }, { fetches, count: outputIds.length });
+}
 
-  const inValues = new BigUint64Array(inputs.length);
-  const outValues = new BigUint64Array(outputIds.length);
+/**
+ * A TensorFlow graph built node by node from a trace: placeholders, shared
+ * constants, and ops (merged with an identical earlier one under
+ * `mergeRepeatedOps`), each tensor id mapped to the output that computes it.
+ */
+class GraphBuilder {
+  readonly status: TfStatus;
+  readonly graph: Ptr;
+  /** The graph output (`TF_Output`) of each tensor id. */
+  readonly produced = new Map<number, Uint8Array<ArrayBuffer>>();
+  /** The operation that computes each tensor id (for control dependencies). */
+  readonly #producer = new Map<number, Ptr>();
+  readonly #constants = new Map<string, { out: Uint8Array<ArrayBuffer>; op: Ptr }>();
+  /** With `mergeRepeatedOps`: the node of each op identity built so far. */
+  readonly #repeated = new Map<string, Ptr>();
+  count = 0;
+  controlInputs = 0;
+
+  constructor(readonly api: TfCApi, readonly options: TraceOptions) {
+    this.status = new TfStatus(api);
+    this.graph = BigInt(api.TF_NewGraph());
+  }
+
+  #finish(desc: Ptr, what: string): Ptr {
+    const op = BigInt(this.api.TF_FinishOperation(desc, this.status.ptr));
+    this.status.check(what);
+    this.count++;
+    return op;
+  }
+
+  #set(id: number, out: Uint8Array<ArrayBuffer>, op: Ptr): void {
+    this.produced.set(id, out);
+    this.#producer.set(id, op);
+  }
+
+  /** Input `k`, a placeholder. */
+  placeholder(input: { id: number; dtype: number; shape: number[] }, k: number): void {
+    const api = this.api;
+    const desc = BigInt(api.TF_NewOperation(this.graph, cString("Placeholder"), cString(`input${k}`)));
+    api.TF_SetAttrType(desc, cString("dtype"), input.dtype);
+    setShape(api, desc, "shape", input.shape);
+    const op = this.#finish(desc, `graph input ${k}`);
+    this.#set(input.id, tfOutput(op, 0), op);
+  }
+
+  /** Constant `k`; equal small constants (the same scalar made by every tf.mul(x, 0.9)) share one node: fewer nodes to schedule. */
+  constant(e: Extract<TraceEvent, { kind: "const" }>, k: number): void {
+    const api = this.api;
+    const bytes = new Uint8Array(e.values.buffer, e.values.byteOffset, Math.min(e.values.byteLength, 256));
+    const key = `${e.dtype}|${e.shape}|${bytes.join(",")}`; // bytes, not numbers: 0 and -0 stay apart
+    const same = e.values.length <= 64 ? this.#constants.get(key) : undefined;
+    if (same !== undefined) {
+      this.#set(e.id, same.out, same.op);
+      return;
+    }
+    const desc = BigInt(api.TF_NewOperation(this.graph, cString("Const"), cString(`const${k}`)));
+    const tensor = allocate(api, e.values, e.shape, e.dtype);
+    api.TF_SetAttrTensor(desc, cString("value"), tensor, this.status.ptr);
+    api.TF_DeleteTensor(tensor);
+    this.status.check(`constant ${k}`);
+    api.TF_SetAttrType(desc, cString("dtype"), e.dtype);
+    const op = this.#finish(desc, `constant ${k}`);
+    const out = tfOutput(op, 0);
+    this.#set(e.id, out, op);
+    if (e.values.length <= 64) this.#constants.set(key, { out, op });
+  }
+
+  /** Op `k` with its inputs, control dependencies and attributes (or the identical op built before it). */
+  operation(e: Extract<TraceEvent, { kind: "op" }>, k: number): void {
+    const api = this.api;
+    // The op's identity for merging: type, attributes (-0 kept apart from 0) and the graph outputs it reads.
+    const key = this.options.mergeRepeatedOps && mergeableOp(e.type)
+      ? `${e.type}|${JSON.stringify(e.attrs, (_k, v) => Object.is(v, -0) ? "-0" : v)}|${
+        e.inputs.map((id) => this.produced.get(id)?.join(",") ?? `unknown ${id}`).join(";")
+      }`
+      : undefined;
+    const earlier = key === undefined ? undefined : this.#repeated.get(key);
+    if (earlier !== undefined) {
+      e.outputs.forEach((id, j) => this.#set(id, tfOutput(earlier, j), earlier));
+      return;
+    }
+    const desc = BigInt(api.TF_NewOperation(this.graph, cString(e.type), cString(`op${k}_${e.type}`)));
+    this.#addInputs(desc, e);
+    for (const id of new Set(e.after)) {
+      const before = this.#producer.get(id);
+      if (before === undefined) {
+        throw new UntraceableError(`op ${e.type} waits for a tensor the graph does not compute`);
+      }
+      api.TF_AddControlInput(desc, before);
+      this.controlInputs++;
+    }
+    for (const attr of e.attrs) setAttr(api, desc, attr);
+    const op = this.#finish(desc, `op ${e.type}`);
+    if (key !== undefined) this.#repeated.set(key, op);
+    e.outputs.forEach((id, j) => this.#set(id, tfOutput(op, j), op));
+  }
+
+  /** The op's data inputs, those of a list input (`AddN`, `ConcatV2`, `Pack`) as one list. */
+  #addInputs(desc: Ptr, e: Extract<TraceEvent, { kind: "op" }>): void {
+    const input = (id: number): Uint8Array<ArrayBuffer> => {
+      const out = this.produced.get(id);
+      if (out === undefined) {
+        throw new UntraceableError(
+          `op ${e.type} reads a tensor that existed before tracing and is not a declared input`,
+        );
+      }
+      return out;
+    };
+    const list = LIST_INPUTS[e.type];
+    let position = 0;
+    while (position < e.inputs.length) {
+      if (list && position === list.position) {
+        const n = e.attrs.find((a) => a.name === list.count)?.value as number | undefined ?? e.inputs.length;
+        const outs = new Uint8Array(16 * n);
+        for (let j = 0; j < n; j++) outs.set(input(e.inputs[position + j]), 16 * j);
+        this.api.TF_AddInputList(desc, outs, n);
+        position += n;
+      } else {
+        this.api.TF_AddInput(desc, input(e.inputs[position]));
+        position++;
+      }
+    }
+  }
+}
+
+/** The {@linkcode GraphFunction} of a built graph and its session, fed `feeds` and fetching `fetches`. */
+function sessionFunction(
+  api: TfCApi,
+  built: GraphBuilder,
+  session: Ptr,
+  feeds: { feeds: Uint8Array; count: number },
+  fetches: { fetches: Uint8Array; count: number },
+): GraphFunction {
+  const { status, graph } = built;
+  const inValues = new BigUint64Array(feeds.count);
+  const outValues = new BigUint64Array(fetches.count);
   let disposed = false;
   return {
-    nodes: count,
-    controlInputs,
+    nodes: built.count,
+    controlInputs: built.controlInputs,
     run(values) {
       if (disposed) throw new Error("graph function used after dispose()");
-      if (values.length !== inputs.length) throw new Error(`expected ${inputs.length} inputs, got ${values.length}`);
+      if (values.length !== feeds.count) throw new Error(`expected ${feeds.count} inputs, got ${values.length}`);
       values.forEach((v, k) => inValues[k] = BigInt(v));
       api.TF_SessionRun(
         session,
         0n,
-        feeds,
+        feeds.feeds,
         new Uint8Array(inValues.buffer),
-        inputs.length,
-        fetches,
+        feeds.count,
+        fetches.fetches,
         new Uint8Array(outValues.buffer),
-        outputIds.length,
+        fetches.count,
         0n,
         0,
         0n,
