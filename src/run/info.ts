@@ -11,14 +11,15 @@
  * { "format": 2, "run": { "model": "mlp", "width": 1, "loss": "cross_entropy", … },
  *   "trained_with": { "model": "mlp", "width": 1, "weight_decay": 0.0005, … },
  *   "eval_augment": false, "eval_projection": "float64",
- *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234 }, …],
+ *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234, "mtime": 1767225600000 }, …],
  *   "nc1": [0.81, 0.52], …, "best": { "epoch": 2, "train_top1": 99.5, … } }
  * ```
  *
  * `trained_with` (the run's identity settings) and `checkpoints` (each
- * measured file's size and payload checksum) tie every row to the exact
- * checkpoint and configuration it came from: `deno task evaluate` reuses a
- * row only when both still match. Files of the previous version (format 1,
+ * measured file's size, payload checksum and modification time) tie every
+ * row to the exact checkpoint and configuration it came from: `deno task
+ * evaluate` reuses a row only when both still match, and reads the payload
+ * again to check its checksum when the file's modification time changed. Files of the previous version (format 1,
  * without them) are still read; their rows are never reused.
  *
  * `deno task evaluate --layers` adds an optional `layers` section: the hidden
@@ -236,9 +237,10 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     info.trainedWith = raw.trained_with;
     if (aligned("checkpoints", raw.checkpoints)) {
       const bad = raw.checkpoints.findIndex((c) =>
-        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32))
+        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32)) ||
+        !(c.mtime === undefined || Number.isFinite(c.mtime))
       );
-      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32 }`);
+      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32[, mtime] }`);
       info.checkpoints = raw.checkpoints as CheckpointIdentity[];
     }
   }
