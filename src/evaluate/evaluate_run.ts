@@ -40,7 +40,15 @@ import { identitySettings, readRunConfig, type RunConfig } from "../run/config.t
 import { checkRunFits } from "../run/budget.ts";
 import { datasetForConfig, modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
-import { type LayerInfo, type LayerRow, layerRowAt, readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
+import {
+  epochRanges,
+  type LayerInfo,
+  type LayerRow,
+  layerRowAt,
+  readRunInfo,
+  type RunInfo,
+  writeRunInfo,
+} from "../run/info.ts";
 import { acquireLock } from "../run/lock.ts";
 import {
   CHECKPOINT_METRICS as INFO_METRICS,
@@ -50,6 +58,9 @@ import {
 import { measureLayers } from "./measure_layers.ts";
 import { restoreVariables } from "../train/checkpoint.ts";
 import { evaluateBatches } from "../train/eval.ts";
+
+/** Re-exported from `src/run/info.ts`, where every task that names epochs finds it. */
+export { epochRanges };
 
 export { readRunConfig } from "../run/config.ts";
 export { CHECKPOINT_METRICS as INFO_METRICS, type CheckpointMetric as InfoMetric } from "../metrics/table.ts";
@@ -225,25 +236,6 @@ function unlikeMeasurement(
   if (previous.evalProjection !== projection) return `with ${previous.evalProjection} projections`;
   if (JSON.stringify(previous.trainedWith) !== JSON.stringify(trainedWith)) return "for a run with other settings";
   return null;
-}
-
-/**
- * Ascending epochs as short text, runs of consecutive epochs as ranges.
- *
- * @example
- * ```ts
- * epochRanges([1, 2, 3, 5, 7, 8]); // "1–3, 5, 7–8"
- * ```
- */
-export function epochRanges(epochs: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < epochs.length; i++) {
-    let j = i;
-    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
-    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : String(epochs[i]));
-    i = j;
-  }
-  return parts.join(", ");
 }
 
 /**

@@ -323,3 +323,22 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
 export async function writeRunInfo(dir: string, info: RunInfo): Promise<void> {
   await writeJsonAtomic(joinPath(dir, RUN_FILES.info), runInfoJson(info));
 }
+
+/**
+ * Ascending epochs as short text, runs of consecutive epochs as ranges.
+ *
+ * @example
+ * ```ts
+ * epochRanges([1, 2, 3, 5, 7, 8]); // "1–3, 5, 7–8"
+ * ```
+ */
+export function epochRanges(epochs: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; i++) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
+    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : String(epochs[i]));
+    i = j;
+  }
+  return parts.join(", ");
+}
