@@ -29,6 +29,7 @@ import {
   selectRuns,
   writeFigures,
 } from "../src/plot/mod.ts";
+import { leaveOutOffGridRuns } from "./_sweep_runs.ts";
 
 /** `--runs`, `--run` and the configuration filters. */
 export const RUN_FLAGS = defineFlags([
@@ -165,7 +166,10 @@ function checkLayerEpochs(asked: readonly number[], runs: readonly RunRecord[]):
 
 if (import.meta.main) {
   await runTask("deno task plot [flags]", FLAGS, async (values) => {
-    const runs = await selectRuns(runSources(values), runFilter(values));
+    const runs = await leaveOutOffGridRuns(
+      await selectRuns(runSources(values), runFilter(values)),
+      values.run,
+    );
     const layerEpochs = values["layer-epochs"];
     if (layerEpochs) checkLayerEpochs(layerEpochs, runs);
     const figures = [
