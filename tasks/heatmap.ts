@@ -9,6 +9,7 @@
 import { defineFlags, runTask } from "../src/cli.ts";
 import { heatmapFigures, selectRuns } from "../src/plot/mod.ts";
 import { RENDER_FLAGS, RUN_FLAGS, runFilter, runSources, writeFigureFiles } from "./plot.ts";
+import { leaveOutOffGridRuns } from "./_sweep_runs.ts";
 
 const FLAGS = defineFlags([
   ...RUN_FLAGS,
@@ -18,7 +19,10 @@ const FLAGS = defineFlags([
 
 if (import.meta.main) {
   await runTask("deno task heatmap [flags]", FLAGS, async (values) => {
-    const runs = await selectRuns(runSources(values), runFilter(values));
+    const runs = await leaveOutOffGridRuns(
+      await selectRuns(runSources(values), runFilter(values)),
+      values.run,
+    );
     const { figures, missing } = heatmapFigures(runs);
     const paths = await writeFigureFiles(figures, runs.length, values);
     for (const p of paths) console.log(`  ${p}`);

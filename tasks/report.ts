@@ -9,6 +9,7 @@
 import { defineFlags, runTask } from "../src/cli.ts";
 import { buildReport, selectRuns, writeReport } from "../src/plot/mod.ts";
 import { LOG_NC1_FLAGS, renderOptions, RUN_FLAGS, runFilter, runSources, SIZE_FLAGS } from "./plot.ts";
+import { leaveOutOffGridRuns } from "./_sweep_runs.ts";
 
 const FLAGS = defineFlags([
   ...RUN_FLAGS,
@@ -33,7 +34,10 @@ const FLAGS = defineFlags([
 
 if (import.meta.main) {
   await runTask("deno task report [flags]", FLAGS, async (values) => {
-    const runs = await selectRuns(runSources(values), runFilter(values));
+    const runs = await leaveOutOffGridRuns(
+      await selectRuns(runSources(values), runFilter(values)),
+      values.run,
+    );
     const report = buildReport(runs, [], {
       title: values.title,
       render: renderOptions(values),

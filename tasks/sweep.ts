@@ -317,6 +317,7 @@ export async function printStatus(root: string): Promise<void> {
   for (const r of runs) {
     if (r.state === "evaluated") continue;
     const gone = s.ownerGone.includes(r.name);
+    const requeued = s.requeued.includes(r.name);
     const job = s.runJobs?.get(r.name);
     const where = job
       ? `  job ${job.id} ${job.state} ${job.time}${job.where ? ` ${job.where}` : ""}`
@@ -325,10 +326,14 @@ export async function printStatus(root: string): Promise<void> {
       : "";
     const why = gone
       ? ` (was ${r.state}; the sweep that ran it is no longer running: run the sweep again to resume)`
+      : requeued
+      ? ` (interrupted, then requeued by Slurm: Slurm starts its task again, which resumes from last.ckpt; ` +
+        "nothing to submit)"
       : r.reason
       ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})`
       : "";
-    console.log(`  ${(gone ? "interrupted" : r.state).padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
+    const state = gone ? "interrupted" : requeued ? "queued" : r.state;
+    console.log(`  ${state.padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
   }
   for (const a of s.unreleased) {
     console.log(
@@ -438,12 +443,13 @@ async function refuseWhileInSlurm(root: string): Promise<void> {
   );
 }
 
-/** One progress line for a finished or skipped run. */
+/** One progress line for a finished, skipped or interrupted run (`[done/total]` counts only the first two). */
 export function eventLine(e: SweepEvent): string {
   const r = e.run;
   const head = `[${e.done}/${e.total}] ${r.name}`;
   const eta = e.done < e.total && Number.isFinite(e.etaSeconds) ? `; about ${formatDuration(e.etaSeconds)} left` : "";
   if (e.kind === "skip") return `${head}: skipped (${r.state === "failed" ? `failed: ${r.reason}` : r.state})${eta}`;
+  if (e.kind === "stop") return `${head}: not finished, ${r.reason ?? "interrupted"}; the next run resumes it`;
   const times = `train ${formatDuration(r.trainSeconds)}, evaluate ${formatDuration(r.evaluateSeconds)}`;
   if (r.state === "failed") return `${head}: FAILED in ${r.failedStage} (${r.reason}) [${times}]${eta}`;
   return `${head}: ${r.state} [${times}]${eta}`;

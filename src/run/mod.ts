@@ -28,6 +28,7 @@ export {
 } from "./config.ts";
 export {
   type BestCheckpoint,
+  epochRanges,
   type LayerInfo,
   type LayerRow,
   layerRowAt,
