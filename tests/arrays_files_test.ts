@@ -348,9 +348,9 @@ console.log(JSON.stringify({ n, mb: hwm / 1024 }));`,
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     const { n, mb } = JSON.parse(new TextDecoder().decode(out.stdout));
-    assert.equal(n, rows * d);
+    assertEquals(n, rows * d);
     assert.ok(mb < 200, `peak resident memory ${mb.toFixed(0)} MB reading a 256 MB member`);
   } finally {
     await Deno.remove(dir, { recursive: true });
