@@ -351,7 +351,7 @@ console.log(JSON.stringify({ n, mb: hwm / 1024 }));`,
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     const { n, mb } = JSON.parse(new TextDecoder().decode(out.stdout));
     assertEquals(n, rows * d);
-    assert.ok(mb < 200, `peak resident memory ${mb.toFixed(0)} MB reading a 256 MB member`);
+    assert(mb < 200, `peak resident memory ${mb.toFixed(0)} MB reading a 256 MB member`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
