@@ -18,12 +18,13 @@ import {
 } from "../src/sweep/mod.ts";
 import { formatDuration, isTerminal, ProgressBar } from "./_progress.ts";
 
-/** One progress line for a finished or skipped run. */
+/** One progress line for a finished, skipped or interrupted run (`[done/total]` counts only the first two). */
 export function eventLine(e: SweepEvent): string {
   const r = e.run;
   const head = `[${e.done}/${e.total}] ${r.name}`;
   const eta = e.done < e.total && Number.isFinite(e.etaSeconds) ? `; about ${formatDuration(e.etaSeconds)} left` : "";
   if (e.kind === "skip") return `${head}: skipped (${r.state === "failed" ? `failed: ${r.reason}` : r.state})${eta}`;
+  if (e.kind === "stop") return `${head}: not finished, ${r.reason ?? "interrupted"}; the next run resumes it`;
   const times = `train ${formatDuration(r.trainSeconds)}, evaluate ${formatDuration(r.evaluateSeconds)}`;
   if (r.state === "failed") return `${head}: FAILED in ${r.failedStage} (${r.reason}) [${times}]${eta}`;
   return `${head}: ${r.state} [${times}]${eta}`;

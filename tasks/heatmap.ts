@@ -18,6 +18,7 @@ import {
   writeFigures,
 } from "../src/plot/mod.ts";
 import { warnSkippedRun } from "./_progress.ts";
+import { leaveOutOffGridRuns } from "./_sweep_runs.ts";
 
 const FLAGS = defineFlags([
   ...RUN_SELECTION_FLAGS,
@@ -27,7 +28,10 @@ const FLAGS = defineFlags([
 
 /** Draws the width × training-length figures of the runs the flags select, and lists the grid's missing runs. */
 async function main(values: FlagValues<typeof FLAGS>): Promise<void> {
-  const runs = await selectRuns(runSources(values, warnSkippedRun), runFilter(values));
+  const runs = await leaveOutOffGridRuns(
+    await selectRuns(runSources(values, warnSkippedRun), runFilter(values)),
+    values.run,
+  );
   const { figures, missing } = heatmapFigures(runs);
   const paths = await writeFigures(figures, values.out, values.format, renderOptions(values));
   console.log(`${runs.length} runs → ${paths.length} figures:`);

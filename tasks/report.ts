@@ -19,6 +19,7 @@ import {
   writeReport,
 } from "../src/plot/mod.ts";
 import { warnSkippedRun } from "./_progress.ts";
+import { leaveOutOffGridRuns } from "./_sweep_runs.ts";
 
 const FLAGS = defineFlags([
   ...RUN_SELECTION_FLAGS,
@@ -43,7 +44,10 @@ const FLAGS = defineFlags([
 
 /** Writes the report of the runs the flags select. */
 async function main(values: FlagValues<typeof FLAGS>): Promise<void> {
-  const runs = await selectRuns(runSources(values, warnSkippedRun), runFilter(values));
+  const runs = await leaveOutOffGridRuns(
+    await selectRuns(runSources(values, warnSkippedRun), runFilter(values)),
+    values.run,
+  );
   const report = buildReport(runs, [], {
     title: values.title,
     render: renderOptions(values),

@@ -46,6 +46,7 @@ async function printStatus(root: string): Promise<void> {
   for (const r of runs) {
     if (r.state === "evaluated") continue;
     const gone = s.ownerGone.includes(r.name);
+    const requeued = s.requeued.includes(r.name);
     const job = s.runJobs?.get(r.name);
     const where = job
       ? `  job ${job.id} ${job.state} ${job.time}${job.where ? ` ${job.where}` : ""}`
@@ -54,10 +55,14 @@ async function printStatus(root: string): Promise<void> {
       : "";
     const why = gone
       ? ` (was ${r.state}; the sweep that ran it is no longer running: run the sweep again to resume)`
+      : requeued
+      ? ` (interrupted, then requeued by Slurm: Slurm starts its task again, which resumes from last.ckpt; ` +
+        "nothing to submit)"
       : r.reason
       ? ` (${r.failedStage ? `${r.failedStage}: ` : ""}${r.reason})`
       : "";
-    console.log(`  ${(gone ? "interrupted" : r.state).padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
+    const state = gone ? "interrupted" : requeued ? "queued" : r.state;
+    console.log(`  ${state.padEnd(11)} ${r.name.padEnd(width)}${where}${why}`);
   }
   for (const a of s.unreleased) {
     console.log(

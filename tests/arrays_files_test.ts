@@ -9,7 +9,7 @@ import { classLabels, expandPaths, openArrayFile, sampleSource, type Shard } fro
 import { UserError } from "../src/errors.ts";
 import { joinPath } from "../src/io.ts";
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
-import { type NpyData, readNpy, writeNpy } from "../src/arrays/npy.ts";
+import { type NpyData, npyHeader, readNpy, writeNpy } from "../src/arrays/npy.ts";
 
 const DIR = joinPath(new URL(".", import.meta.url).pathname, "fixtures", "arrays");
 const EXPECTED = JSON.parse(await Deno.readTextFile(joinPath(DIR, "expected.json"))) as Record<
@@ -300,6 +300,58 @@ Deno.test("arrays: shards are one sample source; batches never exceed the reques
       s.features.close();
       s.labels.close();
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("arrays: a deflated member of 256 MB of zeros is read in rows without holding its inflation", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Float32 zeros deflate about 1000:1: a 256 KB read of the archive inflates to some 256 MB at once.
+    const d = 256;
+    const rows = (256 << 20) / (4 * d);
+    const path = joinPath(dir, "zeros.npz");
+    const header = npyHeader("float32", [rows, d]);
+    let left = rows * d * 4;
+    const member = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (left === 0) return controller.close();
+        const n = Math.min(left, 16 << 20);
+        left -= n;
+        controller.enqueue(new Uint8Array(n));
+      },
+      start: (controller) => controller.enqueue(header),
+    });
+    const file = await Deno.open(path, { write: true, create: true });
+    const zip = new ZipWriter(file.writable);
+    await zip.add("features.npy", member);
+    await zip.close();
+    // A subprocess reads it in rows of 1 MB, collecting garbage after each, and reports its peak resident memory
+    // (\/proc\/self\/status needs --allow-all).
+    const reader = joinPath(dir, "read.ts");
+    const module = new URL("../src/arrays/mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      reader,
+      `import { openArrayFile } from ${JSON.stringify(module)};
+const f = await openArrayFile(Deno.args[0]);
+const rows = await f.rows();
+let n = 0;
+for (let x = await rows.next(1024); x.length > 0; x = await rows.next(1024)) { n += x.length; (globalThis as any).gc(); }
+f.close();
+const hwm = Number((await Deno.readTextFile("/proc/self/status")).match(/VmHWM:\\s+(\\d+)/)![1]);
+console.log(JSON.stringify({ n, mb: hwm / 1024 }));`,
+    );
+    const config = new URL("../deno.json", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", `--config=${config}`, "--allow-all", "--v8-flags=--expose-gc", reader, `${path}:features`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { n, mb } = JSON.parse(new TextDecoder().decode(out.stdout));
+    assertEquals(n, rows * d);
+    assert(mb < 200, `peak resident memory ${mb.toFixed(0)} MB reading a 256 MB member`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

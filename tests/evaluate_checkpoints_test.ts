@@ -11,6 +11,7 @@ import { epochRanges, evaluateRun, listCheckpoints } from "../src/evaluate/evalu
 import { CHECKPOINT_METRICS } from "../src/metrics/table.ts";
 import { makeSyntheticDataset } from "../src/data/mod.ts";
 import { DEFAULT_CONFIG } from "../src/run/train_config.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../src/run/checkpoint.ts";
 import { trainRun } from "../src/train/train.ts";
 
 await tf.setBackend("cpu");
@@ -140,6 +141,51 @@ Deno.test("two files of one epoch are refused, naming both; any spelling of an e
 
     await Deno.mkdir(`${dir}/epoch-0003.ckpt`);
     await assertRejects(() => listCheckpoints(dir), UserError, "epoch-0003.ckpt: not a file");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a reused row is measured again when its checkpoint's payload changed under an unchanged header", async () => {
+  const dir = await tinyRun(2);
+  try {
+    const first = await evaluateRun(dir);
+    const path = `${dir}/epoch-0002.ckpt`;
+    /** Checkpoints measured and reused by one evaluation. */
+    const counts = async (): Promise<[number, number]> => {
+      let seen: [number, number] = [-1, -1];
+      await evaluateRun(dir, { onStart: (todo, skipped) => seen = [todo, skipped] });
+      return seen;
+    };
+    assertEquals(await counts(), [0, 2]);
+
+    // Copied back unchanged (a new modification time): the payload is read, found intact, and the row reused.
+    const bytes = await Deno.readFile(path);
+    await Deno.writeFile(path, bytes);
+    assertEquals(await counts(), [0, 2]);
+    assertEquals((await infoOf(dir)).nc1, first.metrics.nc1);
+
+    // One byte of the payload flipped in place: same size, same header, so the same recorded checksum.
+    bytes[bytes.length - 1] ^= 0xff;
+    await Deno.writeFile(path, bytes);
+    const e = await assertRejects(() => evaluateRun(dir), UserError, `${path}: not a valid checkpoint`);
+    assert(e.message.includes("payload checksum mismatch"), e.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a NaN measured from a checkpoint names the checkpoint", async () => {
+  const dir = await tinyRun(1);
+  try {
+    const path = `${dir}/epoch-0001.ckpt`;
+    const ckpt = decodeCheckpoint(await Deno.readFile(path), path);
+    const tensors = [...ckpt.tensors.values()];
+    for (const t of tensors) t.values.fill(NaN);
+    await Deno.writeFile(path, encodeCheckpoint(tensors, ckpt.meta));
+    const e = await assertRejects(() => evaluateRun(dir), UserError, `${path}: `);
+    assert(/non-finite value NaN at row \d+, column \d+$/.test(e.message), e.message);
+    assert(!e.message.includes("\n"), e.message);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

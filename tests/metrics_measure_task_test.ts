@@ -102,9 +102,15 @@ Deno.test("measure: each bad input exits 2 with one stderr line naming the file"
     await Deno.writeFile(p("badheader.npy"), header);
 
     const base = { features: p("f.npy"), labels: p("y.npy"), weights: p("w.npy") };
-    const cases: [Partial<Record<"features" | "labels" | "weights" | "bias", string>>, RegExp][] = [
+    // A NaN in a shard or an out-of-distribution file names that file and its own row, not the set.
+    const nanLine = new RegExp(
+      `^error: ${p("nan.npy").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: non-finite value NaN at row 1, column 1$`,
+    );
+    const cases: [Partial<Record<"features" | "labels" | "weights" | "bias" | "ood-features", string>>, RegExp][] = [
       [{ features: p("badheader.npy") }, /badheader\.npy: malformed shape/],
       [{ features: p("nan.npy") }, /nan\.npy: non-finite value NaN at row 1, column 1/],
+      [{ features: `${p("f.npy")},${p("nan.npy")}`, labels: `${p("y.npy")},${p("y.npy")}` }, nanLine],
+      [{ "ood-features": `${p("f.npy")},${p("nan.npy")}` }, nanLine],
       [{ labels: p("big.npy") }, /big\.npy: label 2 at row 2 is not a class in \[0, 2\)/],
       [{ labels: p("neg.npy") }, /neg\.npy: label -1 at row 1/],
       [{ labels: p("y3.npy") }, /y3\.npy: 3 labels for 4 feature rows/],

@@ -66,6 +66,22 @@ Deno.test("deno task plot draws NC1 against depth for runs with layer data", asy
       assert(svg.includes(text), `the SVG lacks ${text}`);
     }
     assertEquals((svg.match(/class="legend-entry"/g) ?? []).length, 4); // 2 losses + 2 epochs
+
+    // An epoch without layer data: one error line saying which epochs have it, and no figure written.
+    const none = await runTask("plot", ["--run", dirs.join(","), "--out", `${root}/none`, "--layer-epochs", "5"]);
+    assertEquals(none.code, 2, none.stderr);
+    assertEquals(
+      none.stderr.trim(),
+      "error: --layer-epochs 5: no run has layer data there; the runs have layer data at epochs 25, 75, 100",
+    );
+    // Some of them without: drawn, and a warning naming the others.
+    const some = await runTask("plot", ["--run", dirs.join(","), "--out", `${root}/some`, "--layer-epochs", "5,25"]);
+    assertEquals(some.code, 0, some.stderr);
+    assertEquals(
+      some.stderr.trim(),
+      "warning: --layer-epochs: cifar100-wide_resnet50-w2-e100 has no layer data at epoch 5, left out of its " +
+        "figure (it has layer data at epochs 25, 75, 100)",
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -8,6 +8,7 @@ import { parseFlags } from "../src/cli.ts";
 import { expandGrid, parseLossName, type SweepConfig, sweepPreset, trainArguments } from "../src/sweep/mod.ts";
 import { SWEEP_FLAGS, sweepConfigFromFlags } from "../src/sweep/flags.ts";
 import { claimsOf } from "../src/sweep/mod.ts";
+import { widthToken } from "../src/run/naming.ts";
 
 // Every save path of the README's training and evaluation examples.
 const README_CIFAR100 = [
@@ -76,6 +77,28 @@ Deno.test("other models keep their name; losses innermost in grid order", () => 
     expandGrid("r", { ...config, model: "resnet18", losses: ["mean_square_error"], widths: [2] })[0].name,
     "resnet18-2-mse-3-7",
   );
+});
+
+Deno.test("widths below 1e-6 get distinct, exact folder names; a width too long to name a folder is refused", () => {
+  // toFixed(20) read 1e-21 and 2e-21 both as 0, and kept 6 digits of 1.0000001e-10 and 1.0000002e-10.
+  const widths = [1e-21, 2e-21, 1.0000001e-10, 1.0000002e-10, 1.2345678901234567e-15, 1e-7, 0.5];
+  const tokens = widths.map(widthToken);
+  assertEquals(new Set(tokens).size, widths.length, tokens.join(" "));
+  widths.forEach((w, i) => assertEquals(Number(`0.${tokens[i].slice(1)}`), w, tokens[i]));
+  const config: SweepConfig = {
+    dataset: "synthetic",
+    model: "mlp",
+    losses: ["cross_entropy"],
+    widths: [1.0000001e-10, 1.0000002e-10],
+    epochs: [3],
+    seeds: [7],
+    trainArgs: {},
+  };
+  const runs = expandGrid("r", config);
+  assertEquals(runs.map((r) => r.name), ["mlp-000000000010000001-ce-3-7", "mlp-000000000010000002-ce-3-7"]);
+  const e = assertThrows(() => expandGrid("r", { ...config, widths: [5e-324] }), UserError);
+  assert(e.message.startsWith("--widths: 5e-324 makes a run folder name of "), e.message);
+  assert(!e.message.includes("\n"), "one line");
 });
 
 Deno.test("losses are accepted by name or abbreviation", () => {

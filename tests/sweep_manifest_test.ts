@@ -15,11 +15,13 @@ import {
   planSweep,
   readManifest,
   runSweep,
+  type SweepEvent,
   type SweepTask,
   type TaskRunner,
   writeManifest,
 } from "../src/sweep/mod.ts";
 import { tinySweepConfig } from "./_sweep_helpers.ts";
+import { eventLine } from "../tasks/_sweep_progress.ts";
 
 const CONFIG = tinySweepConfig({ epochs: [2, 4], trainArgs: { "mlp-hidden": 16, "data-aug": false } });
 
@@ -183,4 +185,31 @@ testInRoot("--jobs runs several runs at once and the manifest stays consistent",
   assertEquals(events.filter((e) => e.startsWith("finish")).at(-1), "finish 4/4");
   const m = (await readManifest(root))!;
   assert(Object.values(m.runs).every((r) => r.state === "evaluated"));
+});
+
+testInRoot("a run whose evaluation SIGTERM interrupts is not counted as done in the progress", async (root) => {
+  const inner = fakeRunner([]);
+  const runner: TaskRunner = async (task, args, log) => {
+    if (task === "train") return await inner(task, args, log);
+    // SIGTERM to the sweep during the evaluation; the evaluation then stops, as the task does (exit 4).
+    const heard = new Promise<void>((resolve) => {
+      const listener = () => {
+        Deno.removeSignalListener("SIGTERM", listener);
+        resolve();
+      };
+      Deno.addSignalListener("SIGTERM", listener);
+    });
+    const keepAlive = setTimeout(() => {}, 10_000); // signal listeners alone do not keep the event loop running
+    Deno.kill(Deno.pid, "SIGTERM");
+    await heard;
+    clearTimeout(keepAlive);
+    return { code: 4, errorLine: "" };
+  };
+  const events: SweepEvent[] = [];
+  const s = await runSweep({ root, config: CONFIG, runner, onEvent: (e) => events.push(e) });
+  assertEquals(s.stoppedBy, "SIGTERM");
+  const ended = events.filter((e) => e.kind !== "start");
+  assertEquals(ended.map((e) => `${e.kind} ${e.done}/${e.total} ${e.run.state}`), ["stop 0/4 trained"]);
+  const line = eventLine(ended[0]);
+  assert(line.startsWith(`[0/4] ${ended[0].run.name}: not finished, evaluate interrupted (SIGTERM)`), line);
 });

@@ -6,12 +6,14 @@
  */
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
-import { joinPath } from "../src/io.ts";
+import { joinPath, writeJsonAtomic } from "../src/io.ts";
 import { type RunConfig, writeRunConfig } from "../src/run/config.ts";
 import type { RunRecord } from "../src/run/load.ts";
-import { expandGrid, planSweep, sweepRunsOnly } from "../src/sweep/mod.ts";
+import { expandGrid, newManifest, planSweep, sweepRunsOnly, writeManifest } from "../src/sweep/mod.ts";
 import { sweepRunSettings } from "../src/sweep/run_settings.ts";
 import { sweep, tinyGrid, tinySweepConfig } from "./_sweep_helpers.ts";
+import { runTask } from "./_task.ts";
+import { syntheticInfo, type SyntheticRun } from "./fixtures/plot/synthetic_runs.ts";
 
 Deno.test("a grid point's folder trained with another setting is refused by the sweep and left out of its report", async () => {
   const root = await Deno.makeTempDir({ prefix: "run_settings_" });
@@ -53,6 +55,45 @@ Deno.test("a grid point's folder trained with another setting is refused by the 
     assertEquals(r.code, 2, r.stderr);
     assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert(r.stderr.startsWith(`error: ${odd.dir}/config.json: trained with lr 0.05, but its sweep`), r.stderr);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("heatmap, report and plot on a sweep's folder leave out, with a note, a grid point trained otherwise", async () => {
+  const root = await Deno.makeTempDir({ prefix: "run_settings_tasks_" });
+  try {
+    const config = tinySweepConfig({ epochs: [20] });
+    const settings = sweepRunSettings(config);
+    const runs = expandGrid(root, config);
+    await writeManifest(root, newManifest(config, runs));
+    for (const [i, run] of runs.entries()) {
+      await Deno.mkdir(run.dir, { recursive: true });
+      const cfg: RunConfig = {
+        ...settings(run),
+        load: false,
+        extensions: [],
+        environment: {},
+        ...(i === 0 ? { lr: 0.05 } : {}),
+      };
+      await writeRunConfig(run.dir, cfg);
+      const info = syntheticInfo({ loss: run.loss as SyntheticRun["loss"], width: 1, epochs: 20, seed: 1 });
+      await writeJsonAtomic(joinPath(run.dir, "info.json"), {
+        ...info,
+        run: { ...(info.run as Record<string, unknown>), model: "mlp", dataset: "synthetic" },
+      });
+    }
+    const note = `note: left out: ${runs[0].dir}/config.json: trained with lr 0.05, but its sweep trains lr 0.1`;
+    for (const task of ["heatmap", "report", "plot"]) {
+      const r = await runTask(task, ["--runs", root, "--out", joinPath(root, `out-${task}`)]);
+      assertEquals(r.code, 0, `${task}: ${r.stderr}`);
+      assert(r.stderr.split("\n").includes(note), `${task}: ${r.stderr}`);
+      assert(/^1 runs → /m.test(r.stdout), `${task}: ${r.stdout}`);
+    }
+    // Named with --run, the folder is drawn as it is.
+    const named = await runTask("heatmap", ["--run", runs[0].dir, "--out", joinPath(root, "named")]);
+    assertEquals(named.code, 0, named.stderr);
+    assert(!named.stderr.includes("left out"), named.stderr);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

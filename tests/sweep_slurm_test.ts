@@ -269,3 +269,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `after scontrol requeue, --status shows the run queued by Slurm, not 'submit again'${SKIP}`,
+  ignore: !HAS_SLURM,
+  async fn() {
+    const base = await Deno.makeTempDir();
+    const root = joinPath(base, "requeued");
+    const grid = tinyGrid({ losses: "ce", epochs: 400, perClass: 200, saveInterval: 50 });
+    try {
+      const r = await sweep(["--runs-dir", root, ...grid, ...SLURM]);
+      assertEquals(r.code, 0, r.stderr);
+      const m = (await readManifest(root))!;
+      const task = `${m.slurm![0].arrayJob}_0`;
+      const run = Object.keys(m.runs)[0];
+      await waitFor("training to start", async () => (await textOr(runLog(root, run))).includes("epoch 1/400"));
+      await scontrol("requeue", task);
+      await waitFor(
+        "the task to record its interruption",
+        async () => (await readManifest(root))!.runs[run].state === "interrupted",
+      );
+      const status = await sweep(["--runs-dir", root, "--status"]);
+      assertEquals(status.code, 0, status.stderr);
+      const line = status.stdout.split("\n").find((l) => l.includes(run)) ?? "";
+      assert(/^\s+queued\s/.test(line) && line.includes(`job ${task} `), status.stdout);
+      assert(line.includes("requeued by Slurm") && !line.includes("submit the sweep again"), status.stdout);
+      assert(status.stdout.includes(": 1 runs: 1 queued"), status.stdout);
+    } finally {
+      await scancelAll(root);
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+});

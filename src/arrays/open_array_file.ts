@@ -1,6 +1,7 @@
 /**
  * Arrays on disk opened for reading row by row: a `.npy` file, a member of a
- * `.npz` archive (stored or deflated, read with zip.js), or a JSON array.
+ * `.npz` archive (stored or deflated: its directory read with zip.js, its
+ * bytes streamed from the file and inflated 16 KB at a time), or a JSON array.
  *
  * @module
  */
@@ -249,9 +250,10 @@ class FileZipReader extends Reader<Deno.FsFile> {
 /**
  * Opens member `key` (stored as `key.npy`, as np.savez names it, or `key`) of
  * a `.npz` archive. Only stored and deflated members are read; the member's
- * declared size must be exactly what its `.npy` header needs, and no more
- * bytes than that are ever decompressed, so a zip bomb costs at most its
- * declared size in time and one chunk in memory.
+ * declared size must be exactly what its `.npy` header needs, and the
+ * stream stops once that is read: a deflated member is inflated 16 KB of
+ * compressed bytes at a time, so a zip bomb costs at most its declared size
+ * in time and about 16 MB (one read's inflation) in memory.
  *
  * @example
  * ```ts
@@ -280,7 +282,7 @@ export async function openNpzMember(path: string, key: string): Promise<ArrayFil
     if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
       throw new UserError(`${name}: compression method ${entry.compressionMethod} (only stored and deflated members)`);
     }
-    const member = new NpzMember(name, entry as FileEntry, file);
+    const member = new NpzMember(name, entry as FileEntry, file, path);
     await member.init();
     return member;
   } catch (e) {
@@ -308,24 +310,88 @@ function checkMemberNames(entries: readonly Entry[], path: string, key: string):
   }
 }
 
+/**
+ * Compressed bytes of a deflated `.npz` member read at a time: their
+ * inflation (at most about 1032 times as many bytes, for zeros) stays near
+ * 16 MB.
+ */
+const DEFLATED_READ_BYTES = 16 << 10;
+
+/** Bytes of a stored `.npz` member read at a time (nothing inflates them). */
+const STORED_READ_BYTES = 1 << 20;
+
 class NpzMember implements ArrayFile {
   header!: NpyHeader;
   #entry: FileEntry;
   #file: Deno.FsFile;
-  constructor(readonly name: string, entry: FileEntry, file: Deno.FsFile) {
+  #path: string;
+  constructor(readonly name: string, entry: FileEntry, file: Deno.FsFile, path: string) {
     this.#entry = entry;
     this.#file = file;
+    this.#path = path;
   }
 
-  /** Opens a decompressing stream and reads the header from it. */
+  /**
+   * The member's bytes as a stream: its stored bytes read from the archive
+   * {@linkcode DEFLATED_READ_BYTES} at a time (stored ones in larger reads), inflated when deflated. Each
+   * read is asked for only when the reader wants more, so what is held at
+   * once is one read's inflation: a deflated member of zeros (about 1000:1)
+   * holds some 16 MB, not the hundreds of MB that one large compressed read
+   * would inflate to at once.
+   */
+  async #memberBytes(): Promise<ReadableStream<Uint8Array>> {
+    const entry = this.#entry;
+    const name = this.name;
+    // A handle of its own: a cancelled stream's last read may still be under way when the next stream starts.
+    const file = await openFile(this.#path);
+    let position: number;
+    let end: number;
+    try {
+      // The local header repeats the name and has its own extra field: the data start after both.
+      const local = new Uint8Array(30);
+      await readFileAt(file, entry.offset, local, name);
+      const view = new DataView(local.buffer);
+      if (view.getUint32(0, true) !== 0x04034b50) {
+        throw new UserError(`${name}: not a valid .npz archive (no local header where the directory points)`);
+      }
+      position = entry.offset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
+      end = position + entry.compressedSize;
+      if (end > (await file.stat()).size) {
+        throw new UserError(`${name}: not a valid .npz archive (a record points past the end of the file)`);
+      }
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+    const deflated = entry.compressionMethod === 8;
+    let open = true;
+    const release = (): void => {
+      if (open) file.close();
+      open = false;
+    };
+    const stored = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (position >= end) {
+          release();
+          return controller.close();
+        }
+        const chunk = new Uint8Array(Math.min(deflated ? DEFLATED_READ_BYTES : STORED_READ_BYTES, end - position));
+        await readFileAt(file, position, chunk, name);
+        position += chunk.length;
+        controller.enqueue(chunk);
+      },
+      cancel: release,
+    }, { highWaterMark: 0 });
+    if (!deflated) return stored;
+    return stored.pipeThrough(
+      new DecompressionStream("deflate-raw") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+  }
+
+  /** Opens a (decompressing) stream of the member and reads the header from it. */
   async #stream(): Promise<{ bytes: StreamBytes; header: NpyHeader }> {
     const entry = this.#entry;
-    const transform = new TransformStream<Uint8Array, Uint8Array>();
-    let failure: string | null = null;
-    entry.getData(transform.writable).catch((e: unknown) => {
-      failure = e instanceof Error ? e.message : String(e);
-    });
-    const bytes = new StreamBytes(transform.readable, this.name, () => failure);
+    const bytes = new StreamBytes(await this.#memberBytes(), this.name);
     try {
       const declared = entry.uncompressedSize;
       const prefix = await bytes.readExact(Math.min(12, declared));

@@ -133,7 +133,7 @@ export function sampleSource(shards: Shard[], k: number, d: number, batchRows: n
             // Both reads are issued before either is awaited, so they overlap.
             const [f, y] = await Promise.all([fRows.next(batchRows), lRows.next(batchRows)]);
             yield {
-              features: featureValues(f, features.name, features.header.dtype),
+              features: finiteRows(featureValues(f, features.name, features.header.dtype), features.name, row, d),
               labels: classLabels(y, k, labels.name, row),
             };
           }
@@ -163,7 +163,7 @@ export function featureSource(files: ArrayFile[], d: number, batchRows: number):
         const rows = await f.rows();
         try {
           for (let row = 0; row < f.header.shape[0]; row += batchRows) {
-            yield featureValues(await rows.next(batchRows), f.name, f.header.dtype);
+            yield finiteRows(featureValues(await rows.next(batchRows), f.name, f.header.dtype), f.name, row, d);
           }
         } finally {
           await rows.close();
@@ -171,6 +171,23 @@ export function featureSource(files: ArrayFile[], d: number, batchRows: number):
       }
     },
   };
+}
+
+/**
+ * `values` (rows `firstRow`… of `name`, `d` values a row) when every value is
+ * finite; else a UserError naming the file, the row within it and the column
+ * of the first NaN or infinity, so that a shard or an out-of-distribution file
+ * is named, not the set it belongs to.
+ */
+function finiteRows<T extends Float32Array | Float64Array>(values: T, name: string, firstRow: number, d: number): T {
+  // x − x is 0 for finite x and NaN otherwise: one cheap pass, and the slow search only when it fails.
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) bad += values[i] - values[i];
+  if (bad === 0) return values;
+  const i = values.findIndex((x) => !Number.isFinite(x));
+  throw new UserError(
+    `${name}: non-finite value ${values[i]} at row ${firstRow + Math.floor(i / d)}, column ${i % d}`,
+  );
 }
 
 function checkFeatureShape(f: ArrayFile, d: number): void {

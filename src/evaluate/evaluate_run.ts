@@ -35,15 +35,32 @@ import {
 } from "../forward/mod.ts";
 import { allVariables, type Model } from "../models/mod.ts";
 import { Rng } from "../rng.ts";
-import { checkpointEpoch, type CheckpointIdentity, readCheckpoint, readCheckpointHeader } from "../run/checkpoint.ts";
+import {
+  checkpointEpoch,
+  type CheckpointIdentity,
+  checkpointPayloadIntact,
+  readCheckpoint,
+  readCheckpointHeader,
+} from "../run/checkpoint.ts";
 import { identitySettings, readRunConfig, type RunConfig } from "../run/config.ts";
 import { checkRunFits } from "../run/budget.ts";
 import { datasetForConfig, modelForConfig } from "../run/factories.ts";
 import { RUN_FILES } from "../run/files.ts";
-import { type LayerInfo, type LayerRow, layerRowAt, readRunInfo, type RunInfo, writeRunInfo } from "../run/info.ts";
+import {
+  epochRanges,
+  type LayerInfo,
+  type LayerRow,
+  layerRowAt,
+  readRunInfo,
+  type RunInfo,
+  writeRunInfo,
+} from "../run/info.ts";
 import { acquireLock } from "../run/lock.ts";
 import { CHECKPOINT_METRICS, type CheckpointMetric, LAYER_METRICS } from "../metrics/table.ts";
 import { measureLayers } from "./measure_layers.ts";
+
+/** Re-exported from `src/run/info.ts`, where every task that names epochs finds it. */
+export { epochRanges };
 
 export { readRunConfig } from "../run/config.ts";
 export type { RunInfo } from "../run/info.ts";
@@ -189,8 +206,17 @@ export async function checkInsideRun(dir: string, path: string): Promise<void> {
   if (!(await Deno.stat(target)).isFile) throw new UserError(`${path}: a symbolic link to ${target}, not a file`);
 }
 
-function sameIdentity(a: CheckpointIdentity | undefined, b: CheckpointIdentity): boolean {
-  return a !== undefined && a.crc32 !== null && a.crc32 === b.crc32 && a.bytes === b.bytes;
+/**
+ * Whether the checkpoint at `path`, whose header now gives `now`, is the file
+ * measured as `then`: the same size and recorded payload checksum, and either
+ * the same modification time or a payload whose checksum is still the one
+ * recorded (read in full: a payload changed in place under an unchanged
+ * header, by a flipped byte, say, no longer passes).
+ */
+async function sameFile(then: CheckpointIdentity | undefined, now: CheckpointIdentity, path: string): Promise<boolean> {
+  if (then === undefined || then.crc32 === null || then.crc32 !== now.crc32 || then.bytes !== now.bytes) return false;
+  if (then.mtime !== undefined && then.mtime === now.mtime) return true;
+  return await checkpointPayloadIntact(path);
 }
 
 /**
@@ -212,30 +238,12 @@ function unlikeMeasurement(
 }
 
 /**
- * Ascending epochs as short text, runs of consecutive epochs as ranges.
- *
- * @example
- * ```ts
- * epochRanges([1, 2, 3, 5, 7, 8]); // "1–3, 5, 7–8"
- * ```
- */
-export function epochRanges(epochs: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < epochs.length; i++) {
-    let j = i;
-    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
-    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : String(epochs[i]));
-    i = j;
-  }
-  return parts.join(", ");
-}
-
-/**
  * Evaluates every checkpoint of the run in `dir` and writes `dir/info.json`,
  * holding the run folder's lock. A row of an earlier `info.json` is reused
  * only when it was measured the same way, on a run with the same identity
- * settings, from a checkpoint file with the same size and checksum; every
- * other row is measured again. A row whose checkpoint file is gone is kept
+ * settings, from a checkpoint file with the same size and checksum and
+ * either the same modification time or an intact payload (read again to
+ * check); every other row is measured again. A row whose checkpoint file is gone is kept
  * when it was measured the same way; otherwise the evaluation is refused
  * until `force`, which drops it (`onCheckpointsGone` hears of both). Returns
  * the info.
@@ -327,12 +335,18 @@ async function planEntries(
     );
   }
   if (gone.length > 0) opts.onCheckpointsGone?.(compatible ? gone : [], compatible ? [] : gone);
+  const priors: number[] = [];
+  for (const [i, { epoch, path }] of files.entries()) {
+    const j = compatible ? compatible.epochs.indexOf(epoch) : -1;
+    priors.push(j >= 0 && await sameFile(compatible!.checkpoints![j], identities[i], path) ? j : -1);
+  }
   const entries = [
-    ...files.map(({ epoch, path }, i) => {
-      const j = compatible ? compatible.epochs.indexOf(epoch) : -1;
-      const prior = j >= 0 && sameIdentity(compatible!.checkpoints![j], identities[i]) ? j : -1;
-      return { epoch, path: path as string | null, identity: identities[i], prior };
-    }),
+    ...files.map(({ epoch, path }, i) => ({
+      epoch,
+      path: path as string | null,
+      identity: identities[i],
+      prior: priors[i],
+    })),
     ...(compatible ? gone : []).map((epoch) => {
       const j = compatible!.epochs.indexOf(epoch);
       return { epoch, path: null, identity: compatible!.checkpoints![j], prior: j };
@@ -492,9 +506,11 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
           number | null
         >;
       } else {
-        row = await measureCheckpoint(model, lossFn, ds, measureOptions);
+        row = await namingCheckpoint(path!, () => measureCheckpoint(model, lossFn, ds, measureOptions));
       }
-      if (measureNow[i] && opts.layers && layerRow === null) layerRow = await measureLayers(model, ds, measureOptions);
+      if (measureNow[i] && opts.layers && layerRow === null) {
+        layerRow = await namingCheckpoint(path!, () => measureLayers(model, ds, measureOptions));
+      }
       info.epochs.push(epoch);
       info.checkpoints!.push(identity);
       for (const k of CHECKPOINT_METRICS) info.metrics[k]!.push(row[k]);
@@ -512,6 +528,20 @@ async function evaluateLocked(dir: string, cfg: RunConfig, opts: EvaluateOptions
     return info;
   } finally {
     for (const v of vars) v.variable.dispose();
+  }
+}
+
+/**
+ * What `measure` returns; a {@linkcode UserError} it throws (a NaN among the
+ * features of a diverged or crafted checkpoint) is thrown again with the
+ * checkpoint's path in front, so that the message names the file.
+ */
+async function namingCheckpoint<T>(path: string, measure: () => Promise<T>): Promise<T> {
+  try {
+    return await measure();
+  } catch (e) {
+    if (e instanceof UserError && !e.message.startsWith(path)) throw new UserError(`${path}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -592,6 +622,12 @@ async function measureWith(
   const m: NeuralCollapseMetrics = await measureBatches(source, model.featureDim, W, b, {
     threads: 1,
     projector: opts.projector,
+    names: {
+      features: "training features",
+      labels: "training labels",
+      weights: "classifier weights",
+      bias: "classifier bias",
+    },
   });
   const val = ds.val.n > 0
     ? await evaluateBatches(

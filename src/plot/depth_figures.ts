@@ -21,6 +21,12 @@ export interface DepthOptions {
    * of the setting measured its layers. Epochs no run measured are left out.
    */
   epochs?: readonly number[];
+  /**
+   * Hears of each setting in which some of `epochs` have no layer data:
+   * the figure's setting (`<dataset>-<model>-w<width>-e<epochs>`), those
+   * epochs, and the epochs that have layer data there.
+   */
+  onMissing?: (setting: string, missing: number[], measured: number[]) => void;
 }
 
 /** Dashes of the earlier epochs, in order; the last epoch is solid. */
@@ -38,11 +44,25 @@ function layerEpochs(r: RunRecord): number[] {
 }
 
 /**
+ * The epochs, ascending, at which at least one of `runs` has layer data
+ * (`deno task evaluate --layers`); empty when none has.
+ *
+ * @example
+ * ```ts
+ * layerDataEpochs(runs); // [1, 2, …, 200]
+ * ```
+ */
+export function layerDataEpochs(runs: readonly RunRecord[]): number[] {
+  return [...new Set(runs.flatMap(layerEpochs))].sort((a, b) => a - b);
+}
+
+/**
  * The NC1-against-depth figures of the runs that have layer data
  * (`info.layers`), one per setting (dataset, model, width, training length)
  * and layer list, named `<dataset>-<model>-w<width>-e<epochs>-nc1-depth`.
  * Seeds of a loss are averaged per layer, with a min–max band. Runs without
- * layer data make no figure.
+ * layer data make no figure; epochs asked for that a setting has no layer
+ * data at are left out of its figure, and `options.onMissing` hears of them.
  *
  * @example
  * ```ts
@@ -62,6 +82,8 @@ export function depthFigures(runs: readonly RunRecord[], options: DepthOptions =
     const chosen = options.epochs
       ? [...new Set(options.epochs)].filter((e) => measured.includes(e)).sort((a, b) => a - b)
       : [...new Set([measured[0], measured[measured.length - 1]])];
+    const missing = [...new Set(options.epochs ?? [])].filter((e) => !measured.includes(e)).sort((a, b) => a - b);
+    if (missing.length > 0) options.onMissing?.(settingKey(group[0]), missing, measured);
     const dashOf = (i: number): string | undefined =>
       i === chosen.length - 1 ? undefined : EPOCH_DASHES[i % EPOCH_DASHES.length];
     const series: (LineSeries & { order: number })[] = [];

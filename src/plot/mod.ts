@@ -15,14 +15,14 @@
  * @module
  */
 export * from "./types.ts";
-export { findRunDirs, loadRun, loadRuns, parseRunInfo, runName, type RunSources } from "../run/mod.ts";
+export { epochRanges, findRunDirs, loadRun, loadRuns, parseRunInfo, runName, type RunSources } from "../run/mod.ts";
 export { filterRuns, type RunFilter } from "./filter_runs.ts";
 export { selectRuns } from "./select_runs.ts";
 export { LOSS_ORDER, type LossStyle, lossStyle } from "./loss_style.ts";
 export { aggregateSeeds } from "./aggregate_seeds.ts";
 export { DYNAMICS_METRICS, dynamicsFigures, type DynamicsOptions, lossSeries } from "./dynamics_figures.ts";
 export { logFigures, type RunLog } from "./log_figures.ts";
-export { depthFigures, type DepthOptions } from "./depth_figures.ts";
+export { depthFigures, type DepthOptions, layerDataEpochs } from "./depth_figures.ts";
 export { heatmapFigures, type HeatmapResult, type MissingRun } from "./heatmap_figures.ts";
 export { DEFAULT_RENDER, renderSvg } from "./render_svg.ts";
 export { heatmapColorScale, lineLegend, type PlotFrame, plotOptions } from "./plot_options.ts";

@@ -55,6 +55,11 @@ export interface CheckpointIdentity {
   bytes: number;
   /** CRC-32 of the payload as the header records it (`null` for a format-1 file, which has none). */
   crc32: number | null;
+  /**
+   * The file's modification time in milliseconds since 1970, when the file
+   * system gives one (absent in `info.json` files written before it was recorded).
+   */
+  mtime?: number;
 }
 
 interface HeaderEntry {
@@ -207,7 +212,8 @@ export async function readCheckpointHeader(
     throw new UserError(`${path}: cannot read (${(e as Error).message})`);
   }
   try {
-    const size = (await file.stat()).size;
+    const stat = await file.stat();
+    const size = stat.size;
     const prefix = await readUpTo(file, 16);
     const { version, headerStart, headerLength } = readPrefix(prefix, path);
     if (headerStart + headerLength > size) throw invalid(path, "truncated header");
@@ -217,7 +223,38 @@ export async function readCheckpointHeader(
       throw invalid(path, "header checksum mismatch: the file is corrupt");
     }
     const header = parseHeader(headerBytes, path, version, size - headerStart - headerLength);
-    return { meta: header.meta, identity: { bytes: size, crc32: version === 2 ? header.payload_crc32! : null } };
+    const identity: CheckpointIdentity = { bytes: size, crc32: version === 2 ? header.payload_crc32! : null };
+    const mtime = stat.mtime?.getTime();
+    if (mtime !== undefined) identity.mtime = mtime;
+    return { meta: header.meta, identity };
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Whether the payload of the format-2 checkpoint at `path` still has the
+ * CRC-32 its header records, read in chunks of 8 MiB (the file may be far
+ * larger than memory allows twice). A format-1 file, which records none, is
+ * never intact. The header is checked as {@linkcode readCheckpointHeader}
+ * checks it.
+ *
+ * @example
+ * ```ts
+ * if (!(await checkpointPayloadIntact("runs/a/epoch-0003.ckpt"))) console.log("changed since it was written");
+ * ```
+ */
+export async function checkpointPayloadIntact(path: string): Promise<boolean> {
+  const { identity } = await readCheckpointHeader(path);
+  if (identity.crc32 === null) return false;
+  const file = await Deno.open(path);
+  try {
+    const { headerStart, headerLength } = readPrefix(await readUpTo(file, 16), path);
+    await file.seek(headerStart + headerLength, Deno.SeekMode.Start);
+    const chunk = new Uint8Array(8 << 20);
+    let crc = 0;
+    for (let n = await file.read(chunk); n !== null; n = await file.read(chunk)) crc = crc32(chunk.subarray(0, n), crc);
+    return crc === identity.crc32;
   } finally {
     file.close();
   }

@@ -11,14 +11,15 @@
  * { "format": 2, "run": { "model": "mlp", "width": 1, "loss": "cross_entropy", … },
  *   "trained_with": { "model": "mlp", "width": 1, "weight_decay": 0.0005, … },
  *   "eval_augment": false, "eval_projection": "float64",
- *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234 }, …],
+ *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234, "mtime": 1767225600000 }, …],
  *   "nc1": [0.81, 0.52], …, "best": { "epoch": 2, "train_top1": 99.5, … } }
  * ```
  *
  * `trained_with` (the run's identity settings) and `checkpoints` (each
- * measured file's size and payload checksum) tie every row to the exact
- * checkpoint and configuration it came from: `deno task evaluate` reuses a
- * row only when both still match. Files of the previous version (format 1,
+ * measured file's size, payload checksum and modification time) tie every
+ * row to the exact checkpoint and configuration it came from: `deno task
+ * evaluate` reuses a row only when both still match, and reads the payload
+ * again to check its checksum when the file's modification time changed. Files of the previous version (format 1,
  * without them) are still read; their rows are never reused.
  *
  * `deno task evaluate --layers` adds an optional `layers` section: the hidden
@@ -170,9 +171,10 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     info.trainedWith = raw.trained_with;
     if (aligned(file, "checkpoints", raw.checkpoints, epochs.length)) {
       const bad = raw.checkpoints.findIndex((c) =>
-        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32))
+        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32)) ||
+        !(c.mtime === undefined || Number.isFinite(c.mtime))
       );
-      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32 }`);
+      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32[, mtime] }`);
       info.checkpoints = raw.checkpoints as CheckpointIdentity[];
     }
   }
@@ -332,4 +334,23 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
 /** Writes a run folder's `info.json` atomically (format 2). */
 export async function writeRunInfo(dir: string, info: RunInfo): Promise<void> {
   await writeJsonAtomic(joinPath(dir, RUN_FILES.info), runInfoJson(info));
+}
+
+/**
+ * Ascending epochs as short text, runs of consecutive epochs as ranges.
+ *
+ * @example
+ * ```ts
+ * epochRanges([1, 2, 3, 5, 7, 8]); // "1–3, 5, 7–8"
+ * ```
+ */
+export function epochRanges(epochs: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; i++) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
+    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : String(epochs[i]));
+    i = j;
+  }
+  return parts.join(", ");
 }

@@ -29,6 +29,7 @@ export {
 } from "./config.ts";
 export {
   type BestCheckpoint,
+  epochRanges,
   type LayerInfo,
   type LayerRow,
   layerRowAt,

@@ -26,10 +26,27 @@ const MODEL_ABBREV: Record<string, string> = { wide_resnet50: "wideres50" };
  */
 export function widthToken(width: number): string {
   if (!Number.isFinite(width) || width <= 0) throw new RangeError(`width ${width} has no run name`);
-  // Shortest round-trip decimal, never exponent notation (1e-7 → "0.0000001").
-  let text = String(width);
-  if (/e/i.test(text)) text = width.toFixed(20).replace(/0+$/, "").replace(/\.$/, "");
+  const text = plainDecimal(width);
   return width < 1 ? text.replace(".", "") : text.replace(".", "p");
+}
+
+/**
+ * The shortest decimal that reads back as `x` (JavaScript's own `String(x)`),
+ * written out without exponent notation, digit for digit: 1e-7 →
+ * `0.0000001`, 1.2345678901234567e-15 → `0.0000000000000012345678901234567`.
+ * Distinct numbers give distinct text, however small (`toFixed` keeps 20
+ * decimals, so 1e-21 and 2e-21 would both read `0`).
+ */
+function plainDecimal(x: number): string {
+  const text = String(x);
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (m === null) return text;
+  const digits = m[1] + (m[2] ?? "");
+  const point = 1 + Number(m[3]); // where the decimal point falls in `digits`
+  if (point <= 0) return `0.${"0".repeat(-point)}${digits}`;
+  return point >= digits.length
+    ? digits + "0".repeat(point - digits.length)
+    : `${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /**

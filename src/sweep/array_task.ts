@@ -164,7 +164,7 @@ function recordInterruption(e: ManifestRun, o: ArrayTaskOptions, warned: boolean
     e.exitCode = EXIT_INTERRUPTED;
     e.reason = `interrupted ${attempt} times by its time limit; --max-requeue ${o.maxRequeue} reached; ` +
       `submit the sweep again (with a longer --time) to resume from ${RUN_FILES.last}`;
-  } else e.reason += `; submit the sweep again to resume`;
+  } else e.reason += `; submit the sweep again to resume, unless Slurm requeued it (sweep --status says)`;
 }
 
 /**

@@ -141,11 +141,40 @@ function checkList<T>(flag: string, values: readonly T[], ok: (v: T) => boolean,
   if (new Set(values).size !== values.length) throw new UserError(`${flag}: repeated value in ${values.join(",")}`);
 }
 
+/** The longest file name most file systems take (ext4, XFS, APFS, NTFS: 255). */
+const NAME_MAX = 255;
+
+/**
+ * Refuses a width whose run folder name would be too long to create: the
+ * name spells the width out digit for digit (a width of 1e-300 takes 300
+ * digits), so that no two widths share a folder.
+ */
+function checkNameLengths(config: SweepConfig): void {
+  for (const width of config.widths) {
+    for (const loss of config.losses) {
+      const name = runName({
+        model: config.model,
+        width,
+        loss,
+        epochs: Math.max(...config.epochs),
+        seed: Math.max(...config.seeds),
+      });
+      if (new TextEncoder().encode(name).length > NAME_MAX) {
+        throw new UserError(
+          `--widths: ${width} makes a run folder name of ${name.length} characters, more than file systems ` +
+            `allow (${NAME_MAX}); choose a width of fewer digits`,
+        );
+      }
+    }
+  }
+}
+
 /**
  * Checks a sweep configuration; throws {@linkcode UserError} with a one-line
  * message naming the flag for an unknown dataset, model or loss, an empty or
- * repeated list, a width ≤ 0, a training length < 1, a negative or fractional
- * seed, or an extra train flag the sweep sets itself.
+ * repeated list, a width ≤ 0 or too long to name a folder, a training
+ * length < 1, a negative or fractional seed, or an extra train flag the sweep
+ * sets itself.
  */
 export function validateSweepConfig(config: SweepConfig): void {
   if (!(DATASET_NAMES as readonly string[]).includes(config.dataset)) {
@@ -165,6 +194,7 @@ export function validateSweepConfig(config: SweepConfig): void {
   );
   checkList("--epochs-list", config.epochs, (e) => Number.isInteger(e) && e >= 1, "must be an integer >= 1");
   checkList("--seeds", config.seeds, (s) => Number.isInteger(s) && s >= 0, "must be an integer >= 0");
+  checkNameLengths(config);
   for (const key of Object.keys(config.trainArgs)) {
     if (SWEEP_OWNED_TRAIN_FLAGS.includes(key)) {
       throw new UserError(`--${key}: set per run by the sweep; use the sweep's own grid flags instead`);
@@ -220,11 +250,15 @@ export function validateClaims(claims: ClaimsConfig, widths: readonly number[], 
 export function expandGrid(root: string, config: SweepConfig): SweepRun[] {
   validateSweepConfig(config);
   const runs: SweepRun[] = [];
+  const names = new Set<string>();
   for (const seed of config.seeds) {
     for (const width of config.widths) {
       for (const epochs of config.epochs) {
         for (const loss of config.losses) {
           const name = runName({ model: config.model, width, loss, epochs, seed });
+          // Names are injective (runName); two runs in one folder would be counted as one.
+          if (names.has(name)) throw new Error(`two grid points share the run name ${name}`);
+          names.add(name);
           runs.push({ name, dir: joinPath(root, name), loss, width, epochs, seed });
         }
       }

@@ -73,9 +73,13 @@ export interface SweepOptions {
   handleSignals?: boolean;
 }
 
-/** A progress event: a run was skipped, started or finished. */
+/**
+ * A progress event: a run was skipped, started or finished, or (`stop`) its
+ * stage was interrupted by SIGINT/SIGTERM, which leaves it unfinished and
+ * uncounted in `done`: the next sweep resumes it.
+ */
 export interface SweepEvent {
-  kind: "skip" | "start" | "finish";
+  kind: "skip" | "start" | "finish" | "stop";
   run: ManifestRun;
   action: RunAction;
   /** Runs finished (evaluated, failed or skipped) so far, of `total`. */
@@ -343,7 +347,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         return entry;
       };
       let first = true;
-      await runStages({
+      const outcome = await runStages({
         root: opts.root,
         config: opts.config,
         backend,
@@ -355,6 +359,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
           first = false;
         },
       }, p);
+      if (outcome === "interrupted") return progress.emit("stop", p);
       progress.finish(p, (performance.now() - started) / 1000);
     };
 

@@ -436,13 +436,21 @@ export interface SweepStatus {
   ownerGone: string[];
   /** Arrays submitted held whose submission stopped before releasing them (the next submission cancels them). */
   unreleased: string[];
+  /**
+   * Runs the manifest shows interrupted whose array task Slurm still holds
+   * (`scontrol requeue`, preemption with requeue, a node failure): Slurm
+   * restarts the task itself, which resumes from `last.ckpt`, so nothing is
+   * to be submitted. Counted as queued.
+   */
+  requeued: string[];
 }
 
 /**
  * The status of the sweep in `root`: run counts by state from the manifest
  * and, when the sweep was submitted to Slurm and squeue is on PATH, the jobs
  * still queued or running. Runs of a local sweep that is no longer running
- * (its lock is free) count as interrupted, whatever the manifest last said.
+ * (its lock is free) count as interrupted, whatever the manifest last said;
+ * interrupted runs whose array task Slurm still holds (requeued) as queued.
  * Reads only. Throws {@linkcode UserError} when `root` has no manifest.
  */
 export async function sweepStatus(root: string): Promise<SweepStatus> {
@@ -460,11 +468,17 @@ export async function sweepStatus(root: string): Promise<SweepStatus> {
   const runJobs = jobs === null ? null : new Map<string, SlurmJob>();
   const byId = new Map((jobs ?? []).map((j) => [j.id, j]));
   const orphaned: string[] = [];
+  const requeued: string[] = [];
   for (const r of Object.values(manifest.runs)) {
     if (!r.jobId) continue;
     const job = byId.get(r.jobId);
     if (job) runJobs?.set(r.name, job);
     else if (jobs !== null && ["queued", "training", "trained", "evaluating"].includes(r.state)) orphaned.push(r.name);
+    if (job && r.state === "interrupted") {
+      requeued.push(r.name);
+      counts.interrupted--;
+      counts.queued++;
+    }
   }
   const reportIds = new Set(submissions.map((s) => s.reportJob));
   return {
@@ -475,5 +489,6 @@ export async function sweepStatus(root: string): Promise<SweepStatus> {
     orphaned,
     ownerGone,
     unreleased: submissions.filter((s) => s.released === false).map((s) => s.arrayJob),
+    requeued,
   };
 }
