@@ -55,11 +55,6 @@ export interface CheckpointIdentity {
   bytes: number;
   /** CRC-32 of the payload as the header records it (`null` for a format-1 file, which has none). */
   crc32: number | null;
-  /**
-   * The file's modification time in milliseconds since 1970, when the file
-   * system gives one (absent in `info.json` files written before it was recorded).
-   */
-  mtime?: number;
 }
 
 interface HeaderEntry {
@@ -224,8 +219,6 @@ export async function readCheckpointHeader(
     }
     const header = parseHeader(headerBytes, path, version, size - headerStart - headerLength);
     const identity: CheckpointIdentity = { bytes: size, crc32: version === 2 ? header.payload_crc32! : null };
-    const mtime = stat.mtime?.getTime();
-    if (mtime !== undefined) identity.mtime = mtime;
     return { meta: header.meta, identity };
   } finally {
     file.close();

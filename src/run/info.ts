@@ -11,7 +11,7 @@
  * { "format": 2, "run": { "model": "mlp", "width": 1, "loss": "cross_entropy", … },
  *   "trained_with": { "model": "mlp", "width": 1, "weight_decay": 0.0005, … },
  *   "eval_augment": false, "eval_projection": "float64",
- *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234, "mtime": 1767225600000 }, …],
+ *   "epochs": [1, 2], "checkpoints": [{ "bytes": 90412, "crc32": 1234 }, …],
  *   "nc1": [0.81, 0.52], …, "best": { "epoch": 2, "train_top1": 99.5, … } }
  * ```
  *
@@ -171,10 +171,9 @@ export function parseRunInfo(text: string, file: string): RunInfo {
     info.trainedWith = raw.trained_with;
     if (aligned(file, "checkpoints", raw.checkpoints, epochs.length)) {
       const bad = raw.checkpoints.findIndex((c) =>
-        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32)) ||
-        !(c.mtime === undefined || Number.isFinite(c.mtime))
+        !isRecord(c) || !Number.isSafeInteger(c.bytes) || !(c.crc32 === null || Number.isSafeInteger(c.crc32))
       );
-      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32[, mtime] }`);
+      if (bad >= 0) throw new UserError(`${file}: "checkpoints"[${bad}] must be { bytes, crc32 }`);
       info.checkpoints = raw.checkpoints as CheckpointIdentity[];
     }
   }
