@@ -8,13 +8,13 @@
  * for every loss at its defaults (`deno task ufm`), also in the report.
  * Exits 1 when a claim fails.
  *
- * `--preset medium` runs the paper's main result instead: a 3 × 3 width ×
- * training-length grid, five seeds, every claim decided by a 95% interval
+ * `--preset medium` runs the paper's main result instead: a 4 × 4 width ×
+ * training-length grid (docs/medium-preset.md), several seeds, every claim decided by a 95% interval
  * (PASS, FAIL, or INCONCLUSIVE when the interval is too wide); it exits 1
  * when a claim fails, not when one is inconclusive.
  *
  *   deno task reproduce                     # runs/reproduce/{runs,figures,report.html,report.md}
- *   deno task reproduce --preset medium     # runs/reproduce-medium/…, about 45 minutes on 2 cores
+ *   deno task reproduce --preset medium     # runs/reproduce-medium/…, under an hour on 2 cores
  *   deno task reproduce --out runs/repro2 --jobs 1
  *   deno task reproduce --executor slurm --partition cpu --time 1:00:00   # the runs as a job array, the rest after it
  */
@@ -93,7 +93,7 @@ const FLAGS = defineFlags([
     type: "choice",
     default: "small",
     choices: REPRODUCTION_PRESETS,
-    help: "small: one seed, 2 × 2 grid, minutes; medium: five seeds, 3 × 3 grid with intervals, ≤ 1 hour",
+    help: "small: one seed, 2 × 2 grid, minutes; medium: several seeds, 4 × 4 grid with intervals, ≤ 1 hour",
   },
   {
     name: "out",
