@@ -8,15 +8,15 @@
  * for every loss at its defaults (`deno task ufm`), also in the report.
  * Exits 1 when a claim fails.
  *
- * `--preset medium` runs the paper's main result instead: a width ×
- * training-length grid with several seeds, decided by the preset's
- * pre-registered claims (two trend contrasts and an equivalence test, for
- * the best-validation checkpoint and the last epoch; `docs/statistics.md`):
- * PASS, FAIL, or INCONCLUSIVE when the seeds cannot decide; it exits 1 when a
- * claim fails, not when one is inconclusive.
+ * `--preset medium` runs the paper's main result instead: a 4 × 4 width ×
+ * training-length grid with several seeds (docs/medium-preset.md), decided
+ * by the preset's pre-registered claims (two trend contrasts and an
+ * equivalence test, for the best-validation checkpoint and the last epoch;
+ * docs/statistics.md): PASS, FAIL, or INCONCLUSIVE when the seeds cannot
+ * decide; it exits 1 when a claim fails, not when one is inconclusive.
  *
  *   deno task reproduce                     # runs/reproduce/{runs,figures,report.html,report.md}
- *   deno task reproduce --preset medium     # runs/reproduce-medium/…, about 45 minutes on 2 cores
+ *   deno task reproduce --preset medium     # runs/reproduce-medium/…, under an hour on 2 cores
  *   deno task reproduce --out runs/repro2 --jobs 1
  *   deno task reproduce --executor slurm --partition cpu --time 1:00:00   # the runs as a job array, the rest after it
  */
@@ -115,7 +115,7 @@ const FLAGS = defineFlags([
     default: "small",
     choices: REPRODUCTION_PRESETS,
     help:
-      "small: one seed, 2 × 2 grid, minutes; medium: the width × length grid with several seeds and tested claims, ≤ 1 hour",
+      "small: one seed, 2 × 2 grid, minutes; medium: a 4 × 4 width × length grid with several seeds and tested claims, ≤ 1 hour",
   },
   {
     name: "out",

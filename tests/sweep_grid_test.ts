@@ -5,10 +5,19 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { parseFlags } from "../src/cli.ts";
-import { expandGrid, parseLossName, type SweepConfig, sweepPreset, trainArguments } from "../src/sweep/mod.ts";
+import {
+  claimsOf,
+  expandGrid,
+  parseLossName,
+  type SweepConfig,
+  sweepPreset,
+  trainArguments,
+  validateSweepConfig,
+} from "../src/sweep/mod.ts";
 import { SWEEP_FLAGS, sweepConfigFromFlags } from "../src/sweep/flags.ts";
-import { claimsOf } from "../src/sweep/mod.ts";
 import { widthToken } from "../src/run/naming.ts";
+import { tf } from "../src/backend/mod.ts";
+import { createModel } from "../src/models/mod.ts";
 
 // Every save path of the README's training and evaluation examples.
 const README_CIFAR100 = [
@@ -55,6 +64,36 @@ Deno.test("a run's folder and train arguments match the README command", () => {
     "--dataset cifar100 --model wide_resnet50 --loss focal_loss --width 0.5 -e 200 --seed 321 " +
       "--save-path ./wideres50_cifar100/wideres50-05-fl-200-321",
   );
+});
+
+Deno.test("medium preset: 4 × 4 grid at least, its narrowest MLP keeps K = 10 features in every hidden layer", async () => {
+  const medium = sweepPreset("medium");
+  validateSweepConfig(medium);
+  assertEquals(medium.model, "mlp");
+  assert(medium.widths.length >= 4 && medium.epochs.length >= 4, "at least 4 widths and 4 training lengths");
+  await tf.setBackend("cpu");
+  /** The hidden layers' widths of the preset's MLP at `width`, as the runs build it. */
+  const dims = (width: number): number[] => {
+    const model = createModel({
+      model: "mlp",
+      numClasses: 10,
+      sampleShape: [28, 28, 1],
+      width,
+      bias: true,
+      seed: 1,
+      mlpDepth: medium.trainArgs["mlp-depth"] as number,
+      mlpHidden: medium.trainArgs["mlp-hidden"] as number,
+    });
+    const out = model.layers.map((l) => l.dim);
+    for (const v of [...model.store.trainable, ...model.store.buffers]) v.variable.dispose();
+    return out;
+  };
+  const narrowest = dims(Math.min(...medium.widths));
+  // At least K features at the last hidden layer (and so in every layer): a simplex ETF of K means fits.
+  assert(Math.min(...narrowest) >= 10, `narrowest hidden layers ${narrowest}`);
+  // Each width of the grid is a different network: no two round to the same layer size.
+  const last = medium.widths.map((w) => dims(w).at(-1)!);
+  assertEquals(new Set(last).size, medium.widths.length, `last hidden layers ${last}`);
 });
 
 Deno.test("other models keep their name; losses innermost in grid order", () => {

@@ -2,7 +2,7 @@
  * Named sweep configurations: the paper's two CIFAR grids, the `small` grid
  * that `deno task reproduce` runs on the Fashion-MNIST subset shipped with
  * the repository, and the `medium` grid of `deno task reproduce --preset
- * medium` (the README's "Reproduction" section says how both were chosen).
+ * medium` (docs/medium-preset.md says how it was chosen).
  *
  * @module
  */
@@ -36,14 +36,17 @@ function paperGrid(dataset: "cifar10" | "cifar100", seeds: number[]): SweepConfi
  * checkpoint every 5 epochs (and always after epoch 1, the baseline of the
  * reproduction checks), two training lengths (30, 150) for the grid figures.
  *
- * `medium`: the paper's trend with error bars on one CPU: the same MLP at
- * widths 0.25, 1 and 2 (64, 256, 512 hidden units) trained for 2, 20 and 200
- * epochs on 200 training images per class of the shipped subset (2 000),
- * seeds 1–5, weight decay 2e-3 (4× the reference's), a checkpoint every 25
- * epochs. Chosen by measurement (README, "What the `medium` preset is"): the
- * narrowest-shortest cell is under-trained, the widest-longest one reaches
- * 100% training accuracy and NC1 below 1/10 of its epoch-1 value for every
- * loss, and the grid fits in an hour on two cores.
+ * `medium`: the paper's trend along both axes, with error bars, on one CPU:
+ * a 3-layer MLP with 10, 20, 64 and 256 units in each hidden layer (widths
+ * 0.625, 1.25, 4 and 16 of 16 units) trained for 3, 12, 50 and 300 epochs on
+ * all 5 000 training images of the shipped subset, weight decay 2e-3 (4× the
+ * reference's), a checkpoint every 25 epochs (plus epoch 1, the last and the
+ * best-validation one). Chosen by measurement (docs/medium-preset.md): the
+ * narrowest network (10 = K units, the feature dimension d ≥ K that the
+ * paper's analysis assumes, so that a simplex ETF fits) stays
+ * below 100% training accuracy at 300 epochs, the widest reaches 100% and NC1
+ * below 1/10 of its epoch-1 value for every loss, and the grid fits in an hour
+ * on two cores. Its seeds are those the power analysis of the pilot asks for.
  */
 export const SWEEP_PRESETS: Readonly<Record<SweepPresetName, SweepConfig>> = {
   // README: "seed is chosed from one of [1, 123, 321]"; its CIFAR-10 examples use 1, 2, 3.
@@ -71,20 +74,22 @@ export const SWEEP_PRESETS: Readonly<Record<SweepPresetName, SweepConfig>> = {
     dataset: "fashion-mnist-subset",
     model: "mlp",
     losses: [...LOSS_NAMES],
-    widths: [0.25, 1, 2],
-    epochs: [2, 20, 200],
-    seeds: [1, 2, 3, 4, 5],
-    // Pre-registered (docs/statistics.md): the width axis at the longest length, the length axis at the widest
-    // width, and equivalence within ±1 point at the widest-longest cell.
+    // 10, 20, 64 and 256 units in each hidden layer; the narrowest keeps d = K = 10 features (a simplex ETF fits).
+    widths: [0.625, 1.25, 4, 16],
+    epochs: [3, 12, 50, 300],
+    // A placeholder until the power analysis of the pilot (docs/medium-preset.md) fixes the number of seeds.
+    seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    // Pre-registered (docs/statistics.md) before the seeds ran: the width axis at the longest length, the length axis at
+    // the widest width, and equivalence within ±1 point at the widest-longest cell.
     claims: {
-      widthContrast: { from: { width: 0.25, epochs: 200 }, to: { width: 2, epochs: 200 } },
-      lengthContrast: { from: { width: 2, epochs: 2 }, to: { width: 2, epochs: 200 } },
-      equivalence: { cell: { width: 2, epochs: 200 }, margin: 1 },
+      widthContrast: { from: { width: 0.625, epochs: 300 }, to: { width: 16, epochs: 300 } },
+      lengthContrast: { from: { width: 16, epochs: 3 }, to: { width: 16, epochs: 300 } },
+      equivalence: { cell: { width: 16, epochs: 300 }, margin: 1 },
     },
     trainArgs: {
-      "train-subset": 200,
+      // No train-subset: all 5 000 training images of the shipped subset, so that 10 units cannot fit them.
       "mlp-depth": 3,
-      "mlp-hidden": 256,
+      "mlp-hidden": 16,
       "data-aug": false,
       decay: 2e-3,
       "save-interval": 25,
