@@ -6,10 +6,14 @@
  * @module
  */
 
-/** A duration in seconds as `45 s`, `12 min`, `3.4 h`; `–` for `null`. */
+/**
+ * A duration in seconds as `0.034 s`, `2.5 s`, `45 s`, `12 min`, `3.4 h`
+ * (two significant digits below 10 s, so a fast epoch never reads `0.0 s`);
+ * `–` for `null`.
+ */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return "–";
-  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 10) return `${Number(seconds.toPrecision(2))} s`;
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
