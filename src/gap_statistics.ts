@@ -66,6 +66,20 @@ function identity(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
 }
 
+/** Σ d and Σ d² of loss row `l`'s differences from CE (row 0) over the seed positions `idx`. */
+function differenceSums(table: LossTable, l: number, idx: ArrayLike<number>): [number, number] {
+  const row = table[l];
+  const ref = table[0];
+  let s1 = 0;
+  let s2 = 0;
+  for (let k = 0; k < idx.length; k++) {
+    const d = row[idx[k]] - ref[idx[k]];
+    s1 += d;
+    s2 += d * d;
+  }
+  return [s1, s2];
+}
+
 /**
  * Ĝ of `table` over the seed positions `seeds` (default: every column once):
  * mean over l ≥ 1 of (d̄_l² − s_l²/n) = Σ_{i≠j} d_i d_j / (n(n − 1)) with
@@ -84,17 +98,9 @@ export function noiseCorrectedGap(table: LossTable, seeds?: ArrayLike<number>): 
 
 function gapOf(table: LossTable, idx: ArrayLike<number>): number {
   const n = idx.length;
-  const ref = table[0];
   let total = 0;
   for (let l = 1; l < table.length; l++) {
-    const row = table[l];
-    let s1 = 0;
-    let s2 = 0;
-    for (let k = 0; k < n; k++) {
-      const d = row[idx[k]] - ref[idx[k]];
-      s1 += d;
-      s2 += d * d;
-    }
+    const [s1, s2] = differenceSums(table, l, idx);
     total += (s1 * s1 - s2) / (n * (n - 1));
   }
   return total / (table.length - 1);
@@ -126,13 +132,7 @@ function contrastWithSe(a: LossTable, b: LossTable | null, idx: ArrayLike<number
     for (let l = 1; l <= L; l++) {
       const row = table[l];
       const ref = table[0];
-      let s1 = 0;
-      let s2 = 0;
-      for (let k = 0; k < n; k++) {
-        const d = row[idx[k]] - ref[idx[k]];
-        s1 += d;
-        s2 += d * d;
-      }
+      const [s1, s2] = differenceSums(table, l, idx);
       value += sign * (s1 * s1 - s2) / (n * (n - 1)) / L;
       for (let k = 0; k < n; k++) {
         const d = row[idx[k]] - ref[idx[k]];
