@@ -8,6 +8,7 @@
  * @module
  */
 import type { PlotNamespace } from "../../plot/plot_options.ts";
+import type { MissingRun } from "../../plot/heatmap_figures.ts";
 import type { FigureSpec } from "../../plot/types.ts";
 import type { RunRow } from "../run_index.ts";
 import { element, formatValue } from "./format.ts";
@@ -28,16 +29,6 @@ interface RunsEvent {
   removed: string[];
   reports: string[];
   infoVersion: number;
-}
-
-interface MissingRun {
-  dataset: string;
-  model: string;
-  width: number;
-  epochs: number;
-  loss: string;
-  seed: number;
-  reason: string;
 }
 
 const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
