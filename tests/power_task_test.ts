@@ -7,7 +7,7 @@
 import { assert, assertClose, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
 import { UserError } from "../src/errors.ts";
 import { Rng } from "../src/rng.ts";
-import { defaultClaims } from "../src/sweep/mod.ts";
+import { defaultClaims, sweepPreset } from "../src/sweep/mod.ts";
 import {
   parsePilotCsv,
   pilotCsv,
@@ -121,11 +121,15 @@ Deno.test("deno task power: --runs with --write-pilot, then --pilot, a table per
     const both = await runTask("power", ["--pilot", `${root}/pilot.csv`, "--runs", `${root}/runs`]);
     assertEquals(both.code, 2);
     assertMatch(both.stderr, /^error: give exactly one of --runs DIR and --pilot FILE\n$/);
+    // The medium preset's claims name cells of its own grid, none of which the synthetic pilot has.
+    const mediumFrom = sweepPreset("medium").claims!.widthContrast.from;
     const preset = await runTask("power", ["--pilot", `${root}/pilot.csv`, "--preset", "medium", ...args]);
     assertEquals(preset.code, 2);
     assertMatch(
       preset.stderr,
-      /^error: claims\.widthContrast\.from: width 0\.25, 200 epochs is not a cell of the grid/,
+      new RegExp(
+        `^error: claims\\.widthContrast\\.from: width ${mediumFrom.width}, ${mediumFrom.epochs} epochs is not a cell`,
+      ),
     );
   } finally {
     await Deno.remove(root, { recursive: true });
